@@ -1,0 +1,64 @@
+# Two commands do everything on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup pipeline site web browser run serve test bench notebooks clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	@echo "setting up $(VENV) (Python packages from pyproject.toml, pinned by constraints.txt)…"
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q -c constraints.txt -e '.[test]' > $(VENV)/pip.log 2>&1 || { tail -40 $(VENV)/pip.log; exit 1; }
+	@touch $@
+
+setup: $(VENV)/.installed  ## virtual env and Python packages (idempotent)
+
+pipeline: setup  ## reproduce the DVC pipeline (data → features → k → clusters → personas)
+	dvc repro
+	@$(MAKE) --no-print-directory site
+
+site: setup  ## render the Quarto report when Quarto is installed; say so when it is not
+	@if command -v quarto >/dev/null 2>&1; then dvc repro site; \
+	else echo "note: Quarto is not installed, so the report site (site/) was not rendered. Install Quarto 1.5+ from quarto.org and run 'make site' (or 'dvc repro site')."; fi
+
+web:  ## build the staff page (api/web → api/static) with npm and esbuild
+	@if [ -f api/web/package.json ]; then npm ci --prefix api/web --no-audit --no-fund --loglevel=error && npm run --prefix api/web build; \
+	else echo "note: api/web has no package.json yet; no page to build"; fi
+
+browser:  ## Debian's chromium for the browser tests (installed with apt when missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+	  else echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)"; exit 1; fi; }
+
+run: pipeline web serve  ## set up, reproduce, build the page and serve it on http://127.0.0.1:8000
+
+serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
+	@echo "serving on http://$(HOST):$(PORT)/ with $(WORKERS) workers (Ctrl-C stops)"
+	gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
+
+test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser)
+	pytest --nbval-lax tests notebook
+
+bench: pipeline web  ## benchmarks, each printed as a ratio against a reference measured in the same run
+	$(PY) -m tests.bench
+
+notebooks: setup  ## copy params.yaml into the notebooks' parameters cells and refresh their checked outputs
+	dvc repro
+	$(PY) -m stages.run_notebook --refresh-sources
+
+clean:  ## remove the virtual env and built files (DVC outputs stay in .dvc/cache)
+	rm -rf $(VENV) api/static api/web/node_modules site/_site *.egg-info

@@ -1,0 +1,1 @@
+"""Wholesale customer segmentation: the importable logic behind the pipeline notebooks and the API."""

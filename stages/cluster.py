@@ -1,0 +1,147 @@
+"""Stage cluster: fit every algorithm at the chosen k, score them, and export the served model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.pipeline import Pipeline
+
+from stages.algorithms import ALGORITHMS, Relabeled, canonical_mapping, centres_of, fit_predictor
+from stages.features import scaler_arrays, space_pipeline
+from stages.segmenter import Segmenter
+
+
+def resolve_k(k: int | str, chosen_by_select_k: int) -> int:
+    """``cluster.k`` as a number: ``auto`` takes the k that select_k chose."""
+    if k == "auto":
+        return int(chosen_by_select_k)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise ValueError(f"cluster.k: {k!r} must be 'auto' or an integer of at least 2")
+    return k
+
+
+def check_params(params: dict[str, Any], algorithms: list[str]) -> None:
+    """Reject an impossible ``cluster`` section, naming the key."""
+    if params["algorithm"] not in ALGORITHMS:
+        raise ValueError(f"cluster.algorithm: {params['algorithm']!r} is not one of {ALGORITHMS}")
+    if params["algorithm"] not in algorithms:
+        raise ValueError(f"cluster.algorithm: {params['algorithm']!r} must also be listed in select_k.algorithms")
+    if int(params["n_init"]) < 1:
+        raise ValueError("cluster.n_init: must be at least 1")
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """One algorithm's canonical partition of the clustered rows and its predictor."""
+
+    algorithm: str
+    model: Relabeled
+    labels: NDArray[np.int64]
+
+
+def fit_segmentation(algorithm: str, k: int, S: NDArray[np.float64], spend_total: NDArray[np.float64], seed: int, n_init: int) -> Segmentation:
+    """Fit ``algorithm`` and renumber its segments canonically (by size, then total spend)."""
+    model, labels = fit_predictor(algorithm, k, S, seed, n_init)
+    mapping = canonical_mapping(labels, spend_total, k)
+    return Segmentation(algorithm, Relabeled(model, mapping).fit(S), mapping[labels])
+
+
+def full_pipeline(preprocess: Pipeline, n_components: int, model: Relabeled) -> Pipeline:
+    """Raw spending → canonical segment, as one scikit-learn pipeline (the research artifact)."""
+    return Pipeline([*space_pipeline(preprocess, n_components).steps, ("segment", model)])
+
+
+def export_segmenter(
+    preprocess: Pipeline, n_components: int, seg: Segmentation, features: list[str], impute: list[float] | None, transform: str
+) -> Segmenter:
+    """The plain-data served model: the same numbers as the fitted pipeline, in canonical order."""
+    inner: BaseEstimator = seg.model.model
+    order = np.argsort(seg.model.mapping_)  # canonical id → the model's own label
+    centre, scale = scaler_arrays(preprocess, len(features))
+    pca = preprocess.named_steps["pca"]
+    common = dict(
+        features=list(features),
+        impute=impute,
+        transform=transform,
+        scaler_center=np.asarray(centre, dtype=np.float64),
+        scaler_scale=np.asarray(scale, dtype=np.float64),
+        pca_mean=pca.mean_,
+        pca_components=pca.components_,
+        n_components=n_components,
+        centroids=centres_of(inner)[order],
+        algorithm=seg.algorithm,
+    )
+    if isinstance(inner, GaussianMixture):
+        return Segmenter(kind="gaussian_mixture", weights=inner.weights_[order], precisions_cholesky=inner.precisions_cholesky_[order], **common)
+    return Segmenter(kind="centroid", **common)
+
+
+def channel_agreement(labels: NDArray[np.int64], channel: NDArray[np.int64]) -> tuple[float, float]:
+    """Accuracy of predicting Channel by each segment's majority Channel, and the ARI with Channel."""
+    correct = sum(np.bincount(channel[labels == j]).max() for j in np.unique(labels))
+    return float(correct / len(labels)), float(adjusted_rand_score(channel, labels))
+
+
+def mean_pairwise_ari(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> float:
+    """Mean adjusted Rand index over every pair of algorithms (1.0 when only one algorithm)."""
+    pairs = list(combinations(labels_by_algorithm.values(), 2))
+    if not pairs:
+        return 1.0
+    return float(np.mean([adjusted_rand_score(a, b) for a, b in pairs]))
+
+
+def cluster_metrics(
+    S: NDArray[np.float64],
+    served: Segmentation,
+    all_labels: dict[str, NDArray[np.int64]],
+    channel: NDArray[np.int64],
+    stability: float,
+    n_outliers: int,
+    explained_variance: list[float],
+) -> dict[str, Any]:
+    """``ml/metrics.json``: every key of the contract in DESIGN.md, plus segment sizes."""
+    acc, ari = channel_agreement(served.labels, channel)
+    return {
+        "n_customers": int(len(S)),
+        "n_outliers": int(n_outliers),
+        "k": int(served.labels.max() + 1),
+        "algorithm": served.algorithm,
+        "silhouette": float(silhouette_score(S, served.labels)),
+        "calinski_harabasz": float(calinski_harabasz_score(S, served.labels)),
+        "davies_bouldin": float(davies_bouldin_score(S, served.labels)),
+        "pca_explained_variance": [float(v) for v in explained_variance],
+        "channel_accuracy": acc,
+        "channel_ari": ari,
+        "stability_ari": float(stability),
+        "agreement_ari": mean_pairwise_ari(all_labels),
+        "segment_sizes": np.bincount(served.labels).astype(int).tolist(),
+    }
+
+
+def assignments_table(rows: NDArray[np.int64], clustered: NDArray[np.bool_], segments: dict[str, NDArray[np.int64]]) -> pd.DataFrame:
+    """``ml/assignments.csv``: row id, whether it was clustered, and the segment per algorithm."""
+    table = pd.DataFrame({"row": rows, "clustered": clustered})
+    for algorithm, seg in segments.items():
+        table[algorithm] = seg
+    return table.sort_values("row").reset_index(drop=True)
+
+
+def segments_for_all(seg: Segmentation, pipeline: Pipeline, X: NDArray[np.float64], clustered: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Segment of every row: the fitted partition for clustered rows, the pipeline's prediction for the rest."""
+    labels = pipeline.predict(X).astype(np.int64)
+    labels[clustered] = seg.labels
+    return labels
+
+
+def map_centres(points: pd.DataFrame) -> NDArray[np.float64]:
+    """Segment centres on the PCA map: the mean position of each segment's clustered customers."""
+    clustered = points[points["clustered"].astype(bool)]
+    return clustered.groupby("segment")[["PC1", "PC2"]].mean().sort_index().to_numpy()

@@ -1,0 +1,139 @@
+"""Stage features: spending transform, Tukey outliers, scaling and PCA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
+
+from stages.segmenter import TRANSFORMS, fill_missing, first_components, spend_transform
+
+SCALERS = ("none", "standard", "robust")
+OUTLIER_METHODS = ("none", "tukey")
+OUTLIER_ACTIONS = ("drop", "keep")
+
+
+def check_params(params: dict[str, Any], n_features: int) -> None:
+    """Reject unknown options in the ``features`` section with the key named."""
+    if params["transform"] not in TRANSFORMS:
+        raise ValueError(f"features.transform: {params['transform']!r} is not one of {TRANSFORMS}")
+    if params["scaler"] not in SCALERS:
+        raise ValueError(f"features.scaler: {params['scaler']!r} is not one of {SCALERS}")
+    out = params["outliers"]
+    if out["method"] not in OUTLIER_METHODS:
+        raise ValueError(f"features.outliers.method: {out['method']!r} is not one of {OUTLIER_METHODS}")
+    if out["action"] not in OUTLIER_ACTIONS:
+        raise ValueError(f"features.outliers.action: {out['action']!r} is not one of {OUTLIER_ACTIONS}")
+    if not 1 <= int(out["min_features"]) <= n_features:
+        raise ValueError(f"features.outliers.min_features: must be between 1 and {n_features}")
+    n = int(params["pca"]["n_components"])
+    if not 0 <= n <= n_features:
+        raise ValueError(f"features.pca.n_components: {n} must be between 0 and {n_features}")
+
+
+def tukey_outliers(values: pd.DataFrame, iqr_factor: float, min_features: int) -> pd.DataFrame:
+    """Flag values outside [Q1 − f·IQR, Q3 + f·IQR] per column; a row is an outlier with ≥ min_features flags."""
+    q1 = values.quantile(0.25)
+    q3 = values.quantile(0.75)
+    iqr = q3 - q1
+    flags = (values < q1 - iqr_factor * iqr) | (values > q3 + iqr_factor * iqr)
+    out = flags.add_prefix("flag_")
+    out["n_flags"] = flags.sum(axis=1).astype(int)
+    out["outlier"] = out["n_flags"] >= min_features
+    return out
+
+
+def make_scaler(name: str) -> StandardScaler | RobustScaler | str:
+    """The scikit-learn scaler for a ``features.scaler`` name."""
+    return {"standard": StandardScaler(), "robust": RobustScaler(), "none": "passthrough"}[name]
+
+
+def build_preprocess(impute: list[float] | None, transform: str, scaler: str) -> Pipeline:
+    """Raw spending → fill → transform → scale → all principal components (unfitted)."""
+    steps: list[tuple[str, Any]] = []
+    if impute is not None:
+        steps.append(("fill", FunctionTransformer(fill_missing, kw_args={"values": impute})))
+    steps += [
+        ("transform", FunctionTransformer(spend_transform, kw_args={"method": transform})),
+        ("scale", make_scaler(scaler)),
+        ("pca", PCA(svd_solver="full")),
+    ]
+    return Pipeline(steps)
+
+
+def space_pipeline(preprocess: Pipeline, n_components: int) -> Pipeline:
+    """Fitted preprocess → the clustering space: scaled features, or the first n components."""
+    if n_components == 0:
+        return Pipeline(preprocess.steps[:-1])
+    return Pipeline([*preprocess.steps, ("first", FunctionTransformer(first_components, kw_args={"n": n_components}))])
+
+
+@dataclass(frozen=True)
+class Features:
+    """Result of the features stage."""
+
+    table: pd.DataFrame
+    preprocess: Pipeline
+    report: dict[str, Any]
+
+
+def scaler_arrays(preprocess: Pipeline, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale of the fitted scaler (0 and 1 when there is none)."""
+    sc = preprocess.named_steps["scale"]
+    if isinstance(sc, StandardScaler):
+        return sc.mean_, sc.scale_
+    if isinstance(sc, RobustScaler):
+        return sc.center_, sc.scale_
+    return np.zeros(n), np.ones(n)
+
+
+def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, float], params: dict[str, Any]) -> Features:
+    """Flag outliers, fit scaler and PCA on the kept rows, and tabulate every representation."""
+    check_params(params, len(features))
+    X = customers[features].to_numpy(dtype=np.float64)
+    transformed = pd.DataFrame(spend_transform(X, params["transform"]), columns=features)
+    out_p = params["outliers"]
+    if out_p["method"] == "tukey":
+        flags = tukey_outliers(transformed, float(out_p["iqr_factor"]), int(out_p["min_features"]))
+    else:
+        flags = pd.DataFrame({"n_flags": np.zeros(len(X), dtype=int), "outlier": np.zeros(len(X), dtype=bool)})
+    kept = ~flags["outlier"].to_numpy() if out_p["action"] == "drop" else np.ones(len(X), dtype=bool)
+    fill = [impute[c] for c in features] if impute else None
+    preprocess = build_preprocess(fill, params["transform"], params["scaler"]).fit(X[kept])
+    scaled = Pipeline(preprocess.steps[:-1]).transform(X)
+    pcs = preprocess.transform(X)
+    n_pc = pcs.shape[1]
+    table = pd.concat(
+        [
+            customers[["row"]].reset_index(drop=True),
+            pd.DataFrame({"outlier": flags["outlier"].to_numpy(), "clustered": kept, "n_flags": flags["n_flags"].to_numpy()}),
+            transformed.add_prefix("t_"),
+            pd.DataFrame(scaled, columns=[f"z_{c}" for c in features]),
+            pd.DataFrame(pcs, columns=[f"PC{i + 1}" for i in range(n_pc)]),
+        ],
+        axis=1,
+    )
+    pca: PCA = preprocess.named_steps["pca"]
+    n_comp = int(params["pca"]["n_components"])
+    flag_cols = [c for c in flags.columns if c.startswith("flag_")]
+    report = {
+        "n_rows": int(len(X)),
+        "n_outliers": int(flags["outlier"].sum()),
+        "n_clustered": int(kept.sum()),
+        "outlier_rows": customers.loc[flags["outlier"].to_numpy(), "row"].astype(int).sort_values().tolist(),
+        "flags_per_feature": {c.removeprefix("flag_"): int(flags[c].sum()) for c in flag_cols},
+        "pca_explained_variance": [float(v) for v in pca.explained_variance_ratio_],
+        "pca_loadings": {f"PC{i + 1}": dict(zip(features, map(float, comp))) for i, comp in enumerate(pca.components_)},
+        "space": features if n_comp == 0 else [f"PC{i + 1}" for i in range(n_comp)],
+    }
+    return Features(table, preprocess, report)
+
+
+def space_columns(features: list[str], n_components: int) -> list[str]:
+    """Columns of the features table that form the clustering space."""
+    return [f"z_{c}" for c in features] if n_components == 0 else [f"PC{i + 1}" for i in range(n_components)]

@@ -1,0 +1,162 @@
+"""Stage personas: turn each segment into a named, described customer type with actions for sales staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from stages.prepare import LABEL_CODES
+
+#: Plain-language names of the spending categories (the data set spells one "Delicassen").
+CATEGORY_NAMES = {
+    "Fresh": "fresh food",
+    "Milk": "milk products",
+    "Grocery": "groceries",
+    "Frozen": "frozen food",
+    "Detergents_Paper": "detergents and paper",
+    "Delicassen": "delicatessen",
+}
+#: What a sales rep can do when a segment buys a lot of a category.
+HIGH_ACTIONS = {
+    "Fresh": "Offer a standing weekly order for fresh produce with early-morning delivery slots suited to kitchens.",
+    "Milk": "Propose a dairy supply contract with fixed prices for the year.",
+    "Grocery": "Offer volume discounts on groceries and pallet deliveries to restock shelves.",
+    "Frozen": "Bundle frozen food with fresh produce in one delivery to cut their ordering effort.",
+    "Detergents_Paper": "Sell cleaning and paper supplies on a replenishment subscription.",
+    "Delicassen": "Introduce premium delicatessen lines with tasting samples on the next visit.",
+}
+
+
+def relative_profile(members: pd.DataFrame, base: pd.DataFrame, features: list[str]) -> dict[str, float]:
+    """Median spend of the segment per category divided by the median of the whole base."""
+    return {c: float(members[c].median() / base[c].median()) for c in features}
+
+
+def level_of(ratio: float, high: float, low: float) -> str:
+    """``high``, ``low`` or ``typical`` for a ratio to the base median."""
+    return "high" if ratio >= high else "low" if ratio <= low else "typical"
+
+
+def mix(values: pd.Series, label: str) -> dict[str, float]:
+    """Share of each label value (by name) within a segment."""
+    names = LABEL_CODES.get(label, {})
+    counts = values.dropna().astype(int).value_counts()
+    total = counts.sum()
+    return {names.get(code, str(code)): round(float(counts.get(code, 0) / total), 4) if total else 0.0 for code in names}
+
+
+def medoid_index(S: NDArray[np.float64]) -> int:
+    """Index of the member with the smallest total distance to the other members."""
+    diff = S[:, None, :] - S[None, :, :]
+    return int(np.argmin(np.sqrt((diff**2).sum(axis=2)).sum(axis=1)))
+
+
+def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float) -> str:
+    """A short name from what sets the segment apart, plus its channel when one dominates.
+
+    Four or more high categories: "Large all-round buyers"; none above the base: "Small accounts";
+    otherwise the (at most two) categories it buys most of relative to the base.
+    """
+    ranked = sorted(profile, key=lambda c: (-profile[c], c))
+    n_high = sum(level_of(r, high, low) == "high" for r in profile.values())
+    above = [c for c in ranked if profile[c] > 1.0][:2]
+    if n_high >= 4:
+        core = "Large all-round buyers"
+    elif not above:
+        core = "Small accounts"
+    else:
+        words = [CATEGORY_NAMES[c] for c in above]
+        core = (" & ".join(words) + " buyers").capitalize()
+    channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0])) if channel_mix else ("", 0.0)
+    return f"{core} ({channel})" if share >= dominant else core
+
+
+def persona_actions(profile: dict[str, float], high: float, low: float, max_actions: int = 3) -> list[str]:
+    """Two or three concrete next steps for sales staff, from the segment's highs and lows."""
+    ranked = sorted(profile, key=lambda c: (-profile[c], c))
+    actions = [HIGH_ACTIONS[c] for c in ranked if level_of(profile[c], high, low) == "high"][:2]
+    lows = [c for c in reversed(ranked) if level_of(profile[c], high, low) == "low"][:2]
+    if lows:
+        names = " and ".join(CATEGORY_NAMES[c] for c in lows)
+        actions.append(f"Cross-sell {names}: they buy little of it from us, so a first-order discount can win that spend.")
+    if len(actions) < 2:
+        actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
+    return actions[:max_actions]
+
+
+def describe(size: int, share: float, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float) -> str:
+    """One paragraph a sales rep can read: what the segment buys, how much, through which channel."""
+    highs = [c for c in profile if level_of(profile[c], high, low) == "high"]
+    lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
+    parts = [f"{size} customers ({share:.0%} of the base)."]
+    if highs:
+        parts.append("They buy much more " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}× the typical customer)" for c in highs) + ".")
+    if lows:
+        parts.append("They buy little " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in lows) + ".")
+    if not highs and not lows:
+        parts.append("Their spending is close to the typical customer in every category.")
+    parts.append(f"Their median spends add up to about {sum(centre.values()):,.0f} a year.")
+    parts.append("Channel: " + ", ".join(f"{name} {s:.0%}" for name, s in channel_mix.items()) + ".")
+    return " ".join(parts)
+
+
+def build_personas(
+    customers: pd.DataFrame,
+    segments: NDArray[np.int64],
+    S: NDArray[np.float64],
+    features: list[str],
+    params: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One persona per segment, from the clustered customers (money units), their segments and their space."""
+    high, low, dominant = float(params["high"]), float(params["low"]), float(params["dominant_channel"])
+    personas = []
+    n = len(customers)
+    for seg in range(int(segments.max()) + 1):
+        in_seg = segments == seg
+        members = customers.loc[in_seg]
+        profile = relative_profile(members, customers, features)
+        centre = {c: float(members[c].median()) for c in features}
+        channel_mix = mix(members["Channel"], "Channel")
+        region_mix = mix(members["Region"], "Region")
+        typical = members.iloc[medoid_index(S[in_seg])]
+        personas.append(
+            {
+                "id": seg,
+                "name": persona_name(profile, channel_mix, high, low, dominant),
+                "description": describe(int(in_seg.sum()), in_seg.sum() / n, profile, centre, channel_mix, high, low),
+                "size": int(in_seg.sum()),
+                "share": round(float(in_seg.sum() / n), 4),
+                "centre": {c: round(v, 2) for c, v in centre.items()},
+                "profile": {c: round(v, 4) for c, v in profile.items()},
+                "levels": {c: level_of(profile[c], high, low) for c in features},
+                "channel_mix": channel_mix,
+                "region_mix": region_mix,
+                "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
+                "actions": persona_actions(profile, high, low),
+            }
+        )
+    return _unique_names(personas)
+
+
+def _unique_names(personas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, int] = {}
+    for p in personas:
+        seen[p["name"]] = seen.get(p["name"], 0) + 1
+    for p in personas:
+        if seen[p["name"]] > 1:
+            p["name"] = f"{p['name']} – segment {p['id']}"
+    return personas
+
+
+def personas_markdown(personas: list[dict[str, Any]], features: list[str]) -> str:
+    """``ml/personas.md``: the personas as a short document for people."""
+    lines = ["# Customer personas", ""]
+    for p in personas:
+        lines += [f"## Segment {p['id']}: {p['name']}", "", p["description"], ""]
+        lines += ["| category | median spend | vs. whole base |", "| --- | ---: | ---: |"]
+        lines += [f"| {c} | {p['centre'][c]:,.0f} | {p['profile'][c]:.2f}× |" for c in features]
+        lines += ["", "What to do:", ""] + [f"- {a}" for a in p["actions"]] + [""]
+    return "\n".join(lines)

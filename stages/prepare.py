@@ -1,0 +1,179 @@
+"""Stage prepare: validate the raw spending file, impute missing values, describe the data."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Codes and names of the external labels (UCI documentation of the data set).
+LABEL_CODES: dict[str, dict[int, str]] = {
+    "Channel": {1: "Horeca", 2: "Retail"},
+    "Region": {1: "Lisbon", 2: "Oporto", 3: "Other"},
+}
+IMPUTE_STRATEGIES = ("median", "mean", "error")
+MAX_LISTED = 10
+
+
+class DataValidationError(ValueError):
+    """Raw data that cannot be used; the message names the file, the column and the rows."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        shown = problems[:MAX_LISTED]
+        more = f"\n  … and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        super().__init__(f"{source}: invalid data\n  " + "\n  ".join(shown) + more)
+
+
+def md5_of(path: Path) -> str:
+    """md5 of a file, as DVC records it."""
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()
+
+
+def read_raw_text(text: str, source: str) -> pd.DataFrame:
+    """Parse CSV text into a frame of strings (no type guessing), rejecting empty input."""
+    if not text.strip():
+        raise DataValidationError(source, ["the file is empty (expected a header and data rows)"])
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        raise DataValidationError(source, [f"not a readable CSV file: {exc}"]) from None
+    if frame.empty:
+        raise DataValidationError(source, ["the file has a header but no data rows"])
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read the raw CSV as strings so that every bad cell can be reported, not guessed."""
+    return read_raw_text(Path(path).read_text(encoding="utf-8-sig"), str(path))
+
+
+def _parse_number(cell: str) -> float | None:
+    """A cell as a float; None for an empty cell; raises ValueError for text."""
+    s = cell.strip()
+    if s == "" or s.upper() in {"NA", "NAN"}:
+        return None
+    return float(s)
+
+
+def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], source: str) -> pd.DataFrame:
+    """Check columns, numbers, signs and label codes; return a numeric frame with ``row`` ids.
+
+    ``row`` is the 1-based data row (the header is not counted), as in every error message.
+    """
+    problems: list[str] = []
+    missing_cols = [c for c in [*features, *labels] if c not in raw.columns]
+    if missing_cols:
+        raise DataValidationError(
+            source, [f"missing column(s) {', '.join(missing_cols)}; found {', '.join(map(str, raw.columns))}"]
+        )
+    out = pd.DataFrame({"row": np.arange(1, len(raw) + 1, dtype=np.int64)})
+    for col in [*labels, *features]:
+        values = np.full(len(raw), np.nan)
+        for i, cell in enumerate(raw[col].tolist()):
+            where = f"row {i + 1}, column {col}"
+            try:
+                v = _parse_number(cell)
+            except ValueError:
+                problems.append(f"{where}: {cell!r} is not a number")
+                continue
+            if v is None:
+                continue
+            if not math.isfinite(v):
+                problems.append(f"{where}: {cell!r} is not a finite number")
+            elif col in labels and col in LABEL_CODES and v not in LABEL_CODES[col]:
+                codes = ", ".join(f"{k} = {n}" for k, n in LABEL_CODES[col].items())
+                problems.append(f"{where}: {cell!r} is not a valid code ({codes})")
+            elif v < 0:
+                problems.append(f"{where}: {cell!r} is negative; spending must be 0 or more")
+            else:
+                values[i] = v
+        out[col] = values
+    for col in features:
+        if out[col].isna().all() and not any(p.split(": ")[0].endswith(f"column {col}") for p in problems):
+            problems.append(f"column {col}: has no values at all")
+    if problems:
+        raise DataValidationError(source, problems)
+    return out
+
+
+def impute_values(frame: pd.DataFrame, features: list[str], strategy: str) -> dict[str, float]:
+    """The value used for a missing cell of each feature (median or mean of the observed values)."""
+    if strategy not in IMPUTE_STRATEGIES:
+        raise ValueError(f"data.impute: unknown strategy {strategy!r}; use one of {IMPUTE_STRATEGIES}")
+    if strategy == "error":
+        return {}
+    agg = frame[features].median() if strategy == "median" else frame[features].mean()
+    return {c: float(agg[c]) for c in features}
+
+
+def impute(frame: pd.DataFrame, features: list[str], strategy: str, source: str) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """Fill missing spending per ``strategy``; returns the frame and the rows imputed per column."""
+    imputed = {c: frame.loc[frame[c].isna(), "row"].astype(int).tolist() for c in features}
+    imputed = {c: rows for c, rows in imputed.items() if rows}
+    if strategy == "error" and imputed:
+        problems = [f"column {c}: missing value in row(s) {', '.join(map(str, rows))}" for c, rows in imputed.items()]
+        raise DataValidationError(source, problems + ["(data.impute is 'error'; set it to median or mean to fill them)"])
+    values = impute_values(frame, features, strategy)
+    out = frame.copy()
+    for c in imputed:
+        out[c] = out[c].fillna(values[c])
+    return out, imputed
+
+
+def duplicate_groups(frame: pd.DataFrame, columns: list[str]) -> list[list[int]]:
+    """Groups of rows that are identical on ``columns`` (each group lists its row ids)."""
+    dup = frame[frame.duplicated(columns, keep=False)]
+    if dup.empty:
+        return []
+    groups = dup.groupby(columns, sort=True)["row"].apply(lambda s: sorted(int(r) for r in s))
+    return sorted(groups.tolist())
+
+
+def canonical_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Sort rows by their values so that every later fit is independent of the file's row order."""
+    return frame.sort_values([*columns, "row"], kind="mergesort").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Result of the prepare stage."""
+
+    customers: pd.DataFrame
+    report: dict[str, Any]
+
+
+def prepare(raw: pd.DataFrame, features: list[str], labels: list[str], strategy: str, source: str) -> Prepared:
+    """Validate, impute and order the raw frame; build the data report."""
+    frame = validate_raw(raw, features, labels, source)
+    missing = {c: int(frame[c].isna().sum()) for c in [*labels, *features]}
+    values = impute_values(frame, features, strategy)
+    frame, imputed = impute(frame, features, strategy, source)
+    dups = duplicate_groups(frame, [*labels, *features])
+    customers = canonical_order(frame, [*features, *labels])
+    for c in labels:
+        customers[c] = customers[c].astype("Int64")
+    report: dict[str, Any] = {
+        "source": source,
+        "n_rows": int(len(customers)),
+        "columns": [*labels, *features],
+        "missing": missing,
+        "impute": {"strategy": strategy, "values": values, "rows": imputed},
+        "duplicates": {"n_groups": len(dups), "rows": dups},
+        "labels": {
+            c: {LABEL_CODES.get(c, {}).get(int(k), str(k)): int(v) for k, v in customers[c].value_counts().sort_index().items()}
+            for c in labels
+        },
+        "describe": {
+            c: {k: float(v) for k, v in customers[c].describe().items()} for c in features
+        },
+    }
+    return Prepared(customers, report)

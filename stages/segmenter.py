@@ -1,0 +1,201 @@
+"""The served model: one definition of the raw-spending → segment transform, in plain numpy.
+
+The sklearn pipelines of the research artifacts call the functions below through
+``FunctionTransformer``, the cluster stage exports the fitted numbers to ``ml/segmenter.json``
+with :func:`export_segmenter`, and the API scores with :class:`Segmenter` loaded from that file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+SCHEMA_VERSION = 1
+TRANSFORMS = ("none", "log", "log1p")
+#: Spending below one money unit is treated as one before a log, so zero spend is defined.
+LOG_FLOOR = 1.0
+
+Kind = Literal["centroid", "gaussian_mixture"]
+
+
+def fill_missing(X: NDArray[np.float64], values: list[float]) -> NDArray[np.float64]:
+    """Replace NaN in each column by that column's imputation value."""
+    X = np.array(X, dtype=np.float64, copy=True)
+    mask = np.isnan(X)
+    if mask.any():
+        X[mask] = np.broadcast_to(np.asarray(values, dtype=np.float64), X.shape)[mask]
+    return X
+
+
+def spend_transform(X: NDArray[np.float64], method: str) -> NDArray[np.float64]:
+    """Apply the spending transform: ``none``, ``log`` (of max(x, 1)) or ``log1p``."""
+    X = np.asarray(X, dtype=np.float64)
+    if method == "none":
+        return X.copy()
+    if method == "log":
+        return np.log(np.maximum(X, LOG_FLOOR))
+    if method == "log1p":
+        return np.log1p(X)
+    raise ValueError(f"features.transform: unknown transform {method!r}; use one of {TRANSFORMS}")
+
+
+def first_components(X: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Keep the first ``n`` columns (principal components); ``n == 0`` keeps all."""
+    X = np.asarray(X, dtype=np.float64)
+    return X if n == 0 else X[:, :n]
+
+
+def pca_project(X: NDArray[np.float64], mean: NDArray[np.float64], components: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Project onto principal components, in the same arithmetic order as scikit-learn's PCA."""
+    return X @ components.T - (mean @ components.T)[None, :]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Segments of a batch of customers with the evidence behind them."""
+
+    segment: NDArray[np.int64]
+    distances: NDArray[np.float64]
+    confidence: NDArray[np.float64]
+    map_xy: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Segmenter:
+    """Everything needed to segment a customer, as plain arrays (no pickles at serve time)."""
+
+    features: list[str]
+    impute: list[float] | None
+    transform: str
+    scaler_center: NDArray[np.float64]
+    scaler_scale: NDArray[np.float64]
+    pca_mean: NDArray[np.float64]
+    pca_components: NDArray[np.float64]
+    n_components: int
+    kind: Kind
+    centroids: NDArray[np.float64]
+    weights: NDArray[np.float64] | None = None
+    precisions_cholesky: NDArray[np.float64] | None = None
+    algorithm: str = "kmeans"
+
+    @property
+    def k(self) -> int:
+        """Number of segments."""
+        return int(self.centroids.shape[0])
+
+    def scaled(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Raw spending (NaN allowed when imputation is on) → transformed and scaled space."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.impute is not None:
+            X = fill_missing(X, self.impute)
+        Z = spend_transform(X, self.transform)
+        Z = Z - self.scaler_center
+        Z = Z / self.scaler_scale
+        return Z
+
+    def space(self, scaled: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scaled features → the space the clustering was fitted in."""
+        if self.n_components == 0:
+            return scaled
+        return pca_project(scaled, self.pca_mean, self.pca_components[: self.n_components])
+
+    def map_position(self, scaled: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scaled features → the 2-D position on the report's PCA map."""
+        return pca_project(scaled, self.pca_mean, self.pca_components[:2])
+
+    def distances(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Euclidean distance from each customer (in clustering space) to each segment centre."""
+        diff = S[:, None, :] - self.centroids[None, :, :]
+        return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+
+    def log_resp(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Weighted log-likelihood of each mixture component (full covariances)."""
+        assert self.weights is not None and self.precisions_cholesky is not None
+        n_features = S.shape[1]
+        out = np.empty((S.shape[0], self.k))
+        for j, (mu, pc) in enumerate(zip(self.centroids, self.precisions_cholesky)):
+            y = S @ pc - mu @ pc
+            log_det = np.sum(np.log(np.diag(pc)))
+            out[:, j] = -0.5 * (n_features * np.log(2 * np.pi) + np.sum(y * y, axis=1)) + log_det
+        return out + np.log(self.weights)
+
+    def assign(self, X: NDArray[np.float64]) -> Assignment:
+        """Segment raw spending rows (columns in ``features`` order)."""
+        scaled = self.scaled(X)
+        S = self.space(scaled)
+        dist = self.distances(S)
+        if self.kind == "gaussian_mixture":
+            lr = self.log_resp(S)
+            segment = np.argmax(lr, axis=1)
+            lr = lr - lr.max(axis=1, keepdims=True)
+            post = np.exp(lr)
+            confidence = post.max(axis=1) / post.sum(axis=1)
+        else:
+            segment = np.argmin(dist, axis=1)
+            confidence = centroid_confidence(dist)
+        return Assignment(segment.astype(np.int64), dist, confidence, self.map_position(scaled))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form written to ``ml/segmenter.json``."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "algorithm": self.algorithm,
+            "kind": self.kind,
+            "features": list(self.features),
+            "impute": None if self.impute is None else [float(v) for v in self.impute],
+            "transform": self.transform,
+            "log_floor": LOG_FLOOR,
+            "scaler": {"center": _list(self.scaler_center), "scale": _list(self.scaler_scale)},
+            "pca": {"mean": _list(self.pca_mean), "components": _list(self.pca_components)},
+            "n_components": self.n_components,
+            "centroids": _list(self.centroids),
+            "weights": None if self.weights is None else _list(self.weights),
+            "precisions_cholesky": None if self.precisions_cholesky is None else _list(self.precisions_cholesky),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Segmenter:
+        """Rebuild from the plain-data form; rejects unknown schema versions."""
+        if d.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"segmenter schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}")
+        arr = lambda v: None if v is None else np.asarray(v, dtype=np.float64)  # noqa: E731
+        return cls(
+            features=list(d["features"]),
+            impute=d["impute"],
+            transform=d["transform"],
+            scaler_center=arr(d["scaler"]["center"]),
+            scaler_scale=arr(d["scaler"]["scale"]),
+            pca_mean=arr(d["pca"]["mean"]),
+            pca_components=arr(d["pca"]["components"]),
+            n_components=int(d["n_components"]),
+            kind=d["kind"],
+            centroids=arr(d["centroids"]),
+            weights=arr(d["weights"]),
+            precisions_cholesky=arr(d["precisions_cholesky"]),
+            algorithm=d["algorithm"],
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Segmenter:
+        """Read ``ml/segmenter.json``."""
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_dict(json.load(fh))
+
+
+def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:
+    """1 − nearest/second-nearest distance: 0 on the border of two segments, 1 at a centre."""
+    if distances.shape[1] < 2:
+        return np.ones(distances.shape[0])
+    two = np.sort(distances, axis=1)[:, :2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = 1.0 - two[:, 0] / two[:, 1]
+    return np.where(np.isfinite(c), c, 1.0)
+
+
+def _list(a: NDArray[np.float64]) -> list[Any]:
+    return np.asarray(a, dtype=np.float64).tolist()

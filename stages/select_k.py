@@ -1,0 +1,113 @@
+"""Stage select_k: sweep the number of segments for every algorithm and let each criterion pick k."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from numpy.typing import NDArray
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from stages.algorithms import ALGORITHMS, bootstrap_stability, fit_predictor
+
+#: criterion → (column of the sweep, whether larger is better)
+CRITERIA: dict[str, tuple[str, bool]] = {
+    "elbow": ("inertia", False),
+    "silhouette": ("silhouette", True),
+    "calinski_harabasz": ("calinski_harabasz", True),
+    "davies_bouldin": ("davies_bouldin", False),
+    "bic": ("bic", False),
+    "stability": ("stability", True),
+}
+
+
+def check_params(params: dict[str, Any], n_rows: int) -> None:
+    """Reject an impossible ``select_k`` section, naming the key."""
+    k_min, k_max = int(params["k_min"]), int(params["k_max"])
+    if not 2 <= k_min <= k_max < n_rows:
+        raise ValueError(f"select_k.k_min/k_max: need 2 <= k_min <= k_max < {n_rows} rows, got {k_min}..{k_max}")
+    bad = [a for a in params["algorithms"] if a not in ALGORITHMS]
+    if bad or not params["algorithms"]:
+        raise ValueError(f"select_k.algorithms: {bad or 'empty'}; use some of {ALGORITHMS}")
+    if params["criterion"] not in CRITERIA:
+        raise ValueError(f"select_k.criterion: {params['criterion']!r} is not one of {tuple(CRITERIA)}")
+
+
+def within_ss(S: NDArray[np.float64], labels: NDArray[np.int64]) -> float:
+    """Within-segment sum of squared distances to the segment means (k-Means' inertia)."""
+    return float(sum(((S[labels == j] - S[labels == j].mean(axis=0)) ** 2).sum() for j in np.unique(labels)))
+
+
+def score_partition(S: NDArray[np.float64], labels: NDArray[np.int64]) -> dict[str, float]:
+    """Internal validity criteria of one partition."""
+    return {
+        "inertia": within_ss(S, labels),
+        "silhouette": float(silhouette_score(S, labels)),
+        "calinski_harabasz": float(calinski_harabasz_score(S, labels)),
+        "davies_bouldin": float(davies_bouldin_score(S, labels)),
+    }
+
+
+def sweep(S: NDArray[np.float64], params: dict[str, Any], seed: int, n_init: int, n_jobs: int = -1) -> pd.DataFrame:
+    """One row per (algorithm, k) with every criterion; BIC only for the mixture."""
+    grid = [(a, k) for a in params["algorithms"] for k in range(int(params["k_min"]), int(params["k_max"]) + 1)]
+    # Each cell is seeded on its own, so running the cells in parallel changes no number.
+    rows = Parallel(n_jobs=n_jobs)(delayed(_sweep_cell)(a, k, S, seed, n_init, int(params["bootstrap"])) for a, k in grid)
+    return pd.DataFrame(rows)
+
+
+def _sweep_cell(algorithm: str, k: int, S: NDArray[np.float64], seed: int, n_init: int, n_boot: int) -> dict[str, Any]:
+    model, labels = fit_predictor(algorithm, k, S, seed, n_init)
+    row: dict[str, Any] = {"algorithm": algorithm, "k": k, **score_partition(S, labels)}
+    row["bic"] = float(model.bic(S)) if algorithm == "gmm" else np.nan
+    row["stability"] = bootstrap_stability(algorithm, k, S, seed, n_init, n_boot)
+    return row
+
+
+def elbow_k(ks: NDArray[np.int64], inertia: NDArray[np.float64]) -> int:
+    """The knee of a decreasing curve: the k farthest below the chord from first to last point."""
+    x = (ks - ks[0]) / max(ks[-1] - ks[0], 1)
+    span = inertia[0] - inertia[-1]
+    y = (inertia - inertia[-1]) / span if span else np.zeros_like(inertia)
+    return int(ks[np.argmax((1 - x) - y)])
+
+
+def pick_k(table: pd.DataFrame, algorithm: str, criterion: str) -> int | None:
+    """The k that ``criterion`` prefers for ``algorithm`` (None when it does not apply)."""
+    sub = table[table["algorithm"] == algorithm].sort_values("k")
+    column, larger = CRITERIA[criterion]
+    values = sub[column].to_numpy(dtype=np.float64)
+    if np.isnan(values).all():
+        return None
+    ks = sub["k"].to_numpy()
+    if criterion == "elbow":
+        return elbow_k(ks, values)
+    best = np.nanargmax(values) if larger else np.nanargmin(values)
+    return int(ks[best])
+
+
+def picks(table: pd.DataFrame) -> dict[str, dict[str, int | None]]:
+    """For every algorithm, the k each criterion picks."""
+    return {a: {c: pick_k(table, a, c) for c in CRITERIA} for a in table["algorithm"].unique()}
+
+
+def wide(table: pd.DataFrame) -> pd.DataFrame:
+    """The sweep with one row per k and a column per algorithm and criterion (``kmeans_silhouette`` …)."""
+    out = table.pivot(index="k", columns="algorithm")
+    out.columns = [f"{algorithm}_{criterion}" for criterion, algorithm in out.columns]
+    order = [f"{a}_{c}" for a in table["algorithm"].unique() for c in table.columns if c not in ("algorithm", "k")]
+    return out[order].reset_index()
+
+
+def long(wide_table: pd.DataFrame, algorithms: list[str]) -> pd.DataFrame:
+    """Inverse of :func:`wide`: one row per (algorithm, k)."""
+    frames = []
+    for a in algorithms:
+        cols = {c: c.removeprefix(f"{a}_") for c in wide_table.columns if c.startswith(f"{a}_")}
+        frames.append(wide_table[["k", *cols]].rename(columns=cols).assign(algorithm=a))
+    return pd.concat(frames, ignore_index=True)[["algorithm", "k", *CRITERIA_COLUMNS]]
+
+
+CRITERIA_COLUMNS = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "stability"]
