@@ -8,6 +8,7 @@ executed copy to ``site/notebooks/`` with Papermill's timestamps stripped.
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from stages import config
 
 #: Metadata that changes on every run; removing it keeps executed notebooks stable.
 VOLATILE_KEYS = ("start_time", "end_time", "duration", "exception")
+PARAMETERS_HEADER = "# Parameters: Papermill replaces this cell with the matching sections of params.yaml."
+CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 
 
 def strip_timestamps(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -33,6 +36,51 @@ def strip_timestamps(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         for key in VOLATILE_KEYS:
             cpm.pop(key, None)
     return nb
+
+
+def parameter_sections(nb: nbformat.NotebookNode) -> list[str]:
+    """Names the cell tagged ``parameters`` assigns (each is a params.yaml section)."""
+    cell = parameters_cell(nb)
+    return [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
+
+
+def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The cell tagged ``parameters`` (Papermill's convention)."""
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return cell
+    raise ValueError("the notebook has no cell tagged 'parameters'")
+
+
+def sync_parameters(nb: nbformat.NotebookNode, params: dict[str, Any]) -> nbformat.NotebookNode:
+    """Rewrite the parameters cell so it mirrors the current params.yaml sections, in place."""
+    cell = parameters_cell(nb)
+    lines = [PARAMETERS_HEADER] + [f"{s} = {params[s]!r}" for s in parameter_sections(nb)]
+    cell.source = "\n".join(lines)
+    return nb
+
+
+def copy_checked_outputs(source: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> int:
+    """Copy the outputs of ``NBVAL_CHECK_OUTPUT`` cells from an executed copy into the source; returns how many."""
+    by_source = {c.source: c for c in executed.cells if c.cell_type == "code"}
+    copied = 0
+    for cell in source.cells:
+        if cell.cell_type == "code" and CHECK_MARK in cell.source and cell.source in by_source:
+            cell.outputs = [nbformat.from_dict({**o, "execution_count": None} if "execution_count" in o else dict(o)) for o in by_source[cell.source].outputs]
+            copied += 1
+    return copied
+
+
+def refresh_sources(params: dict[str, Any]) -> list[str]:
+    """Sync every source notebook's parameters with params.yaml and its checked outputs with the executed copy."""
+    report = []
+    for path in sorted(config.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        nb = sync_parameters(nbformat.read(path, as_version=4), params)
+        executed = config.EXECUTED_NOTEBOOKS / path.name
+        n = copy_checked_outputs(nb, nbformat.read(executed, as_version=4)) if executed.exists() else 0
+        nbformat.write(nb, path)
+        report.append(f"{path.relative_to(config.ROOT)}: parameters synced, {n} checked output(s) refreshed")
+    return report
 
 
 def parameters_for(sections: list[str], params: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +113,15 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry used by the stages of dvc.yaml."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path)
+    parser.add_argument("notebook", type=Path, nargs="?")
     parser.add_argument("sections", nargs="*", help="params.yaml sections to pass as parameters")
+    parser.add_argument("--refresh-sources", action="store_true", help="sync notebook/*.ipynb parameters and checked outputs")
     args = parser.parse_args(argv)
+    if args.refresh_sources:
+        print("\n".join(refresh_sources(config.load_params())))
+        return 0
+    if args.notebook is None:
+        parser.error("a notebook is needed")
     from papermill.exceptions import PapermillExecutionError
 
     try:
