@@ -1,0 +1,66 @@
+import { useJson } from "./useJson.js";
+import { SegmentOne } from "./SegmentOne.jsx";
+import { Personas } from "./Personas.jsx";
+import { Batch } from "./Batch.jsx";
+
+/** The staff page: segment one customer, explore the segments, score a CSV file. */
+export function App() {
+  const health = useJson("/api/health");
+  const fields = useJson("/api/fields");
+  const clusters = useJson("/api/clusters");
+  const pca = useJson("/api/pca");
+  const loadErrors = [health, fields, clusters, pca].map((s) => s.error).filter(Boolean);
+  const reportAvailable = Boolean(fields.data && fields.data.report_available);
+  const personas = clusters.data ? clusters.data.personas : [];
+  const algorithm = health.data ? health.data.algorithm : null;
+
+  return (
+    <>
+      <a className="skip-link" href="#main">Skip to the content</a>
+      <header className="site-header">
+        <div className="wrap">
+          <h1>Customer segments</h1>
+          <p className="lede">Type a customer’s yearly spending to see which segment it belongs to and what to offer it.</p>
+          <nav aria-label="Sections">
+            <ul>
+              <li><a href="#segment">Segment a customer</a></li>
+              <li><a href="#personas">The segments</a></li>
+              <li><a href="#batch">Score a file</a></li>
+              {reportAvailable && <li><a href="/report/">Full report</a></li>}
+            </ul>
+          </nav>
+        </div>
+      </header>
+      <main id="main" className="wrap">
+        {loadErrors.length > 0 && (
+          <div className="alert" role="alert">
+            <p>Part of the page could not be loaded: {[...new Set(loadErrors)].join(" ")}</p>
+          </div>
+        )}
+        <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} />
+        <Personas personas={personas} fields={fields.data} />
+        <Batch personas={personas} />
+      </main>
+      <footer className="site-footer">
+        <div className="wrap">
+          <p>
+            {health.data ? (
+              <>
+                Model version <code title={health.data.model_version}>{health.data.model_version.slice(0, 12)}</code>{" "}
+                ({health.data.algorithm}, {health.data.k} segments).
+              </>
+            ) : (
+              "Model version: loading…"
+            )}{" "}
+            {reportAvailable ? (
+              <a href="/report/">Read the full report</a>
+            ) : (
+              fields.data && <span>The report has not been built on this server.</span>
+            )}{" "}
+            <a href="/api/openapi.json">API description (OpenAPI)</a>
+          </p>
+        </div>
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,176 @@
+import { useId, useState } from "react";
+import { ApiError, postFile } from "./api.js";
+import { money, percent } from "./format.js";
+import { Swatch } from "./Swatch.jsx";
+
+const BATCH_URL = "/api/segment/batch";
+
+/** "customers.csv" → "customers-segments.csv". */
+const resultName = (name) => `${name.replace(/\.[^.]*$/, "") || "customers"}-segments.csv`;
+
+/** Save a Blob as a file through a temporary link (no new window, no other host). */
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function Counts({ batch, personas }) {
+  const nameOf = (id) => (personas.find((p) => String(p.id) === String(id)) || { name: `Segment ${id}` }).name;
+  return (
+    <table className="counts">
+      <caption>Customers per segment</caption>
+      <thead>
+        <tr>
+          <th scope="col">Segment</th>
+          <th scope="col">Customers</th>
+        </tr>
+      </thead>
+      <tbody>
+        {Object.entries(batch.counts).map(([id, count]) => (
+          <tr key={id}>
+            <th scope="row">
+              <Swatch segment={Number(id)} /> {id}: {nameOf(id)}
+            </th>
+            <td className="num">{money(count)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Rows({ batch }) {
+  return (
+    <div className="table-scroll" role="region" aria-labelledby="batch-rows-caption" tabIndex={0}>
+      <table className="rows">
+        <caption id="batch-rows-caption">Result for each row of the file</caption>
+        <thead>
+          <tr>
+            <th scope="col">Row</th>
+            <th scope="col">Segment or problem</th>
+            <th scope="col">Confidence</th>
+          </tr>
+        </thead>
+        <tbody>
+          {batch.results.map((r) =>
+            r.ok ? (
+              <tr key={r.row}>
+                <th scope="row" className="num">{r.row}</th>
+                <td>
+                  <Swatch segment={r.segment} /> {r.segment}: {r.persona_name}
+                  {r.imputed && r.imputed.length > 0 && <span className="hint"> (filled in: {r.imputed.join(", ")})</span>}
+                </td>
+                <td className="num">{percent(r.confidence)}</td>
+              </tr>
+            ) : (
+              <tr key={r.row} className="row-error">
+                <th scope="row" className="num">{r.row}</th>
+                <td colSpan={2}>
+                  <span className="error-text">Not segmented: </span>
+                  {r.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join("; ")}
+                </td>
+              </tr>
+            ),
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Section 3: upload a CSV file, see the segment or the problem of each row, download the results. */
+export function Batch({ personas }) {
+  const inputId = useId();
+  const [file, setFile] = useState(null);
+  const [batch, setBatch] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event) {
+    event.preventDefault();
+    if (!file) {
+      setError("Choose a CSV file first.");
+      return;
+    }
+    setBusy(true);
+    try {
+      setBatch(await postFile(BATCH_URL, file));
+      setError(null);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const details = e.errors.map((x) => [x.row != null ? `row ${x.row}` : null, x.field, x.message].filter(Boolean).join(": "));
+      setError([e.message, ...details.slice(0, 5)].join(" "));
+      setBatch(null);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function download() {
+    try {
+      saveBlob(await postFile(`${BATCH_URL}?format=csv`, file, true), resultName(file.name));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      setError(`The results could not be downloaded: ${e.message}`);
+    }
+  }
+
+  return (
+    <section id="batch" aria-labelledby="batch-title" className="card-section">
+      <h2 id="batch-title">Score a file of customers</h2>
+      <form onSubmit={submit} noValidate>
+        <div className={error ? "field invalid" : "field"}>
+          <label htmlFor={inputId}>CSV file, one customer per row</label>
+          <input
+            id={inputId}
+            type="file"
+            accept=".csv,text/csv"
+            aria-describedby={error ? `${inputId}-hint ${inputId}-error` : `${inputId}-hint`}
+            aria-invalid={error ? "true" : undefined}
+            onChange={(event) => {
+              setFile(event.target.files[0] || null);
+              setBatch(null);
+              setError(null);
+            }}
+          />
+          <p className="hint" id={`${inputId}-hint`}>
+            A header row with the columns Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen (or Delicatessen), and optionally Channel and
+            Region. Rows with a problem are listed; the others are still segmented.
+          </p>
+          {error && (
+            <p className="field-error" id={`${inputId}-error`} role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? "Segmenting…" : "Segment the file"}
+          </button>
+        </div>
+      </form>
+      {batch && (
+        <div className="batch-result" aria-live="polite">
+          <p className="summary">
+            {money(batch.n_rows)} rows: {money(batch.n_ok)} segmented, {money(batch.n_errors)} with a problem.
+          </p>
+          <div className="actions">
+            <button type="button" onClick={download}>
+              Download the results (CSV)
+            </button>
+          </div>
+          <div className="batch-grid">
+            <Counts batch={batch} personas={personas} />
+            <Rows batch={batch} />
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,106 @@
+import { segmentColour } from "./colours.js";
+import { decimal2, percent } from "./format.js";
+import { Swatch } from "./Swatch.jsx";
+
+const WIDTH = 640;
+const HEIGHT = 420;
+const PAD = { left: 44, right: 16, top: 16, bottom: 44 };
+
+/** Linear map of [lo, hi] onto [a, b], with a little margin so dots don't touch the frame. */
+function scale(lo, hi, a, b) {
+  const margin = (hi - lo) * 0.04 || 1;
+  const l = lo - margin;
+  const h = hi + margin;
+  return (v) => a + ((v - l) / (h - l)) * (b - a);
+}
+
+/** All customers on the report's PCA map, faint and coloured by segment, the segment centres, and this customer. */
+export function PcaMap({ pca, personas, customer }) {
+  const xs = [...pca.points.map((p) => p.x), ...pca.centres.map((c) => c.x), customer.x];
+  const ys = [...pca.points.map((p) => p.y), ...pca.centres.map((c) => c.y), customer.y];
+  const sx = scale(Math.min(...xs), Math.max(...xs), PAD.left, WIDTH - PAD.right);
+  const sy = scale(Math.min(...ys), Math.max(...ys), HEIGHT - PAD.bottom, PAD.top);
+  const variance = pca.explained_variance || [];
+  const axisLabel = (name, i) => (variance[i] != null ? `${name} (${percent(variance[i])} of the spread)` : name);
+  const nameOf = (segment) => (personas.find((p) => p.id === segment) || { name: `Segment ${segment}` }).name;
+  const cx = sx(customer.x);
+  const cy = sy(customer.y);
+  const labelLeft = cx > WIDTH * 0.7;
+
+  return (
+    <figure className="map">
+      <figcaption id="map-title">
+        <h4>Where this customer sits among all {pca.points.length} customers</h4>
+        <p className="hint">
+          Each faint dot is a customer, placed by its spending pattern (principal components of the report). Customers close together buy alike.
+        </p>
+      </figcaption>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="map-svg-title map-svg-desc" className="map-svg">
+        <title id="map-svg-title">Map of customers by segment</title>
+        <desc id="map-svg-desc">
+          {`Dots are customers coloured by segment; numbered circles are the segment centres. This customer, in segment ${customer.segment} (${nameOf(customer.segment)}), is the ringed point at ${decimal2(customer.x)}, ${decimal2(customer.y)}.`}
+        </desc>
+        <rect x={PAD.left} y={PAD.top} width={WIDTH - PAD.left - PAD.right} height={HEIGHT - PAD.top - PAD.bottom} fill="#fff" stroke="#9aa3ad" />
+        <line x1={sx(0)} x2={sx(0)} y1={PAD.top} y2={HEIGHT - PAD.bottom} stroke="#d5d9de" />
+        <line x1={PAD.left} x2={WIDTH - PAD.right} y1={sy(0)} y2={sy(0)} stroke="#d5d9de" />
+        <text x={(PAD.left + WIDTH - PAD.right) / 2} y={HEIGHT - 12} textAnchor="middle" className="axis-label">
+          {axisLabel(pca.axes ? pca.axes.x : "PC1", 0)}
+        </text>
+        <text x={14} y={(PAD.top + HEIGHT - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(PAD.top + HEIGHT - PAD.bottom) / 2})`}>
+          {axisLabel(pca.axes ? pca.axes.y : "PC2", 1)}
+        </text>
+        <g aria-hidden="true">
+          {pca.points.map((p, i) => (
+            <circle
+              key={i}
+              cx={sx(p.x)}
+              cy={sy(p.y)}
+              r="3"
+              fill={p.clustered === false ? "none" : segmentColour(p.segment)}
+              fillOpacity="0.35"
+              stroke={segmentColour(p.segment)}
+              strokeOpacity={p.clustered === false ? 0.8 : 0}
+            />
+          ))}
+          {pca.centres.map((c) => (
+            <g key={c.segment} className="centre">
+              <circle cx={sx(c.x)} cy={sy(c.y)} r="11" fill={segmentColour(c.segment)} stroke="#1b1f24" strokeWidth="2" />
+              <text x={sx(c.x)} y={sy(c.y) + 4} textAnchor="middle" className="centre-label">
+                {c.segment}
+              </text>
+            </g>
+          ))}
+          <g className="customer">
+            <circle cx={cx} cy={cy} r="14" fill="none" stroke="#fff" strokeWidth="6" />
+            <circle cx={cx} cy={cy} r="14" fill="none" stroke="#1b1f24" strokeWidth="3" />
+            <circle cx={cx} cy={cy} r="5" fill={segmentColour(customer.segment)} stroke="#1b1f24" strokeWidth="1.5" />
+            <text x={labelLeft ? cx - 20 : cx + 20} y={cy - 16} textAnchor={labelLeft ? "end" : "start"} className="customer-label">
+              This customer
+            </text>
+          </g>
+        </g>
+      </svg>
+      <ul className="legend" aria-label="Map legend">
+        {personas.map((p) => (
+          <li key={p.id}>
+            <Swatch segment={p.id} /> {p.id}: {p.name}
+          </li>
+        ))}
+        <li>
+          <svg className="swatch" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+            <circle cx="8" cy="8" r="6" fill="none" stroke="#1b1f24" strokeWidth="2.5" />
+          </svg>{" "}
+          This customer
+        </li>
+        {pca.points.some((p) => p.clustered === false) && (
+          <li>
+            <svg className="swatch" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+              <circle cx="8" cy="8" r="4" fill="none" stroke="#4a5361" strokeWidth="1.5" />
+            </svg>{" "}
+            Hollow: unusual customer left out when the segments were fitted
+          </li>
+        )}
+      </ul>
+    </figure>
+  );
+}

@@ -1,0 +1,186 @@
+import { useEffect, useId, useRef, useState } from "react";
+import { ApiError, postJson } from "./api.js";
+import { money } from "./format.js";
+import { Answer } from "./Answer.jsx";
+
+/** What staff typed → the request body: blanks left out (the API imputes them), numbers as numbers. */
+function requestBody(values, channel, region) {
+  const body = {};
+  for (const [name, raw] of Object.entries(values)) {
+    const text = raw.trim();
+    if (text === "") continue;
+    const number = Number(text);
+    body[name] = Number.isFinite(number) ? number : text; // the API names the field when it is not a number
+  }
+  if (channel) body.Channel = channel;
+  if (region) body.Region = region;
+  return body;
+}
+
+/** Error messages per field name, and the sentences that name no field of the form. */
+function splitErrors(error, fieldNames) {
+  const byField = {};
+  const general = [];
+  for (const e of error.errors || []) {
+    if (e.field && fieldNames.includes(e.field)) byField[e.field] = byField[e.field] ? `${byField[e.field]} ${e.message}` : e.message;
+    else general.push(e.field ? `${e.field}: ${e.message}` : e.message);
+  }
+  if (general.length === 0 && Object.keys(byField).length === 0) general.push(error.message);
+  return { byField, general };
+}
+
+function SpendInput({ field, value, error, onChange }) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  return (
+    <div className={error ? "field invalid" : "field"}>
+      <label htmlFor={id}>
+        {field.label} <span className="unit">({field.unit})</span>
+      </label>
+      <input
+        id={id}
+        name={field.name}
+        type="text"
+        inputMode="decimal"
+        autoComplete="off"
+        value={value}
+        placeholder={money(field.median)}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={error ? `${errorId} ${hintId}` : hintId}
+        onChange={(event) => onChange(field.name, event.target.value)}
+      />
+      <p className="hint" id={hintId}>
+        Typical {money(field.p5)} to {money(field.p95)}, median {money(field.median)}. Leave blank if unknown.
+      </p>
+      {error && (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function LabelSelect({ name, label, options, value, error, onChange }) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <div className={error ? "field invalid" : "field"}>
+      <label htmlFor={id}>
+        {label} <span className="unit">(optional)</span>
+      </label>
+      <select
+        id={id}
+        name={name}
+        value={value}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={error ? errorId : undefined}
+        onChange={(event) => onChange(event.target.value)}
+      >
+        <option value="">Not known</option>
+        {Object.entries(options || {}).map(([code, words]) => (
+          <option key={code} value={words}>
+            {words}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Section 1: the form for one customer, and the answer under it. */
+export function SegmentOne({ fields, personas, pca, algorithm }) {
+  const features = fields ? fields.features : [];
+  const names = features.map((f) => f.name);
+  const [values, setValues] = useState({});
+  const [channel, setChannel] = useState("");
+  const [region, setRegion] = useState("");
+  const [errors, setErrors] = useState({ byField: {}, general: [] });
+  const [answer, setAnswer] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef(null);
+  const answerRef = useRef(null);
+  const focusAfter = useRef(null);
+
+  useEffect(() => {
+    if (focusAfter.current === "answer" && answerRef.current) answerRef.current.focus();
+    if (focusAfter.current === "error" && formRef.current) {
+      const target = formRef.current.querySelector('[aria-invalid="true"]') || formRef.current.querySelector(".form-error");
+      if (target) target.focus();
+    }
+    focusAfter.current = null;
+  });
+
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    const full = Object.fromEntries(names.map((n) => [n, values[n] || ""]));
+    try {
+      const result = await postJson("/api/segment", requestBody(full, channel, region));
+      setErrors({ byField: {}, general: [] });
+      setAnswer(result);
+      focusAfter.current = "answer";
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      setErrors(splitErrors(error, [...names, "Channel", "Region"]));
+      setAnswer(null);
+      focusAfter.current = "error";
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function clear() {
+    setValues({});
+    setChannel("");
+    setRegion("");
+    setErrors({ byField: {}, general: [] });
+    setAnswer(null);
+  }
+
+  const change = (name, value) => setValues((old) => ({ ...old, [name]: value }));
+
+  return (
+    <section id="segment" aria-labelledby="segment-title" className="card-section">
+      <h2 id="segment-title">Segment a customer</h2>
+      {!fields ? (
+        <p>Loading the form…</p>
+      ) : (
+        <form ref={formRef} onSubmit={submit} noValidate aria-describedby="segment-intro">
+          <p id="segment-intro" className="hint">
+            Yearly spending per category. Blank categories are filled with the median of the customers the model was trained on.
+          </p>
+          {errors.general.length > 0 && (
+            <div className="form-error" role="alert" tabIndex={-1}>
+              {errors.general.map((text) => (
+                <p key={text}>{text}</p>
+              ))}
+            </div>
+          )}
+          <div className="field-grid">
+            {features.map((field) => (
+              <SpendInput key={field.name} field={field} value={values[field.name] || ""} error={errors.byField[field.name]} onChange={change} />
+            ))}
+            <LabelSelect name="Channel" label="Channel" options={fields.channel} value={channel} error={errors.byField.Channel} onChange={setChannel} />
+            <LabelSelect name="Region" label="Region" options={fields.region} value={region} error={errors.byField.Region} onChange={setRegion} />
+          </div>
+          <div className="actions">
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? "Segmenting…" : "Find the segment"}
+            </button>
+            <button type="button" onClick={clear}>
+              Clear
+            </button>
+          </div>
+        </form>
+      )}
+      {answer && <Answer ref={answerRef} answer={answer} fields={fields} pca={pca} personas={personas} algorithm={algorithm} />}
+    </section>
+  );
+}

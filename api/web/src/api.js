@@ -1,0 +1,61 @@
+// Calls to the segmentation API (same origin). Every failure becomes an ApiError carrying the API's error body.
+
+/** An answer other than 2xx, or no answer: `message` is a sentence for people, `errors` names fields and rows. */
+export class ApiError extends Error {
+  constructor(status, message, errors = []) {
+    super(message);
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+async function send(url, options) {
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch {
+    throw new ApiError(0, "The segmentation service did not answer. Check that it is running, then try again.");
+  }
+  if (response.ok) return response;
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not the API's JSON error (a proxy's page, say): fall back to the status line below.
+  }
+  const error = body && body.error;
+  const message = (error && error.message) || `The service answered ${response.status} ${response.statusText}.`;
+  throw new ApiError(response.status, message, (error && error.errors) || []);
+}
+
+/** The body of a 2xx answer as JSON; an ApiError when it is not JSON. */
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError(response.status, "The service answered with something that is not JSON. Try again, or tell whoever runs it.");
+  }
+}
+
+/** GET a JSON document. */
+export async function getJson(url) {
+  return readJson(await send(url, { headers: { Accept: "application/json" } }));
+}
+
+/** POST a JSON body, read a JSON answer. */
+export async function postJson(url, body) {
+  const response = await send(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  return readJson(response);
+}
+
+/** POST a file as multipart field "file"; the answer as JSON, or as a Blob when `asCsv`. */
+export async function postFile(url, file, asCsv = false) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const response = await send(url, { method: "POST", body: form, headers: { Accept: asCsv ? "text/csv" : "application/json" } });
+  return asCsv ? response.blob() : readJson(response);
+}
