@@ -18,7 +18,22 @@ SEGMENT_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E
 
 def setup_plotly() -> None:
     """Embed plotly.js in the notebook output itself (no CDN), so the report works offline."""
-    pio.renderers.default = "notebook"
+    from plotly.io.base_renderers import NotebookRenderer
+
+    class OfflineNotebookRenderer(NotebookRenderer):
+        """Plotly's "notebook" renderer (plotly.js inline, once per notebook) minus the MathJax
+        <script> it loads from a CDN in every figure: no figure here uses LaTeX."""
+
+        def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
+            html = pio.to_html(
+                fig_dict, config=self.config, auto_play=self.auto_play, include_plotlyjs=False,
+                include_mathjax=False, full_html=False, animation_opts=self.animation_opts,
+                default_width="100%", default_height=525, validate=False,
+            )
+            return {"text/html": html}
+
+    pio.renderers["notebook_offline"] = OfflineNotebookRenderer()
+    pio.renderers.default = "notebook_offline"
     pio.templates.default = "plotly_white"
 
 
