@@ -1,0 +1,123 @@
+"""Browser fixtures: the real Flask app serving the built page on a loopback port, and Debian's headless Chromium.
+
+Every page a test opens is watched: a request to any other host, a console error or an uncaught exception fails it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from werkzeug.serving import make_server
+
+from stages import config
+
+STATIC = config.ROOT / "api" / "static"
+ARTIFACTS = config.ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The real app (api.create_app()) serving the built bundle on a free loopback port, for the whole session."""
+    missing = [f for f in ("index.html", "app.js", "app.css") if not (STATIC / f).is_file()]
+    if missing:
+        pytest.fail(f"the staff page is not built ({', '.join(missing)} missing in {STATIC}): run `make web`")
+    from api import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="flask-under-test", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium (no browser download): `make browser` installs it when missing."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Watch:
+    """What a page did that it should not: requests to other hosts, console errors, uncaught exceptions."""
+
+    origin: str
+    expected_statuses: set[int] = field(default_factory=set)
+    foreign_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def on_request(self, request: Request) -> None:
+        """Keep any request whose origin is not the app's (blob: URLs carry their origin inside)."""
+        url = request.url
+        inner = url[len("blob:") :] if url.startswith("blob:") else url
+        parts = urlsplit(inner)
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.foreign_requests.append(url)
+
+    def expect_status(self, status: int) -> None:
+        """Allow Chromium's own console line for an API answer with this status (it logs every 4xx/5xx fetch)."""
+        self.expected_statuses.add(status)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        """Keep console errors, except Chromium's line for an API error answer the test provoked on purpose."""
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        provoked = any(message.text.startswith(f"Failed to load resource: the server responded with a status of {s} ") for s in self.expected_statuses)
+        if not (provoked and url.startswith(f"{self.origin}/api/")):
+            self.console_errors.append(f"{message.text} ({url})")
+
+
+@pytest.fixture
+def watch(base_url: str) -> Watch:
+    """The record of the current test's page."""
+    return Watch(origin=base_url)
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str, watch: Watch, tmp_path: Path) -> Iterator[Page]:
+    """A fresh desktop-sized page on the staff page, watched; fails the test if it reached another host or logged an error."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, accept_downloads=True)
+    page = context.new_page()
+    page.on("request", watch.on_request)
+    page.on("console", watch.on_console)
+    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+    page.goto("/")
+    yield page
+    context.close()
+    assert watch.foreign_requests == [], "the page made requests to other hosts"
+    assert watch.console_errors == [], "the page logged console errors"
+    assert watch.page_errors == [], "the page threw uncaught exceptions"
+
+
+def screenshots(page: Page, name: str) -> list[Path]:
+    """Full-page screenshots at desktop and at phone width into test-artifacts/; checks nothing overflows at phone width."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    paths = []
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        if label == "phone":
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll_width <= PHONE["width"], f"the page is {scroll_width} px wide at phone width (375 px): it scrolls sideways"
+        path = ARTIFACTS / f"{name}-{label}.png"
+        page.screenshot(path=path, full_page=True)
+        paths.append(path)
+    page.set_viewport_size(DESKTOP)
+    return paths

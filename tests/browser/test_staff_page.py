@@ -1,0 +1,190 @@
+"""The staff page's four journeys in headless Chromium, against the real Flask app serving the built bundle.
+
+Expected answers come from the pipeline's own outputs (ml/plots/pca_map.csv: each customer's segment; ml/personas.json),
+not from the API, so a page or API that shows the wrong segment fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+from stages import config
+from stages.prepare import LABEL_CODES
+
+from .conftest import Watch, screenshots
+
+pytestmark = pytest.mark.browser
+
+FEATURES = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+
+
+@pytest.fixture(scope="module")
+def personas() -> list[dict[str, Any]]:
+    """ml/personas.json, by segment id."""
+    return sorted(json.loads(config.PERSONAS.read_text()), key=lambda p: p["id"])
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    """The training customers the model clustered, with the segment the pipeline gave each one."""
+    points = pd.read_csv(config.PCA_MAP)
+    return points[points["clustered"].astype(bool)].reset_index(drop=True)
+
+
+def api_json(page: Page, path: str) -> Any:
+    """GET an API document outside the page (not counted as a page request)."""
+    response = page.request.get(path)
+    assert response.ok, f"{path}: {response.status}"
+    return response.json()
+
+
+def spending_input(page: Page, fields: list[dict[str, Any]], name: str):
+    """The form's input for a category, found by its visible label as GET /api/fields words it."""
+    label = next(f["label"] for f in fields if f["name"] == name)
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}\b"))
+
+
+def fill_customer(page: Page, fields: list[dict[str, Any]], values: dict[str, Any]) -> None:
+    """Type one customer's spending into the form."""
+    for name in FEATURES:
+        spending_input(page, fields, name).fill(str(values[name]))
+
+
+def config_label(column: str, code: int) -> str:
+    """The words for a Channel or Region code, as the data set's documentation gives them."""
+    return LABEL_CODES[column][code]
+
+
+def test_segment_a_customer_and_see_the_persona(page: Page, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> None:
+    """Typing a real customer's spending shows its segment's persona, confidence, distances and the map."""
+    fields = api_json(page, "/api/fields")
+    health = api_json(page, "/api/health")
+    pca = api_json(page, "/api/pca")
+    customer = customers[customers["segment"] == customers["segment"].max()].iloc[0]
+    expected = personas[int(customer["segment"])]
+
+    fill_customer(page, fields["features"], {name: int(customer[name]) for name in FEATURES})
+    page.get_by_label("Channel").select_option(config_label("Channel", int(customer["Channel"])))
+    page.get_by_role("button", name="Find the segment").click()
+
+    heading = page.locator("#answer-title")
+    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    expect(heading).to_be_focused()
+    answer = page.locator("article.answer")
+    expect(answer).to_contain_text(expected["description"])
+    for action in expected["actions"]:
+        expect(answer.get_by_text(action, exact=True)).to_be_visible()
+    for name, level in expected["levels"].items():
+        if level != "typical":
+            expect(answer.locator(".standouts")).to_contain_text(next(f["label"] for f in fields["features"] if f["name"] == name))
+    expect(answer.locator(".confidence")).to_contain_text(re.compile(r"Confidence \d+% \((high|medium|low)\)"))
+    distances = answer.locator(".distances li")
+    expect(distances).to_have_count(len(personas))
+    expect(distances.nth(expected["id"])).to_contain_text("(nearest)")
+    expect(answer.locator(".map-svg g[aria-hidden] > circle")).to_have_count(len(pca["points"]))
+    expect(answer.locator(".map-svg .centre")).to_have_count(len(personas))
+    expect(answer.locator(".map-svg .customer")).to_contain_text("This customer")
+
+    footer = page.locator("footer")
+    expect(footer.locator("code")).to_have_text(health["model_version"][:12])
+    expect(footer.get_by_role("link", name="Read the full report")).to_have_count(1 if fields["report_available"] else 0)
+    screenshots(page, "segment-one-customer")
+
+
+def test_bad_value_shows_its_error_next_to_the_field(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
+    """A negative Milk is refused by the API and the message appears under the Milk input, which takes the focus."""
+    watch.expect_status(422)
+    fields = api_json(page, "/api/fields")["features"]
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    fill_customer(page, fields, {**values, "Milk": -5})
+    page.get_by_role("button", name="Find the segment").click()
+
+    milk = spending_input(page, fields, "Milk")
+    milk_field = page.locator(".field").filter(has=milk)
+    expect(milk_field.locator(".field-error")).to_be_visible()
+    expect(milk_field.locator(".field-error")).not_to_be_empty()
+    expect(milk).to_have_attribute("aria-invalid", "true")
+    expect(milk).to_be_focused()
+    expect(page.locator(".field-error")).to_have_count(1)
+    expect(page.locator("#answer-title")).to_have_count(0)
+
+    milk.fill(str(values["Milk"]))
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator("#answer-title")).to_be_visible()
+    expect(page.locator(".field-error")).to_have_count(0)
+
+
+def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:
+    """Each segment has a card; its button (keyboard too) opens the spending profile and the Channel and Region mix."""
+    cards = page.locator(".persona-card")
+    expect(cards).to_have_count(len(personas))
+    persona = personas[-1]
+    card = cards.filter(has_text=persona["name"])
+    button = card.get_by_role("button", name=re.compile("spending profile"))
+    panel = card.locator(".persona-detail")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(panel).to_be_hidden()
+
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(panel).to_be_visible()
+    expect(panel.locator("table.profile tbody tr")).to_have_count(len(persona["profile"]))
+    for group in ("channel_mix", "region_mix"):
+        for name, share in persona[group].items():
+            expect(panel.locator(".mix li").filter(has_text=name)).to_contain_text(f"{round(share * 100)}%")
+
+    page.keyboard.press("Space")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(panel).to_be_hidden()
+
+
+def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> None:
+    """A CSV with one bad row: the good rows are segmented, the bad one named, counts shown, results downloadable."""
+    good = customers.groupby("segment").head(1).sort_values("segment")
+    rows = [{c: int(r[c]) for c in ["Channel", "Region", *FEATURES]} for _, r in good.iterrows()]
+    bad_row = {**rows[0], "Milk": "lots"}
+    rows.insert(1, bad_row)
+    expected = [int(s) for s in good["segment"]]
+    expected_by_row = {1: expected[0], **{i + 3: s for i, s in enumerate(expected[1:])}}
+    upload = tmp_path / "customers.csv"
+    with upload.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator(".summary")).to_have_text(f"{len(rows)} rows: {len(expected)} segmented, 1 with a problem.")
+    table = page.locator("table.rows tbody tr")
+    expect(table).to_have_count(len(rows))
+    for row, segment in expected_by_row.items():
+        expect(table.nth(row - 1)).to_contain_text(personas[segment]["name"])
+    expect(table.nth(1)).to_contain_text("Not segmented")
+    expect(table.nth(1)).to_contain_text("Milk")
+    for segment in set(expected):
+        count_row = page.locator("table.counts tbody tr").filter(has_text=personas[segment]["name"])
+        expect(count_row.locator("td")).to_have_text(str(expected.count(segment)))
+    screenshots(page, "batch")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the results (CSV)").click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    with saved.open(newline="") as f:
+        out = list(csv.DictReader(f))
+    assert len(out) == len(rows)
+    for row, segment in expected_by_row.items():
+        assert out[row - 1]["segment"] == str(segment), out[row - 1]
+        assert out[row - 1]["error"] == ""
+        assert out[row - 1]["Fresh"] == str(rows[row - 1]["Fresh"])
+    assert out[1]["segment"] == ""
+    assert "Milk" in out[1]["error"]
