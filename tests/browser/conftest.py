@@ -19,6 +19,8 @@ from werkzeug.serving import make_server
 from stages import config
 
 STATIC = config.ROOT / "api" / "static"
+AXE = config.ROOT / "api" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ARTIFACTS = config.ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DESKTOP = {"width": 1280, "height": 800}
@@ -121,3 +123,17 @@ def screenshots(page: Page, name: str) -> list[Path]:
         paths.append(path)
     page.set_viewport_size(DESKTOP)
     return paths
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    """WCAG 2.1 A/AA violations axe-core finds on the page as it is now (labels, contrast, ARIA, names…).
+
+    axe-core comes from api/web's npm devDependencies; it is evaluated through the DevTools protocol, which the page's
+    Content-Security-Policy does not govern, and it fetches nothing.
+    """
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make web` (npm ci installs axe-core for these tests)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from stages import config
 from stages.prepare import LABEL_CODES
 
-from .conftest import Watch, screenshots
+from .conftest import Watch, accessibility_problems, screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -96,6 +96,7 @@ def test_segment_a_customer_and_see_the_persona(page: Page, customers: pd.DataFr
     footer = page.locator("footer")
     expect(footer.locator("code")).to_have_text(health["model_version"][:12])
     expect(footer.get_by_role("link", name="Read the full report")).to_have_count(1 if fields["report_available"] else 0)
+    assert accessibility_problems(page) == []
     screenshots(page, "segment-one-customer")
 
 
@@ -115,6 +116,7 @@ def test_bad_value_shows_its_error_next_to_the_field(page: Page, watch: Watch, c
     expect(milk).to_be_focused()
     expect(page.locator(".field-error")).to_have_count(1)
     expect(page.locator("#answer-title")).to_have_count(0)
+    assert accessibility_problems(page) == []
 
     milk.fill(str(values["Milk"]))
     page.get_by_role("button", name="Find the segment").click()
@@ -141,6 +143,7 @@ def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None
     for group in ("channel_mix", "region_mix"):
         for name, share in persona[group].items():
             expect(panel.locator(".mix li").filter(has_text=name)).to_contain_text(f"{round(share * 100)}%")
+    assert accessibility_problems(page) == []
 
     page.keyboard.press("Space")
     expect(button).to_have_attribute("aria-expanded", "false")
@@ -173,6 +176,7 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
     for segment in set(expected):
         count_row = page.locator("table.counts tbody tr").filter(has_text=personas[segment]["name"])
         expect(count_row.locator("td")).to_have_text(str(expected.count(segment)))
+    assert accessibility_problems(page) == []
     screenshots(page, "batch")
 
     with page.expect_download() as download_info:
