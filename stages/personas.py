@@ -83,6 +83,8 @@ def persona_actions(profile: dict[str, float], high: float, low: float, max_acti
         names = " and ".join(CATEGORY_NAMES[c] for c in lows)
         actions.append(f"Cross-sell {names}: they buy little of it from us, so a first-order discount can win that spend.")
     if len(actions) < 2:
+        actions.append(f"Protect their {CATEGORY_NAMES[ranked[0]]} spend, the category they buy most of relative to other customers, with a loyalty price.")
+    if len(actions) < 2:
         actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
     return actions[:max_actions]
 

@@ -66,7 +66,9 @@ def copy_checked_outputs(source: nbformat.NotebookNode, executed: nbformat.Noteb
     copied = 0
     for cell in source.cells:
         if cell.cell_type == "code" and CHECK_MARK in cell.source and cell.source in by_source:
-            cell.outputs = [nbformat.from_dict({**o, "execution_count": None} if "execution_count" in o else dict(o)) for o in by_source[cell.source].outputs]
+            executed_cell = by_source[cell.source]
+            cell.outputs = [nbformat.from_dict(dict(o)) for o in executed_cell.outputs]
+            cell.execution_count = executed_cell.execution_count  # nbval ignores outputs of "unrun" cells
             copied += 1
     return copied
 

@@ -1,0 +1,91 @@
+"""Tests of stages.cluster: k resolution, agreement with Channel, metrics, segmenter export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.cluster import (
+    assignments_table, channel_agreement, check_params, cluster_metrics, export_segmenter, fit_segmentation,
+    full_pipeline, map_centres, mean_pairwise_ari, resolve_k,
+)
+from stages.features import engineer, space_columns
+from tests.conftest import FEATURES
+from tests.test_features import PARAMS
+
+
+@pytest.mark.parametrize(("k", "expected"), [("auto", 4), (3, 3)])
+def test_resolve_k(k: object, expected: int) -> None:
+    assert resolve_k(k, 4) == expected
+
+
+@pytest.mark.parametrize("k", [1, "three", True, 2.5])
+def test_bad_k_names_the_key(k: object) -> None:
+    with pytest.raises(ValueError, match="cluster.k"):
+        resolve_k(k, 3)
+
+
+def test_served_algorithm_must_be_swept() -> None:
+    with pytest.raises(ValueError, match="cluster.algorithm"):
+        check_params({"algorithm": "gmm", "n_init": 3}, ["kmeans"])
+
+
+def test_channel_agreement_uses_each_segments_majority() -> None:
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    channel = np.array([1, 1, 2, 2, 2, 2])
+    accuracy, ari = channel_agreement(labels, channel)
+    assert accuracy == pytest.approx(5 / 6)
+    assert 0 < ari < 1
+
+
+def test_pairwise_ari_is_one_for_identical_partitions() -> None:
+    a = np.array([0, 0, 1, 1])
+    assert mean_pairwise_ari({"x": a, "y": a.copy()}) == 1.0
+    assert mean_pairwise_ari({"x": a, "y": np.array([0, 1, 0, 1])}) < 0
+
+
+def fitted(customers: pd.DataFrame, algorithm: str, n_components: int = 0):
+    params = {**PARAMS, "pca": {"n_components": n_components}}
+    feats = engineer(customers, FEATURES, {c: 1.0 for c in FEATURES}, params)
+    clustered = feats.table["clustered"].to_numpy()
+    S = feats.table.loc[clustered, space_columns(FEATURES, n_components)].to_numpy()
+    X = customers[FEATURES].to_numpy(dtype=float)
+    seg = fit_segmentation(algorithm, 3, S, X[clustered].sum(axis=1), seed=0, n_init=3)
+    return feats, seg, S, X, clustered
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "agglomerative", "gmm"])
+@pytest.mark.parametrize("n_components", [0, 3])
+def test_exported_segmenter_matches_the_pipeline(customers: pd.DataFrame, algorithm: str, n_components: int) -> None:
+    feats, seg, S, X, _ = fitted(customers, algorithm, n_components)
+    pipeline = full_pipeline(feats.preprocess, n_components, seg.model)
+    segmenter = export_segmenter(feats.preprocess, n_components, seg, FEATURES, [1.0] * 6, "log")
+    rng = np.random.default_rng(1)
+    random = np.exp(rng.uniform(0, 11, size=(2000, 6)))
+    for batch in (X, random):
+        assert np.array_equal(segmenter.assign(batch).segment, pipeline.predict(batch))
+
+
+def test_canonical_ids_put_the_largest_segment_first(customers: pd.DataFrame) -> None:
+    _, seg, *_ = fitted(customers, "kmeans")
+    sizes = np.bincount(seg.labels)
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+def test_metrics_have_every_contract_key(customers: pd.DataFrame) -> None:
+    _, seg, S, _, clustered = fitted(customers, "kmeans")
+    metrics = cluster_metrics(S, seg, {"kmeans": seg.labels}, customers.loc[clustered, "Channel"].to_numpy(), 0.9, 0, [0.5, 0.5])
+    contract = {"n_customers", "n_outliers", "k", "algorithm", "silhouette", "calinski_harabasz", "davies_bouldin", "pca_explained_variance", "channel_accuracy", "channel_ari", "stability_ari", "agreement_ari"}
+    assert contract <= set(metrics)
+    assert metrics["k"] == 3 and metrics["n_customers"] == len(S)
+
+
+def test_assignments_table_is_sorted_by_raw_row() -> None:
+    table = assignments_table(np.array([3, 1, 2]), np.array([True, False, True]), {"kmeans": np.array([0, 1, 2])})
+    assert table["row"].tolist() == [1, 2, 3] and table["kmeans"].tolist() == [1, 2, 0]
+
+
+def test_map_centres_average_clustered_points_per_segment() -> None:
+    points = pd.DataFrame({"PC1": [0.0, 2.0, 10.0, 99.0], "PC2": [1.0, 3.0, 5.0, 99.0], "segment": [0, 0, 1, 1], "clustered": [True, True, True, False]})
+    assert map_centres(points).tolist() == [[1.0, 2.0], [10.0, 5.0]]

@@ -1,0 +1,98 @@
+"""Tests of stages.features: transform, Tukey outliers, preprocess pipeline."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.features import build_preprocess, engineer, space_columns, space_pipeline, tukey_outliers
+from stages.segmenter import spend_transform
+from tests.conftest import FEATURES
+
+PARAMS = {
+    "transform": "log",
+    "scaler": "standard",
+    "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"},
+    "pca": {"n_components": 0},
+}
+
+
+def test_log_transform_floors_zero_spend_at_one() -> None:
+    out = spend_transform(np.array([[0.0, 1.0, np.e]]), "log")
+    assert out.tolist() == [[0.0, 0.0, 1.0]]
+
+
+def test_unknown_transform_names_the_key() -> None:
+    with pytest.raises(ValueError, match="features.transform"):
+        spend_transform(np.ones((1, 1)), "sqrt")
+
+
+def test_tukey_flags_only_rows_outside_the_fences_in_enough_columns() -> None:
+    values = pd.DataFrame({"a": [1.0, 2, 3, 4, 100], "b": [1.0, 2, 3, 4, 100], "c": [1.0, 2, 3, 4, 100]})
+    values.loc[3, "a"] = -100
+    flags = tukey_outliers(values, 1.5, 2)
+    assert flags["n_flags"].tolist() == [0, 0, 0, 1, 3]
+    assert flags["outlier"].tolist() == [False, False, False, False, True]
+
+
+def test_engineer_drops_outliers_from_the_fit_but_keeps_their_rows(customers: pd.DataFrame) -> None:
+    data = customers.copy()
+    data.loc[0, FEATURES] = [1, 1, 1, 1, 1, 1]
+    result = engineer(data, FEATURES, {}, PARAMS)
+    assert bool(result.table.loc[0, "outlier"]) and not bool(result.table.loc[0, "clustered"])
+    assert len(result.table) == len(data)
+    kept = result.table.loc[result.table["clustered"], [f"z_{c}" for c in FEATURES]]
+    assert np.allclose(kept.mean(), 0, atol=1e-9) and np.allclose(kept.std(ddof=0), 1)
+
+
+def test_keep_action_fits_on_every_row(customers: pd.DataFrame) -> None:
+    params = copy.deepcopy(PARAMS)
+    params["outliers"]["action"] = "keep"
+    result = engineer(customers, FEATURES, {}, params)
+    assert result.table["clustered"].all()
+
+
+def test_pca_explained_variance_sums_to_one(customers: pd.DataFrame) -> None:
+    result = engineer(customers, FEATURES, {}, PARAMS)
+    assert len(result.report["pca_explained_variance"]) == 6
+    assert sum(result.report["pca_explained_variance"]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_space_pipeline_reproduces_the_table_columns(customers: pd.DataFrame, n: int) -> None:
+    params = copy.deepcopy(PARAMS)
+    params["pca"]["n_components"] = n
+    result = engineer(customers, FEATURES, {}, params)
+    space = space_pipeline(result.preprocess, n).transform(customers[FEATURES].to_numpy(dtype=float))
+    assert np.allclose(space, result.table[space_columns(FEATURES, n)].to_numpy())
+
+
+def test_preprocess_fills_missing_spend_with_the_given_values() -> None:
+    pipe = build_preprocess([10.0, 20.0], "none", "none").fit(np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 1.0]]))
+    scaled = space_pipeline(pipe, 0).transform(np.array([[np.nan, 7.0]]))
+    assert scaled.tolist() == [[10.0, 7.0]]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("scaler", "minmax", "features.scaler"),
+        ("transform", "sqrt", "features.transform"),
+        ("outliers.method", "zscore", "features.outliers.method"),
+        ("outliers.action", "clip", "features.outliers.action"),
+        ("outliers.min_features", 9, "features.outliers.min_features"),
+        ("pca.n_components", 7, "features.pca.n_components"),
+    ],
+)
+def test_bad_feature_params_name_the_key(customers: pd.DataFrame, key: str, value: object, message: str) -> None:
+    params = copy.deepcopy(PARAMS)
+    *path, last = key.split(".")
+    target = params
+    for p in path:
+        target = target[p]
+    target[last] = value
+    with pytest.raises(ValueError, match=message):
+        engineer(customers, FEATURES, {}, params)

@@ -1,0 +1,98 @@
+"""Tests of stages.prepare: validation messages, imputation, report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.prepare import DataValidationError, canonical_order, duplicate_groups, impute, prepare, read_raw_text, validate_raw
+from tests.conftest import FEATURES, HEADER, LABELS
+
+ROW1 = "2,3,12669,9656,7561,214,2674,1338"
+ROW2 = "2,3,7057,9810,9568,1762,3293,1776"
+
+
+def run(text: str, strategy: str = "median"):
+    return prepare(read_raw_text(text, "raw.csv"), FEATURES, LABELS, strategy, "raw.csv")
+
+
+BAD_DATA = [
+    ("missing column", "Channel,Region,Fresh,Milk,Grocery,Frozen,Detergents_Paper\n2,3,1,2,3,4,5\n", "missing column(s) Delicassen"),
+    ("negative value", f"{HEADER}\n{ROW1}\n2,3,7057,-5,9568,1762,3293,1776\n", "row 2, column Milk: '-5' is negative"),
+    ("text in a number column", f"{HEADER}\n{ROW1}\n2,3,7057,abc,9568,1762,3293,1776\n", "row 2, column Milk: 'abc' is not a number"),
+    ("infinity", f"{HEADER}\n{ROW1}\n2,3,inf,1,9568,1762,3293,1776\n", "row 2, column Fresh: 'inf' is not a finite number"),
+    ("empty file", "", "the file is empty"),
+    ("header only", f"{HEADER}\n", "header but no data rows"),
+    ("all-missing column", f"{HEADER}\n2,3,1,2,3,,5,6\n1,3,1,2,3,,5,6\n", "column Frozen: has no values at all"),
+    ("unknown channel code", f"{HEADER}\n7,3,1,2,3,4,5,6\n", "row 1, column Channel: '7' is not a valid code"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "message"), BAD_DATA, ids=[c[0] for c in BAD_DATA])
+def test_bad_data_is_rejected_with_file_row_and_column(case: str, text: str, message: str) -> None:
+    with pytest.raises(DataValidationError) as err:
+        run(text)
+    assert "raw.csv" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_every_bad_cell_is_listed_not_only_the_first() -> None:
+    text = f"{HEADER}\n2,3,x,1,1,1,1,1\n2,3,1,1,1,1,-1,1\n"
+    with pytest.raises(DataValidationError) as err:
+        run(text)
+    assert len(err.value.problems) == 2
+    assert "row 1, column Fresh" in str(err.value) and "row 2, column Detergents_Paper" in str(err.value)
+
+
+def test_duplicate_rows_are_reported_not_dropped() -> None:
+    result = run(f"{HEADER}\n{ROW1}\n{ROW2}\n{ROW1}\n")
+    assert result.report["n_rows"] == 3
+    assert result.report["duplicates"] == {"n_groups": 1, "rows": [[1, 3]]}
+
+
+@pytest.mark.parametrize(("strategy", "expected"), [("median", 5.0), ("mean", 6.0)])
+def test_missing_spending_is_imputed_and_reported(strategy: str, expected: float) -> None:
+    text = f"{HEADER}\n2,3,1,1,1,1,1,1\n2,3,2,1,1,1,1,1\n2,3,,1,1,1,1,1\n2,3,5,1,1,1,1,1\n2,3,5,1,1,1,1,1\n2,3,17,1,1,1,1,1\n"
+    result = run(text, strategy)
+    assert result.report["impute"]["rows"] == {"Fresh": [3]}
+    assert result.report["impute"]["values"]["Fresh"] == expected
+    assert result.customers.loc[result.customers["row"] == 3, "Fresh"].item() == expected
+
+
+def test_impute_error_strategy_names_the_missing_rows() -> None:
+    with pytest.raises(DataValidationError, match=r"column Milk: missing value in row\(s\) 2"):
+        run(f"{HEADER}\n{ROW1}\n2,3,1,,1,1,1,1\n", "error")
+
+
+def test_unknown_impute_strategy_names_the_key() -> None:
+    with pytest.raises(ValueError, match="data.impute"):
+        run(f"{HEADER}\n{ROW1}\n", "mode")
+
+
+def test_validate_keeps_raw_row_numbers() -> None:
+    frame = validate_raw(read_raw_text(f"{HEADER}\n{ROW1}\n{ROW2}\n", "x"), FEATURES, LABELS, "x")
+    assert frame["row"].tolist() == [1, 2]
+    assert frame["Milk"].tolist() == [9656.0, 9810.0]
+
+
+def test_byte_order_mark_and_spaces_in_header_are_tolerated() -> None:
+    text = "\ufeff" + HEADER.replace(",", ", ") + f"\n{ROW1}\n"
+    assert run(text).report["n_rows"] == 1
+
+
+def test_canonical_order_does_not_depend_on_file_order() -> None:
+    frame = pd.DataFrame({"row": [1, 2, 3], "a": [3.0, 1.0, 2.0]})
+    shuffled = frame.iloc[[2, 0, 1]]
+    assert canonical_order(frame, ["a"])["a"].tolist() == canonical_order(shuffled, ["a"])["a"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_duplicate_groups_lists_row_ids() -> None:
+    frame = pd.DataFrame({"row": [1, 2, 3, 4], "a": [1, 2, 1, 2], "b": [0, 0, 0, 1]})
+    assert duplicate_groups(frame, ["a", "b"]) == [[1, 3]]
+
+
+def test_impute_leaves_complete_data_alone() -> None:
+    frame = pd.DataFrame({"row": [1, 2], "Fresh": [1.0, 2.0]})
+    out, rows = impute(frame, ["Fresh"], "median", "x")
+    assert rows == {} and np.array_equal(out["Fresh"], frame["Fresh"])

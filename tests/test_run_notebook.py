@@ -1,0 +1,72 @@
+"""Tests of stages.run_notebook and of the notebooks' contract with params.yaml."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+
+from stages import config
+from stages.run_notebook import parameter_sections, parameters_cell, parameters_for, strip_timestamps, sync_parameters
+
+NOTEBOOKS = sorted(config.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_five_numbered_notebooks() -> None:
+    assert [p.stem for p in NOTEBOOKS] == ["01_prepare", "02_features", "03_select_k", "04_cluster", "05_personas"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_mirrors_params_yaml(path, params) -> None:
+    nb = nbformat.read(path, as_version=4)
+    values = {}
+    exec(compile(parameters_cell(nb).source, str(path), "exec"), {}, values)  # noqa: S102 - our own literal cell
+    for section, value in values.items():
+        assert value == params[section], f"{path.name}: section {section} differs from params.yaml; run `make notebooks`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_define_no_functions_or_classes(path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            tree = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.startswith(("%", "!"))))
+            defined = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+            assert not defined, f"{path.name}: logic belongs in stages/, not in the notebook"
+
+
+def test_dvc_stage_commands_pass_the_sections_the_notebooks_take() -> None:
+    import yaml
+
+    stages = yaml.safe_load((config.ROOT / "dvc.yaml").read_text())["stages"]
+    for path in NOTEBOOKS:
+        stage = next(s for s in stages.values() if path.name in s["cmd"])
+        passed = stage["cmd"].split(path.name, 1)[1].split()
+        assert passed == parameter_sections(nbformat.read(path, as_version=4)), path.name
+
+
+def test_strip_timestamps_removes_every_run_time() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"start_time": "x", "end_time": "y", "duration": 1.0, "parameters": {"a": 1}}
+    cell = nbformat.v4.new_code_cell("1")
+    cell.metadata["execution"] = {"iopub.status.busy": "t"}
+    cell.metadata["papermill"] = {"start_time": "x", "status": "completed"}
+    nb.cells.append(cell)
+    strip_timestamps(nb)
+    assert nb.metadata["papermill"] == {"parameters": {"a": 1}}
+    assert "execution" not in cell.metadata and cell.metadata["papermill"] == {"status": "completed"}
+
+
+def test_sync_parameters_rewrites_the_cell_from_params() -> None:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("base = {'seed': 1}")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells.append(cell)
+    sync_parameters(nb, {"base": {"seed": 42}})
+    assert "base = {'seed': 42}" in nb.cells[0].source
+
+
+def test_missing_section_is_named() -> None:
+    with pytest.raises(KeyError, match="nosuch"):
+        parameters_for(["base", "nosuch"], {"base": {}})

@@ -1,0 +1,84 @@
+"""Tests of stages.segmenter: the served plain-data model agrees with the joblib research artifact."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages import config
+from stages.segmenter import Segmenter, centroid_confidence, fill_missing
+
+N_RANDOM = 10_000
+
+
+@pytest.fixture(scope="module")
+def served() -> Segmenter:
+    return Segmenter.load(config.SEGMENTER)
+
+
+@pytest.fixture(scope="module")
+def research_model():
+    return joblib.load(config.model_path(json.loads(config.SEGMENTER.read_text())["algorithm"]))
+
+
+def random_customers(n: int, seed: int = 7) -> np.ndarray:
+    """Spending drawn log-uniformly from 0 to twice the largest value seen, with some zeros."""
+    rng = np.random.default_rng(seed)
+    X = np.exp(rng.uniform(0, np.log(250_000), size=(n, 6)))
+    X[rng.random(size=X.shape) < 0.02] = 0.0
+    return X.round(2)
+
+
+def test_every_training_row_gets_the_joblib_segment(served: Segmenter, research_model) -> None:
+    X = pd.read_csv(config.CUSTOMERS)[served.features].to_numpy(dtype=float)
+    assert len(X) == 440
+    assert np.array_equal(served.assign(X).segment, research_model.predict(X))
+
+
+def test_random_customers_get_the_joblib_segment(served: Segmenter, research_model) -> None:
+    X = random_customers(N_RANDOM)
+    assert np.array_equal(served.assign(X).segment, research_model.predict(X))
+
+
+def test_missing_spend_is_imputed_the_same_way(served: Segmenter, research_model) -> None:
+    X = random_customers(500, seed=3)
+    X[::3, 2] = np.nan
+    assert np.array_equal(served.assign(X).segment, research_model.predict(X))
+
+
+def test_round_trip_through_plain_data(served: Segmenter) -> None:
+    again = Segmenter.from_dict(json.loads(json.dumps(served.to_dict())))
+    X = random_customers(100)
+    assert np.array_equal(again.assign(X).segment, served.assign(X).segment)
+
+
+def test_assignment_carries_distances_confidence_and_map_position(served: Segmenter) -> None:
+    result = served.assign(random_customers(50))
+    assert result.distances.shape == (50, served.k)
+    assert np.array_equal(result.segment, result.distances.argmin(axis=1))
+    assert ((result.confidence >= 0) & (result.confidence <= 1)).all()
+    assert result.map_xy.shape == (50, 2)
+
+
+def test_map_position_matches_the_published_map(served: Segmenter) -> None:
+    points = pd.read_csv(config.PCA_MAP)
+    xy = served.assign(points[served.features].to_numpy(dtype=float)).map_xy
+    assert np.allclose(xy, points[["PC1", "PC2"]].to_numpy(), atol=1e-9)
+
+
+def test_confidence_is_zero_on_a_border_and_one_at_a_centre() -> None:
+    assert centroid_confidence(np.array([[1.0, 1.0, 3.0], [0.0, 2.0, 5.0]])).tolist() == [0.0, 1.0]
+
+
+def test_fill_missing_only_touches_nan() -> None:
+    assert fill_missing(np.array([[np.nan, 2.0]]), [5.0, 6.0]).tolist() == [[5.0, 2.0]]
+
+
+def test_unknown_schema_version_is_refused(served: Segmenter) -> None:
+    data = {**served.to_dict(), "schema_version": 99}
+    with pytest.raises(ValueError, match="schema_version"):
+        Segmenter.from_dict(data)

@@ -1,0 +1,66 @@
+"""Tests of stages.select_k: criteria, picks, the wide/long layouts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.select_k import check_params, elbow_k, long, pick_k, picks, sweep, wide
+
+PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
+
+
+def blobs(k: int = 3, n: int = 30, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 10, size=(k, 2))
+    return np.vstack([c + rng.normal(0, 0.3, size=(n, 2)) for c in centres])
+
+
+def test_elbow_finds_the_knee_of_a_piecewise_line() -> None:
+    ks = np.arange(2, 9)
+    inertia = np.array([100.0, 50.0, 20.0, 18.0, 16.0, 14.0, 12.0])
+    assert elbow_k(ks, inertia) == 4
+
+
+def test_sweep_on_three_blobs_picks_three() -> None:
+    table = sweep(blobs(), PARAMS, seed=1, n_init=3, n_jobs=1)
+    assert set(table["algorithm"]) == set(PARAMS["algorithms"])
+    assert table.loc[table["algorithm"] != "gmm", "bic"].isna().all()
+    chosen = picks(table)
+    for algorithm in PARAMS["algorithms"]:
+        assert chosen[algorithm]["silhouette"] == 3
+        at_three = table[(table["algorithm"] == algorithm) & (table["k"] == 3)]
+        assert at_three["stability"].item() > 0.95
+    assert chosen["gmm"]["bic"] == 3
+    assert chosen["kmeans"]["bic"] is None
+
+
+def test_sweep_is_the_same_in_parallel_and_serially() -> None:
+    params = {**PARAMS, "algorithms": ["kmeans", "gmm"]}
+    serial = sweep(blobs(), params, seed=1, n_init=2, n_jobs=1)
+    parallel = sweep(blobs(), params, seed=1, n_init=2, n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_wide_and_long_round_trip() -> None:
+    table = sweep(blobs(), {**PARAMS, "bootstrap": 0}, seed=1, n_init=2, n_jobs=1)
+    w = wide(table)
+    assert "kmeans_silhouette" in w.columns and w["k"].tolist() == [2, 3, 4, 5]
+    pd.testing.assert_frame_equal(long(w, PARAMS["algorithms"]), table[long(w, PARAMS["algorithms"]).columns], check_dtype=False)
+
+
+def test_pick_k_for_larger_and_smaller_is_better() -> None:
+    table = pd.DataFrame({"algorithm": ["a"] * 3, "k": [2, 3, 4], "silhouette": [0.1, 0.5, 0.2], "davies_bouldin": [2.0, 0.5, 1.0], "inertia": [3.0, 2.0, 1.0], "bic": [np.nan] * 3})
+    assert pick_k(table, "a", "silhouette") == 3
+    assert pick_k(table, "a", "davies_bouldin") == 3
+    assert pick_k(table, "a", "bic") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"k_min": 1}, "select_k.k_min"), ({"k_max": 500}, "select_k.k_min/k_max"), ({"algorithms": ["dbscan"]}, "select_k.algorithms"), ({"criterion": "gap"}, "select_k.criterion")],
+)
+def test_bad_select_k_params_name_the_key(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_params({**PARAMS, **change}, n_rows=100)
