@@ -4,6 +4,7 @@ import { money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
 const BATCH_URL = "/api/segment/batch";
+const MAX_DETAILS = 8; // problems listed under the file input when the whole file is refused
 
 /** "customers.csv" → "customers-segments.csv". */
 const resultName = (name) => `${name.replace(/\.[^.]*$/, "") || "customers"}-segments.csv`;
@@ -95,7 +96,7 @@ export function Batch({ personas }) {
   async function submit(event) {
     event.preventDefault();
     if (!file) {
-      setError("Choose a CSV file first.");
+      setError({ message: "Choose a CSV file first.", details: [] });
       return;
     }
     setBusy(true);
@@ -104,8 +105,8 @@ export function Batch({ personas }) {
       setError(null);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const details = e.errors.map((x) => [x.row != null ? `row ${x.row}` : null, x.field, x.message].filter(Boolean).join(": "));
-      setError([e.message, ...details.slice(0, 5)].join(" "));
+      const details = e.errors.map((x) => [x.row != null ? `Row ${x.row}` : null, x.field, x.message].filter(Boolean).join(": "));
+      setError({ message: e.message, details });
       setBatch(null);
     } finally {
       setBusy(false);
@@ -117,7 +118,7 @@ export function Batch({ personas }) {
       saveBlob(await postFile(`${BATCH_URL}?format=csv`, file, true), resultName(file.name));
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      setError(`The results could not be downloaded: ${e.message}`);
+      setError({ message: `The results could not be downloaded: ${e.message}`, details: [] });
     }
   }
 
@@ -144,9 +145,17 @@ export function Batch({ personas }) {
             Region. Rows with a problem are listed; the others are still segmented.
           </p>
           {error && (
-            <p className="field-error" id={`${inputId}-error`} role="alert">
-              {error}
-            </p>
+            <div className="field-error" id={`${inputId}-error`} role="alert">
+              <p>{error.message}</p>
+              {error.details.length > 0 && (
+                <ul>
+                  {error.details.slice(0, MAX_DETAILS).map((text) => (
+                    <li key={text}>{text}</li>
+                  ))}
+                  {error.details.length > MAX_DETAILS && <li>…and {error.details.length - MAX_DETAILS} more.</li>}
+                </ul>
+              )}
+            </div>
           )}
         </div>
         <div className="actions">

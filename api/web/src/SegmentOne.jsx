@@ -17,15 +17,14 @@ function requestBody(values, channel, region) {
   return body;
 }
 
-/** Error messages per field name, and the sentences that name no field of the form. */
+/** Error messages per field name, and the summary: the API's sentence and whatever names no field of the form. */
 function splitErrors(error, fieldNames) {
   const byField = {};
-  const general = [];
+  const general = [error.message];
   for (const e of error.errors || []) {
     if (e.field && fieldNames.includes(e.field)) byField[e.field] = byField[e.field] ? `${byField[e.field]} ${e.message}` : e.message;
     else general.push(e.field ? `${e.field}: ${e.message}` : e.message);
   }
-  if (general.length === 0 && Object.keys(byField).length === 0) general.push(error.message);
   return { byField, general };
 }
 
