@@ -32,8 +32,9 @@ pipeline: setup  ## reproduce the DVC pipeline (data → features → k → clus
 	@$(MAKE) --no-print-directory site
 
 site: setup  ## render the Quarto report when Quarto is installed; say so when it is not
-	@if command -v quarto >/dev/null 2>&1; then dvc repro site; \
-	else echo "note: Quarto is not installed, so the report site (site/) was not rendered. Install Quarto 1.5+ from quarto.org and run 'make site' (or 'dvc repro site')."; fi
+	@if command -v quarto >/dev/null 2>&1; then dvc repro site/dvc.yaml; \
+	else echo "note: Quarto is not installed, so the report site was skipped (site/_site not rendered; everything else ran)."; \
+	  echo "      To get it: install Quarto 1.5 or newer from https://quarto.org/docs/get-started/ , then run 'make site'."; fi
 
 web:  ## build the staff page (api/web → api/static) with npm and esbuild
 	@if [ -f api/web/package.json ]; then npm ci --prefix api/web --no-audit --no-fund --loglevel=error && npm run --prefix api/web build; \

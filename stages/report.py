@@ -1,0 +1,365 @@
+"""Stage report: every figure the report site (``site/``) quotes, written from the pipeline's outputs.
+
+``python -m stages.report`` writes ``site/_variables.yml`` (read in pages with ``{{< var key >}}``) and the
+markdown includes in ``site/_generated/`` (persona cards, parameter, checksum and version tables), so no page
+carries a hand-typed number. ``python -m stages.report post-render`` is Quarto's post-render hook: it removes
+the require.js and jQuery tags Quarto adds from a CDN for notebook HTML output (nothing on these pages uses them)
+and fails if any page still loads something from the network, so the site works offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from html.parser import HTMLParser
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import plotly.io as pio
+import yaml
+
+from stages import artifacts, config, plots
+from stages.personas import CATEGORY_NAMES
+
+SITE = config.ROOT / "site"
+VARIABLES = SITE / "_variables.yml"
+GENERATED = SITE / "_generated"
+#: The project's own distribution name: its declared dependencies are the packages whose versions the report lists.
+DISTRIBUTION = "wholesale-segmentation"
+#: Stages whose outputs are not pipeline results (this one writes the site's inputs).
+NOT_PIPELINE = ("report",)
+#: Kaufman & Rousseeuw's reading of the average silhouette (Finding Groups in Data, 1990), lower bounds.
+SILHOUETTE_BANDS = ((0.71, "strong"), (0.51, "reasonable"), (0.26, "weak"), (float("-inf"), "no substantial"))
+#: What each band means for a reader deciding how much to trust the segment boundaries.
+SILHOUETTE_READINGS = {
+    "strong": "the segments are clearly separated groups",
+    "reasonable": "the segments are reasonably well separated",
+    "weak": ("customers vary continuously rather than falling into tight groups: the segments summarise that "
+             "continuum usefully, but a customer near a boundary could reasonably belong to either side"),
+    "no substantial": ("the data show little group structure: treat the segments as a convenient summary, "
+                       "not as natural groups"),
+}
+ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
+
+
+def pct(share: float) -> str:
+    """A share as a whole percentage: 0.492 → '49%'."""
+    return f"{share:.0%}"
+
+
+def count(n: float) -> str:
+    """A count or amount with thousands separators: 16674.2 → '16,674'."""
+    return f"{n:,.0f}"
+
+
+def silhouette_strength(silhouette: float) -> str:
+    """Kaufman & Rousseeuw's word for the structure an average silhouette indicates."""
+    return next(word for bound, word in SILHOUETTE_BANDS if silhouette >= bound)
+
+
+def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
+    """One sentence on where the number of segments comes from (params.yaml or the selection criterion)."""
+    if k_param == "auto":
+        return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
+    if k == chosen_k:
+        return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
+    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}` so that "
+            "segments separate buying patterns that call for different sales actions, not only kitchens from shops "
+            "(the cluster notebook gives the reasoning).")
+
+
+def lock_outputs(lock: dict[str, Any], exclude: tuple[str, ...] = NOT_PIPELINE) -> list[dict[str, str]]:
+    """Every output recorded in ``dvc.lock`` as {stage, path, md5}, in pipeline order, minus ``exclude`` stages."""
+    rows = []
+    for stage, entry in lock.get("stages", {}).items():
+        if stage in exclude:
+            continue
+        for out in entry.get("outs", []):
+            rows.append({"stage": stage, "path": out["path"], "md5": str(out.get("md5", ""))})
+    return rows
+
+
+def lock_md5(outputs: list[dict[str, str]], path: str) -> str:
+    """The md5 ``dvc.lock`` records for one output path."""
+    for row in outputs:
+        if row["path"] == path:
+            return row["md5"]
+    raise KeyError(f"dvc.lock records no output {path}: run `dvc repro`")
+
+
+def flatten_params(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """``params.yaml`` as (dotted key, value) rows; lists are joined with commas."""
+    rows: list[tuple[str, str]] = []
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += flatten_params(value, f"{name}.")
+        elif isinstance(value, list):
+            rows.append((name, ", ".join(str(v) for v in value)))
+        else:
+            rows.append((name, str(value)))
+    return rows
+
+
+def requirement_names(requirements: list[str]) -> list[str]:
+    """Names of the unconditional requirements (no extras, no markers) in ``importlib.metadata.requires`` form."""
+    return [re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0] for r in requirements if ";" not in r]
+
+
+def package_versions(names: list[str]) -> dict[str, str]:
+    """Installed version of each named distribution."""
+    return {name: metadata.version(name) for name in names}
+
+
+def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],
+                   select_k: dict[str, Any], params: dict[str, Any], outputs: list[dict[str, str]]) -> dict[str, Any]:
+    """The values pages quote with ``{{< var key >}}``, each already formatted as text."""
+    channel, region = data_report["labels"]["Channel"], data_report["labels"]["Region"]
+    n_rows = data_report["n_rows"]
+    largest = max(personas, key=lambda p: p["size"])
+    ev = metrics["pca_explained_variance"]
+    outliers = params["features"]["outliers"]
+    return {
+        "data": {
+            "n_rows": count(n_rows),
+            "n_features": str(len(params["data"]["features"])),
+            "n_customers": count(metrics["n_customers"]),
+            "n_outliers": count(metrics["n_outliers"]),
+            "md5": data_report["md5"],
+            "horeca": count(channel["Horeca"]), "retail": count(channel["Retail"]),
+            "horeca_share": pct(channel["Horeca"] / n_rows), "retail_share": pct(channel["Retail"] / n_rows),
+            "lisbon": count(region["Lisbon"]), "oporto": count(region["Oporto"]), "other": count(region["Other"]),
+            "other_share": pct(region["Other"] / n_rows),
+            "missing": count(sum(data_report["missing"].values())),
+            "duplicates": count(data_report["duplicates"]["n_groups"]),
+        },
+        "method": {
+            "impute": params["data"]["impute"],
+            "transform": params["features"]["transform"],
+            "scaler": params["features"]["scaler"],
+            "outlier_method": outliers["method"],
+            "iqr_factor": str(outliers["iqr_factor"]),
+            "outlier_min_features": str(outliers["min_features"]),
+            "outlier_action": outliers["action"],
+            "pca_components": str(params["features"]["pca"]["n_components"]),
+            "pc1": pct(ev[0]), "pc2": pct(ev[1]), "pc12": pct(ev[0] + ev[1]),
+            "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
+            "algorithms": ", ".join(ALGORITHM_NAMES.get(a, a) for a in params["select_k"]["algorithms"]),
+            "bootstrap": str(params["select_k"]["bootstrap"]),
+            "seed": str(params["base"]["seed"]),
+        },
+        "model": {
+            "k": str(metrics["k"]),
+            "algorithm": ALGORITHM_NAMES.get(metrics["algorithm"], metrics["algorithm"]),
+            "criterion": select_k["criterion"],
+            "chosen_k": str(select_k["chosen_k"]),
+            "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"]),
+            "silhouette": f"{metrics['silhouette']:.2f}",
+            "silhouette_strength": silhouette_strength(metrics["silhouette"]),
+            "silhouette_reading": SILHOUETTE_READINGS[silhouette_strength(metrics["silhouette"])],
+            "calinski_harabasz": f"{metrics['calinski_harabasz']:.0f}",
+            "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
+            "stability_ari": f"{metrics['stability_ari']:.2f}",
+            "agreement_ari": f"{metrics['agreement_ari']:.2f}",
+            "channel_accuracy": pct(metrics["channel_accuracy"]),
+            "channel_baseline": pct(max(channel.values()) / n_rows),
+            "channel_ari": f"{metrics['channel_ari']:.2f}",
+            "version": lock_md5(outputs, "ml/segmenter.json"),
+        },
+        "personas": {
+            "count": str(len(personas)),
+            "largest_name": largest["name"],
+            "largest_share": pct(largest["share"]),
+        },
+    }
+
+
+def params_markdown(params: dict[str, Any]) -> str:
+    """The parameters the pipeline ran with, one row per key."""
+    lines = ["| parameter | value |", "| --- | --- |"]
+    lines += [f"| `{key}` | `{value}` |" for key, value in flatten_params(params)]
+    return "\n".join(lines) + "\n"
+
+
+def hashes_markdown(outputs: list[dict[str, str]]) -> str:
+    """Each pipeline output with the md5 ``dvc.lock`` records for it."""
+    lines = ["| stage | output | md5 (dvc.lock) |", "| --- | --- | --- |"]
+    lines += [f"| {row['stage']} | `{row['path']}` | `{row['md5']}` |" for row in outputs]
+    return "\n".join(lines) + "\n"
+
+
+def versions_markdown(versions: dict[str, str], python: str) -> str:
+    """Python and the installed version of every package the project depends on."""
+    lines = ["| package | version |", "| --- | --- |", f"| Python | {python} |"]
+    lines += [f"| {name} | {version} |" for name, version in versions.items()]
+    return "\n".join(lines) + "\n"
+
+
+def persona_summary_markdown(personas: list[dict[str, Any]]) -> str:
+    """Home-page table: one row per persona with its size, channel mix and first action."""
+    lines = ["| segment | customers | share | Horeca / Retail | first thing to do |", "| --- | ---: | ---: | --- | --- |"]
+    for p in personas:
+        mix = p["channel_mix"]
+        lines.append(f"| [{p['id']} · {p['name']}](personas.qmd#persona-{p['id']}) | {count(p['size'])} | "
+                     f"{pct(p['share'])} | {pct(mix['Horeca'])} / {pct(mix['Retail'])} | {p['actions'][0]} |")
+    return "\n".join(lines) + "\n"
+
+
+def persona_chart_html(persona: dict[str, Any], features: list[str]) -> str:
+    """One persona's profile chart (median spend per category ÷ base median) as an HTML fragment.
+
+    The fragment carries no plotly.js: the page must load it first (personas.qmd embeds a notebook figure
+    that carries it, above the cards).
+    """
+    fig = plots.persona_profiles([persona], features)
+    fig.update_layout(title=None, height=320, showlegend=False, margin={"t": 30, "b": 40, "l": 60, "r": 20})
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False,
+                       div_id=f"persona-{persona['id']}-profile", default_width="100%",
+                       config={"displaylogo": False, "responsive": True})
+
+
+def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) -> str:
+    """Personas page: one card per persona with its description, profile chart, mixes and actions."""
+    blocks = []
+    for p in personas:
+        channel = " · ".join(f"{name} {pct(v)}" for name, v in p["channel_mix"].items())
+        region = " · ".join(f"{name} {pct(v)}" for name, v in p["region_mix"].items())
+        typical = p["typical_customer"]
+        spends = " · ".join(f"{CATEGORY_NAMES.get(c, c)} {count(typical[c])}" for c in features)
+        blocks.append("\n".join([
+            f'::: {{.card .persona-card #persona-{p["id"]}}}',
+            ":::: card-body",
+            f"### {p['id']} · {p['name']}",
+            "",
+            p["description"],
+            "",
+            f"**Channel** {channel}. **Region** {region}.",
+            "",
+            "```{=html}",
+            persona_chart_html(p, features).strip(),
+            "```",
+            "",
+            "**What to do**",
+            "",
+            *[f"- {action}" for action in p["actions"]],
+            "",
+            f"*A typical customer* (row {typical['row']} of the raw data, the member nearest the segment's centre): {spends}.",
+            "::::",
+            ":::",
+        ]))
+    return "\n\n".join(blocks) + "\n"
+
+
+def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],
+                    select_k: dict[str, Any], params: dict[str, Any], lock: dict[str, Any],
+                    versions: dict[str, str], python: str) -> dict[Path, str]:
+    """Path → text of every file this stage writes."""
+    outputs = lock_outputs(lock)
+    features = params["data"]["features"]
+    variables = site_variables(metrics, personas, data_report, select_k, params, outputs)
+    header = "# Written by `python -m stages.report` (DVC stage report) from the pipeline's outputs: do not edit.\n"
+    return {
+        VARIABLES: header + yaml.safe_dump(variables, sort_keys=False, allow_unicode=True, width=1000),
+        GENERATED / "persona-summary.md": persona_summary_markdown(personas),
+        GENERATED / "persona-cards.md": persona_cards_markdown(personas, features),
+        GENERATED / "params.md": params_markdown(params),
+        GENERATED / "hashes.md": hashes_markdown(outputs),
+        GENERATED / "versions.md": versions_markdown(versions, python),
+    }
+
+
+# --- post-render: the rendered pages must not load anything from the network -------------------------------
+
+#: The AMD loader and jQuery Quarto adds from a CDN to pages with notebook HTML output, and the shim that needs them.
+QUARTO_CDN_LOADERS = re.compile(
+    r"""<script\b[^>]*\bsrc=["'](?:https?:)?//[^"']*/(?:require|jquery)(?:\.min)?\.js["'][^>]*>\s*</script>\s*"""
+    r"""|<script\b[^>]*>\s*define\(\s*['"]jquery['"][^<]*</script>\s*""",
+)
+#: (tag, attribute) pairs a browser fetches when the page loads.
+LOADED = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"), ("audio", "src"),
+          ("video", "src"), ("embed", "src"), ("link", "href")}
+#: <link rel=…> values that make the browser fetch the href.
+FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "prefetch", "manifest"}
+
+
+class _NetworkResources(HTMLParser):
+    """Collects the absolute (http, https or protocol-relative) URLs a page loads."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and not FETCHING_RELS & set((values.get("rel") or "").lower().split()):
+            return
+        for name, value in attrs:
+            if (tag, name) in LOADED and value and re.match(r"(?:https?:)?//", value.strip(), re.I):
+                self.urls.append(value.strip())
+
+
+def network_resources(html: str) -> list[str]:
+    """URLs of scripts, styles, images and frames a page would fetch from the network."""
+    parser = _NetworkResources()
+    parser.feed(html)
+    parser.close()
+    return parser.urls
+
+
+def offline_page(html: str) -> tuple[str, list[str]]:
+    """A rendered page without Quarto's CDN loaders, and the network URLs it still loads (should be none)."""
+    cleaned = QUARTO_CDN_LOADERS.sub("", html)
+    return cleaned, network_resources(cleaned)
+
+
+def post_render(output_dir: Path) -> list[str]:
+    """Make every page under ``output_dir`` offline; return one problem line per network URL left."""
+    problems = []
+    for page in sorted(output_dir.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        cleaned, urls = offline_page(html)
+        if cleaned != html:
+            artifacts.write_text(page, cleaned)
+        problems += [f"{page.relative_to(output_dir)}: loads {url}" for url in urls]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stages.report`` (DVC stage report) or ``… post-render`` (Quarto's post-render hook)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", choices=["write", "post-render"], default="write")
+    args = parser.parse_args(argv)
+    if args.command == "post-render":
+        # Quarto runs the hook in the project directory and names the output directory relative to it.
+        output_dir = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", "_site")).resolve()
+        problems = post_render(output_dir)
+        if problems:
+            print("error: the rendered site would need the network:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
+        print(f"post-render: {output_dir.name}/ loads nothing from the network")
+        return 0
+    plots.setup_plotly()  # the notebooks' chart template, so persona cards look like the notebook figures
+    try:
+        params = config.load_params()
+        with open(config.DVC_LOCK, encoding="utf-8") as fh:
+            lock = yaml.safe_load(fh)
+        names = requirement_names(metadata.requires(DISTRIBUTION) or [])
+        files = generated_files(
+            artifacts.read_json(config.METRICS), artifacts.read_json(config.PERSONAS),
+            artifacts.read_json(config.DATA_REPORT), artifacts.read_json(config.SELECT_K), params, lock,
+            package_versions(names), sys.version.split()[0],
+        )
+    except (FileNotFoundError, KeyError, metadata.PackageNotFoundError) as exc:
+        print(f"error: report: {exc} (run `dvc repro` to produce the pipeline outputs)", file=sys.stderr)
+        return 1
+    for path, text in files.items():
+        artifacts.write_text(path, text)
+    print(f"report: wrote {', '.join(str(p.relative_to(config.ROOT)) for p in files)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
