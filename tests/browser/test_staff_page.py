@@ -136,6 +136,8 @@ def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None
     expect(panel).to_be_hidden()
 
     button.focus()
+    outline = button.evaluate("b => [getComputedStyle(b).outlineStyle, parseFloat(getComputedStyle(b).outlineWidth)]")
+    assert outline[0] != "none" and outline[1] >= 2, f"keyboard focus on the card's button is not visible: {outline}"
     page.keyboard.press("Enter")
     expect(button).to_have_attribute("aria-expanded", "true")
     expect(panel).to_be_visible()
