@@ -137,3 +137,9 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
 def space_columns(features: list[str], n_components: int) -> list[str]:
     """Columns of the features table that form the clustering space."""
     return [f"z_{c}" for c in features] if n_components == 0 else [f"PC{i + 1}" for i in range(n_components)]
+
+
+def top_loadings(loadings: dict[str, float], n: int = 3) -> list[str]:
+    """The ``n`` categories that weigh most on a component, with the sign of their loading."""
+    ranked = sorted(loadings, key=lambda c: (-abs(loadings[c]), c))[:n]
+    return [f"{c} ({'+' if loadings[c] >= 0 else '−'})" for c in ranked]
