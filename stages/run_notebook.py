@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -96,16 +97,23 @@ def parameters_for(sections: list[str], params: dict[str, Any]) -> dict[str, Any
 def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_NOTEBOOKS) -> Path:
     """Execute ``notebook`` with Papermill and return the path of the executed copy."""
     import papermill as pm
+    from jupyter_client.manager import KernelManager
 
     output_dir.mkdir(parents=True, exist_ok=True)
     out = output_dir / notebook.name
     parameters = parameters_for(sections, config.load_params())
+    # IPC (Unix sockets) rather than loopback TCP between Papermill and its kernel: private to this user.
+    sockets = tempfile.TemporaryDirectory(prefix="papermill-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets.name) / "kernel"))
     try:
         pm.execute_notebook(
             str(notebook), str(out), parameters=parameters, kernel_name="python3",
-            cwd=str(config.ROOT), progress_bar=False, log_output=False,
+            cwd=str(config.ROOT), progress_bar=False, log_output=False, km=km,
         )
     finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
+        sockets.cleanup()
         if out.exists():
             nb = nbformat.read(out, as_version=4)
             nbformat.write(strip_timestamps(nb), out)
