@@ -1,0 +1,68 @@
+"""Flask API of the wholesale customer segmentation: ``create_app()`` serves /api/*, the staff page and the report.
+
+Development: ``flask --app api run``. Production: ``gunicorn 'api:create_app()'`` (``make serve``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+
+from api import artifacts, errors, pages, routes
+from stages import config as paths
+
+DEFAULTS: dict[str, Any] = {
+    "ARTIFACTS_ROOT": paths.ROOT,  # where ml/… and dvc.lock are read (tests point it at a copy)
+    "DVC_LOCK": None,  # default: ARTIFACTS_ROOT / dvc.lock
+    "REPORT_DIR": paths.ROOT / "site" / "_site",
+    "BATCH_MAX_ROWS": 100_000,
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # a 100,000-row JSON batch is about 13 MB
+    "JSON_SORT_KEYS": False,
+}
+
+#: The staff page is one same-origin bundle (script, stylesheet, SVG chart): nothing inline, nothing from elsewhere.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+#: Quarto pages carry inline scripts and styles (and Plotly), all embedded in the site: still nothing from elsewhere.
+REPORT_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    """Headers every answer carries (no CORS headers: the page is served from the same origin)."""
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Content-Security-Policy"] = REPORT_CSP if request.path.startswith("/report/") else PAGE_CSP
+    return response
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; the artifacts are checked against dvc.lock and loaded once, here.
+
+    Raises :class:`api.artifacts.ArtifactError` (a ``SystemExit``: start-up stops with its message) when an
+    artifact is missing or differs from dvc.lock.
+    """
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app.config.from_mapping(DEFAULTS)
+    if config:
+        app.config.from_mapping(config)
+    app.config["DEBUG"] = False
+    app.config["REPORT_DIR"] = Path(app.config["REPORT_DIR"])
+    root = Path(app.config["ARTIFACTS_ROOT"])
+    lock = Path(app.config["DVC_LOCK"] or root / "dvc.lock")
+    app.extensions["artifacts"] = artifacts.load(root, lock)
+    app.json.sort_keys = app.config["JSON_SORT_KEYS"]  # type: ignore[attr-defined]
+    errors.register(app)
+    app.register_blueprint(routes.bp, url_prefix="/api")
+    app.register_blueprint(pages.bp)
+    app.after_request(security_headers)
+    return app

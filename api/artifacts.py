@@ -1,0 +1,164 @@
+"""The pipeline's artifacts, checked against dvc.lock and loaded once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from api.schemas import FEATURES, MAX_SPEND, ClustersOut, ElbowOut, FeatureInfo, PcaOut
+from stages import config
+from stages.algorithms import ALGORITHMS
+from stages.artifacts import read_json
+from stages.cluster import map_centres
+from stages.personas import CATEGORY_NAMES
+from stages.prepare import md5_of
+from stages.segmenter import Segmenter
+from stages.select_k import long as sweep_long
+
+#: What the API reads, as paths relative to the project root (the way dvc.lock names them).
+FILES = {
+    name: path.relative_to(config.ROOT).as_posix()
+    for name, path in {
+        "segmenter": config.SEGMENTER,
+        "personas": config.PERSONAS,
+        "pca_map": config.PCA_MAP,
+        "k_sweep": config.K_SWEEP,
+        "select_k": config.SELECT_K,
+        "metrics": config.METRICS,
+        "data_report": config.DATA_REPORT,
+    }.items()
+}
+REBUILD = "Run `dvc repro` to rebuild the pipeline's artifacts, then start the API again."
+
+
+class ArtifactError(SystemExit):
+    """An artifact is missing or differs from dvc.lock: start-up stops with a message (no traceback)."""
+
+    def __init__(self, message: str):
+        super().__init__(f"error: cannot start the API: {message}\n{REBUILD}")
+        self.message = message
+
+
+def locked_md5(lock_path: Path) -> dict[str, str]:
+    """md5 of every stage output recorded in dvc.lock, by path."""
+    if not lock_path.is_file():
+        raise ArtifactError(f"{lock_path.name} is missing, so the artifacts cannot be checked")
+    try:
+        lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
+        return {out["path"]: out["md5"] for stage in lock.get("stages", {}).values() for out in stage.get("outs", [])}
+    except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
+        raise ArtifactError(f"{lock_path.name} cannot be read ({exc})") from None
+
+
+def verify(root: Path, lock_path: Path, files: dict[str, str] = FILES) -> dict[str, Path]:
+    """Check each file exists and matches its md5 in dvc.lock; return their paths. Raises :class:`ArtifactError`."""
+    recorded = locked_md5(lock_path)
+    paths = {}
+    for name, rel in files.items():
+        path = root / rel
+        if not path.is_file():
+            raise ArtifactError(f"{rel} is missing")
+        if rel not in recorded:
+            raise ArtifactError(f"{rel} is not recorded in {lock_path.name}")
+        found = md5_of(path)
+        if found != recorded[rel]:
+            raise ArtifactError(f"{rel} does not match {lock_path.name} (md5 {found}, recorded {recorded[rel]}): it was changed outside the pipeline")
+        paths[name] = path
+    return paths
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """Everything the API serves, loaded once."""
+
+    segmenter: Segmenter
+    model_version: str
+    personas: list[dict[str, Any]]
+    clusters: dict[str, Any]
+    pca: dict[str, Any]
+    elbow: dict[str, Any]
+    features: list[dict[str, Any]]
+
+    @property
+    def persona_names(self) -> list[str]:
+        """Persona name of each segment id."""
+        return [p["name"] for p in self.personas]
+
+
+def _nan_to_none(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def feature_info(pca_map: pd.DataFrame) -> list[dict[str, Any]]:
+    """Label, 5th percentile, median and 95th percentile of each category over the training customers."""
+    q = pca_map[list(FEATURES)].quantile([0.05, 0.5, 0.95])
+    return [
+        FeatureInfo(
+            name=f,
+            label=CATEGORY_NAMES[f].capitalize(),
+            unit="monetary units per year",
+            p5=float(q.loc[0.05, f]),
+            median=float(q.loc[0.5, f]),
+            p95=float(q.loc[0.95, f]),
+            max_allowed=MAX_SPEND,
+        ).model_dump()
+        for f in FEATURES
+    ]
+
+
+def load(root: Path = config.ROOT, lock_path: Path | None = None) -> Artifacts:
+    """Verify and load the artifacts under ``root``; raises :class:`ArtifactError` naming the file at fault."""
+    lock_path = lock_path or root / "dvc.lock"
+    paths = verify(root, lock_path)
+    version = locked_md5(lock_path)[FILES["segmenter"]]
+    try:
+        segmenter = Segmenter.load(paths["segmenter"])
+        personas = read_json(paths["personas"])
+        metrics = read_json(paths["metrics"])
+        chosen = read_json(paths["select_k"])
+        pca_map = pd.read_csv(paths["pca_map"])
+        sweep = pd.read_csv(paths["k_sweep"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(f"an artifact cannot be read ({exc})") from None
+    if tuple(segmenter.features) != FEATURES:
+        raise ArtifactError(f"{FILES['segmenter']} has features {segmenter.features}, the API expects {list(FEATURES)}")
+    if [p.get("id") for p in personas] != list(range(segmenter.k)):
+        raise ArtifactError(f"{FILES['personas']} does not describe segments 0..{segmenter.k - 1} in order")
+    centres = map_centres(pca_map)
+    algorithms = [a for a in ALGORITHMS if any(c.startswith(f"{a}_") for c in sweep.columns)]
+    try:
+        clusters = ClustersOut(model_version=version, k=segmenter.k, algorithm=segmenter.algorithm, personas=personas)
+        pca = PcaOut(
+            model_version=version,
+            explained_variance=metrics["pca_explained_variance"],
+            axes={"x": "PC1", "y": "PC2"},
+            points=[
+                {"x": x, "y": y, "segment": s, "clustered": bool(c)}
+                for x, y, s, c in pca_map[["PC1", "PC2", "segment", "clustered"]].itertuples(index=False)
+            ],
+            centres=[{"segment": i, "x": float(x), "y": float(y)} for i, (x, y) in enumerate(centres)],
+        )
+        elbow = ElbowOut(
+            algorithm=chosen["algorithm"],
+            criterion=chosen["criterion"],
+            chosen_k=chosen["chosen_k"],
+            k_used=segmenter.k,
+            rows=_nan_to_none(sweep_long(sweep, algorithms)),
+        )
+    except (ValueError, KeyError) as exc:
+        raise ArtifactError(f"an artifact does not have the expected content ({exc})") from None
+    return Artifacts(
+        segmenter=segmenter,
+        model_version=version,
+        personas=personas,
+        clusters=clusters.model_dump(),
+        pca=pca.model_dump(),
+        elbow=elbow.model_dump(),
+        features=feature_info(pca_map),
+    )
+

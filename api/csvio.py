@@ -1,0 +1,173 @@
+"""Reading customers' CSV files in streamed chunks and writing the answers, with pyarrow's CSV reader and writer.
+
+The delimiter (``,``, ``;`` or tab) is taken from the header line, a UTF-8 byte-order mark is skipped, the header is
+checked against the model's fields, and every cell is read as text so each bad cell can be reported, not guessed.
+Rows are numbered from 1 in file order (header and blank lines not counted).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from numpy.typing import NDArray
+
+from api.batch import Checked, Scored, check_cells, result_columns
+from api.errors import ApiError
+from api.schemas import ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
+
+DELIMITERS = (",", ";", "\t")
+#: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
+BLOCK_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header line of a customers' CSV: delimiter, column names as written, and the field each one is."""
+
+    delimiter: str
+    names: list[str]
+    fields: list[str]
+
+
+@dataclass
+class Chunk:
+    """Rows of one parsed block: text cells of the well-formed rows, and the rows that could not be split."""
+
+    table: pa.Table
+    rows: NDArray[np.int64]
+    malformed: list[tuple[int, str]]
+
+    def cells(self, header: Header) -> dict[str, pa.Array]:
+        """Text cells by field name (null = empty cell)."""
+        return {f: self.table.column(i).combine_chunks() for i, f in enumerate(header.fields)}
+
+
+def _header_error(message: str, errors: list[FieldError]) -> ApiError:
+    return ApiError(422, message, errors)
+
+
+def parse_header(line: bytes) -> Header:
+    """Detect the delimiter and check the columns; raises a 422 :class:`ApiError` naming bad or missing columns."""
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise _header_error("The file is not UTF-8 text: save it as CSV (UTF-8).", [FieldError(field="body", message="not UTF-8 text")]) from None
+    if not text.strip():
+        raise _header_error("The CSV file is empty: it needs a header line and data rows.", [FieldError(field="body", message="empty file")])
+    delimiter = max(DELIMITERS, key=text.count)
+    names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter))]
+    fields = [ALIASES.get(n, n) for n in names]
+    errors = [
+        FieldError(field=n or "(empty)", message=f"unknown column; allowed columns are {ALLOWED_TEXT}")
+        for n, f in zip(names, fields)
+        if f not in FEATURES and f not in LABELS
+    ]
+    errors += [FieldError(field=f, message="column given twice") for f in sorted({f for f in fields if fields.count(f) > 1})]
+    errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in FEATURES if f not in fields]
+    if errors:
+        listed = ", ".join(e.field for e in errors)
+        raise _header_error(f"The CSV header is wrong ({listed}); it needs the columns {', '.join(FEATURES)} and may have {', '.join(LABELS)}.", errors)
+    return Header(delimiter, names, fields)
+
+
+def read_header(source: IO[bytes]) -> Header:
+    """Read and check the header line, then rewind ``source``."""
+    line = source.readline()
+    source.seek(0)
+    return parse_header(line)
+
+
+def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]:
+    """The next ``count`` row numbers from ``start``, leaving out rows that were reported malformed."""
+    skip = np.fromiter((r for r in skipped if r >= start), dtype=np.int64)
+    extra = 0
+    while True:
+        candidates = np.arange(start, start + count + extra, dtype=np.int64)
+        kept = candidates[~np.isin(candidates, skip)]
+        if len(kept) >= count:
+            return kept[:count]
+        extra += count - len(kept)
+
+
+def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
+    """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
+    pending: dict[int, str] = {}
+
+    def on_invalid(row: Any) -> str:
+        # ``number`` counts non-blank lines with the header as 1; data rows are numbered from 1.
+        pending[int(row.number) - 1] = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], skip_rows=1, block_size=block_size, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
+            ),
+        )
+        next_row = 1
+        for batch in reader:
+            rows = _row_numbers(next_row, batch.num_rows, set(pending))
+            end = int(rows[-1]) + 1 if len(rows) else next_row
+            malformed = sorted((r, m) for r, m in pending.items() if r < end)
+            for r, _ in malformed:
+                del pending[r]
+            next_row = end
+            yield Chunk(pa.Table.from_batches([batch]), rows, malformed)
+        if pending:
+            yield Chunk(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))}), np.zeros(0, np.int64), sorted(pending.items()))
+    except pa.ArrowInvalid as exc:
+        raise ApiError(422, f"The CSV file cannot be read: {exc}", [FieldError(field="body", message=str(exc))]) from None
+
+
+def write_options() -> pacsv.WriteOptions:
+    """CSV written back: header, quotes only where needed."""
+    return pacsv.WriteOptions(include_header=True, quoting_style="needed")
+
+
+def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
+    """Validate a chunk; malformed rows become error rows in their place. Returns the rows and their cells as written."""
+    checked = check_cells(chunk.cells(header), chunk.rows)
+    echo = chunk.table.rename_columns(header.names)
+    if not chunk.malformed:
+        return checked, echo
+    n, m = len(chunk.rows), len(chunk.malformed)
+    rows = np.concatenate([checked.rows, np.array([r for r, _ in chunk.malformed], dtype=np.int64)])
+    order = np.argsort(rows, kind="stable")
+    position = np.empty(n + m, dtype=np.int64)
+    position[order] = np.arange(n + m)
+    errors = {int(position[i]): e for i, e in checked.errors.items()}
+    for k, (row, message) in enumerate(chunk.malformed):
+        errors[int(position[n + k])] = [FieldError(field="row", row=row, message=message)]
+    labels = {
+        name: np.concatenate([np.asarray(values, dtype=object), np.full(m, None, dtype=object)])[order]
+        for name, values in (("channel", checked.channel), ("region", checked.region))
+    }
+    merged = Checked(
+        rows=rows[order],
+        X=np.vstack([checked.X, np.full((m, len(FEATURES)), np.nan)])[order],
+        channel=labels["channel"],
+        region=labels["region"],
+        errors=errors,
+    )
+    blanks = pa.table({name: pa.nulls(m, pa.string()) for name in header.names})
+    return merged, pa.concat_tables([echo, blanks]).take(pa.array(order))
+
+
+def answer_table(echo: pa.Table, scored: Scored, names: list[str]) -> pa.Table:
+    """CSV answer rows: row number, the input columns, then segment, persona, confidence, imputed and error."""
+    columns = {"row": pa.array(scored.checked.rows), **dict(zip(echo.column_names, echo.columns)), **result_columns(scored, names)}
+    return pa.table(columns)
+
+
+def write_table(table: pa.Table, sink: Any) -> None:
+    """Write one CSV file (header included)."""
+    pacsv.write_csv(table, sink, write_options())

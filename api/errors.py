@@ -1,0 +1,77 @@
+"""JSON error answers: one shape for every 4xx and 5xx, registered on the app so Flask's own errors are JSON too."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from api.schemas import FieldError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An answer other than 2xx: status, a sentence for people, and the fields (and rows) at fault."""
+
+    def __init__(self, status: int, message: str, errors: list[FieldError] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+def error_response(status: int, message: str, errors: list[FieldError] | None = None) -> Response:
+    """The JSON body of an error answer (see ``ErrorOut``)."""
+    body = {
+        "error": {
+            "status": status,
+            "title": HTTPStatus(status).phrase,
+            "message": message,
+            "errors": [e.model_dump() for e in errors or []],
+        }
+    }
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+#: Sentences for Flask's own errors, where its default text is written for developers.
+MESSAGES = {
+    400: "The request could not be read. If it has a JSON body, check that it is valid JSON.",
+    404: "There is nothing at this address. The API is described at /api/openapi.json.",
+    405: "This address does not accept that method. The API is described at /api/openapi.json.",
+    415: "Send the body as application/json (or, for a batch, text/csv or a multipart upload with a field named file).",
+}
+
+
+def _api_error(exc: ApiError) -> Response:
+    return error_response(exc.status, exc.message, exc.errors)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if isinstance(exc, RequestEntityTooLarge):
+        message = "The request body is larger than this service accepts; send fewer rows per request or use `python -m api.score`."
+    else:
+        message = MESSAGES.get(status, exc.description or HTTPStatus(status).phrase)
+    response = error_response(status, message)
+    if status == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error")
+    return error_response(500, "Something went wrong on our side; the error was logged. Please try again or tell the team.")
+
+
+def register(app: Flask) -> None:
+    """Answer every error with the JSON error shape."""
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

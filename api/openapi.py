@@ -1,0 +1,115 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models of :mod:`api.schemas` (schemas are not written by hand)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from api.schemas import (
+    ALLOWED_TEXT,
+    MAX_SPEND,
+    BatchOut,
+    ClustersOut,
+    CustomerIn,
+    ElbowOut,
+    ErrorOut,
+    FieldsOut,
+    HealthOut,
+    PcaOut,
+    SegmentOut,
+)
+
+REF = "#/components/schemas/{model}"
+VERSION = "1.0.0"
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
+    schema = _ref(model) if isinstance(model, type) else model
+    return {"application/json": {"schema": schema}}
+
+
+ERRORS = {
+    "400": "The body is empty or not valid JSON.",
+    "413": "The body or the batch is larger than accepted.",
+    "415": "The body's content type is not accepted.",
+    "422": "The input is not valid: each error names the field (and, in a batch, the row).",
+    "default": "Any other error, in the same JSON shape (404, 405, 500).",
+}
+
+
+def _operation(summary: str, ok: dict[str, Any], errors: tuple[str, ...] = ("default",), **extra: Any) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
+    for code in (*errors, "default"):
+        responses[code] = {"description": ERRORS[code], "content": _json(ErrorOut)}
+    return {"summary": summary, "responses": responses, **extra}
+
+
+@lru_cache(maxsize=4)
+def openapi_document(batch_max_rows: int) -> dict[str, Any]:
+    """The whole OpenAPI document; ``batch_max_rows`` is the configured row limit of a batch."""
+    models: list[tuple[type[BaseModel], Any]] = [(CustomerIn, "validation")]
+    models += [(m, "serialization") for m in (SegmentOut, BatchOut, ClustersOut, PcaOut, ElbowOut, FieldsOut, HealthOut, ErrorOut)]
+    _, defs = models_json_schema(models, ref_template=REF)
+    customer_errors = ("400", "415", "422")
+    csv_text = {
+        "type": "string",
+        "description": "CSV with a header line naming the six categories (Delicatessen accepted for Delicassen) and optionally "
+        "Channel and Region; `,`, `;` or tab separated, UTF-8 with or without a byte-order mark; empty cells are imputed.",
+    }
+    batch_body = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": _ref(CustomerIn), "minItems": 1, "maxItems": batch_max_rows}},
+            "text/csv": {"schema": csv_text},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary", **{"description": csv_text["description"]}}}, "required": ["file"]}
+            },
+        },
+    }
+    paths = {
+        "/api/segment": {
+            "post": _operation(
+                "Segment one customer",
+                _json(SegmentOut),
+                customer_errors,
+                description=f"Yearly spending per category, each a finite number from 0 to {MAX_SPEND:,}; fields {ALLOWED_TEXT}. "
+                "Categories left out are imputed from the training data's medians and listed in `imputed`.",
+                requestBody={"required": True, "content": _json(CustomerIn)},
+            )
+        },
+        "/api/segment/batch": {
+            "post": _operation(
+                "Segment many customers",
+                {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence, imputed and error."}}},
+                ("400", "413", "415", "422"),
+                description=f"One result or one error per row, in input order; at most {batch_max_rows:,} rows. "
+                "CSV out with `Accept: text/csv` or `?format=csv`.",
+                parameters=[{"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}}],
+                requestBody=batch_body,
+            )
+        },
+        "/api/clusters": {"get": _operation("All personas", _json(ClustersOut))},
+        "/api/pca": {"get": _operation("The PCA map of the report", _json(PcaOut))},
+        "/api/elbow": {"get": _operation("The k sweep", _json(ElbowOut))},
+        "/api/fields": {"get": _operation("Input fields for the form", _json(FieldsOut))},
+        "/api/health": {"get": _operation("Status and model version", _json(HealthOut))},
+        "/api/openapi.json": {"get": _operation("This document", {"application/json": {"schema": {"type": "object"}}})},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Wholesale customer segmentation API",
+            "version": VERSION,
+            "description": "Segments wholesale customers by yearly spending with the model of the versioned pipeline "
+            "(model version = md5 of ml/segmenter.json in dvc.lock). Every error answer has the ErrorOut shape.",
+        },
+        "paths": paths,
+        "components": {"schemas": defs["$defs"]},
+    }

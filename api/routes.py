@@ -1,0 +1,211 @@
+"""The /api blueprint: segment one customer or a batch, and serve the model's personas, map, k sweep and fields."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from api import csvio
+from api.artifacts import Artifacts
+from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_results, score
+from api.errors import ApiError
+from api.openapi import openapi_document
+from api.schemas import FEATURES, CustomerIn, FieldError
+from stages.prepare import LABEL_CODES
+
+bp = Blueprint("api", __name__)
+
+JSON_TYPES = ("application/json",)
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
+
+def artifacts() -> Artifacts:
+    """The artifacts loaded by ``create_app``."""
+    return current_app.extensions["artifacts"]
+
+
+def _persona_brief(persona: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "name", "description", "actions", "levels", "profile", "size", "share")
+    return {k: persona[k] for k in keys}
+
+
+def _invalid(errors: list[FieldError], what: str = "The customer's data is not valid") -> ApiError:
+    fields = ", ".join(dict.fromkeys(e.field for e in errors))
+    return ApiError(422, f"{what}: check {fields}.", errors)
+
+
+def _json_body() -> Any:
+    """The request's JSON; 415 for another content type, 400 for an empty or malformed body."""
+    if not request.is_json:
+        raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
+    data = request.get_data()
+    if not data.strip():
+        raise ApiError(400, "The request body is empty: send the customer as a JSON object.", [FieldError(field="body", message="empty body")])
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # NaN and Infinity are not JSON, but Python and JavaScript clients write them: read them to name the field
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, f"The body is not valid JSON ({exc}).", [FieldError(field="body", message="malformed JSON")]) from None
+
+
+@bp.post("/segment")
+def segment() -> Response:
+    """Segment one customer: persona, distances, confidence, map position and model version."""
+    result = check_one(_json_body())
+    if not isinstance(result, CustomerIn):
+        raise _invalid(result)
+    art = artifacts()
+    X = np.array([result.spending()])
+    a = art.segmenter.assign(X)
+    s = int(a.segment[0])
+    names = art.persona_names
+    missing = [f for f, v in zip(FEATURES, X[0].tolist()) if np.isnan(v)]
+    if missing and art.segmenter.impute is None:
+        raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
+    impute = art.segmenter.impute or []
+    spending = [impute[j] if np.isnan(v) else v for j, v in enumerate(X[0].tolist())]
+    return jsonify(
+        {
+            "segment": s,
+            "persona": _persona_brief(art.personas[s]),
+            "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances[0].tolist())],
+            "confidence": float(a.confidence[0]),
+            "position": {"x": float(a.map_xy[0, 0]), "y": float(a.map_xy[0, 1])},
+            "imputed": missing,
+            "input": {**dict(zip(FEATURES, spending)), "Channel": result.Channel, "Region": result.Region},
+            "model_version": art.model_version,
+        }
+    )
+
+
+def _wants_csv() -> bool:
+    fmt = request.args.get("format")
+    if fmt is not None:
+        if fmt not in ("json", "csv"):
+            raise ApiError(422, "format must be json or csv.", [FieldError(field="format", message="must be json or csv")])
+        return fmt == "csv"
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+
+
+def _row_limit(n: int) -> None:
+    limit = current_app.config["BATCH_MAX_ROWS"]
+    if n > limit:
+        raise ApiError(413, f"The batch has {n:,} rows; at most {limit:,} are accepted per request. Split it, or run `python -m api.score IN.csv -o OUT.csv`.")
+    if n == 0:
+        raise ApiError(422, "The batch is empty: send at least one customer.", [FieldError(field="body", message="no rows")])
+
+
+def _csv_source() -> io.BytesIO | Any:
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ApiError(422, "Upload the CSV file in a form field named file.", [FieldError(field="file", message="missing")])
+        return upload.stream
+    return io.BytesIO(request.get_data())
+
+
+def _csv_response(table: pa.Table) -> Response:
+    sink = pa.BufferOutputStream()
+    csvio.write_table(table, sink)
+    response = Response(sink.getvalue().to_pybytes(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="segments.csv"'
+    return response
+
+
+def _json_response(parts: list[Scored]) -> Response:
+    art = artifacts()
+    names = art.persona_names
+    results: list[dict[str, Any]] = []
+    total = np.zeros(art.segmenter.k, dtype=np.int64)
+    for scored in parts:
+        results += json_results(scored, names)
+        total += np.array(list(counts(scored, art.segmenter.k).values()), dtype=np.int64)
+    n_errors = sum(len(s.checked.errors) for s in parts)
+    body = {
+        "model_version": art.model_version,
+        "n_rows": len(results),
+        "n_ok": len(results) - n_errors,
+        "n_errors": n_errors,
+        "counts": {str(i): int(c) for i, c in enumerate(total)},
+        "results": results,
+    }
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+@bp.post("/segment/batch")
+def segment_batch() -> Response:
+    """Segment many customers (JSON array, CSV body or multipart upload): one result or error per row, in order."""
+    art = artifacts()
+    as_csv = _wants_csv()
+    if request.mimetype in JSON_TYPES:
+        records = _json_body()
+        if not isinstance(records, list):
+            raise ApiError(422, "The batch must be a JSON array of customers.", [FieldError(field="body", message="must be a JSON array")])
+        _row_limit(len(records))
+        scored = score(art.segmenter, check_records(records))
+        if as_csv:
+            echo = pa.table(echo_columns(scored.checked))
+            return _csv_response(csvio.answer_table(echo, scored, art.persona_names))
+        return _json_response([scored])
+    if request.mimetype in CSV_TYPES or request.mimetype == "multipart/form-data":
+        source = _csv_source()
+        header = csvio.read_header(source)
+        chunks = list(csvio.iter_chunks(source, header))
+        _row_limit(sum(len(c.rows) + len(c.malformed) for c in chunks))
+        parts = []
+        for chunk in chunks:
+            checked, echo = csvio.check_chunk(chunk, header)
+            parts.append((echo, score(art.segmenter, checked)))
+        if as_csv:
+            tables = [csvio.answer_table(echo, scored, art.persona_names) for echo, scored in parts]
+            return _csv_response(pa.concat_tables(tables))
+        return _json_response([s for _, s in parts])
+    raise ApiError(415, "Send the batch as a JSON array (application/json), a CSV body (text/csv) or a multipart upload with a field named file.")
+
+
+@bp.get("/clusters")
+def clusters() -> Response:
+    """All personas of the served model."""
+    return jsonify(artifacts().clusters)
+
+
+@bp.get("/pca")
+def pca() -> Response:
+    """The PCA map: customers' positions and segments, segment centres, explained variance."""
+    return jsonify(artifacts().pca)
+
+
+@bp.get("/elbow")
+def elbow() -> Response:
+    """The k sweep: every criterion per algorithm and k, and the k chosen."""
+    return jsonify(artifacts().elbow)
+
+
+@bp.get("/fields")
+def fields() -> Response:
+    """Input fields for the form: labels, typical range, limits, label codes, whether the report is built."""
+    codes = {label.lower(): {str(c): n for c, n in values.items()} for label, values in LABEL_CODES.items()}
+    report = current_app.config["REPORT_DIR"] / "index.html"
+    return jsonify({"features": artifacts().features, **codes, "report_available": report.is_file()})
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Status and model version."""
+    art = artifacts()
+    return jsonify({"status": "ok", "model_version": art.model_version, "k": art.segmenter.k, "algorithm": art.segmenter.algorithm})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API, generated from the pydantic models."""
+    return jsonify(openapi_document(current_app.config["BATCH_MAX_ROWS"]))

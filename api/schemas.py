@@ -1,0 +1,387 @@
+"""Request and response models of the API (pydantic v2): they validate requests and generate the OpenAPI document.
+
+A customer is six yearly spendings (monetary units), each a finite number from 0 to :data:`MAX_SPEND`,
+plus optional Channel and Region given by code or name. Missing categories are imputed from the training data.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from stages.config import COLUMN_ALIASES
+from stages.prepare import LABEL_CODES
+
+#: The six spending categories, in the served model's column order (checked against ml/segmenter.json at start-up).
+FEATURES: tuple[str, ...] = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
+#: The data set's column for each accepted spelled-out name ("Delicatessen" → "Delicassen").
+ALIASES: dict[str, str] = dict(COLUMN_ALIASES)
+LABELS: tuple[str, ...] = tuple(LABEL_CODES)
+#: Largest yearly spending accepted in one category: about 90× the largest in the data (112,151), a round 10 million.
+MAX_SPEND = 10_000_000
+#: Every field name a request may use.
+ALLOWED_FIELDS: tuple[str, ...] = (*FEATURES, *ALIASES, *LABELS)
+ALLOWED_TEXT = ", ".join(FEATURES) + f" (or {', '.join(f'{a} for {c}' for a, c in ALIASES.items())}), " + ", ".join(LABELS)
+#: Accepted spellings of each label value (code as number or text, name in any case) → the label name.
+LABEL_LOOKUP: dict[str, dict[Any, str]] = {
+    label: {
+        **{code: name for code, name in codes.items()},
+        **{str(code): name for code, name in codes.items()},
+        **{name.lower(): name for name in codes.values()},
+    }
+    for label, codes in LABEL_CODES.items()
+}
+
+
+def label_name(label: str, value: Any) -> str | None:
+    """The label name for a code or name (None when not given); raises ValueError for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError
+    key = value.strip().lower() if isinstance(value, str) else value
+    try:
+        return LABEL_LOOKUP[label][key]
+    except KeyError:
+        raise ValueError from None
+
+
+def _label_validator(label: str) -> Any:
+    codes = LABEL_CODES[label]
+    accepted = ", ".join(f"{c} or {n}" for c, n in codes.items())
+
+    def check(value: Any) -> str | None:
+        try:
+            return label_name(label, value)
+        except ValueError:
+            raise PydanticCustomError("label", "must be one of {accepted} (code or name)", {"accepted": accepted}) from None
+
+    schema = {
+        "anyOf": [
+            {"type": "integer", "enum": list(codes)},
+            {"type": "string", "enum": list(codes.values())},
+            {"type": "null"},
+        ],
+        "description": f"{label} by code or name ({accepted}); optional, returned as the name.",
+    }
+    return Annotated[str | None, BeforeValidator(check), WithJsonSchema(schema, mode="validation")]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # Leaving a category out means "impute it"; null itself is not accepted, so the schema shows no null default.
+    schema.pop("default", None)
+
+
+Spend = Annotated[
+    float,
+    Field(
+        json_schema_extra=_no_default,
+        strict=True,
+        ge=0,
+        le=MAX_SPEND,
+        allow_inf_nan=False,
+        description=f"Yearly spending in monetary units: a finite number from 0 to {MAX_SPEND:,}. "
+        "Leave the field out to impute it from the training data.",
+    ),
+]
+ChannelField = _label_validator("Channel")
+RegionField = _label_validator("Region")
+
+
+class CustomerIn(BaseModel):
+    """One customer: yearly spending per category (at least one), optional Channel and Region."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in (*FEATURES, *ALIASES)],
+            "not": {"anyOf": [{"required": [alias, canonical]} for alias, canonical in ALIASES.items()]},
+        },
+    )
+
+    Fresh: Spend = None  # type: ignore[assignment]
+    Milk: Spend = None  # type: ignore[assignment]
+    Grocery: Spend = None  # type: ignore[assignment]
+    Frozen: Spend = None  # type: ignore[assignment]
+    Detergents_Paper: Spend = None  # type: ignore[assignment]
+    Delicassen: Spend = None  # type: ignore[assignment]
+    Delicatessen: Spend = Field(None, description="Accepted for Delicassen (the data set's spelling); give one of the two.", json_schema_extra=_no_default)  # type: ignore[assignment]
+    Channel: ChannelField = None
+    Region: RegionField = None
+
+    @model_validator(mode="after")
+    def _one_category_at_least(self) -> CustomerIn:
+        if self.Delicatessen is not None:
+            if self.Delicassen is not None:
+                raise PydanticCustomError("alias_conflict", "give Delicassen or Delicatessen, not both")
+            self.Delicassen, self.Delicatessen = self.Delicatessen, None
+        if all(getattr(self, f) is None for f in FEATURES):
+            raise PydanticCustomError("no_spending", "no spending given: at least one of the six categories is needed")
+        return self
+
+    def spending(self) -> list[float]:
+        """The six spendings in model order, NaN where missing (the model imputes those)."""
+        return [math.nan if (v := getattr(self, f)) is None else float(v) for f in FEATURES]
+
+
+class FieldError(BaseModel):
+    """One problem with the input, naming the field and, in a batch, the row (numbered from 1)."""
+
+    field: str = Field(description="Field or column name; `body` for the request as a whole.")
+    row: int | None = Field(None, description="Row number from 1 in input order (CSV: header not counted); null outside batches.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Details of an error answer."""
+
+    status: int
+    title: str
+    message: str = Field(description="A sentence for people.")
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx and 5xx answer."""
+
+    error: ErrorBody
+
+
+class Position(BaseModel):
+    """Position on the report's PCA map (same axes as GET /api/pca)."""
+
+    x: float
+    y: float
+
+
+class Distance(BaseModel):
+    """Distance from the customer to one segment centre, in the space the model clusters in."""
+
+    segment: int
+    name: str
+    distance: float
+
+
+class PersonaBrief(BaseModel):
+    """The persona of a segment, as shown with an answer."""
+
+    id: int
+    name: str
+    description: str
+    actions: list[str]
+    levels: dict[str, Literal["high", "low", "typical"]]
+    profile: dict[str, float]
+    size: int
+    share: float
+
+
+class CustomerEcho(BaseModel):
+    """The input as understood: six spendings (imputed ones filled in) and the label names."""
+
+    Fresh: float
+    Milk: float
+    Grocery: float
+    Frozen: float
+    Detergents_Paper: float
+    Delicassen: float
+    Channel: str | None
+    Region: str | None
+
+
+CONFIDENCE_TEXT = (
+    "How clearly the customer belongs to its segment, from 0 to 1. k-Means and agglomerative models: "
+    "1 − d₁/d₂ with d₁, d₂ the distances to the nearest and second-nearest segment centres "
+    "(0 = on the border between two segments, 1 = at the centre). Gaussian mixture: the posterior probability."
+)
+
+
+class SegmentOut(BaseModel):
+    """The segment of one customer, with the evidence behind it."""
+
+    segment: int
+    persona: PersonaBrief
+    distances: list[Distance] = Field(description="Every segment, by id.")
+    confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
+    position: Position
+    imputed: list[str] = Field(description="Categories filled in from the training data's medians.")
+    input: CustomerEcho
+    model_version: str = Field(description="md5 of ml/segmenter.json as recorded in dvc.lock.")
+
+
+class BatchRowOk(BaseModel):
+    """One customer of a batch that was segmented."""
+
+    row: int
+    ok: Literal[True]
+    segment: int
+    persona_name: str
+    confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
+    position: Position
+    distances: list[Distance]
+    imputed: list[str]
+
+
+class BatchRowError(BaseModel):
+    """One row of a batch that could not be segmented, and why."""
+
+    row: int
+    ok: Literal[False]
+    errors: list[FieldError]
+
+
+class BatchOut(BaseModel):
+    """One result or one error per input row, in input order."""
+
+    model_version: str
+    n_rows: int
+    n_ok: int
+    n_errors: int
+    counts: dict[str, int] = Field(description="Customers per segment id (as text), every segment listed.")
+    results: list[BatchRowOk | BatchRowError]
+
+
+class Persona(BaseModel):
+    """A segment described for sales staff (ml/personas.json)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    name: str
+    description: str
+    size: int
+    share: float
+    centre: dict[str, float]
+    profile: dict[str, float]
+    levels: dict[str, str]
+    channel_mix: dict[str, float]
+    region_mix: dict[str, float]
+    typical_customer: dict[str, float]
+    actions: list[str]
+
+
+class ClustersOut(BaseModel):
+    """All personas of the served model."""
+
+    model_version: str
+    k: int
+    algorithm: str
+    personas: list[Persona]
+
+
+class MapPoint(BaseModel):
+    """One training customer on the PCA map."""
+
+    x: float
+    y: float
+    segment: int
+    clustered: bool = Field(description="False for outliers left out of the clustering (segment assigned afterwards).")
+
+
+class MapCentre(BaseModel):
+    """A segment's centre on the PCA map (mean position of its clustered customers)."""
+
+    segment: int
+    x: float
+    y: float
+
+
+class PcaOut(BaseModel):
+    """The report's PCA map."""
+
+    model_version: str
+    explained_variance: list[float]
+    axes: dict[str, str]
+    points: list[MapPoint]
+    centres: list[MapCentre]
+
+
+class SweepRow(BaseModel):
+    """Criteria of one (algorithm, k) of the k sweep; null where a criterion does not apply."""
+
+    algorithm: str
+    k: int
+    inertia: float | None
+    silhouette: float | None
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+    bic: float | None
+    stability: float | None
+
+
+class ElbowOut(BaseModel):
+    """The k sweep and the choice made from it."""
+
+    algorithm: str
+    criterion: str
+    chosen_k: int | None = Field(description="k picked by the criterion (select_k stage).")
+    k_used: int = Field(description="k of the served model (params may fix it).")
+    rows: list[SweepRow]
+
+
+class FeatureInfo(BaseModel):
+    """One input field for the form: label, typical range in the data, limit."""
+
+    name: str
+    label: str
+    unit: str
+    p5: float
+    median: float
+    p95: float
+    max_allowed: float
+
+
+class FieldsOut(BaseModel):
+    """What the form needs to know about the inputs."""
+
+    features: list[FeatureInfo]
+    channel: dict[str, str]
+    region: dict[str, str]
+    report_available: bool
+
+
+class HealthOut(BaseModel):
+    """Service status."""
+
+    status: Literal["ok"]
+    model_version: str
+    k: int
+    algorithm: str
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    if isinstance(value, int) and abs(value) >= 1e308:
+        return "a number too large to represent"
+    return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldError]:
+    """Translate pydantic's errors into one clear sentence per field, naming the field (and row)."""
+    out: list[FieldError] = []
+    for e in exc.errors(include_url=False):
+        kind, loc, value = e["type"], e["loc"], e.get("input")
+        field = str(loc[0]) if loc else "body"
+        if kind == "no_spending":
+            out.extend(FieldError(field=f, row=row, message=e["msg"]) for f in FEATURES)
+            continue
+        if kind == "alias_conflict":
+            field = "Delicatessen"
+        message = {
+            "float_type": lambda: f"must be a number (yearly spending), not {_describe(value)}",
+            "finite_number": lambda: "must be a finite number: NaN and Infinity are not allowed",
+            "greater_than_equal": lambda: f"must be 0 or more (got {value})",
+            "less_than_equal": lambda: f"must be at most {MAX_SPEND:,} (got {value})",
+            "extra_forbidden": lambda: f"unknown field; allowed fields are {ALLOWED_TEXT}",
+            "model_type": lambda: f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}",
+            "model_attributes_type": lambda: f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}",
+        }.get(kind, lambda: e["msg"])()
+        out.append(FieldError(field=field, row=row, message=message))
+    return out

@@ -1,0 +1,83 @@
+"""Segment a CSV file too large for HTTP: ``python -m api.score IN.csv -o OUT.csv``.
+
+Streams the file in blocks (bounded memory whatever its size), validates and scores each block exactly as
+``POST /api/segment/batch`` does, and writes one output row per input row: ``row``, the input columns, then
+segment, persona, confidence, imputed and error (empty when the row was segmented).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+
+from api import artifacts as artifact_files
+from api.batch import score
+from api.csvio import BLOCK_SIZE, answer_table, check_chunk, iter_chunks, read_header, write_options
+from api.errors import ApiError
+from stages import config
+
+
+def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE) -> tuple[int, int]:
+    """Score ``source`` into ``target`` block by block; returns (rows, rows with errors)."""
+    with open(source, "rb") as fh:
+        header = read_header(fh)
+    n_rows = n_errors = 0
+    writer: pacsv.CSVWriter | None = None
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        for chunk in iter_chunks(str(source), header, block_size):
+            checked, echo = check_chunk(chunk, header)
+            scored = score(art.segmenter, checked)
+            table = answer_table(echo, scored, art.persona_names)
+            if writer is None:
+                writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=write_options())
+            writer.write_table(table)
+            n_rows += len(checked.rows)
+            n_errors += len(checked.errors)
+        if writer is None:
+            raise ApiError(422, "The CSV file has a header but no data rows.")
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
+    tmp.replace(target)
+    return n_rows, n_errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: exit 0 when the file was scored (row errors are in its error column), 2 when it could not be."""
+    parser = argparse.ArgumentParser(prog="python -m api.score", description=__doc__.splitlines()[0])
+    parser.add_argument("input", type=Path, help="CSV with the six categories (and optionally Channel, Region)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    parser.add_argument("--root", type=Path, default=config.ROOT, help="project root holding ml/ and dvc.lock")
+    parser.add_argument("--block-size", type=int, default=BLOCK_SIZE, help="bytes parsed per block (default %(default)s)")
+    args = parser.parse_args(argv)
+    if not args.input.is_file():
+        print(f"error: {args.input}: no such file", file=sys.stderr)
+        return 2
+    art = artifact_files.load(args.root)
+    started = time.perf_counter()
+    try:
+        n_rows, n_errors = score_file(args.input, args.output, art, args.block_size)
+    except ApiError as exc:
+        print(f"error: {args.input}: {exc.message}", file=sys.stderr)
+        for e in exc.errors:
+            print(f"  {e.field}: {e.message}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    print(
+        f"{args.output}: {n_rows:,} rows, {n_rows - n_errors:,} segmented, {n_errors:,} with errors (see its error column); "
+        f"model {art.model_version}; {seconds:.2f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

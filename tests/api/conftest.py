@@ -1,0 +1,40 @@
+"""Fixtures in the flaskr style: ``app`` and ``client`` on the real artifacts, and a private copy of the artifacts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.artifacts import FILES
+from stages import config
+
+GOOD = {"Fresh": 12669, "Milk": 9656, "Grocery": 7561, "Frozen": 214, "Detergents_Paper": 2674, "Delicassen": 1338}
+HEADER = "Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Channel,Region"
+
+
+@pytest.fixture(scope="session")
+def app() -> Flask:
+    """The app on the pipeline's real artifacts (loaded once for the session)."""
+    app = create_app({"TESTING": True, "BATCH_MAX_ROWS": 50, "MAX_CONTENT_LENGTH": 256 * 1024})
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def artifact_copy(tmp_path: Path) -> Path:
+    """A private copy of the artifacts the API reads, with dvc.lock, to damage in a test."""
+    for rel in FILES.values():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(config.ROOT / rel, tmp_path / rel)
+    shutil.copyfile(config.DVC_LOCK, tmp_path / "dvc.lock")
+    return tmp_path

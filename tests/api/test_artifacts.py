@@ -1,0 +1,56 @@
+"""Start-up integrity: artifacts are checked against dvc.lock, and a bad one stops start-up with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from api import create_app
+from api.artifacts import FILES, ArtifactError, load, locked_md5
+
+
+def test_loads_the_real_artifacts_with_model_version_from_dvc_lock(artifact_copy: Path) -> None:
+    art = load(artifact_copy)
+    lock = yaml.safe_load((artifact_copy / "dvc.lock").read_text())
+    recorded = [o["md5"] for s in lock["stages"].values() for o in s.get("outs", []) if o["path"] == "ml/segmenter.json"]
+    assert art.model_version == recorded[0]
+    assert len(art.personas) == art.segmenter.k == len(art.pca["centres"])
+
+
+@pytest.mark.parametrize("rel", sorted(FILES.values()))
+def test_one_changed_byte_stops_start_up_naming_the_file(artifact_copy: Path, rel: str) -> None:
+    path = artifact_copy / rel
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError) as info:
+        create_app({"ARTIFACTS_ROOT": artifact_copy})
+    message = str(info.value)
+    assert rel in message and "dvc repro" in message and "does not match" in message
+
+
+@pytest.mark.parametrize("rel", sorted(FILES.values()))
+def test_a_missing_file_stops_start_up_naming_it(artifact_copy: Path, rel: str) -> None:
+    (artifact_copy / rel).unlink()
+    with pytest.raises(ArtifactError, match=rf"{rel} is missing[\s\S]*dvc repro"):
+        create_app({"ARTIFACTS_ROOT": artifact_copy})
+
+
+def test_missing_dvc_lock_stops_start_up(artifact_copy: Path) -> None:
+    (artifact_copy / "dvc.lock").unlink()
+    with pytest.raises(ArtifactError, match="dvc.lock is missing"):
+        load(artifact_copy)
+
+
+def test_artifact_error_ends_the_process_without_a_traceback(artifact_copy: Path) -> None:
+    (artifact_copy / FILES["segmenter"]).unlink()
+    with pytest.raises(SystemExit) as info:
+        load(artifact_copy)
+    assert str(info.value.code).startswith("error: cannot start the API: ml/segmenter.json is missing")
+
+
+def test_locked_md5_reads_every_stage_output(artifact_copy: Path) -> None:
+    recorded = locked_md5(artifact_copy / "dvc.lock")
+    assert set(FILES.values()) <= set(recorded)

@@ -1,0 +1,84 @@
+"""The OpenAPI document: a valid 3.1 spec generated from the models, real answers conform to it, and schemathesis finds no 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+from tests.api.conftest import GOOD
+
+
+@pytest.fixture(scope="module")
+def spec(app: Flask) -> dict[str, Any]:
+    return app.test_client().get("/api/openapi.json").get_json()
+
+
+def test_spec_is_valid_openapi_31(spec: dict[str, Any]) -> None:
+    validate(spec)
+    assert spec["openapi"].startswith("3.1")
+    assert "CustomerIn" in spec["components"]["schemas"]
+
+
+def conform(spec: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    responses = spec["paths"][path][method]["responses"]
+    schema = responses.get(str(status), responses["default"])["content"]["application/json"]["schema"]
+    jsonschema.validate(body, {**schema, "components": spec["components"]}, cls=jsonschema.Draft202012Validator)
+
+
+CALLS: list[tuple[str, str, dict[str, Any]]] = [
+    ("/api/segment", "post", {"json": GOOD | {"Channel": "Retail"}}),
+    ("/api/segment", "post", {"json": {"Milk": 3}}),
+    ("/api/segment", "post", {"json": GOOD | {"Milk": -3}}),
+    ("/api/segment", "post", {"data": "x", "content_type": "text/plain"}),
+    ("/api/segment/batch", "post", {"json": [GOOD, {"Fresh": "x"}, 3]}),
+    ("/api/segment/batch", "post", {"json": []}),
+    ("/api/clusters", "get", {}),
+    ("/api/pca", "get", {}),
+    ("/api/elbow", "get", {}),
+    ("/api/fields", "get", {}),
+    ("/api/health", "get", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "kwargs"), CALLS)
+def test_real_answers_conform_to_the_spec(client: FlaskClient, spec: dict[str, Any], path: str, method: str, kwargs: dict[str, Any]) -> None:
+    r = getattr(client, method)(path, **kwargs)
+    conform(spec, path, method, r.status_code, r.get_json())
+
+
+def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(app: Flask) -> None:
+    """A bounded property-based run over every operation of the spec, against the WSGI app in process."""
+    import schemathesis
+    from hypothesis import HealthCheck, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def run(case: Any) -> None:
+            case.call_and_validate(checks=checks)
+
+        test = operation.as_strategy()
+        from hypothesis import given
+
+        try:
+            given(test)(run)()
+        except Exception as exc:  # collect every operation's failure, then report them together
+            failures.append(f"{operation.label}: {exc}")
+    assert not failures, "\n\n".join(failures)

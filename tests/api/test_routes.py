@@ -1,0 +1,181 @@
+"""Every endpoint of the /api blueprint, and a table of bad inputs that must each get a JSON 4xx naming the problem."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from api.schemas import FEATURES
+from tests.api.conftest import GOOD, HEADER
+
+
+def test_segment_answers_with_persona_distances_confidence_position_and_version(client: FlaskClient) -> None:
+    r = client.post("/api/segment", json=GOOD | {"Channel": 2, "Region": "lisbon"})
+    assert r.status_code == 200
+    body = r.get_json()
+    health = client.get("/api/health").get_json()
+    d = [x["distance"] for x in body["distances"]]
+    assert body["segment"] == int(np.argmin(d)) == body["persona"]["id"]
+    assert [x["segment"] for x in body["distances"]] == list(range(health["k"]))
+    assert 0 <= body["confidence"] <= 1
+    assert body["model_version"] == health["model_version"]
+    assert body["input"]["Channel"] == "Retail" and body["input"]["Region"] == "Lisbon"
+    assert body["imputed"] == []
+
+
+def test_segment_of_a_training_customer_sits_where_the_map_shows_it(client: FlaskClient) -> None:
+    first = client.get("/api/pca").get_json()["points"][0]
+    body = client.post("/api/segment", json=GOOD).get_json()  # GOOD is row 1 of the data
+    assert body["position"] == pytest.approx({"x": first["x"], "y": first["y"]})
+    assert body["segment"] == first["segment"]
+
+
+def test_missing_categories_are_imputed_and_listed(client: FlaskClient) -> None:
+    body = client.post("/api/segment", json={"Milk": 9656, "Grocery": 7561}).get_json()
+    assert body["imputed"] == ["Fresh", "Frozen", "Detergents_Paper", "Delicassen"]
+    medians = {f["name"]: f["median"] for f in client.get("/api/fields").get_json()["features"]}
+    assert body["input"]["Fresh"] == medians["Fresh"]
+
+
+def test_clusters_pca_elbow_fields_health(client: FlaskClient) -> None:
+    health = client.get("/api/health").get_json()
+    assert health["status"] == "ok"
+    clusters = client.get("/api/clusters").get_json()
+    assert len(clusters["personas"]) == clusters["k"] == health["k"]
+    pca = client.get("/api/pca").get_json()
+    assert len(pca["centres"]) == health["k"] and len(pca["points"]) > 400
+    elbow = client.get("/api/elbow").get_json()
+    assert {r["algorithm"] for r in elbow["rows"]} >= {health["algorithm"]} and elbow["k_used"] == health["k"]
+    fields = client.get("/api/fields").get_json()
+    assert [f["name"] for f in fields["features"]] == list(FEATURES)
+    assert all(f["p5"] <= f["median"] <= f["p95"] < f["max_allowed"] for f in fields["features"])
+    assert fields["channel"] == {"1": "Horeca", "2": "Retail"} and isinstance(fields["report_available"], bool)
+
+
+def test_security_headers_and_no_cors(client: FlaskClient) -> None:
+    r = client.get("/api/health", headers={"Origin": "http://evil.example"})
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["Referrer-Policy"]
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def batch_csv(rows: list[list[Any]], header: str = HEADER, sep: str = ",") -> bytes:
+    out = io.StringIO()
+    out.write(header.replace(",", sep) + "\n")
+    csv.writer(out, delimiter=sep, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+GOOD_ROW = [*GOOD.values(), 2, 3]
+
+
+def test_batch_json_gives_one_result_per_row_in_order_with_errors_in_place(client: FlaskClient) -> None:
+    rows = [GOOD, {"Fresh": -5}, "not a customer", GOOD | {"Milk": None}, {"Milk": 100}]
+    body = client.post("/api/segment/batch", json=rows).get_json()
+    assert [r["row"] for r in body["results"]] == [1, 2, 3, 4, 5]
+    assert [r["ok"] for r in body["results"]] == [True, False, False, False, True]
+    assert body["results"][1]["errors"] == [{"field": "Fresh", "row": 2, "message": "must be 0 or more (got -5)"}]
+    assert body["results"][3]["errors"][0]["field"] == "Milk"
+    assert (body["n_rows"], body["n_ok"], body["n_errors"]) == (5, 2, 3)
+    assert sum(body["counts"].values()) == 2
+    single = client.post("/api/segment", json=GOOD).get_json()
+    assert body["results"][0]["segment"] == single["segment"]
+    assert body["results"][0]["confidence"] == pytest.approx(single["confidence"])
+    assert body["results"][4]["imputed"] == ["Fresh", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+
+
+def test_batch_row_errors_match_single_errors(client: FlaskClient) -> None:
+    bad = [{"Fresh": "x", "Milk": -1}, {"Fresh": 1, "Channel": 9}, {"Nope": 1}, {}]
+    batch = client.post("/api/segment/batch", json=bad).get_json()["results"]
+    for i, payload in enumerate(bad):
+        single = client.post("/api/segment", json=payload).get_json()["error"]["errors"]
+        assert [(e["field"], e["message"]) for e in batch[i]["errors"]] == [(e["field"], e["message"]) for e in single]
+        assert {e["row"] for e in batch[i]["errors"]} == {i + 1}
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_batch_csv_with_any_separator_and_bom(client: FlaskClient, sep: str, bom: bytes) -> None:
+    data = bom + batch_csv([GOOD_ROW, ["x", 1, 1, 1, 1, 1, "", ""], GOOD_ROW], sep=sep)
+    body = client.post("/api/segment/batch", data=data, content_type="text/csv").get_json()
+    assert [r["ok"] for r in body["results"]] == [True, False, True]
+    assert body["results"][1]["errors"][0] == {"field": "Fresh", "row": 2, "message": "must be a number (yearly spending), not text 'x'"}
+
+
+def test_batch_csv_upload_with_csv_answer(client: FlaskClient) -> None:
+    data = batch_csv([GOOD_ROW, [1, 2, 3], [*GOOD.values(), "", "Oporto"]], header=HEADER.replace("Delicassen", "Delicatessen"))
+    r = client.post("/api/segment/batch?format=csv", data={"file": (io.BytesIO(data), "customers.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [o["row"] for o in out] == ["1", "2", "3"]
+    assert out[0]["Delicatessen"] == str(GOOD["Delicassen"]) and out[0]["error"] == ""
+    assert out[1]["segment"] == "" and "has 3 fields" in out[1]["error"]
+    assert out[2]["segment"] == out[0]["segment"] and out[2]["persona"] == out[0]["persona"]
+
+
+def test_batch_json_in_csv_out_by_accept_header(client: FlaskClient) -> None:
+    r = client.post("/api/segment/batch", json=[GOOD, {"Fresh": -1}], headers={"Accept": "text/csv"})
+    out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert r.mimetype == "text/csv" and len(out) == 2
+    assert out[0]["Fresh"] in {"12669", "12669.0"} and out[1]["error"].startswith("Fresh: must be 0 or more")
+
+
+def _json(payload: Any) -> dict[str, Any]:
+    return {"data": json.dumps(payload), "content_type": "application/json"}
+
+
+#: (name, path, request kwargs, expected status, words the error must contain (field name or message)).
+BAD_INPUTS: list[tuple[str, str, dict[str, Any], int, str]] = [
+    ("malformed JSON", "/api/segment", {"data": '{"Fresh": 1,', "content_type": "application/json"}, 400, "not valid JSON"),
+    ("wrong content type", "/api/segment", {"data": "Fresh=1", "content_type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+    ("empty body", "/api/segment", {"data": "", "content_type": "application/json"}, 400, "empty"),
+    ("body too large", "/api/segment", {"data": "[" + "1," * 200_000 + "1]", "content_type": "application/json"}, 413, "larger"),
+    ("negative", "/api/segment", _json(GOOD | {"Milk": -1}), 422, "Milk"),
+    ("NaN", "/api/segment", {"data": '{"Fresh": NaN}', "content_type": "application/json"}, 422, "Fresh"),
+    ("Infinity", "/api/segment", {"data": '{"Fresh": 1, "Frozen": Infinity}', "content_type": "application/json"}, 422, "Frozen"),
+    ("huge number", "/api/segment", _json(GOOD | {"Grocery": 1e15}), 422, "Grocery"),
+    ("string", "/api/segment", _json(GOOD | {"Fresh": "12669"}), 422, "Fresh"),
+    ("boolean", "/api/segment", _json(GOOD | {"Detergents_Paper": True}), 422, "Detergents_Paper"),
+    ("null", "/api/segment", _json(GOOD | {"Delicassen": None}), 422, "Delicassen"),
+    ("missing field (all six)", "/api/segment", _json({"Channel": 1}), 422, "Fresh"),
+    ("unknown field", "/api/segment", _json(GOOD | {"Fresh food": 1}), 422, "allowed fields are"),
+    ("not an object", "/api/segment", _json([GOOD]), 422, "JSON object"),
+    ("empty batch", "/api/segment/batch", _json([]), 422, "empty"),
+    ("batch not an array", "/api/segment/batch", _json(GOOD), 422, "JSON array"),
+    ("batch over the row limit", "/api/segment/batch", _json([GOOD] * 51), 413, "at most 50"),
+    ("CSV wrong header", "/api/segment/batch", {"data": b"Fresh,Milk,Foo\n1,2,3\n", "content_type": "text/csv"}, 422, "Foo"),
+    ("CSV missing columns", "/api/segment/batch", {"data": b"Fresh,Milk\n1,2\n", "content_type": "text/csv"}, 422, "Grocery"),
+    ("CSV header only", "/api/segment/batch", {"data": HEADER.encode() + b"\n", "content_type": "text/csv"}, 422, "empty"),
+    ("CSV empty", "/api/segment/batch", {"data": b"", "content_type": "text/csv"}, 422, "empty"),
+    ("CSV not UTF-8", "/api/segment/batch", {"data": "Fresh\u00e9".encode("utf-16"), "content_type": "text/csv"}, 422, "UTF-8"),
+    ("upload without file field", "/api/segment/batch", {"data": {"other": "x"}, "content_type": "multipart/form-data"}, 422, "file"),
+    ("batch wrong content type", "/api/segment/batch", {"data": b"<x/>", "content_type": "application/xml"}, 415, "CSV"),
+    ("batch bad format", "/api/segment/batch?format=xml", _json([GOOD]), 422, "format"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "kwargs", "status", "words"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_gets_a_json_4xx_naming_the_problem(client: FlaskClient, name: str, path: str, kwargs: dict[str, Any], status: int, words: str) -> None:
+    r = client.post(path, **kwargs)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    error = r.get_json()["error"]
+    assert error["status"] == status and error["message"]
+    assert words in json.dumps(error)
+    if status == 422:
+        assert error["errors"] and all(e["field"] for e in error["errors"])
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_batch_with_some_bad_rows_never_fails_whole(client: FlaskClient, sep: str) -> None:
+    rows = [GOOD_ROW, [-1, 1, 1, 1, 1, 1, 1, 1], ["nan", "inf", 1, 1, 1, 1, 1, 1], ["", "", "", "", "", "", "", ""], GOOD_ROW]
+    body = client.post("/api/segment/batch", data=batch_csv(rows, sep=sep), content_type="text/csv").get_json()
+    fields = [[e["field"] for e in r.get("errors", [])] for r in body["results"]]
+    assert fields == [[], ["Fresh"], ["Fresh", "Milk"], list(FEATURES), []]

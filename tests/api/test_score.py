@@ -1,0 +1,41 @@
+"""``python -m api.score``: the streamed command gives the same rows and errors as the batch endpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from api.score import main
+from tests.api.conftest import GOOD, HEADER
+
+ROWS = [",".join(map(str, [*GOOD.values(), 2, 3])), "1,2", "-1,1,1,1,1,1,,", ",,,,,,,", "5,5,5,5,5,,Retail,Oporto"]
+
+
+def test_score_file_matches_the_batch_endpoint(tmp_path: Path, client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    data = "\ufeff" + "\n".join([HEADER.replace(",", ";"), *[r.replace(",", ";") for r in ROWS]]) + "\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(data, encoding="utf-8")
+    assert main([str(source), "-o", str(target), "--block-size", "256"]) == 0
+    assert "5 rows, 2 segmented, 3 with errors" in capsys.readouterr().err
+    cli = list(csv.DictReader(io.StringIO(target.read_text())))
+    http = list(csv.DictReader(io.StringIO(client.post("/api/segment/batch?format=csv", data=data.encode(), content_type="text/csv").get_data(as_text=True))))
+    assert cli == http
+    assert [r["error"] == "" for r in cli] == [True, False, False, False, True]
+
+
+def test_bad_header_exits_2_with_the_columns_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("Fresh,Milk,Foo\n1,2,3\n")
+    assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "Foo: unknown column" in err and "Grocery: missing column" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_missing_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
