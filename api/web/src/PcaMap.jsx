@@ -46,7 +46,7 @@ export function PcaMap({ pca, personas, customer }) {
         <text x={(PAD.left + WIDTH - PAD.right) / 2} y={HEIGHT - 12} textAnchor="middle" className="axis-label">
           {axisLabel(pca.axes ? pca.axes.x : "PC1", 0)}
         </text>
-        <text x={14} y={(PAD.top + HEIGHT - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(PAD.top + HEIGHT - PAD.bottom) / 2})`}>
+        <text x={26} y={(PAD.top + HEIGHT - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 26 ${(PAD.top + HEIGHT - PAD.bottom) / 2})`}>
           {axisLabel(pca.axes ? pca.axes.y : "PC2", 1)}
         </text>
         <g aria-hidden="true">
