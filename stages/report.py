@@ -322,7 +322,9 @@ def post_render(output_dir: Path) -> list[str]:
         html = page.read_text(encoding="utf-8")
         cleaned, urls = offline_page(html)
         if cleaned != html:
+            mode = page.stat().st_mode & 0o777
             artifacts.write_text(page, cleaned)
+            page.chmod(mode)  # keep the page as readable as Quarto made it (the atomic write creates 0600)
         problems += [f"{page.relative_to(output_dir)}: loads {url}" for url in urls]
     return problems
 

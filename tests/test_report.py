@@ -179,10 +179,12 @@ def test_offline_page_reports_anything_else_loaded_from_the_network(tag: str) ->
 def test_post_render_rewrites_pages_and_lists_problems(tmp_path: Path) -> None:
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "index.html").write_text(f"<html><head>{QUARTO_HEAD}</head></html>", encoding="utf-8")
+    (tmp_path / "index.html").chmod(0o644)
     (tmp_path / "notebooks" / "a.html").write_text('<img src="https://example.org/x.png">', encoding="utf-8")
     problems = report.post_render(tmp_path)
     assert problems == ["notebooks/a.html: loads https://example.org/x.png"]
     assert "require" not in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o644
 
 
 def test_main_post_render_fails_with_the_offending_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
