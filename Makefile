@@ -49,7 +49,7 @@ run: pipeline web serve  ## set up, reproduce, build the page and serve it on ht
 
 serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 	@echo "serving on http://$(HOST):$(PORT)/ with $(WORKERS) workers (Ctrl-C stops)"
-	gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
+	gunicorn --workers $(WORKERS) --preload --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
 
 test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser)
 	pytest --nbval-lax tests notebook
