@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
-
-from api import artifacts, errors, pages, routes
 from stages import config as paths
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
 DEFAULTS: dict[str, Any] = {
     "ARTIFACTS_ROOT": paths.ROOT,  # where ml/… and dvc.lock are read (tests point it at a copy)
@@ -20,7 +20,6 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_DIR": paths.ROOT / "site" / "_site",
     "BATCH_MAX_ROWS": 100_000,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # a 100,000-row JSON batch is about 13 MB
-    "JSON_SORT_KEYS": False,
 }
 
 #: The staff page is one same-origin bundle (script, stylesheet, SVG chart): nothing inline, nothing from elsewhere.
@@ -37,6 +36,8 @@ REPORT_CSP = (
 
 def security_headers(response: Response) -> Response:
     """Headers every answer carries (no CORS headers: the page is served from the same origin)."""
+    from flask import request
+
     headers = response.headers
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
@@ -45,13 +46,35 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def _json_provider() -> type:
+    """Flask's JSON provider with orjson as the encoder (the answers of a 100,000-row batch are large)."""
+    import orjson
+    from flask.json.provider import DefaultJSONProvider
+
+    class OrjsonProvider(DefaultJSONProvider):
+        def dumps(self, obj: Any, **kwargs: Any) -> str:
+            return orjson.dumps(obj).decode()
+
+        def response(self, *args: Any, **kwargs: Any) -> Response:
+            obj = self._prepare_response_obj(args, kwargs)
+            return self._app.response_class(orjson.dumps(obj), mimetype="application/json")
+
+    return OrjsonProvider
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; the artifacts are checked against dvc.lock and loaded once, here.
 
     Raises :class:`api.artifacts.ArtifactError` (a ``SystemExit``: start-up stops with its message) when an
     artifact is missing or differs from dvc.lock.
     """
-    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    # The web stack is imported here so that `python -m api.score` starts without it.
+    from flask import Flask
+
+    from api import artifacts, errors, pages, routes
+
+    app_class = type("SegmentationApp", (Flask,), {"json_provider_class": _json_provider()})
+    app = app_class(__name__, static_folder="static", static_url_path="/static")
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
@@ -60,7 +83,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     root = Path(app.config["ARTIFACTS_ROOT"])
     lock = Path(app.config["DVC_LOCK"] or root / "dvc.lock")
     app.extensions["artifacts"] = artifacts.load(root, lock)
-    app.json.sort_keys = app.config["JSON_SORT_KEYS"]  # type: ignore[attr-defined]
     errors.register(app)
     app.register_blueprint(routes.bp, url_prefix="/api")
     app.register_blueprint(pages.bp)

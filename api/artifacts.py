@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +11,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from api.schemas import FEATURES, MAX_SPEND, ClustersOut, ElbowOut, FeatureInfo, PcaOut
+from api.schemas import FEATURES, MAX_SPEND, ClustersOut, ElbowOut, FeatureInfo, PcaOut, PersonaBrief
 from stages import config
-from stages.algorithms import ALGORITHMS
 from stages.artifacts import read_json
-from stages.cluster import map_centres
 from stages.personas import CATEGORY_NAMES
 from stages.prepare import md5_of
 from stages.segmenter import Segmenter
-from stages.select_k import long as sweep_long
 
 #: What the API reads, as paths relative to the project root (the way dvc.lock names them).
 FILES = {
@@ -79,15 +77,21 @@ class Artifacts:
     segmenter: Segmenter
     model_version: str
     personas: list[dict[str, Any]]
-    clusters: dict[str, Any]
-    pca: dict[str, Any]
-    elbow: dict[str, Any]
-    features: list[dict[str, Any]]
+    #: The answers of the GET endpoints (empty when loaded with ``pages=False``, as ``python -m api.score`` does).
+    clusters: dict[str, Any] = field(default_factory=dict)
+    pca: dict[str, Any] = field(default_factory=dict)
+    elbow: dict[str, Any] = field(default_factory=dict)
+    features: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
+    @cached_property
     def persona_names(self) -> list[str]:
         """Persona name of each segment id."""
         return [p["name"] for p in self.personas]
+
+    @cached_property
+    def briefs(self) -> list[dict[str, Any]]:
+        """The persona of each segment as shown with an answer (``PersonaBrief``)."""
+        return [PersonaBrief.model_validate(p).model_dump() for p in self.personas]
 
 
 def _nan_to_none(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -111,30 +115,48 @@ def feature_info(pca_map: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def load(root: Path = config.ROOT, lock_path: Path | None = None) -> Artifacts:
-    """Verify and load the artifacts under ``root``; raises :class:`ArtifactError` naming the file at fault."""
+def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool = True) -> Artifacts:
+    """Verify and load the artifacts under ``root``; raises :class:`ArtifactError` naming the file at fault.
+
+    ``pages=False`` skips building the GET endpoints' answers (and importing scikit-learn for them).
+    """
     lock_path = lock_path or root / "dvc.lock"
     paths = verify(root, lock_path)
     version = locked_md5(lock_path)[FILES["segmenter"]]
     try:
         segmenter = Segmenter.load(paths["segmenter"])
         personas = read_json(paths["personas"])
-        metrics = read_json(paths["metrics"])
-        chosen = read_json(paths["select_k"])
-        pca_map = pd.read_csv(paths["pca_map"])
-        sweep = pd.read_csv(paths["k_sweep"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"an artifact cannot be read ({exc})") from None
     if tuple(segmenter.features) != FEATURES:
         raise ArtifactError(f"{FILES['segmenter']} has features {segmenter.features}, the API expects {list(FEATURES)}")
-    if [p.get("id") for p in personas] != list(range(segmenter.k)):
+    if not isinstance(personas, list) or [p.get("id") for p in personas] != list(range(segmenter.k)):
         raise ArtifactError(f"{FILES['personas']} does not describe segments 0..{segmenter.k - 1} in order")
-    centres = map_centres(pca_map)
-    algorithms = [a for a in ALGORITHMS if any(c.startswith(f"{a}_") for c in sweep.columns)]
+    art = Artifacts(segmenter=segmenter, model_version=version, personas=personas)
     try:
-        clusters = ClustersOut(model_version=version, k=segmenter.k, algorithm=segmenter.algorithm, personas=personas)
+        art.briefs  # noqa: B018  (checks every persona has what an answer shows, at start-up)
+    except ValueError as exc:
+        raise ArtifactError(f"{FILES['personas']} does not have the expected content ({exc})") from None
+    return _with_pages(art, paths) if pages else art
+
+
+def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
+    """Add the answers of the GET endpoints, checked against their response models."""
+    # Imported here: these stage modules pull in scikit-learn, which the command-line scorer does not need.
+    from stages.algorithms import ALGORITHMS
+    from stages.cluster import map_centres
+    from stages.select_k import long as sweep_long
+
+    try:
+        metrics = read_json(paths["metrics"])
+        chosen = read_json(paths["select_k"])
+        pca_map = pd.read_csv(paths["pca_map"])
+        sweep = pd.read_csv(paths["k_sweep"])
+        centres = map_centres(pca_map)
+        algorithms = [a for a in ALGORITHMS if any(c.startswith(f"{a}_") for c in sweep.columns)]
+        clusters = ClustersOut(model_version=art.model_version, k=art.segmenter.k, algorithm=art.segmenter.algorithm, personas=art.personas)
         pca = PcaOut(
-            model_version=version,
+            model_version=art.model_version,
             explained_variance=metrics["pca_explained_variance"],
             axes={"x": "PC1", "y": "PC2"},
             points=[
@@ -147,18 +169,10 @@ def load(root: Path = config.ROOT, lock_path: Path | None = None) -> Artifacts:
             algorithm=chosen["algorithm"],
             criterion=chosen["criterion"],
             chosen_k=chosen["chosen_k"],
-            k_used=segmenter.k,
+            k_used=art.segmenter.k,
             rows=_nan_to_none(sweep_long(sweep, algorithms)),
         )
-    except (ValueError, KeyError) as exc:
+        features = feature_info(pca_map)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"an artifact does not have the expected content ({exc})") from None
-    return Artifacts(
-        segmenter=segmenter,
-        model_version=version,
-        personas=personas,
-        clusters=clusters.model_dump(),
-        pca=pca.model_dump(),
-        elbow=elbow.model_dump(),
-        features=feature_info(pca_map),
-    )
-
+    return replace(art, clusters=clusters.model_dump(), pca=pca.model_dump(), elbow=elbow.model_dump(), features=features)

@@ -45,8 +45,8 @@ class Checked:
 
     rows: NDArray[np.int64]
     X: NDArray[np.float64]
-    channel: Sequence[str | None]
-    region: Sequence[str | None]
+    channel: Sequence[str | None] | pa.Array
+    region: Sequence[str | None] | pa.Array
     errors: dict[int, list[FieldError]] = field(default_factory=dict)
 
     @property
@@ -69,17 +69,24 @@ def _label_or_bad(label: str, value: Any) -> Any:
         return _BAD
 
 
-def _label_cells(label: str, arr: pa.Array) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+def _label_cells(label: str, arr: pa.Array) -> tuple[pa.Array, NDArray[np.bool_]]:
     """Label names of text cells, vectorised like :func:`label_name` (trimmed, any case); and which cells are bad."""
     lookup = {k: v for k, v in LABEL_LOOKUP[label].items() if isinstance(k, str)}
     index = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=pa.array(list(lookup)))
     names = pc.take(pa.array(list(lookup.values())), index)
     bad = np.asarray(pc.and_(arr.is_valid(), index.is_null()).to_numpy(zero_copy_only=False), dtype=bool)
-    return np.asarray(names.to_numpy(zero_copy_only=False), dtype=object), bad
+    return names, bad
+
+
+def as_list(values: Any) -> list[Any]:
+    """Label names as a Python list (from an arrow array or any sequence)."""
+    return values.to_pylist() if isinstance(values, pa.Array) else list(values)
 
 
 def _settle(checked: Checked, suspect: NDArray[np.bool_], payload_of: Any) -> Checked:
     """Send suspect rows through the pydantic model: keep its values when it accepts, its errors when not."""
+    if suspect.any():
+        checked.channel, checked.region = as_list(checked.channel), as_list(checked.region)
     for i in np.flatnonzero(suspect):
         result = check_one(payload_of(int(i)), int(checked.rows[i]))
         if isinstance(result, CustomerIn):
@@ -151,10 +158,10 @@ def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Check
         suspect |= present & ~_in_range(col)
         X[:, j] = np.where(present, col, np.nan)
     suspect |= np.isnan(X).all(axis=1)
-    labels: dict[str, NDArray[np.object_]] = {}
+    labels: dict[str, Any] = {}
     for label in LABELS:
         if label not in cells:
-            labels[label] = np.full(n, None, dtype=object)
+            labels[label] = pa.nulls(n, pa.string())
             continue
         names, bad = _label_cells(label, cells[label])
         suspect |= bad
@@ -296,6 +303,6 @@ def echo_columns(checked: Checked) -> dict[str, pa.Array]:
     for j, f in enumerate(FEATURES):
         cols[f] = pa.array(checked.X[:, j], mask=~ok | np.isnan(checked.X[:, j]))
     bad = set(checked.errors)
-    cols["Channel"] = pa.array([None if i in bad else v for i, v in enumerate(checked.channel)], type=pa.string())
-    cols["Region"] = pa.array([None if i in bad else v for i, v in enumerate(checked.region)], type=pa.string())
+    cols["Channel"] = pa.array([None if i in bad else v for i, v in enumerate(as_list(checked.channel))], type=pa.string())
+    cols["Region"] = pa.array([None if i in bad else v for i, v in enumerate(as_list(checked.region))], type=pa.string())
     return cols

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from api.batch import Checked, Scored, check_cells, result_columns
+from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
 from api.schemas import ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
 
@@ -45,7 +45,8 @@ class Chunk:
 
     def cells(self, header: Header) -> dict[str, pa.Array]:
         """Text cells by field name (null = empty cell)."""
-        return {f: self.table.column(i).combine_chunks() for i, f in enumerate(header.fields)}
+        columns = self.table.columns
+        return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)}
 
 
 def _header_error(message: str, errors: list[FieldError]) -> ApiError:
@@ -149,7 +150,7 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
         errors[int(position[n + k])] = [FieldError(field="row", row=row, message=message)]
     labels = {
         name: np.concatenate([np.asarray(values, dtype=object), np.full(m, None, dtype=object)])[order]
-        for name, values in (("channel", checked.channel), ("region", checked.region))
+        for name, values in (("channel", as_list(checked.channel)), ("region", as_list(checked.region)))
     }
     merged = Checked(
         rows=rows[order],

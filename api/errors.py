@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from typing import TYPE_CHECKING
 
 from api.schemas import FieldError
+
+if TYPE_CHECKING:  # Flask is imported where answers are made, so the command-line scorer does not load it
+    from flask import Flask, Response
+    from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ class ApiError(Exception):
 
 def error_response(status: int, message: str, errors: list[FieldError] | None = None) -> Response:
     """The JSON body of an error answer (see ``ErrorOut``)."""
+    from flask import jsonify
+
     body = {
         "error": {
             "status": status,
@@ -52,6 +56,8 @@ def _api_error(exc: ApiError) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Response:
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge):
         message = "The request body is larger than this service accepts; send fewer rows per request or use `python -m api.score`."
@@ -72,6 +78,8 @@ def _unexpected(exc: Exception) -> Response:
 
 def register(app: Flask) -> None:
     """Answer every error with the JSON error shape."""
+    from werkzeug.exceptions import HTTPException
+
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -28,11 +29,6 @@ CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 def artifacts() -> Artifacts:
     """The artifacts loaded by ``create_app``."""
     return current_app.extensions["artifacts"]
-
-
-def _persona_brief(persona: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "name", "description", "actions", "levels", "profile", "size", "share")
-    return {k: persona[k] for k in keys}
 
 
 def _invalid(errors: list[FieldError], what: str = "The customer's data is not valid") -> ApiError:
@@ -64,24 +60,24 @@ def segment() -> Response:
     if not isinstance(result, CustomerIn):
         raise _invalid(result)
     art = artifacts()
-    X = np.array([result.spending()])
-    a = art.segmenter.assign(X)
-    s = int(a.segment[0])
-    names = art.persona_names
-    missing = [f for f, v in zip(FEATURES, X[0].tolist()) if np.isnan(v)]
+    spending = result.spending()
+    missing = [f for f, v in zip(FEATURES, spending) if math.isnan(v)]
     if missing and art.segmenter.impute is None:
         raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
-    impute = art.segmenter.impute or []
-    spending = [impute[j] if np.isnan(v) else v for j, v in enumerate(X[0].tolist())]
+    a = art.segmenter.assign(np.array([spending]))
+    s = int(a.segment[0])
+    names = art.persona_names
+    filled = [fill if math.isnan(v) else v for v, fill in zip(spending, art.segmenter.impute or spending)]
+    x, y = a.map_xy[0].tolist()
     return jsonify(
         {
             "segment": s,
-            "persona": _persona_brief(art.personas[s]),
+            "persona": art.briefs[s],
             "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances[0].tolist())],
             "confidence": float(a.confidence[0]),
-            "position": {"x": float(a.map_xy[0, 0]), "y": float(a.map_xy[0, 1])},
+            "position": {"x": x, "y": y},
             "imputed": missing,
-            "input": {**dict(zip(FEATURES, spending)), "Channel": result.Channel, "Region": result.Region},
+            "input": {**dict(zip(FEATURES, filled)), "Channel": result.Channel, "Region": result.Region},
             "model_version": art.model_version,
         }
     )

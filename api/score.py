@@ -8,17 +8,57 @@ segment, persona, confidence, imputed and error (empty when the row was segmente
 from __future__ import annotations
 
 import argparse
+import os
+import queue
 import sys
+import threading
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from api import artifacts as artifact_files
 from api.batch import score
-from api.csvio import BLOCK_SIZE, answer_table, check_chunk, iter_chunks, read_header, write_options
+from api.csvio import BLOCK_SIZE, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_options
 from api.errors import ApiError
 from stages import config
+
+
+T = TypeVar("T")
+#: Blocks being scored or waiting to be written at any time.
+IN_FLIGHT = 4
+_END = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Run an iterator in a background thread, ``depth`` items ahead (pyarrow parses without holding the GIL)."""
+    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for item in items:
+                buffer.put(item)
+        except BaseException as exc:  # handed to the consumer, raised there
+            buffer.put(exc)
+        buffer.put(_END)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while (item := buffer.get()) is not _END:
+        if isinstance(item, BaseException):
+            raise item
+        yield item  # type: ignore[misc]
+
+
+def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts) -> tuple[pa.Table, int, int]:
+    """Validate and score one block: its answer rows, its row count and its count of rows with errors."""
+    checked, echo = check_chunk(chunk, header)
+    scored = score(art.segmenter, checked)
+    return answer_table(echo, scored, art.persona_names), len(checked.rows), len(checked.errors)
 
 
 def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE) -> tuple[int, int]:
@@ -28,16 +68,25 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
     n_rows = n_errors = 0
     writer: pacsv.CSVWriter | None = None
     tmp = target.with_name(f".{target.name}.tmp")
+    # Parsing (a background thread), scoring (a pool; numpy and pyarrow release the GIL) and writing (here) overlap;
+    # at most IN_FLIGHT blocks are held at once, so memory stays bounded; answers are written in input order.
+    answers: deque[Future[tuple[pa.Table, int, int]]] = deque()
     try:
-        for chunk in iter_chunks(str(source), header, block_size):
-            checked, echo = check_chunk(chunk, header)
-            scored = score(art.segmenter, checked)
-            table = answer_table(echo, scored, art.persona_names)
-            if writer is None:
-                writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=write_options())
-            writer.write_table(table)
-            n_rows += len(checked.rows)
-            n_errors += len(checked.errors)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+
+            def write_done(keep: int) -> None:
+                nonlocal writer, n_rows, n_errors
+                while len(answers) > keep:
+                    table, rows, errors = answers.popleft().result()
+                    if writer is None:
+                        writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=write_options())
+                    writer.write_table(table)
+                    n_rows, n_errors = n_rows + rows, n_errors + errors
+
+            for chunk in prefetch(iter_chunks(str(source), header, block_size)):
+                answers.append(pool.submit(_answer, chunk, header, art))
+                write_done(IN_FLIGHT)
+            write_done(0)
         if writer is None:
             raise ApiError(422, "The CSV file has a header but no data rows.")
     except BaseException:
@@ -61,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.input.is_file():
         print(f"error: {args.input}: no such file", file=sys.stderr)
         return 2
-    art = artifact_files.load(args.root)
+    art = artifact_files.load(args.root, pages=False)
     started = time.perf_counter()
     try:
         n_rows, n_errors = score_file(args.input, args.output, art, args.block_size)

@@ -32,7 +32,7 @@ from api.schemas import FEATURES
 from stages import config
 
 HOST = "127.0.0.1"
-#: The settings of `make serve` (Makefile): workers from the core count, app loaded once before forking.
+#: The settings of `make serve` (Makefile): workers from the core count, artifacts loaded once before forking.
 WORKERS = int(os.environ.get("WORKERS", 2 * (os.cpu_count() or 1) + 1))
 GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--preload", "--access-logfile", "-"]
 BODY = json.dumps({"Fresh": 12669, "Milk": 9656, "Grocery": 7561, "Frozen": 214, "Detergents_Paper": 2674, "Delicassen": 1338, "Channel": 2, "Region": 3}).encode()
