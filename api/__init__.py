@@ -34,16 +34,27 @@ REPORT_CSP = (
 )
 
 
-def security_headers(response: Response) -> Response:
-    """Headers every answer carries (no CORS headers: the page is served from the same origin)."""
-    from flask import request
+class SecurityHeaders:
+    """WSGI middleware: the headers every answer carries (no CORS headers: the page is served from the same origin).
 
-    headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Content-Security-Policy"] = REPORT_CSP if request.path.startswith("/report/") else PAGE_CSP
-    return response
+    Appended to the raw header list, which costs a fraction of setting them on each Flask response.
+    """
+
+    COMMON = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
+    PAGE = [*COMMON, ("Content-Security-Policy", PAGE_CSP)]
+    REPORT = [*COMMON, ("Content-Security-Policy", REPORT_CSP)]
+
+    def __init__(self, wsgi_app: Any):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Serve the request, adding the headers that fit its path."""
+        extra = self.REPORT if environ.get("PATH_INFO", "").startswith("/report/") else self.PAGE
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, headers + extra, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 def _json_provider() -> type:
@@ -86,5 +97,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(routes.bp, url_prefix="/api")
     app.register_blueprint(pages.bp)
-    app.after_request(security_headers)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from api.schemas import FEATURES, MAX_SPEND, ClustersOut, ElbowOut, FeatureInfo, PcaOut, PersonaBrief
 from stages import config
 from stages.artifacts import read_json
-from stages.personas import CATEGORY_NAMES
-from stages.prepare import md5_of
+from stages.dataset import CATEGORY_NAMES, md5_of
 from stages.segmenter import Segmenter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: What the API reads, as paths relative to the project root (the way dvc.lock names them).
 FILES = {
@@ -142,7 +143,9 @@ def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool
 
 def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
     """Add the answers of the GET endpoints, checked against their response models."""
-    # Imported here: these stage modules pull in scikit-learn, which the command-line scorer does not need.
+    # Imported here: pandas and these stage modules (scikit-learn) are not needed by the command-line scorer.
+    import pandas as pd
+
     from stages.algorithms import ALGORITHMS
     from stages.cluster import map_centres
     from stages.select_k import long as sweep_long

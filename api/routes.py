@@ -18,7 +18,7 @@ from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_
 from api.errors import ApiError
 from api.openapi import openapi_document
 from api.schemas import FEATURES, CustomerIn, FieldError
-from stages.prepare import LABEL_CODES
+from stages.dataset import LABEL_CODES
 
 bp = Blueprint("api", __name__)
 
@@ -69,7 +69,7 @@ def segment() -> Response:
     names = art.persona_names
     filled = [fill if math.isnan(v) else v for v, fill in zip(spending, art.segmenter.impute or spending)]
     x, y = a.map_xy[0].tolist()
-    return jsonify(
+    return Response(orjson.dumps(
         {
             "segment": s,
             "persona": art.briefs[s],
@@ -80,7 +80,7 @@ def segment() -> Response:
             "input": {**dict(zip(FEATURES, filled)), "Channel": result.Channel, "Region": result.Region},
             "model_version": art.model_version,
         }
-    )
+    ), mimetype="application/json")
 
 
 def _wants_csv() -> bool:

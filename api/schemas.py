@@ -12,8 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from stages.config import COLUMN_ALIASES
-from stages.prepare import LABEL_CODES
+from stages.dataset import COLUMN_ALIASES, LABEL_CODES
 
 #: The six spending categories, in the served model's column order (checked against ml/segmenter.json at start-up).
 FEATURES: tuple[str, ...] = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")

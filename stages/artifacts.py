@@ -7,10 +7,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -49,4 +49,6 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 def dump_model(path: Path, obj: Any) -> None:
     """Pickle a fitted model with joblib."""
+    import joblib  # here, so that readers of JSON artifacts (the API's scorer) do not pay for it
+
     _atomic(path, lambda p: joblib.dump(obj, p))

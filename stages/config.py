@@ -35,9 +35,6 @@ PERSONAS_MD = ML / "personas.md"
 NOTEBOOKS = ROOT / "notebook"
 EXECUTED_NOTEBOOKS = ROOT / "site" / "notebooks"
 
-#: Spelled-out names accepted as aliases for the data set's own column names.
-COLUMN_ALIASES = {"Delicatessen": "Delicassen"}
-
 
 def model_path(algorithm: str) -> Path:
     """Path of the joblib pipeline fitted for one clustering algorithm."""

@@ -8,17 +8,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from stages.prepare import LABEL_CODES
+from stages.dataset import CATEGORY_NAMES, LABEL_CODES
 
-#: Plain-language names of the spending categories (the data set spells one "Delicassen").
-CATEGORY_NAMES = {
-    "Fresh": "fresh food",
-    "Milk": "milk products",
-    "Grocery": "groceries",
-    "Frozen": "frozen food",
-    "Detergents_Paper": "detergents and paper",
-    "Delicassen": "delicatessen",
-}
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
     "Fresh": "Offer a standing weekly order for fresh produce with early-morning delivery slots suited to kitchens.",

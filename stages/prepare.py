@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 from dataclasses import dataclass
@@ -12,11 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Codes and names of the external labels (UCI documentation of the data set).
-LABEL_CODES: dict[str, dict[int, str]] = {
-    "Channel": {1: "Horeca", 2: "Retail"},
-    "Region": {1: "Lisbon", 2: "Oporto", 3: "Other"},
-}
+from stages.dataset import LABEL_CODES
+
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
 
@@ -30,11 +26,6 @@ class DataValidationError(ValueError):
         shown = problems[:MAX_LISTED]
         more = f"\n  … and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
         super().__init__(f"{source}: invalid data\n  " + "\n  ".join(shown) + more)
-
-
-def md5_of(path: Path) -> str:
-    """md5 of a file, as DVC records it."""
-    return hashlib.md5(Path(path).read_bytes()).hexdigest()
 
 
 def read_raw_text(text: str, source: str) -> pd.DataFrame:

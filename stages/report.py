@@ -22,7 +22,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.personas import CATEGORY_NAMES
+from stages.dataset import CATEGORY_NAMES
 
 SITE = config.ROOT / "site"
 VARIABLES = SITE / "_variables.yml"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,16 +20,20 @@ SCHEMA_VERSION = 1
 TRANSFORMS = ("none", "log", "log1p")
 #: Spending below one money unit is treated as one before a log, so zero spend is defined.
 LOG_FLOOR = 1.0
+#: Up to this many rows, distances are computed in one broadcast (same arithmetic as the per-centre loop).
+SMALL_BATCH = 4096
 
 Kind = Literal["centroid", "gaussian_mixture"]
 
 
 def fill_missing(X: NDArray[np.float64], values: list[float]) -> NDArray[np.float64]:
     """Replace NaN in each column by that column's imputation value."""
-    X = np.array(X, dtype=np.float64, copy=True)
+    X = np.asarray(X, dtype=np.float64)
+    if not np.isnan(np.sum(X)):  # the common case, in one call: nothing to fill, no copy
+        return X
     mask = np.isnan(X)
-    if mask.any():
-        X[mask] = np.broadcast_to(np.asarray(values, dtype=np.float64), X.shape)[mask]
+    X = X.copy()
+    X[mask] = np.broadcast_to(np.asarray(values, dtype=np.float64), X.shape)[mask]
     return X
 
 
@@ -38,7 +43,8 @@ def spend_transform(X: NDArray[np.float64], method: str) -> NDArray[np.float64]:
     if method == "none":
         return X.copy()
     if method == "log":
-        return np.log(np.maximum(X, LOG_FLOOR))
+        out = np.maximum(X, LOG_FLOOR)
+        return np.log(out, out=out)
     if method == "log1p":
         return np.log1p(X)
     raise ValueError(f"features.transform: unknown transform {method!r}; use one of {TRANSFORMS}")
@@ -52,7 +58,12 @@ def first_components(X: NDArray[np.float64], n: int) -> NDArray[np.float64]:
 
 def pca_project(X: NDArray[np.float64], mean: NDArray[np.float64], components: NDArray[np.float64]) -> NDArray[np.float64]:
     """Project onto principal components, in the same arithmetic order as scikit-learn's PCA."""
-    return X @ components.T - (mean @ components.T)[None, :]
+    return X @ components.T - pca_offset(mean, components)
+
+
+def pca_offset(mean: NDArray[np.float64], components: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The constant term of a PCA projection (scikit-learn subtracts ``mean @ components.T`` after the product)."""
+    return (mean @ components.T)[None, :]
 
 
 @dataclass(frozen=True)
@@ -93,25 +104,40 @@ class Segmenter:
         X = np.asarray(X, dtype=np.float64)
         if self.impute is not None:
             X = fill_missing(X, self.impute)
-        Z = spend_transform(X, self.transform)
-        Z = Z - self.scaler_center
-        Z = Z / self.scaler_scale
+        Z = spend_transform(X, self.transform)  # a new array: safe to update in place
+        Z -= self.scaler_center
+        Z /= self.scaler_scale
         return Z
+
+    @cached_property
+    def _projections(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Transposed components and offsets of the clustering space and of the map, computed once."""
+        space = self.pca_components[: self.n_components]
+        plane = self.pca_components[:2]
+        return space.T.copy(), pca_offset(self.pca_mean, space), plane.T.copy(), pca_offset(self.pca_mean, plane)
 
     def space(self, scaled: NDArray[np.float64]) -> NDArray[np.float64]:
         """Scaled features → the space the clustering was fitted in."""
         if self.n_components == 0:
             return scaled
-        return pca_project(scaled, self.pca_mean, self.pca_components[: self.n_components])
+        space_t, space_offset, _, _ = self._projections
+        return scaled @ space_t - space_offset
 
     def map_position(self, scaled: NDArray[np.float64]) -> NDArray[np.float64]:
         """Scaled features → the 2-D position on the report's PCA map."""
-        return pca_project(scaled, self.pca_mean, self.pca_components[:2])
+        _, _, plane_t, plane_offset = self._projections
+        return scaled @ plane_t - plane_offset
 
     def distances(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
         """Euclidean distance from each customer (in clustering space) to each segment centre."""
-        diff = S[:, None, :] - self.centroids[None, :, :]
-        return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        if S.shape[0] <= SMALL_BATCH:  # one (n, k, d) difference: fewest numpy calls for a few rows
+            diff = S[:, None, :] - self.centroids
+            return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        out = np.empty((S.shape[0], self.k))
+        for j, centre in enumerate(self.centroids):  # k passes over (n, d): no large (n, k, d) temporary
+            diff = S - centre
+            out[:, j] = np.einsum("ij,ij->i", diff, diff)
+        return np.sqrt(out, out=out)
 
     def log_resp(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
         """Weighted log-likelihood of each mixture component (full covariances)."""
@@ -138,7 +164,7 @@ class Segmenter:
         else:
             segment = np.argmin(dist, axis=1)
             confidence = centroid_confidence(dist)
-        return Assignment(segment.astype(np.int64), dist, confidence, self.map_position(scaled))
+        return Assignment(segment.astype(np.int64, copy=False), dist, confidence, self.map_position(scaled))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form written to ``ml/segmenter.json``."""
@@ -191,10 +217,12 @@ def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:
     """1 − nearest/second-nearest distance: 0 on the border of two segments, 1 at a centre."""
     if distances.shape[1] < 2:
         return np.ones(distances.shape[0])
-    two = np.sort(distances, axis=1)[:, :2]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = 1.0 - two[:, 0] / two[:, 1]
-    return np.where(np.isfinite(c), c, 1.0)
+    two = np.sort(distances, axis=1)
+    # nearest ≤ second, so a zero second distance means both are zero: a customer at a centre (confidence 1)
+    return 1.0 - two[:, 0] / np.maximum(two[:, 1], _TINY)
+
+
+_TINY = np.finfo(np.float64).tiny
 
 
 def _list(a: NDArray[np.float64]) -> list[Any]:

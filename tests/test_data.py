@@ -7,7 +7,7 @@ import re
 import yaml
 
 from stages import config
-from stages.prepare import md5_of
+from stages.dataset import md5_of
 
 
 def test_raw_md5_matches_the_readme_and_dvc_lock() -> None:

@@ -74,6 +74,13 @@ def test_confidence_is_zero_on_a_border_and_one_at_a_centre() -> None:
     assert centroid_confidence(np.array([[1.0, 1.0, 3.0], [0.0, 2.0, 5.0]])).tolist() == [0.0, 1.0]
 
 
+def test_small_and_large_batches_take_bit_identical_paths(served: Segmenter, monkeypatch: pytest.MonkeyPatch) -> None:
+    S = served.space(served.scaled(random_customers(3000)))
+    small = served.distances(S)
+    monkeypatch.setattr("stages.segmenter.SMALL_BATCH", 0)
+    assert np.array_equal(small, served.distances(S))
+
+
 def test_fill_missing_only_touches_nan() -> None:
     assert fill_missing(np.array([[np.nan, 2.0]]), [5.0, 6.0]).tolist() == [[5.0, 2.0]]
 

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from stages import config
-from stages.prepare import LABEL_CODES
+from stages.dataset import LABEL_CODES
 
 from .conftest import Watch, accessibility_problems, screenshots
 
