@@ -29,9 +29,9 @@ Kind = Literal["centroid", "gaussian_mixture"]
 def fill_missing(X: NDArray[np.float64], values: list[float]) -> NDArray[np.float64]:
     """Replace NaN in each column by that column's imputation value."""
     X = np.asarray(X, dtype=np.float64)
-    if not np.isnan(np.sum(X)):  # the common case, in one call: nothing to fill, no copy
-        return X
     mask = np.isnan(X)
+    if not mask.any():  # the common case: nothing to fill, no copy
+        return X
     X = X.copy()
     X[mask] = np.broadcast_to(np.asarray(values, dtype=np.float64), X.shape)[mask]
     return X
