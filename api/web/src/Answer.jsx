@@ -2,6 +2,7 @@ import { categoryWords, confidenceWords, decimal2, money, percent, times } from 
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
+import { Actions } from "./Actions.jsx";
 
 /** The categories where the segment differs from the whole base (levels high or low), biggest difference first. */
 function standouts(persona) {
@@ -87,12 +88,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
               ))}
             </ul>
           )}
-          <h4>Suggested actions</h4>
-          <ul className="actions-list">
-            {persona.actions.map((action) => (
-              <li key={action}>{action}</li>
-            ))}
-          </ul>
+          <Actions actions={persona.actions} />
         </div>
         <div>
           <Confidence answer={answer} algorithm={algorithm} />

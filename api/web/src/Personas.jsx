@@ -2,6 +2,7 @@ import { useId, useState } from "react";
 import { categoryWords, money, percent, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
+import { Actions } from "./Actions.jsx";
 
 const LOG2_LIMIT = 3; // the profile bar spans 1/8× to 8× the base median
 
@@ -93,12 +94,7 @@ function PersonaCard({ persona, fields }) {
           <ShareBars title="Channel" mix={persona.channel_mix} colour={colour} />
           <ShareBars title="Region" mix={persona.region_mix} colour={colour} />
         </div>
-        <h4>Suggested actions</h4>
-        <ul className="actions-list">
-          {persona.actions.map((action) => (
-            <li key={action}>{action}</li>
-          ))}
-        </ul>
+        <Actions actions={persona.actions} />
       </div>
     </li>
   );
