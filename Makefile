@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup pipeline site web browser run serve test bench notebooks clean
+.PHONY: help setup pipeline site web browser run serve test bench notebooks lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,10 @@ bench: pipeline web  ## benchmarks, each printed as a ratio against a reference 
 notebooks: setup  ## copy params.yaml into the notebooks' parameters cells and refresh their checked outputs
 	dvc repro
 	$(PY) -m stages.run_notebook --refresh-sources
+
+lab: setup  ## open the notebooks in JupyterLab (installs the dev extra once)
+	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebook/
 
 clean:  ## remove the virtual env and built files (DVC outputs stay in .dvc/cache)
 	rm -rf $(VENV) api/static api/web/node_modules site/_site *.egg-info

@@ -1,0 +1,48 @@
+"""Tests of stages.plots: figures carry the data they are given, and the notebooks embed plotly.js."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+
+from stages import plots
+from tests.conftest import FEATURES
+
+
+def test_setup_plotly_embeds_the_library_instead_of_a_cdn() -> None:
+    plots.setup_plotly()
+    assert "notebook" in pio.renderers.default and "connected" not in pio.renderers.default
+
+
+def test_segment_colours_cycle() -> None:
+    assert plots.colour(0) == plots.SEGMENT_COLOURS[0]
+    assert plots.colour(len(plots.SEGMENT_COLOURS)) == plots.SEGMENT_COLOURS[0]
+
+
+def test_pca_map_has_one_trace_per_segment_plus_centres() -> None:
+    points = pd.DataFrame({"PC1": [0.0, 1.0, 2.0], "PC2": [0.0, 1.0, 0.5], "segment": [0, 1, 1], **{c: [1, 2, 3] for c in FEATURES}})
+    fig = plots.pca_map(points, np.array([[0.0, 0.0], [1.5, 0.75]]), ["a", "b"], FEATURES)
+    assert [t.name for t in fig.data] == ["0: a", "1: b", "segment centres"]
+    assert list(fig.data[1].x) == [1.0, 2.0]
+
+
+def test_k_sweep_curves_skip_criteria_an_algorithm_lacks() -> None:
+    table = pd.DataFrame({"algorithm": ["kmeans"] * 2 + ["gmm"] * 2, "k": [2, 3, 2, 3], "inertia": [2.0, 1.0, 2.5, 1.5],
+                          "silhouette": [0.3, 0.2, 0.3, 0.1], "calinski_harabasz": [1.0, 2.0, 1.0, 2.0], "davies_bouldin": [1.0, 1.1, 1.0, 1.2],
+                          "bic": [np.nan, np.nan, 10.0, 9.0], "stability": [0.9, 0.8, 0.7, 0.6]})
+    fig = plots.k_sweep_curves(table)
+    assert sum(1 for t in fig.data if t.name == "kmeans") == 5 and sum(1 for t in fig.data if t.name == "gmm") == 6
+
+
+def test_silhouette_plot_draws_every_customer() -> None:
+    rng = np.random.default_rng(0)
+    S = np.vstack([rng.normal(0, 0.1, (10, 2)), rng.normal(5, 0.1, (10, 2))])
+    fig = plots.silhouette_plot(S, np.repeat([0, 1], 10))
+    assert sum(len(t.x) for t in fig.data) == 20
+
+
+def test_persona_profiles_plot_every_category_of_every_persona() -> None:
+    personas = [{"id": i, "name": f"p{i}", "profile": {c: 1.0 + i for c in FEATURES}} for i in range(2)]
+    fig = plots.persona_profiles(personas, FEATURES)
+    assert [list(t.y) for t in fig.data] == [[1.0] * 6, [2.0] * 6]
