@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
@@ -37,11 +37,16 @@ class Header:
 
 @dataclass
 class Chunk:
-    """Rows of one parsed block: text cells of the well-formed rows, and the rows that could not be split."""
+    """Rows of one parsed block: text cells of the well-formed rows, and the rows that could not be split.
+
+    ``not_utf8`` maps the position (in ``rows``) of each row with bytes that are not UTF-8 to its columns with such
+    bytes, as written in the header; their cells in ``table`` show the bad bytes as U+FFFD.
+    """
 
     table: pa.Table
     rows: NDArray[np.int64]
     malformed: list[tuple[int, str]]
+    not_utf8: dict[int, list[str]] = field(default_factory=dict)
 
     def cells(self, header: Header) -> dict[str, pa.Array]:
         """Text cells by field name (null = empty cell)."""
@@ -96,6 +101,33 @@ def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]
         extra += count - len(kept)
 
 
+NOT_UTF8 = "not valid UTF-8 text (save the file as CSV UTF-8)"
+
+
+def _decode(batch: pa.RecordBatch, names: list[str]) -> tuple[pa.Table, dict[int, list[str]]]:
+    """Byte cells as text; cells that are not UTF-8 are decoded with U+FFFD and reported by position and column."""
+    columns: list[pa.Array] = []
+    bad: dict[int, list[str]] = {}
+    for name, arr in zip(names, batch.columns):
+        try:
+            columns.append(arr.cast(pa.string()))  # validates UTF-8: the common case stays vectorised
+            continue
+        except pa.ArrowInvalid:
+            pass
+        texts: list[str | None] = []
+        for i, value in enumerate(arr.to_pylist()):
+            if value is None:
+                texts.append(None)
+                continue
+            try:
+                texts.append(value.decode("utf-8"))
+            except UnicodeDecodeError:
+                texts.append(value.decode("utf-8", errors="replace"))
+                bad.setdefault(i, []).append(name)
+        columns.append(pa.array(texts, pa.string()))
+    return pa.Table.from_arrays(columns, names=batch.schema.names), bad
+
+
 def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     pending: dict[int, str] = {}
@@ -111,7 +143,8 @@ def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK
             read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], skip_rows=1, block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
+                # Read as bytes, decoded per block by ``_decode``, so one cell that is not UTF-8 fails its row, not the file.
+                column_types={f"c{i}": pa.binary() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
             ),
         )
         next_row = 1
@@ -122,7 +155,8 @@ def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK
             for r, _ in malformed:
                 del pending[r]
             next_row = end
-            yield Chunk(pa.Table.from_batches([batch]), rows, malformed)
+            table, not_utf8 = _decode(batch, header.names)
+            yield Chunk(table, rows, malformed, not_utf8)
         if pending:
             yield Chunk(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))}), np.zeros(0, np.int64), sorted(pending.items()))
     except pa.ArrowInvalid as exc:
@@ -137,6 +171,8 @@ def write_options() -> pacsv.WriteOptions:
 def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     """Validate a chunk; malformed rows become error rows in their place. Returns the rows and their cells as written."""
     checked = check_cells(chunk.cells(header), chunk.rows)
+    for i, names in chunk.not_utf8.items():
+        checked.errors[i] = [FieldError(field=name, row=int(chunk.rows[i]), message=NOT_UTF8) for name in names]
     echo = chunk.table.rename_columns(header.names)
     if not chunk.malformed:
         return checked, echo

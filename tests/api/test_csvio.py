@@ -1,12 +1,14 @@
-"""Reading customers' CSV files: delimiter, byte-order mark, header check, row numbers of malformed rows."""
+"""Reading customers' CSV files: delimiter, byte-order mark, header check, row numbers of malformed rows and of bytes not UTF-8."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
+from flask.testing import FlaskClient
 
-from api.csvio import check_chunk, iter_chunks, parse_header
+from api.csvio import NOT_UTF8, check_chunk, iter_chunks, parse_header
 from api.errors import ApiError
 from tests.api.conftest import HEADER
 
@@ -48,3 +50,37 @@ def test_malformed_rows_keep_their_place_across_chunks() -> None:
         errors += [int(checked.rows[i]) for i in checked.errors]
     assert rows == list(range(1, 3001))
     assert sorted(errors) == [2, 1500, 3000]
+
+
+def test_bytes_not_utf8_fail_only_their_row_across_chunks() -> None:
+    lines = [HEADER.encode()] + [f"{i},1,1,1,1,1,1,1".encode() for i in range(1, 1001)]
+    lines[3] = b"1,2,3,4,5,\xe96,Retail,Lisbon"  # row 3: a Latin-1 byte in Delicassen
+    lines[700] = b"\xff\xfe,2,3,4,5,6,Caf\xe9,Lisbon"  # row 700: two columns with bytes that are not UTF-8
+    data = b"\n".join(lines) + b"\n"
+    header = parse_header(lines[0])
+    rows, errors = [], {}
+    for chunk in iter_chunks(io.BytesIO(data), header, block_size=4096):
+        checked, echo = check_chunk(chunk, header)
+        assert echo.num_rows == len(checked.rows)
+        rows += checked.rows.tolist()
+        errors |= {int(checked.rows[i]): [(e.field, e.row) for e in errs] for i, errs in checked.errors.items()}
+    assert rows == list(range(1, 1001))
+    assert errors == {3: [("Delicassen", 3)], 700: [("Fresh", 700), ("Channel", 700)]}
+
+
+NOT_UTF8_BODY = HEADER.encode() + b"\n1,2,3,4,5,6,,\n1,2,3,4,5,\xe96,,\n7,8,9,1,2,3,Retail,Lisbon\n"
+
+
+def test_batch_with_a_row_not_utf8_scores_the_other_rows_json(client: FlaskClient) -> None:
+    r = client.post("/api/segment/batch", data=NOT_UTF8_BODY, content_type="text/csv")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert [x["ok"] for x in body["results"]] == [True, False, True] and body["n_ok"] == 2
+    assert body["results"][1]["errors"] == [{"field": "Delicassen", "row": 2, "message": NOT_UTF8}]
+
+
+def test_batch_with_a_row_not_utf8_scores_the_other_rows_csv(client: FlaskClient) -> None:
+    r = client.post("/api/segment/batch?format=csv", data={"file": (io.BytesIO(NOT_UTF8_BODY), "a.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(x["row"], x["segment"] != "", x["error"]) for x in out] == [("1", True, ""), ("2", False, f"Delicassen: {NOT_UTF8}"), ("3", True, "")]

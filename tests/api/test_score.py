@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from api.csvio import NOT_UTF8
 from api.score import main
 from tests.api.conftest import GOOD, HEADER
 
@@ -39,3 +40,12 @@ def test_bad_header_exits_2_with_the_columns_named(tmp_path: Path, capsys: pytes
 def test_missing_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_row_not_utf8_is_an_error_row_not_a_failed_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(HEADER.encode() + b"\n1,2,3,4,5,6,,\n1,2,3,4,5,\xe96,,\n7,8,9,1,2,3,,\n")
+    assert main([str(source), "-o", str(target)]) == 0
+    assert "3 rows, 2 segmented, 1 with errors" in capsys.readouterr().err
+    out = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [(r["row"], r["error"]) for r in out] == [("1", ""), ("2", f"Delicassen: {NOT_UTF8}"), ("3", "")]
