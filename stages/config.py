@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PARAMS = ROOT / "params.yaml"
 DVC_LOCK = ROOT / "dvc.lock"
 
+#: Where the pipeline writes its outputs: the project itself, unless SEGMENTATION_OUTPUT_ROOT names another folder
+#: (`make test` runs the source notebooks under nbval that way, so a check never overwrites the DVC outputs).
+OUTPUT_ROOT = Path(os.environ.get("SEGMENTATION_OUTPUT_ROOT") or ROOT)
+
 DATA = ROOT / "data"
 RAW = DATA / "raw" / "wholesale_customers.csv"
-PROCESSED = DATA / "processed"
+PROCESSED = OUTPUT_ROOT / "data" / "processed"
 CUSTOMERS = PROCESSED / "customers.csv"
 FEATURES = PROCESSED / "features.csv"
 
-ML = ROOT / "ml"
+ML = OUTPUT_ROOT / "ml"
 MODELS = ML / "models"
 PLOTS = ML / "plots"
 DATA_REPORT = ML / "data_report.json"
@@ -33,7 +38,7 @@ PERSONAS = ML / "personas.json"
 PERSONAS_MD = ML / "personas.md"
 
 NOTEBOOKS = ROOT / "notebook"
-EXECUTED_NOTEBOOKS = ROOT / "site" / "notebooks"
+EXECUTED_NOTEBOOKS = OUTPUT_ROOT / "site" / "notebooks"
 
 
 def model_path(algorithm: str) -> Path:

@@ -143,3 +143,10 @@ def top_loadings(loadings: dict[str, float], n: int = 3) -> list[str]:
     """The ``n`` categories that weigh most on a component, with the sign of their loading."""
     ranked = sorted(loadings, key=lambda c: (-abs(loadings[c]), c))[:n]
     return [f"{c} ({'+' if loadings[c] >= 0 else '−'})" for c in ranked]
+
+
+def strongest_correlations(frame: pd.DataFrame, n: int = 3) -> list[tuple[str, str, float]]:
+    """The ``n`` category pairs with the largest absolute Pearson correlation, strongest first."""
+    corr = frame.corr()
+    pairs = [(a, b, float(corr.loc[a, b])) for i, a in enumerate(corr.columns) for b in corr.columns[i + 1 :]]
+    return sorted(pairs, key=lambda p: (-abs(p[2]), p[0], p[1]))[:n]

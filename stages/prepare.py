@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ def read_raw_text(text: str, source: str) -> pd.DataFrame:
     """Parse CSV text into a frame of strings (no type guessing), rejecting empty input."""
     if not text.strip():
         raise DataValidationError(source, ["the file is empty (expected a header and data rows)"])
+    ragged = ragged_rows(text)
+    if ragged:
+        raise DataValidationError(source, ragged)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
@@ -40,6 +44,17 @@ def read_raw_text(text: str, source: str) -> pd.DataFrame:
         raise DataValidationError(source, ["the file has a header but no data rows"])
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame
+
+
+def ragged_rows(text: str) -> list[str]:
+    """Data rows whose number of fields differs from the header's (pandas would pad or shift them silently)."""
+    rows = (fields for fields in csv.reader(io.StringIO(text), skipinitialspace=True) if fields)
+    header = next(rows, [])
+    return [
+        f"row {i}: has {len(fields)} field(s), the header has {len(header)}"
+        for i, fields in enumerate(rows, start=1)
+        if len(fields) != len(header)
+    ]
 
 
 def read_raw(path: Path) -> pd.DataFrame:
@@ -77,6 +92,8 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
                 problems.append(f"{where}: {cell!r} is not a number")
                 continue
             if v is None:
+                if col in labels:
+                    problems.append(f"{where}: missing; every customer needs a {col} code")
                 continue
             if not math.isfinite(v):
                 problems.append(f"{where}: {cell!r} is not a finite number")

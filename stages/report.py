@@ -23,6 +23,7 @@ import yaml
 
 from stages import artifacts, config, plots
 from stages.dataset import CATEGORY_NAMES
+from stages.select_k import k_note
 
 SITE = config.ROOT / "site"
 VARIABLES = SITE / "_variables.yml"
@@ -58,17 +59,6 @@ def count(n: float) -> str:
 def silhouette_strength(silhouette: float) -> str:
     """Kaufman & Rousseeuw's word for the structure an average silhouette indicates."""
     return next(word for bound, word in SILHOUETTE_BANDS if silhouette >= bound)
-
-
-def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
-    """One sentence on where the number of segments comes from (params.yaml or the selection criterion)."""
-    if k_param == "auto":
-        return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
-    if k == chosen_k:
-        return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
-    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}` so that "
-            "segments separate buying patterns that call for different sales actions, not only kitchens from shops "
-            "(the cluster notebook gives the reasoning).")
 
 
 def lock_outputs(lock: dict[str, Any], exclude: tuple[str, ...] = NOT_PIPELINE) -> list[dict[str, str]]:
@@ -322,9 +312,7 @@ def post_render(output_dir: Path) -> list[str]:
         html = page.read_text(encoding="utf-8")
         cleaned, urls = offline_page(html)
         if cleaned != html:
-            mode = page.stat().st_mode & 0o777
             artifacts.write_text(page, cleaned)
-            page.chmod(mode)  # keep the page as readable as Quarto made it (the atomic write creates 0600)
         problems += [f"{page.relative_to(output_dir)}: loads {url}" for url in urls]
     return problems
 

@@ -56,13 +56,8 @@ def first_components(X: NDArray[np.float64], n: int) -> NDArray[np.float64]:
     return X if n == 0 else X[:, :n]
 
 
-def pca_project(X: NDArray[np.float64], mean: NDArray[np.float64], components: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Project onto principal components, in the same arithmetic order as scikit-learn's PCA."""
-    return X @ components.T - pca_offset(mean, components)
-
-
 def pca_offset(mean: NDArray[np.float64], components: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The constant term of a PCA projection (scikit-learn subtracts ``mean @ components.T`` after the product)."""
+    """The constant term of a PCA projection: like scikit-learn, ``X @ components.T - mean @ components.T``."""
     return (mean @ components.T)[None, :]
 
 

@@ -23,8 +23,8 @@ CRITERIA: dict[str, tuple[str, bool]] = {
 }
 
 
-def check_params(params: dict[str, Any], n_rows: int) -> None:
-    """Reject an impossible ``select_k`` section, naming the key."""
+def check_params(params: dict[str, Any], n_rows: int, served_algorithm: str | None = None) -> None:
+    """Reject an impossible ``select_k`` section (and a criterion the served algorithm lacks), naming the key."""
     k_min, k_max = int(params["k_min"]), int(params["k_max"])
     if not 2 <= k_min <= k_max < n_rows:
         raise ValueError(f"select_k.k_min/k_max: need 2 <= k_min <= k_max < {n_rows} rows, got {k_min}..{k_max}")
@@ -33,6 +33,8 @@ def check_params(params: dict[str, Any], n_rows: int) -> None:
         raise ValueError(f"select_k.algorithms: {bad or 'empty'}; use some of {ALGORITHMS}")
     if params["criterion"] not in CRITERIA:
         raise ValueError(f"select_k.criterion: {params['criterion']!r} is not one of {tuple(CRITERIA)}")
+    if params["criterion"] == "bic" and served_algorithm not in (None, "gmm"):
+        raise ValueError(f"select_k.criterion: 'bic' exists only for the Gaussian mixture, not for cluster.algorithm {served_algorithm!r}")
 
 
 def within_ss(S: NDArray[np.float64], labels: NDArray[np.int64]) -> float:
@@ -111,3 +113,20 @@ def long(wide_table: pd.DataFrame, algorithms: list[str]) -> pd.DataFrame:
 
 
 CRITERIA_COLUMNS = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "stability"]
+
+
+def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
+    """One sentence on where the number of segments comes from (params.yaml or the selection criterion)."""
+    if k_param == "auto":
+        return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
+    if k == chosen_k:
+        return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
+    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}` so that "
+            "segments separate buying patterns that call for different sales actions, not only kitchens from shops "
+            "(the cluster notebook gives the reasoning).")
+
+
+def silhouette_span(table: pd.DataFrame, algorithm: str) -> tuple[float, float]:
+    """Smallest and largest silhouette over the swept k for one algorithm (how decisive the curve is)."""
+    values = table.loc[table["algorithm"] == algorithm, "silhouette"]
+    return float(values.min()), float(values.max())

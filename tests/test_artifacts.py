@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -45,3 +46,12 @@ def test_text_and_model_files(tmp_path: Path) -> None:
     import joblib
 
     assert joblib.load(tmp_path / "m.joblib") == {"k": 3}
+
+
+def test_outputs_are_readable_like_any_new_file(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "m.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o644

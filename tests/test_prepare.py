@@ -26,6 +26,9 @@ BAD_DATA = [
     ("header only", f"{HEADER}\n", "header but no data rows"),
     ("all-missing column", f"{HEADER}\n2,3,1,2,3,,5,6\n1,3,1,2,3,,5,6\n", "column Frozen: has no values at all"),
     ("unknown channel code", f"{HEADER}\n7,3,1,2,3,4,5,6\n", "row 1, column Channel: '7' is not a valid code"),
+    ("missing label", f"{HEADER}\n{ROW1}\n,3,1,2,3,4,5,6\n", "row 2, column Channel: missing"),
+    ("truncated row", f"{HEADER}\n{ROW1}\n2,3,7057,9810\n", "row 2: has 4 field(s), the header has 8"),
+    ("row with an extra field", f"{HEADER}\n{ROW1},9\n{ROW2}\n", "row 1: has 9 field(s), the header has 8"),
 ]
 
 

@@ -70,3 +70,40 @@ def test_sync_parameters_rewrites_the_cell_from_params() -> None:
 def test_missing_section_is_named() -> None:
     with pytest.raises(KeyError, match="nosuch"):
         parameters_for(["base", "nosuch"], {"base": {}})
+
+
+def _stages_imports(source: str) -> set[str]:
+    """``stages/<module>.py`` files a piece of code imports directly."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "stages":
+            if node.module == "stages":
+                found |= {f"stages/{alias.name}.py" for alias in node.names}
+            else:
+                found.add(f"stages/{node.module.split('.')[1]}.py")
+        elif isinstance(node, ast.Import):
+            found |= {f"stages/{a.name.split('.')[1]}.py" for a in node.names if a.name.startswith("stages.")}
+    return {f for f in found if (config.ROOT / f).is_file()}
+
+
+def _closure(files: set[str]) -> set[str]:
+    todo, seen = list(files), set()
+    while todo:
+        f = todo.pop()
+        if f not in seen:
+            seen.add(f)
+            todo += _stages_imports((config.ROOT / f).read_text())
+    return seen
+
+
+def test_every_notebook_stage_depends_on_the_code_it_runs() -> None:
+    import yaml
+
+    stages = yaml.safe_load((config.ROOT / "dvc.yaml").read_text())["stages"]
+    for path in NOTEBOOKS:
+        name, stage = next((n, s) for n, s in stages.items() if path.name in s["cmd"])
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        needed = _closure(_stages_imports(code) | {"stages/run_notebook.py"})
+        missing = sorted(needed - set(stage["deps"]))
+        assert not missing, f"stage {name} runs {missing} but does not list them in dvc.yaml deps"

@@ -64,3 +64,9 @@ def test_pick_k_for_larger_and_smaller_is_better() -> None:
 def test_bad_select_k_params_name_the_key(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check_params({**PARAMS, **change}, n_rows=100)
+
+
+def test_bic_needs_the_mixture_as_served_algorithm() -> None:
+    with pytest.raises(ValueError, match="select_k.criterion: 'bic'.*'kmeans'"):
+        check_params({**PARAMS, "criterion": "bic"}, n_rows=100, served_algorithm="kmeans")
+    check_params({**PARAMS, "criterion": "bic"}, n_rows=100, served_algorithm="gmm")
