@@ -194,3 +194,48 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
         assert out[row - 1]["Fresh"] == str(rows[row - 1]["Fresh"])
     assert out[1]["segment"] == ""
     assert "Milk" in out[1]["error"]
+
+
+def test_batch_answer_for_a_file_no_longer_chosen_is_dropped(page: Page, tmp_path: Path) -> None:
+    """Choose A, send it, choose B while A is on its way: A's late answer is dropped, and B's table and Download are B's."""
+    files = {}
+    for name, n in (("a.csv", 2), ("b.csv", 3)):
+        path = tmp_path / name
+        path.write_text(",".join(FEATURES) + "\n" + "".join(f"{100 * n + i},1,1,1,1,{i}\n" for i in range(n)))
+        files[name] = path
+    held = []
+
+    def hold_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # A's request waits here until the test lets it through
+
+    page.route("**/api/segment/batch", hold_first)
+    page.get_by_label("CSV file").set_input_files(files["a.csv"])
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.get_by_role("button", name="Segmenting…")).to_be_visible()
+    for _ in range(100):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+
+    page.get_by_label("CSV file").set_input_files(files["b.csv"])
+    with page.expect_response("**/api/segment/batch") as late:
+        held[0].continue_()
+    late.value.finished()
+    page.wait_for_timeout(300)  # time for the page to read and (wrongly) show A's answer
+    expect(page.locator(".batch-result")).to_have_count(0)
+
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator(".summary")).to_have_text("3 rows: 3 segmented, 0 with a problem.")
+    expect(page.locator("table.rows tbody tr")).to_have_count(3)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the results (CSV)").click()
+    assert download_info.value.suggested_filename == "b-segments.csv"
+    saved = tmp_path / "out.csv"
+    download_info.value.save_as(saved)
+    with saved.open(newline="") as f:
+        assert [r["Fresh"] for r in csv.DictReader(f)] == ["300", "301", "302"]  # B's rows, as sent again

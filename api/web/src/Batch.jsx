@@ -1,4 +1,4 @@
-import { useId, useState } from "react";
+import { useId, useRef, useState } from "react";
 import { ApiError, postFile } from "./api.js";
 import { money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
@@ -89,9 +89,21 @@ function Rows({ batch }) {
 export function Batch({ personas }) {
   const inputId = useId();
   const [file, setFile] = useState(null);
-  const [batch, setBatch] = useState(null);
+  // The answer together with the file that produced it, so Download re-sends exactly that file.
+  const [result, setResult] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  // The file currently chosen: an answer for any other file arrived too late and is dropped.
+  const chosen = useRef(null);
+  const batch = result && result.batch;
+
+  function choose(next) {
+    chosen.current = next;
+    setFile(next);
+    setResult(null);
+    setError(null);
+    setBusy(false);
+  }
 
   async function submit(event) {
     event.preventDefault();
@@ -99,25 +111,31 @@ export function Batch({ personas }) {
       setError({ message: "Choose a CSV file first.", details: [] });
       return;
     }
+    const sent = file;
     setBusy(true);
     try {
-      setBatch(await postFile(BATCH_URL, file));
+      const answer = await postFile(BATCH_URL, sent);
+      if (chosen.current !== sent) return;
+      setResult({ file: sent, batch: answer });
       setError(null);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
+      if (chosen.current !== sent) return;
       const details = e.errors.map((x) => [x.row != null ? `Row ${x.row}` : null, x.field, x.message].filter(Boolean).join(": "));
       setError({ message: e.message, details });
-      setBatch(null);
+      setResult(null);
     } finally {
-      setBusy(false);
+      if (chosen.current === sent) setBusy(false);
     }
   }
 
   async function download() {
+    const sent = result.file;
     try {
-      saveBlob(await postFile(`${BATCH_URL}?format=csv`, file, true), resultName(file.name));
+      saveBlob(await postFile(`${BATCH_URL}?format=csv`, sent, true), resultName(sent.name));
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
+      if (chosen.current !== sent) return;
       setError({ message: `The results could not be downloaded: ${e.message}`, details: [] });
     }
   }
@@ -134,11 +152,7 @@ export function Batch({ personas }) {
             accept=".csv,text/csv"
             aria-describedby={error ? `${inputId}-hint ${inputId}-error` : `${inputId}-hint`}
             aria-invalid={error ? "true" : undefined}
-            onChange={(event) => {
-              setFile(event.target.files[0] || null);
-              setBatch(null);
-              setError(null);
-            }}
+            onChange={(event) => choose(event.target.files[0] || null)}
           />
           <p className="hint" id={`${inputId}-hint`}>
             A header row with the columns Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen (or Delicatessen), and optionally Channel and
