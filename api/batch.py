@@ -48,6 +48,8 @@ class Checked:
     channel: Sequence[str | None] | pa.Array
     region: Sequence[str | None] | pa.Array
     errors: dict[int, list[FieldError]] = field(default_factory=dict)
+    #: Column names as the input wrote them, by field, where they differ (a CSV header's ``Delicatessen``).
+    written: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> NDArray[np.bool_]:
@@ -205,7 +207,7 @@ def score(segmenter: Segmenter, checked: Checked) -> Scored:
     if segmenter.impute is None:
         for i in np.flatnonzero(checked.ok & np.isnan(checked.X).any(axis=1)):
             missing = [f for f, v in zip(FEATURES, checked.X[i]) if np.isnan(v)]
-            checked.errors[int(i)] = [FieldError(field=f, row=int(checked.rows[i]), message=NO_IMPUTE) for f in missing]
+            checked.errors[int(i)] = [FieldError(field=checked.written.get(f, f), row=int(checked.rows[i]), message=NO_IMPUTE) for f in missing]
     ok = checked.ok
     X = checked.X[ok]
     return Scored(checked, ok, assign(segmenter, X), np.isnan(X))

@@ -3,6 +3,7 @@
 The delimiter (``,``, ``;`` or tab) is taken from the header line, a UTF-8 byte-order mark is skipped, the header is
 checked against the model's fields, and every cell is read as text so each bad cell can be reported, not guessed.
 Rows are numbered from 1 in file order (header and blank lines not counted).
+Errors name the columns as the file's header writes them (``Delicatessen`` stays ``Delicatessen``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ class Header:
     delimiter: str
     names: list[str]
     fields: list[str]
+
+    @property
+    def written(self) -> dict[str, str]:
+        """Column names as the header writes them, by field, where they differ (``Delicassen`` → ``Delicatessen``)."""
+        return {f: n for n, f in zip(self.names, self.fields) if n != f}
+
+    def rename(self, error: FieldError) -> FieldError:
+        """``error`` naming its column as the header writes it."""
+        name = self.written.get(error.field)
+        return error if name is None else error.model_copy(update={"field": name})
 
 
 @dataclass
@@ -171,6 +182,8 @@ def write_options() -> pacsv.WriteOptions:
 def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     """Validate a chunk; malformed rows become error rows in their place. Returns the rows and their cells as written."""
     checked = check_cells(chunk.cells(header), chunk.rows)
+    checked.errors = {i: [header.rename(e) for e in errs] for i, errs in checked.errors.items()}
+    checked.written = header.written
     for i, names in chunk.not_utf8.items():
         checked.errors[i] = [FieldError(field=name, row=int(chunk.rows[i]), message=NOT_UTF8) for name in names]
     echo = chunk.table.rename_columns(header.names)
@@ -194,6 +207,7 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
         channel=labels["channel"],
         region=labels["region"],
         errors=errors,
+        written=header.written,
     )
     blanks = pa.table({name: pa.nulls(m, pa.string()) for name in header.names})
     return merged, pa.concat_tables([echo, blanks]).take(pa.array(order))

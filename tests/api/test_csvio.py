@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from api.csvio import NOT_UTF8, check_chunk, iter_chunks, parse_header
+from api.csvio import NOT_UTF8, check_chunk, iter_chunks, parse_header, read_header
 from api.errors import ApiError
+from api.schemas import FieldError
 from tests.api.conftest import HEADER
 
 
@@ -84,3 +87,39 @@ def test_batch_with_a_row_not_utf8_scores_the_other_rows_csv(client: FlaskClient
     assert r.status_code == 200 and r.mimetype == "text/csv"
     out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     assert [(x["row"], x["segment"] != "", x["error"]) for x in out] == [("1", True, ""), ("2", False, f"Delicassen: {NOT_UTF8}"), ("3", True, "")]
+
+
+def chunk_errors(data: bytes, block_size: int = 4096) -> tuple[list[int], dict[int, list[tuple[str, str]]]]:
+    """Row numbers and each bad row's (field, message) pairs, read as the API reads an upload."""
+    source = io.BytesIO(data)
+    header = read_header(source)
+    rows, errors = [], {}
+    for chunk in iter_chunks(source, header, block_size=block_size):
+        checked, _ = check_chunk(chunk, header)
+        rows += checked.rows.tolist()
+        errors |= {int(checked.rows[i]): [(e.field, e.message) for e in errs] for i, errs in checked.errors.items()}
+    return rows, errors
+
+
+def test_errors_name_the_column_as_the_header_writes_it() -> None:
+    data = HEADER.replace("Delicassen", "Delicatessen").encode() + b"\n1,2,3,4,5,-6,,\n1,2,3,4,5,\xe96,,\n"
+    _, errors = chunk_errors(data)
+    assert [f for f, _ in errors[1]] == ["Delicatessen"] and [f for f, _ in errors[2]] == ["Delicatessen"]
+
+
+def test_missing_category_without_imputation_names_the_column_as_written(artifact_copy: Path) -> None:
+    from api.batch import NO_IMPUTE, score
+    from stages.segmenter import Segmenter
+
+    segmenter = dataclasses.replace(Segmenter.load(artifact_copy / "ml" / "segmenter.json"), impute=None)
+    source = io.BytesIO(HEADER.replace("Delicassen", "Delicatessen").encode() + b"\n1,2,3,4,5,,,\n")
+    header = read_header(source)
+    (chunk,) = iter_chunks(source, header)
+    checked, _ = check_chunk(chunk, header)
+    assert score(segmenter, checked).checked.errors == {0: [FieldError(field="Delicatessen", row=1, message=NO_IMPUTE)]}
+
+
+def test_batch_errors_name_the_column_as_written(client: FlaskClient) -> None:
+    data = HEADER.replace("Delicassen", "Delicatessen").encode() + b"\n1,2,3,4,5,x,,\n"
+    result = client.post("/api/segment/batch", data=data, content_type="text/csv").get_json()["results"][0]
+    assert [e["field"] for e in result["errors"]] == ["Delicatessen"]
