@@ -2,7 +2,7 @@
 
 The delimiter (``,``, ``;`` or tab) is taken from the header line, a UTF-8 byte-order mark is skipped, the header is
 checked against the model's fields, and every cell is read as text so each bad cell can be reported, not guessed.
-Rows are numbered from 1 in file order (header and blank lines not counted).
+Blank lines before the header are skipped. Rows are numbered from 1 in file order (header and blank lines not counted).
 Errors name the columns as the file's header writes them (``Delicatessen`` stays ``Delicatessen``).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 import numpy as np
@@ -29,11 +29,13 @@ BLOCK_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class Header:
-    """The header line of a customers' CSV: delimiter, column names as written, and the field each one is."""
+    """The header line of a customers' CSV: delimiter, column names as written, the field each one is, and how many
+    lines the data rows start after (blank lines before the header, and the header itself)."""
 
     delimiter: str
     names: list[str]
     fields: list[str]
+    skip_rows: int = 1
 
     @property
     def written(self) -> dict[str, str]:
@@ -93,11 +95,18 @@ def parse_header(line: bytes) -> Header:
     return Header(delimiter, names, fields)
 
 
+def _blank(line: bytes) -> bool:
+    """A line with nothing but a byte-order mark and white space, that is not the end of the file."""
+    return line != b"" and not line.removeprefix(b"\xef\xbb\xbf").strip()
+
+
 def read_header(source: IO[bytes]) -> Header:
-    """Read and check the header line, then rewind ``source``."""
-    line = source.readline()
+    """Read and check the header line (after any blank lines), then rewind ``source``."""
+    blank = 0
+    while _blank(line := source.readline()):
+        blank += 1
     source.seek(0)
-    return parse_header(line)
+    return replace(parse_header(line), skip_rows=blank + 1)
 
 
 def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]:
@@ -144,14 +153,14 @@ def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK
     pending: dict[int, str] = {}
 
     def on_invalid(row: Any) -> str:
-        # ``number`` counts non-blank lines with the header as 1; data rows are numbered from 1.
-        pending[int(row.number) - 1] = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+        # ``number`` counts the skipped lines, then non-blank lines; data rows are numbered from 1.
+        pending[int(row.number) - header.skip_rows] = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
         return "skip"
 
     try:
         reader = pacsv.open_csv(
             source,
-            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], skip_rows=1, block_size=block_size, use_threads=False),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], skip_rows=header.skip_rows, block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 # Read as bytes, decoded per block by ``_decode``, so one cell that is not UTF-8 fails its row, not the file.

@@ -123,3 +123,21 @@ def test_batch_errors_name_the_column_as_written(client: FlaskClient) -> None:
     data = HEADER.replace("Delicassen", "Delicatessen").encode() + b"\n1,2,3,4,5,x,,\n"
     result = client.post("/api/segment/batch", data=data, content_type="text/csv").get_json()["results"][0]
     assert [e["field"] for e in result["errors"]] == ["Delicatessen"]
+
+
+@pytest.mark.parametrize("before", [b"\n", b"\r\n\r\n", b"\xef\xbb\xbf\n  \n\n"])
+def test_blank_lines_before_the_header_are_skipped(before: bytes) -> None:
+    lines = [f"{i},1,1,1,1,1,1,1" for i in range(1, 2001)]
+    lines[4] = "1,2"  # row 5 malformed
+    lines[1499] = "1,1,1,1,1,x,1,1"  # row 1500 a bad cell
+    lines.insert(100, "")  # a blank line between rows 100 and 101 is not a data row
+    data = before + (HEADER.replace(",", ";") + "\n" + "\n".join(lines).replace(",", ";") + "\n").encode()
+    rows, errors = chunk_errors(data)
+    assert rows == list(range(1, 2001))
+    assert sorted(errors) == [5, 1500] and errors[1500][0][0] == "Delicassen"
+
+
+def test_only_blank_lines_is_an_empty_file() -> None:
+    with pytest.raises(ApiError) as info:
+        read_header(io.BytesIO(b"\n\r\n  \n"))
+    assert "empty" in info.value.message
