@@ -80,7 +80,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
                 _json(SegmentOut),
                 customer_errors,
                 description=f"Yearly spending per category, each a finite number from 0 to {MAX_SPEND:,}; fields {ALLOWED_TEXT}. "
-                "Categories left out are imputed from the training data's medians and listed in `imputed`.",
+                "Categories left out are imputed from the training data's medians (or means, per params `data.impute`) and listed in `imputed`.",
                 requestBody={"required": True, "content": _json(CustomerIn)},
             )
         },

@@ -205,7 +205,7 @@ class SegmentOut(BaseModel):
     distances: list[Distance] = Field(description="Every segment, by id.")
     confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
     position: Position
-    imputed: list[str] = Field(description="Categories filled in from the training data's medians.")
+    imputed: list[str] = Field(description="Categories filled in from the training data's medians (or means, per params data.impute).")
     input: CustomerEcho
     model_version: str = Field(description="md5 of ml/segmenter.json as recorded in dvc.lock.")
 
