@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
-
 from api import create_app
 
 
@@ -30,10 +28,17 @@ def test_report_pages_are_served_when_built(tmp_path: Path) -> None:
     assert client.get("/api/fields").get_json()["report_available"] is True
 
 
-def test_staff_page_or_instructions(app: Flask) -> None:
+def test_staff_page_served_when_built(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><html><title>built page</title></html>")
+    app = create_app()
+    app.static_folder = str(tmp_path)
     with app.test_client().get("/") as r:
-        if (Path(app.static_folder or "") / "index.html").is_file():
-            assert r.status_code == 200 and b"<html" in r.data
-            assert "script-src 'self'" in r.headers["Content-Security-Policy"]
-        else:
-            assert r.status_code == 503 and "make web" in r.get_json()["error"]["message"]
+        assert r.status_code == 200 and b"<title>built page</title>" in r.data
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+def test_staff_page_not_built_says_run_make_web(tmp_path: Path) -> None:
+    app = create_app()
+    app.static_folder = str(tmp_path)  # an empty folder: nothing built
+    with app.test_client().get("/") as r:
+        assert r.status_code == 503 and "make web" in r.get_json()["error"]["message"]
