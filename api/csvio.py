@@ -4,17 +4,21 @@ The delimiter (``,``, ``;`` or tab) is taken from the header line, a UTF-8 byte-
 checked against the model's fields, and every cell is read as text so each bad cell can be reported, not guessed.
 Blank lines before the header are skipped. Rows are numbered from 1 in file order (header and blank lines not counted).
 Errors name the columns as the file's header writes them (``Delicatessen`` stays ``Delicatessen``).
+Bytes that are not UTF-8 in a data row fail that row only (see :class:`Utf8Repaired`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
@@ -52,8 +56,8 @@ class Header:
 class Chunk:
     """Rows of one parsed block: text cells of the well-formed rows, and the rows that could not be split.
 
-    ``not_utf8`` maps the position (in ``rows``) of each row with bytes that are not UTF-8 to its columns with such
-    bytes, as written in the header; their cells in ``table`` show the bad bytes as U+FFFD.
+    ``not_utf8`` maps the position (in ``rows``) of each row with bytes that are not UTF-8 (or U+FFFD, the mark
+    of text already damaged) to those columns, as written in the header; their cells in ``table`` show U+FFFD.
     """
 
     table: pa.Table
@@ -124,31 +128,52 @@ def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]
 NOT_UTF8 = "not valid UTF-8 text (save the file as CSV UTF-8)"
 
 
-def _decode(batch: pa.RecordBatch, names: list[str]) -> tuple[pa.Table, dict[int, list[str]]]:
-    """Byte cells as text; cells that are not UTF-8 are decoded with U+FFFD and reported by position and column."""
-    columns: list[pa.Array] = []
+class Utf8Repaired(io.RawIOBase):
+    """``raw`` read as bytes with each sequence that is not UTF-8 replaced by U+FFFD, so pyarrow never meets one.
+
+    pyarrow cannot report a malformed row whose text is not UTF-8 (it fails the whole file before calling the
+    invalid-row handler); with the bytes repaired here, every row reaches the parser and the cell shows U+FFFD.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._pending = memoryview(b"")
+        #: True once a U+FFFD has been read (a repaired byte sequence, or one in the file): rows need checking.
+        self.damaged = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            data = self._raw.read(max(len(buffer), 1 << 16))
+            if data.isascii() and not self._decoder.getstate()[0]:
+                self._pending = memoryview(data)  # plain ASCII between whole characters: nothing to repair
+            else:
+                text = self._decoder.decode(data, final=not data)
+                self.damaged = self.damaged or "\ufffd" in text
+                self._pending = memoryview(text.encode("utf-8"))
+            if not data:
+                break
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
+    """Positions of the rows with a cell that was not UTF-8 (U+FFFD after repair), and those cells' columns as written."""
     bad: dict[int, list[str]] = {}
-    for name, arr in zip(names, batch.columns):
-        try:
-            columns.append(arr.cast(pa.string()))  # validates UTF-8: the common case stays vectorised
-            continue
-        except pa.ArrowInvalid:
-            pass
-        texts: list[str | None] = []
-        for i, value in enumerate(arr.to_pylist()):
-            if value is None:
-                texts.append(None)
-                continue
-            try:
-                texts.append(value.decode("utf-8"))
-            except UnicodeDecodeError:
-                texts.append(value.decode("utf-8", errors="replace"))
-                bad.setdefault(i, []).append(name)
-        columns.append(pa.array(texts, pa.string()))
-    return pa.Table.from_arrays(columns, names=batch.schema.names), bad
+    for name, column in zip(names, table.columns):
+        hits = pc.match_substring(column, "\ufffd")
+        if pc.any(hits).as_py():
+            for i in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
+                bad.setdefault(int(i), []).append(name)
+    return bad
 
 
-def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
+def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     pending: dict[int, str] = {}
 
@@ -158,13 +183,13 @@ def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK
         return "skip"
 
     try:
+        repaired = Utf8Repaired(source)
         reader = pacsv.open_csv(
-            source,
+            repaired,
             read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], skip_rows=header.skip_rows, block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                # Read as bytes, decoded per block by ``_decode``, so one cell that is not UTF-8 fails its row, not the file.
-                column_types={f"c{i}": pa.binary() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
+                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
             ),
         )
         next_row = 1
@@ -175,8 +200,9 @@ def iter_chunks(source: IO[bytes] | str, header: Header, block_size: int = BLOCK
             for r, _ in malformed:
                 del pending[r]
             next_row = end
-            table, not_utf8 = _decode(batch, header.names)
-            yield Chunk(table, rows, malformed, not_utf8)
+            table = pa.Table.from_batches([batch])
+            # Everything read so far, this block included, was free of U+FFFD unless ``damaged``.
+            yield Chunk(table, rows, malformed, _not_utf8(table, header.names) if repaired.damaged else {})
         if pending:
             yield Chunk(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))}), np.zeros(0, np.int64), sorted(pending.items()))
     except pa.ArrowInvalid as exc:

@@ -72,7 +72,7 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
     # at most IN_FLIGHT blocks are held at once, so memory stays bounded; answers are written in input order.
     answers: deque[Future[tuple[pa.Table, int, int]]] = deque()
     try:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with open(source, "rb") as raw, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
 
             def write_done(keep: int) -> None:
                 nonlocal writer, n_rows, n_errors
@@ -83,7 +83,7 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
                     writer.write_table(table)
                     n_rows, n_errors = n_rows + rows, n_errors + errors
 
-            for chunk in prefetch(iter_chunks(str(source), header, block_size)):
+            for chunk in prefetch(iter_chunks(raw, header, block_size)):
                 answers.append(pool.submit(_answer, chunk, header, art))
                 write_done(IN_FLIGHT)
             write_done(0)

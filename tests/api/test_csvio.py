@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from api.csvio import NOT_UTF8, check_chunk, iter_chunks, parse_header, read_header
+from api.csvio import NOT_UTF8, Utf8Repaired, check_chunk, iter_chunks, parse_header, read_header
 from api.errors import ApiError
 from api.schemas import FieldError
 from tests.api.conftest import HEADER
@@ -141,3 +141,30 @@ def test_only_blank_lines_is_an_empty_file() -> None:
     with pytest.raises(ApiError) as info:
         read_header(io.BytesIO(b"\n\r\n  \n"))
     assert "empty" in info.value.message
+
+
+def test_malformed_row_with_bytes_not_utf8_fails_only_its_row() -> None:
+    data = HEADER.encode() + b"\n1,2,3,4,5,6,,\n1,\xff\xfe\n7,8,9,1,2,\xe93,,\n" + "1,2,3,4,5,6,caf\u00e9,\n".encode()
+    rows, errors = chunk_errors(data, block_size=128)
+    assert rows == [1, 2, 3, 4]
+    assert errors[2] == [("row", "has 2 fields, the header has 8")]
+    assert errors[3] == [("Delicassen", NOT_UTF8)]
+    assert [f for f, _ in errors[4]] == ["Channel"]  # valid UTF-8 text, an unknown channel: not reported as bytes
+
+
+class OneByteAtATime(io.RawIOBase):
+    """A stream that hands out one byte per read, so multi-byte characters arrive split."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.data.read(1)
+
+
+def test_repair_keeps_characters_split_across_reads_and_marks_bad_bytes() -> None:
+    text = "caf\u00e9 \u20ac\U0001f600"
+    assert Utf8Repaired(OneByteAtATime(text.encode() + b"\xe9x\xf0\x9f")).read() == (text + "\ufffdx\ufffd").encode()
