@@ -54,7 +54,7 @@ serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser)
 	pytest tests
 	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs
-	out=$$(mktemp -d); SEGMENTATION_OUTPUT_ROOT=$$out pytest --nbval-lax notebook; status=$$?; rm -rf $$out; exit $$status
+	out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; SEGMENTATION_OUTPUT_ROOT=$$out pytest --nbval-lax notebook
 
 bench: pipeline web  ## benchmarks, each printed as a ratio against a reference measured in the same run
 	$(PY) -m tests.bench
