@@ -182,7 +182,7 @@ def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Check
 
 
 def assign(segmenter: Segmenter, X: NDArray[np.float64]) -> Assignment:
-    """``Segmenter.assign`` in cache-sized chunks (same results, several times faster on large inputs)."""
+    """``Segmenter.assign`` in cache-sized chunks (same results; about 10 % faster on large inputs, measured)."""
     if len(X) <= SCORE_CHUNK:
         return segmenter.assign(X)
     parts = [segmenter.assign(X[i : i + SCORE_CHUNK]) for i in range(0, len(X), SCORE_CHUNK)]

@@ -19,6 +19,7 @@ from api.errors import ApiError
 from api.openapi import openapi_document
 from api.schemas import FEATURES, CustomerIn, FieldError
 from stages.dataset import LABEL_CODES
+from stages.segmenter import fill_missing
 
 bp = Blueprint("api", __name__)
 
@@ -64,10 +65,11 @@ def segment() -> Response:
     missing = [f for f, v in zip(FEATURES, spending) if math.isnan(v)]
     if missing and art.segmenter.impute is None:
         raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
-    a = art.segmenter.assign(np.array([spending]))
+    X = np.array([spending])
+    a = art.segmenter.assign(X)
     s = int(a.segment[0])
     names = art.persona_names
-    filled = [fill if math.isnan(v) else v for v, fill in zip(spending, art.segmenter.impute or spending)]
+    filled = fill_missing(X, art.segmenter.impute)[0].tolist() if missing else spending
     x, y = a.map_xy[0].tolist()
     return Response(orjson.dumps(
         {
