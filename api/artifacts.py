@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import yaml
 
 from api.schemas import FEATURES, MAX_SPEND, ClustersOut, ElbowOut, FeatureInfo, PcaOut, PersonaBrief
@@ -97,6 +98,11 @@ class Artifacts:
         """The persona of each segment as shown with an answer (``PersonaBrief``)."""
         return [PersonaBrief.model_validate(p).model_dump() for p in self.personas]
 
+    @cached_property
+    def brief_fragments(self) -> list[orjson.Fragment]:
+        """:attr:`briefs` serialised once: orjson embeds them in each answer as they are."""
+        return [orjson.Fragment(orjson.dumps(b)) for b in self.briefs]
+
 
 def _nan_to_none(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
@@ -139,7 +145,7 @@ def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool
         raise ArtifactError(f"{FILES['personas']} does not describe segments 0..{segmenter.k - 1} in order")
     art = Artifacts(segmenter=segmenter, model_version=version, personas=personas)
     try:
-        art.briefs  # noqa: B018  (checks every persona has what an answer shows, at start-up)
+        art.brief_fragments  # noqa: B018  (checks every persona has what an answer shows, at start-up)
     except ValueError as exc:
         raise ArtifactError(f"{FILES['personas']} does not have the expected content ({exc})") from None
     return _with_pages(art, paths) if pages else art

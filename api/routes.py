@@ -11,13 +11,14 @@ import numpy as np
 import orjson
 import pyarrow as pa
 from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import ValidationError
 
 from api import csvio
 from api.artifacts import Artifacts
-from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_results, score
+from api.batch import NO_IMPUTE, Scored, check_records, counts, echo_columns, json_results, score
 from api.errors import ApiError
 from api.openapi import openapi_document
-from api.schemas import FEATURES, CustomerIn, FieldError
+from api.schemas import FEATURES, CustomerIn, FieldError, field_errors
 from stages.dataset import LABEL_CODES
 from stages.segmenter import fill_missing
 
@@ -37,13 +38,36 @@ def _invalid(errors: list[FieldError], what: str = "The customer's data is not v
     return ApiError(422, f"{what}: check {fields}.", errors)
 
 
-def _json_body() -> Any:
-    """The request's JSON; 415 for another content type, 400 for an empty or malformed body."""
+def _body() -> bytes:
+    """The request body; 415 unless it is JSON, 400 when empty, 413 beyond MAX_CONTENT_LENGTH.
+
+    The common case, a Content-Length within the limit, is read straight from the WSGI input: werkzeug's
+    wrapped stream (``request.get_data()``) costs more than validating and scoring a customer together.
+    Anything else (chunked bodies, no or bad Content-Length) goes through ``request.get_data()``.
+    """
     if not request.is_json:
         raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
-    data = request.get_data()
+    environ = request.environ
+    declared = environ.get("CONTENT_LENGTH", "")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if declared.isdigit() and (limit is None or int(declared) <= limit):
+        data = environ["wsgi.input"].read(int(declared))
+        if len(data) < int(declared):
+            raise ApiError(400, "The request body ended before its Content-Length.", [FieldError(field="body", message="incomplete body")])
+    else:
+        data = request.get_data()
     if not data.strip():
         raise ApiError(400, "The request body is empty: send the customer as a JSON object.", [FieldError(field="body", message="empty body")])
+    return data
+
+
+def _not_json(detail: str) -> ApiError:
+    return ApiError(400, f"The body is not valid JSON ({detail}).", [FieldError(field="body", message="malformed JSON")])
+
+
+def _json_body() -> Any:
+    """The request's JSON (see :func:`_body`); 400 for malformed JSON."""
+    data = _body()
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -51,17 +75,27 @@ def _json_body() -> Any:
     try:  # NaN and Infinity are not JSON, but Python and JavaScript clients write them: read them to name the field
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise ApiError(400, f"The body is not valid JSON ({exc}).", [FieldError(field="body", message="malformed JSON")]) from None
+        raise _not_json(str(exc)) from None
+
+
+def _customer(data: bytes) -> CustomerIn:
+    """Parse and validate one customer in one step (pydantic's JSON parser; it reads NaN and Infinity, so the
+    field is named); 400 for malformed JSON, 422 naming each field that is wrong."""
+    try:
+        return CustomerIn.model_validate_json(data)
+    except ValidationError as exc:
+        broken = [e for e in exc.errors(include_url=False) if e["type"] == "json_invalid"]
+        if broken:
+            raise _not_json(broken[0]["ctx"]["error"]) from None
+        raise _invalid(field_errors(exc)) from None
 
 
 @bp.post("/segment")
 def segment() -> Response:
     """Segment one customer: persona, distances, confidence, map position and model version."""
-    result = check_one(_json_body())
-    if not isinstance(result, CustomerIn):
-        raise _invalid(result)
+    customer = _customer(_body())
     art = artifacts()
-    spending = result.spending()
+    spending = customer.spending()
     missing = [f for f, v in zip(FEATURES, spending) if math.isnan(v)]
     if missing and art.segmenter.impute is None:
         raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
@@ -74,12 +108,12 @@ def segment() -> Response:
     return Response(orjson.dumps(
         {
             "segment": s,
-            "persona": art.briefs[s],
+            "persona": art.brief_fragments[s],
             "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances[0].tolist())],
             "confidence": float(a.confidence[0]),
             "position": {"x": x, "y": y},
             "imputed": missing,
-            "input": {**dict(zip(FEATURES, filled)), "Channel": result.Channel, "Region": result.Region},
+            "input": {**dict(zip(FEATURES, filled)), "Channel": customer.Channel, "Region": customer.Region},
             "model_version": art.model_version,
         }
     ), mimetype="application/json")

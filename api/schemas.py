@@ -373,9 +373,11 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
             continue
         if kind == "alias_conflict":
             field = "Delicatessen"
+        if kind == "float_type" and type(value) is int and abs(value) >= 1e308:
+            kind = "finite_number"  # what JSON text parsed to a float says of the same digits (it reads them as infinity)
         message = {
             "float_type": lambda: f"must be a number (yearly spending), not {_describe(value)}",
-            "finite_number": lambda: "must be a finite number: NaN and Infinity are not allowed",
+            "finite_number": lambda: "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed",
             "greater_than_equal": lambda: f"must be 0 or more (got {value})",
             "less_than_equal": lambda: f"must be at most {MAX_SPEND:,} (got {value})",
             "extra_forbidden": lambda: f"unknown field; allowed fields are {ALLOWED_TEXT}",

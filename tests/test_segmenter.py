@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import joblib
@@ -76,10 +77,22 @@ def test_confidence_is_zero_on_a_border_and_one_at_a_centre() -> None:
 
 
 def test_small_and_large_batches_take_bit_identical_paths(served: Segmenter, monkeypatch: pytest.MonkeyPatch) -> None:
-    S = served.space(served.scaled(random_customers(3000)))
+    S, _ = served.project(random_customers(3000))
     small = served.distances(S)
     monkeypatch.setattr("stages.segmenter.SMALL_BATCH", 0)
     assert np.array_equal(small, served.distances(S))
+
+
+@pytest.mark.parametrize("n_components", [0, 2, 4])
+def test_the_folded_projection_equals_scaling_then_pca(served: Segmenter, n_components: int) -> None:
+    seg = dataclasses.replace(served, n_components=n_components)
+    X = random_customers(2000)
+    S, map_xy = seg.project(X)
+    scaled = seg.scaled(X)
+    space = scaled if n_components == 0 else (scaled - seg.pca_mean) @ seg.pca_components[:n_components].T
+    assert S.shape == (2000, n_components or len(seg.features))
+    assert np.allclose(S, space, rtol=0, atol=1e-12)
+    assert np.allclose(map_xy, (scaled - seg.pca_mean) @ seg.pca_components[:2].T, rtol=0, atol=1e-12)
 
 
 def test_fill_missing_only_touches_nan() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from api import routes
 from api.batch import CustomerIn, assign, check_cells, check_one, check_records
+from api.errors import ApiError
 from api.schemas import FEATURES, MAX_SPEND
 from stages import config
 
@@ -119,3 +122,20 @@ def test_batch_limit_is_configurable(app: Flask, n: int) -> None:
     client = app.test_client()
     r = client.post("/api/segment/batch", json=[{"Fresh": 1}] * n)
     assert r.status_code == (200 if n <= app.config["BATCH_MAX_ROWS"] else 413)
+
+
+def test_a_single_customer_gets_the_verdict_of_a_batch_row() -> None:
+    """/api/segment parses and validates JSON text in one step; a batch row is validated from parsed JSON."""
+    for i, r in enumerate(random_records(3000, seed=4)):
+        reference = check_one(r, None)
+        try:
+            single: CustomerIn | list[Any] = routes._customer(json.dumps(r).encode())
+        except ApiError as exc:
+            assert exc.status == 422
+            single = exc.errors
+        if isinstance(reference, CustomerIn):
+            assert isinstance(single, CustomerIn), (r, single)
+            np.testing.assert_array_equal(single.spending(), reference.spending())
+            assert (single.Channel, single.Region) == (reference.Channel, reference.Region)
+        else:
+            assert single == reference, r

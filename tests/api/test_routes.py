@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
 
 from api.schemas import FEATURES
 from tests.api.conftest import GOOD, HEADER
@@ -179,3 +181,25 @@ def test_batch_with_some_bad_rows_never_fails_whole(client: FlaskClient, sep: st
     body = client.post("/api/segment/batch", data=batch_csv(rows, sep=sep), content_type="text/csv").get_json()
     fields = [[e["field"] for e in r.get("errors", [])] for r in body["results"]]
     assert fields == [[], ["Fresh"], ["Fresh", "Milk"], list(FEATURES), []]
+
+
+def test_a_body_without_content_length_is_read_too(client: FlaskClient) -> None:
+    """Chunked uploads carry no Content-Length: the body is still read (through werkzeug's stream)."""
+    environ = EnvironBuilder("/api/segment", method="POST", data=json.dumps(GOOD), content_type="application/json").get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # what a server that de-chunks the body (gunicorn, werkzeug) sets
+    r = client.open(environ)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["segment"] == client.post("/api/segment", json=GOOD).get_json()["segment"]
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400(client: FlaskClient) -> None:
+    body = json.dumps(GOOD).encode()
+    r = client.post("/api/segment", data=body, content_type="application/json", environ_overrides={"CONTENT_LENGTH": str(len(body) + 10)})
+    assert r.status_code == 400 and "Content-Length" in r.get_json()["error"]["message"]
+
+
+def test_a_content_length_over_the_limit_is_a_413_before_reading(client: FlaskClient, app: Flask) -> None:
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    r = client.post("/api/segment", data=b"{}", content_type="application/json", environ_overrides={"CONTENT_LENGTH": str(limit + 1)})
+    assert r.status_code == 413 and r.get_json()["error"]["status"] == 413
