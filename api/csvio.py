@@ -209,9 +209,9 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
         raise ApiError(422, f"The CSV file cannot be read: {exc}", [FieldError(field="body", message=str(exc))]) from None
 
 
-def write_options() -> pacsv.WriteOptions:
-    """CSV written back: header, quotes only where needed."""
-    return pacsv.WriteOptions(include_header=True, quoting_style="needed")
+def write_options(include_header: bool = True) -> pacsv.WriteOptions:
+    """CSV written back: header (unless told), quotes only where needed."""
+    return pacsv.WriteOptions(include_header=include_header, quoting_style="needed")
 
 
 def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
@@ -254,6 +254,6 @@ def answer_table(echo: pa.Table, scored: Scored, names: list[str]) -> pa.Table:
     return pa.table(columns)
 
 
-def write_table(table: pa.Table, sink: Any) -> None:
-    """Write one CSV file (header included)."""
-    pacsv.write_csv(table, sink, write_options())
+def write_table(table: pa.Table, sink: Any, include_header: bool = True) -> None:
+    """Write ``table`` as CSV (with its header line unless told otherwise)."""
+    pacsv.write_csv(table, sink, write_options(include_header))

@@ -19,14 +19,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
+if __name__ == "__main__":  # before anything uses pyarrow (api.batch builds arrays when imported)
+    from api.lean import pyarrow_without_pandas
 
-from api import artifacts as artifact_files
-from api.batch import score
-from api.csvio import BLOCK_SIZE, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_options
-from api.errors import ApiError
-from stages import config
+    pyarrow_without_pandas()
+
+import pyarrow as pa  # noqa: E402
+
+from api import artifacts as artifact_files  # noqa: E402
+from api.batch import score  # noqa: E402
+from api.csvio import BLOCK_SIZE, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
+from api.errors import ApiError  # noqa: E402
+from stages import config  # noqa: E402
 
 
 T = TypeVar("T")
@@ -54,11 +58,13 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         yield item  # type: ignore[misc]
 
 
-def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts) -> tuple[pa.Table, int, int]:
-    """Validate and score one block: its answer rows, its row count and its count of rows with errors."""
+def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts, with_header: bool) -> tuple[bytes, int, int]:
+    """Validate, score and format one block: its CSV text, its row count and its count of rows with errors."""
     checked, echo = check_chunk(chunk, header)
     scored = score(art.segmenter, checked)
-    return answer_table(echo, scored, art.persona_names), len(checked.rows), len(checked.errors)
+    sink = pa.BufferOutputStream()
+    write_table(answer_table(echo, scored, art.persona_names), sink, include_header=with_header)
+    return sink.getvalue().to_pybytes(), len(checked.rows), len(checked.errors)
 
 
 def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE) -> tuple[int, int]:
@@ -66,35 +72,30 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
     with open(source, "rb") as fh:
         header = read_header(fh)
     n_rows = n_errors = 0
-    writer: pacsv.CSVWriter | None = None
     tmp = target.with_name(f".{target.name}.tmp")
-    # Parsing (a background thread), scoring (a pool; numpy and pyarrow release the GIL) and writing (here) overlap;
-    # at most IN_FLIGHT blocks are held at once, so memory stays bounded; answers are written in input order.
-    answers: deque[Future[tuple[pa.Table, int, int]]] = deque()
+    # Parsing (a background thread), then validating, scoring and formatting (a pool: pyarrow and numpy release the
+    # GIL) overlap; this thread only writes finished text in input order. At most IN_FLIGHT blocks are held at
+    # once, so memory stays bounded whatever the file's size.
+    answers: deque[Future[tuple[bytes, int, int]]] = deque()
     try:
-        with open(source, "rb") as raw, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with open(source, "rb") as raw, open(tmp, "wb") as out, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
 
             def write_done(keep: int) -> None:
-                nonlocal writer, n_rows, n_errors
+                nonlocal n_rows, n_errors
                 while len(answers) > keep:
-                    table, rows, errors = answers.popleft().result()
-                    if writer is None:
-                        writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=write_options())
-                    writer.write_table(table)
+                    text, rows, errors = answers.popleft().result()
+                    out.write(text)
                     n_rows, n_errors = n_rows + rows, n_errors + errors
 
-            for chunk in prefetch(iter_chunks(raw, header, block_size)):
-                answers.append(pool.submit(_answer, chunk, header, art))
+            for i, chunk in enumerate(prefetch(iter_chunks(raw, header, block_size))):
+                answers.append(pool.submit(_answer, chunk, header, art, i == 0))
                 write_done(IN_FLIGHT)
             write_done(0)
-        if writer is None:
+        if n_rows == 0:
             raise ApiError(422, "The CSV file has a header but no data rows.")
     except BaseException:
-        if writer is not None:
-            writer.close()
         tmp.unlink(missing_ok=True)
         raise
-    writer.close()
     tmp.replace(target)
     return n_rows, n_errors
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 
 from api.csvio import NOT_UTF8
 from api.score import main
+from stages import config
 from tests.api.conftest import GOOD, HEADER
 
 ROWS = [",".join(map(str, [*GOOD.values(), 2, 3])), "1,2", "-1,1,1,1,1,1,,", ",,,,,,,", "5,5,5,5,5,,Retail,Oporto"]
@@ -49,3 +52,16 @@ def test_row_not_utf8_is_an_error_row_not_a_failed_file(tmp_path: Path, capsys: 
     assert "3 rows, 2 segmented, 1 with errors" in capsys.readouterr().err
     out = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [(r["row"], r["error"]) for r in out] == [("1", ""), ("2", f"Delicassen: {NOT_UTF8}"), ("3", "")]
+
+
+def test_the_command_runs_without_pandas_and_writes_the_same_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m api.score` keeps pyarrow from importing pandas (start-up time); nothing it does needs pandas."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(("\n".join([HEADER, *ROWS]) + "\n").encode() + b"1,2,3,4,5,\xe96,,\n7,8,9,1,2,3,Horeca,\n")
+    report = "import atexit, sys; atexit.register(lambda: print('pandas loaded:', 'pandas' in sys.modules, file=sys.stderr))"
+    command = [sys.executable, "-c", f"{report}; import runpy; sys.argv[0] = 'api.score'; runpy.run_module('api.score', run_name='__main__', alter_sys=True)"]
+    done = subprocess.run([*command, str(source), "-o", str(tmp_path / "cli.csv")], cwd=config.ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "pandas loaded: False" in done.stderr and "7 rows, 3 segmented, 4 with errors" in done.stderr
+    assert main([str(source), "-o", str(tmp_path / "in_process.csv")]) == 0
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "in_process.csv").read_bytes()
