@@ -30,7 +30,7 @@ def fill_missing(X: NDArray[np.float64], values: list[float]) -> NDArray[np.floa
     """Replace NaN in each column by that column's imputation value."""
     X = np.asarray(X, dtype=np.float64)
     mask = np.isnan(X)
-    if not mask.any():  # the common case: nothing to fill, no copy
+    if not np.count_nonzero(mask):  # the common case: nothing to fill, no copy (count_nonzero: no reduction set-up)
         return X
     X = X.copy()
     X[mask] = np.broadcast_to(np.asarray(values, dtype=np.float64), X.shape)[mask]
