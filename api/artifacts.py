@@ -11,7 +11,7 @@ import numpy as np
 import orjson
 import yaml
 
-from api.schemas import FEATURES, MAX_SPEND, ClustersOut, ElbowOut, FeatureInfo, PcaOut, PersonaBrief
+from api.fields import FEATURES, MAX_SPEND
 from stages import config
 from stages.artifacts import read_json
 from stages.dataset import CATEGORY_NAMES, md5_of
@@ -96,6 +96,7 @@ class Artifacts:
     @cached_property
     def briefs(self) -> list[dict[str, Any]]:
         """The persona of each segment as shown with an answer (``PersonaBrief``)."""
+        from api.schemas import PersonaBrief  # pydantic: not needed by the command-line scorer
         return [PersonaBrief.model_validate(p).model_dump() for p in self.personas]
 
     @cached_property
@@ -110,6 +111,7 @@ def _nan_to_none(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def feature_info(pca_map: pd.DataFrame) -> list[dict[str, Any]]:
     """Label, 5th percentile, median and 95th percentile of each category over the training customers."""
+    from api.schemas import FeatureInfo
     q = pca_map[list(FEATURES)].quantile([0.05, 0.5, 0.95])
     return [
         FeatureInfo(
@@ -144,9 +146,9 @@ def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool
     if not isinstance(personas, list) or [p.get("id") for p in personas] != list(range(segmenter.k)):
         raise ArtifactError(f"{FILES['personas']} does not describe segments 0..{segmenter.k - 1} in order")
     art = Artifacts(segmenter=segmenter, model_version=version, personas=personas)
-    try:
-        art.brief_fragments  # noqa: B018  (checks every persona has what an answer shows, at start-up)
-    except ValueError as exc:
+    try:  # every persona has what an answer shows (the API), or at least a name (the command-line scorer)
+        art.brief_fragments if pages else art.persona_names  # noqa: B018
+    except (ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"{FILES['personas']} does not have the expected content ({exc})") from None
     return _with_pages(art, paths) if pages else art
 
@@ -156,6 +158,7 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
     # Imported here: pandas and these stage modules (scikit-learn) are not needed by the command-line scorer.
     import pandas as pd
 
+    from api.schemas import ClustersOut, ElbowOut, PcaOut
     from stages.algorithms import ALGORITHMS
     from stages.cluster import map_centres
     from stages.select_k import long as sweep_long

@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
-from pydantic import ValidationError
 
-from api.schemas import ALIASES, ALLOWED_FIELDS, FEATURES, LABELS, MAX_SPEND, LABEL_LOOKUP, CustomerIn, FieldError, field_errors, label_name
+from api.fields import ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name
 from stages.segmenter import Assignment, Segmenter
+
+if TYPE_CHECKING:
+    from api.schemas import CustomerIn
 
 #: Rows scored per call of ``Segmenter.assign``: small enough to stay in cache, large enough to amortise numpy calls.
 SCORE_CHUNK = 8192
@@ -33,6 +35,11 @@ _ALIAS_OF = {canonical: alias for alias, canonical in ALIASES.items()}
 
 def check_one(payload: Any, row: int | None = None) -> CustomerIn | list[FieldError]:
     """Validate one customer with the pydantic model: the model, or the errors naming field and row."""
+    # Imported on first use: the command-line scorer loads pydantic only when a row fails the fast checks.
+    from pydantic import ValidationError
+
+    from api.schemas import CustomerIn, field_errors
+
     try:
         return CustomerIn.model_validate(payload)
     except ValidationError as exc:
@@ -91,7 +98,7 @@ def _settle(checked: Checked, suspect: NDArray[np.bool_], payload_of: Any) -> Ch
         checked.channel, checked.region = as_list(checked.channel), as_list(checked.region)
     for i in np.flatnonzero(suspect):
         result = check_one(payload_of(int(i)), int(checked.rows[i]))
-        if isinstance(result, CustomerIn):
+        if not isinstance(result, list):
             checked.X[i] = result.spending()
             checked.channel[i], checked.region[i] = result.Channel, result.Region
         else:
@@ -253,7 +260,7 @@ def json_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
             "imputed": imp,
         }
     for i, errs in scored.checked.errors.items():
-        results[i] = {"row": int(scored.checked.rows[i]), "ok": False, "errors": [e.model_dump() for e in errs]}
+        results[i] = {"row": int(scored.checked.rows[i]), "ok": False, "errors": [e.as_dict() for e in errs]}
     return results  # type: ignore[return-value]
 
 

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
-from api.schemas import ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
+from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
 
 DELIMITERS = (",", ";", "\t")
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
@@ -49,7 +49,7 @@ class Header:
     def rename(self, error: FieldError) -> FieldError:
         """``error`` naming its column as the header writes it."""
         name = self.written.get(error.field)
-        return error if name is None else error.model_copy(update={"field": name})
+        return error if name is None else replace(error, field=name)
 
 
 @dataclass

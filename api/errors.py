@@ -6,7 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from api.schemas import FieldError
+from api.fields import FieldError
 
 if TYPE_CHECKING:  # Flask is imported where answers are made, so the command-line scorer does not load it
     from flask import Flask, Response
@@ -34,7 +34,7 @@ def error_response(status: int, message: str, errors: list[FieldError] | None = 
             "status": status,
             "title": HTTPStatus(status).phrase,
             "message": message,
-            "errors": [e.model_dump() for e in errors or []],
+            "errors": [e.as_dict() for e in errors or []],
         }
     }
     response = jsonify(body)

@@ -18,7 +18,8 @@ from api.artifacts import Artifacts
 from api.batch import NO_IMPUTE, Scored, check_records, counts, echo_columns, json_results, score
 from api.errors import ApiError
 from api.openapi import openapi_document
-from api.schemas import FEATURES, CustomerIn, FieldError, field_errors
+from api.fields import FEATURES, FieldError
+from api.schemas import CustomerIn, field_errors
 from stages.dataset import LABEL_CODES
 from stages.segmenter import fill_missing
 

@@ -12,40 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from stages.dataset import COLUMN_ALIASES, LABEL_CODES
-
-#: The six spending categories, in the served model's column order (checked against ml/segmenter.json at start-up).
-FEATURES: tuple[str, ...] = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
-#: The data set's column for each accepted spelled-out name ("Delicatessen" → "Delicassen").
-ALIASES: dict[str, str] = dict(COLUMN_ALIASES)
-LABELS: tuple[str, ...] = tuple(LABEL_CODES)
-#: Largest yearly spending accepted in one category: about 90× the largest in the data (112,151), a round 10 million.
-MAX_SPEND = 10_000_000
-#: Every field name a request may use.
-ALLOWED_FIELDS: tuple[str, ...] = (*FEATURES, *ALIASES, *LABELS)
-ALLOWED_TEXT = ", ".join(FEATURES) + f" (or {', '.join(f'{a} for {c}' for a, c in ALIASES.items())}), " + ", ".join(LABELS)
-#: Accepted spellings of each label value (code as number or text, name in any case) → the label name.
-LABEL_LOOKUP: dict[str, dict[Any, str]] = {
-    label: {
-        **{code: name for code, name in codes.items()},
-        **{str(code): name for code, name in codes.items()},
-        **{name.lower(): name for name in codes.values()},
-    }
-    for label, codes in LABEL_CODES.items()
-}
-
-
-def label_name(label: str, value: Any) -> str | None:
-    """The label name for a code or name (None when not given); raises ValueError for anything else."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError
-    key = value.strip().lower() if isinstance(value, str) else value
-    try:
-        return LABEL_LOOKUP[label][key]
-    except KeyError:
-        raise ValueError from None
+from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name
+from stages.dataset import LABEL_CODES
 
 
 def _label_validator(label: str) -> Any:
@@ -124,14 +92,6 @@ class CustomerIn(BaseModel):
     def spending(self) -> list[float]:
         """The six spendings in model order, NaN where missing (the model imputes those)."""
         return [math.nan if (v := getattr(self, f)) is None else float(v) for f in FEATURES]
-
-
-class FieldError(BaseModel):
-    """One problem with the input, naming the field and, in a batch, the row (numbered from 1)."""
-
-    field: str = Field(description="Field or column name; `body` for the request as a whole.")
-    row: int | None = Field(None, description="Row number from 1 in input order (CSV: header not counted); null outside batches.")
-    message: str
 
 
 class ErrorBody(BaseModel):

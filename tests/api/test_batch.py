@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import routes
-from api.batch import CustomerIn, assign, check_cells, check_one, check_records
+from api.batch import assign, check_cells, check_one, check_records
 from api.errors import ApiError
-from api.schemas import FEATURES, MAX_SPEND
+from api.schemas import FEATURES, MAX_SPEND, CustomerIn
 from stages import config
 
 VALUES: list[Any] = [0, 1, 2.5, 12669, MAX_SPEND, MAX_SPEND + 1, -1, -0.0, math.nan, math.inf, -math.inf, True, False, None, "5", "", [], {}, 10**400]

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from api.csvio import NOT_UTF8, Utf8Repaired, check_chunk, iter_chunks, parse_header, read_header
 from api.errors import ApiError
-from api.schemas import FieldError
+from api.fields import FieldError
 from tests.api.conftest import HEADER
 
 

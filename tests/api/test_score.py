@@ -54,14 +54,27 @@ def test_row_not_utf8_is_an_error_row_not_a_failed_file(tmp_path: Path, capsys: 
     assert [(r["row"], r["error"]) for r in out] == [("1", ""), ("2", f"Delicassen: {NOT_UTF8}"), ("3", "")]
 
 
-def test_the_command_runs_without_pandas_and_writes_the_same_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _run_command(source: Path, target: Path) -> str:
+    """``python -m api.score`` in a fresh interpreter; its stderr, with the modules it loaded reported at exit."""
+    report = "import atexit, sys; atexit.register(lambda: print('loaded:', sorted({'pandas', 'pydantic', 'flask'} & set(sys.modules)), file=sys.stderr))"
+    command = [sys.executable, "-c", f"{report}; import runpy; sys.argv[0] = 'api.score'; runpy.run_module('api.score', run_name='__main__', alter_sys=True)"]
+    done = subprocess.run([*command, str(source), "-o", str(target)], cwd=config.ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_the_command_runs_without_pandas_and_writes_the_same_file(tmp_path: Path) -> None:
     """`python -m api.score` keeps pyarrow from importing pandas (start-up time); nothing it does needs pandas."""
     source = tmp_path / "in.csv"
     source.write_bytes(("\n".join([HEADER, *ROWS]) + "\n").encode() + b"1,2,3,4,5,\xe96,,\n7,8,9,1,2,3,Horeca,\n")
-    report = "import atexit, sys; atexit.register(lambda: print('pandas loaded:', 'pandas' in sys.modules, file=sys.stderr))"
-    command = [sys.executable, "-c", f"{report}; import runpy; sys.argv[0] = 'api.score'; runpy.run_module('api.score', run_name='__main__', alter_sys=True)"]
-    done = subprocess.run([*command, str(source), "-o", str(tmp_path / "cli.csv")], cwd=config.ROOT, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "pandas loaded: False" in done.stderr and "7 rows, 3 segmented, 4 with errors" in done.stderr
+    stderr = _run_command(source, tmp_path / "cli.csv")
+    assert "loaded: ['pydantic']" in stderr and "7 rows, 3 segmented, 4 with errors" in stderr  # pydantic words the errors
     assert main([str(source), "-o", str(tmp_path / "in_process.csv")]) == 0
     assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "in_process.csv").read_bytes()
+
+
+def test_a_file_without_bad_rows_is_scored_without_pydantic(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join([HEADER, ROWS[0], ROWS[4]]) + "\n")
+    stderr = _run_command(source, tmp_path / "cli.csv")
+    assert "loaded: []" in stderr and "2 rows, 2 segmented, 0 with errors" in stderr

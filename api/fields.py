@@ -1,0 +1,72 @@
+"""The API's input fields and its error records, without pydantic (``python -m api.score`` starts faster without it).
+
+The pydantic models in :mod:`api.schemas` validate requests and describe the API; they take their field names,
+limits and label spellings from here, and their error answers carry :class:`FieldError` records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stages.dataset import COLUMN_ALIASES, LABEL_CODES
+
+#: The six spending categories, in the served model's column order (checked against ml/segmenter.json at start-up).
+FEATURES: tuple[str, ...] = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
+#: The data set's column for each accepted spelled-out name ("Delicatessen" → "Delicassen").
+ALIASES: dict[str, str] = dict(COLUMN_ALIASES)
+LABELS: tuple[str, ...] = tuple(LABEL_CODES)
+#: Largest yearly spending accepted in one category: about 90× the largest in the data (112,151), a round 10 million.
+MAX_SPEND = 10_000_000
+#: Every field name a request may use.
+ALLOWED_FIELDS: tuple[str, ...] = (*FEATURES, *ALIASES, *LABELS)
+ALLOWED_TEXT = ", ".join(FEATURES) + f" (or {', '.join(f'{a} for {c}' for a, c in ALIASES.items())}), " + ", ".join(LABELS)
+#: Accepted spellings of each label value (code as number or text, name in any case) → the label name.
+LABEL_LOOKUP: dict[str, dict[Any, str]] = {
+    label: {
+        **{code: name for code, name in codes.items()},
+        **{str(code): name for code, name in codes.items()},
+        **{name.lower(): name for name in codes.values()},
+    }
+    for label, codes in LABEL_CODES.items()
+}
+
+
+def label_name(label: str, value: Any) -> str | None:
+    """The label name for a code or name (None when not given); raises ValueError for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError
+    key = value.strip().lower() if isinstance(value, str) else value
+    try:
+        return LABEL_LOOKUP[label][key]
+    except KeyError:
+        raise ValueError from None
+
+
+_FIELD_ERROR_DOCS = {
+    "field": "Field or column name; `body` for the request as a whole.",
+    "row": "Row number from 1 in input order (CSV: header not counted); null outside batches.",
+}
+
+
+def _describe_properties(schema: dict[str, Any]) -> None:
+    for name, text in _FIELD_ERROR_DOCS.items():
+        schema["properties"][name]["description"] = text
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldError:
+    """One problem with the input, naming the field and, in a batch, the row (numbered from 1)."""
+
+    # pydantic reads this when FieldError appears in a model (the error answers), for the OpenAPI descriptions.
+    __pydantic_config__ = {"json_schema_extra": _describe_properties}
+
+    field: str
+    row: int | None = None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as it appears in a JSON answer."""
+        return {"field": self.field, "row": self.row, "message": self.message}
