@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import contextlib
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,23 +120,23 @@ def requests_per_second(port: int, seconds: float = SECONDS) -> float:
 def bench_throughput() -> None:
     """/api/segment against the trivial endpoint in alternating rounds; the figure is the median of the paired ratios.
 
-    Both servers run side by side and each round measures one right after the other, so a drift of the machine's
-    speed (±15 % between rounds here) hits both sides of a pair alike.
+    All servers run side by side and each round measures them one right after the other (in turn reversed), so a
+    drift of the machine's speed (±15 % between rounds here) hits every side of a round alike.
     """
-    ours, reference = [], []
-    with gunicorn("tests.bench:trivial_app()") as ref_port, gunicorn("api:create_app()") as api_port:
-        requests_per_second(ref_port, 1.0)  # warm up both
-        requests_per_second(api_port, 1.0)
+    apps = {"trivial": "tests.bench:trivial_app()", "api": "api:create_app()"}
+    rps: dict[str, list[float]] = {name: [] for name in apps}
+    with contextlib.ExitStack() as stack:
+        ports = {name: stack.enter_context(gunicorn(spec)) for name, spec in apps.items()}
+        for port in ports.values():  # warm up
+            requests_per_second(port, 1.0)
         for i in range(ROUNDS_THROUGHPUT):
-            first, second = (ref_port, api_port) if i % 2 == 0 else (api_port, ref_port)
-            a, b = requests_per_second(first), requests_per_second(second)
-            reference.append(a if first == ref_port else b)
-            ours.append(b if first == ref_port else a)
-    ratios = [o / r for o, r in zip(ours, reference)]
+            for name in list(apps) if i % 2 == 0 else list(apps)[::-1]:
+                rps[name].append(requests_per_second(ports[name]))
+    ratios = [o / r for o, r in zip(rps["api"], rps["trivial"])]
     ratio = statistics.median(ratios)
-    print(f"1. POST /api/segment under gunicorn ({WORKERS} workers): median {statistics.median(ours):,.0f} req/s; trivial Flask JSON "
-          f"endpoint {statistics.median(reference):,.0f} req/s; median paired ratio {ratio:.2f} (target >= 0.85) {'OK' if ratio >= 0.85 else 'MISSED'}")
-    print(f"   rounds (api/trivial): {', '.join(f'{o:,.0f}/{r:,.0f}' for o, r in zip(ours, reference))}")
+    print(f"1. POST /api/segment under gunicorn ({WORKERS} workers): median {statistics.median(rps['api']):,.0f} req/s; trivial Flask JSON "
+          f"endpoint {statistics.median(rps['trivial']):,.0f} req/s; median paired ratio {ratio:.3f} (target >= 0.85) {'OK' if ratio >= 0.85 else 'MISSED'}")
+    print(f"   rounds (api/trivial): {', '.join(f'{o:,.0f}/{r:,.0f}' for o, r in zip(rps['api'], rps['trivial']))}")
 
 
 def random_customers(n: int, seed: int = 0) -> pd.DataFrame:
