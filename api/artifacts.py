@@ -147,7 +147,10 @@ def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool
         raise ArtifactError(f"{FILES['personas']} does not describe segments 0..{segmenter.k - 1} in order")
     art = Artifacts(segmenter=segmenter, model_version=version, personas=personas)
     try:  # every persona has what an answer shows (the API), or at least a name (the command-line scorer)
-        art.brief_fragments if pages else art.persona_names  # noqa: B018
+        if pages:
+            art.brief_fragments  # noqa: B018
+        elif not all(isinstance(name, str) and name for name in art.persona_names):
+            raise ValueError("a persona has no name")
     except (ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"{FILES['personas']} does not have the expected content ({exc})") from None
     return _with_pages(art, paths) if pages else art

@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from api import csvio
 from api.artifacts import Artifacts
-from api.batch import NO_IMPUTE, Scored, check_records, counts, echo_columns, json_results, score
+from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_results, score
 from api.errors import ApiError
-from api.openapi import openapi_document
 from api.fields import FEATURES, FieldError
+from api.openapi import openapi_document
 from api.schemas import CustomerIn, field_errors
 from stages.dataset import LABEL_CODES
 from stages.segmenter import fill_missing
@@ -42,16 +42,18 @@ def _invalid(errors: list[FieldError], what: str = "The customer's data is not v
 def _body() -> bytes:
     """The request body; 415 unless it is JSON, 400 when empty, 413 beyond MAX_CONTENT_LENGTH.
 
-    The common case, a Content-Length within the limit, is read straight from the WSGI input: werkzeug's
+    The common case, a plain Content-Length within the limit, is read straight from the WSGI input: werkzeug's
     wrapped stream (``request.get_data()``) costs more than validating and scoring a customer together.
-    Anything else (chunked bodies, no or bad Content-Length) goes through ``request.get_data()``.
+    Anything else (chunked bodies, no or bad Content-Length) goes through ``request.get_data()``, which
+    follows the HTTP rules (Transfer-Encoding wins over Content-Length).
     """
     if not request.is_json:
         raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
     environ = request.environ
     declared = environ.get("CONTENT_LENGTH", "")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if declared.isdigit() and (limit is None or int(declared) <= limit):
+    plain = declared.isascii() and declared.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ
+    if plain and (limit is None or int(declared) <= limit):
         data = environ["wsgi.input"].read(int(declared))
         if len(data) < int(declared):
             raise ApiError(400, "The request body ended before its Content-Length.", [FieldError(field="body", message="incomplete body")])
@@ -68,7 +70,11 @@ def _not_json(detail: str) -> ApiError:
 
 def _json_body() -> Any:
     """The request's JSON (see :func:`_body`); 400 for malformed JSON."""
-    data = _body()
+    return _parse_json(_body())
+
+
+def _parse_json(data: bytes) -> Any:
+    """JSON text → Python (UTF-8, -16 or -32, a byte-order mark allowed); 400 for malformed JSON."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -80,15 +86,21 @@ def _json_body() -> Any:
 
 
 def _customer(data: bytes) -> CustomerIn:
-    """Parse and validate one customer in one step (pydantic's JSON parser; it reads NaN and Infinity, so the
-    field is named); 400 for malformed JSON, 422 naming each field that is wrong."""
+    """One customer from JSON text; 400 for malformed JSON, 422 naming each field that is wrong.
+
+    Plain UTF-8 JSON is parsed and validated in one pydantic call (it reads NaN and Infinity, so the field is
+    named). Text pydantic's parser refuses (a byte-order mark, UTF-16, malformed JSON) is read the way a batch is,
+    so a customer gets the same verdict and the same words sent alone or in a batch.
+    """
     try:
         return CustomerIn.model_validate_json(data)
     except ValidationError as exc:
-        broken = [e for e in exc.errors(include_url=False) if e["type"] == "json_invalid"]
-        if broken:
-            raise _not_json(broken[0]["ctx"]["error"]) from None
-        raise _invalid(field_errors(exc)) from None
+        if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
+            raise _invalid(field_errors(exc)) from None
+    result = check_one(_parse_json(data))
+    if isinstance(result, list):
+        raise _invalid(result)
+    return result
 
 
 @bp.post("/segment")

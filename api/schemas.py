@@ -310,6 +310,17 @@ class HealthOut(BaseModel):
     algorithm: str
 
 
+def _beyond_float(value: Any) -> bool:
+    """An integer too large for a float (pydantic's JSON parser reads such digits as infinity)."""
+    if type(value) is not int:
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
@@ -317,7 +328,7 @@ def _describe(value: Any) -> str:
         return "true/false"
     if isinstance(value, str):
         return f"text {value[:40]!r}"
-    if isinstance(value, int) and abs(value) >= 1e308:
+    if _beyond_float(value):
         return "a number too large to represent"
     return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
@@ -333,8 +344,8 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
             continue
         if kind == "alias_conflict":
             field = "Delicatessen"
-        if kind == "float_type" and type(value) is int and abs(value) >= 1e308:
-            kind = "finite_number"  # what JSON text parsed to a float says of the same digits (it reads them as infinity)
+        if kind == "float_type" and _beyond_float(value):
+            kind = "finite_number"  # the same digits as JSON text (POST /api/segment) parse to infinity: same message
         message = {
             "float_type": lambda: f"must be a number (yearly spending), not {_describe(value)}",
             "finite_number": lambda: "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed",

@@ -93,11 +93,22 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
             write_done(0)
         if n_rows == 0:
             raise ApiError(422, "The CSV file has a header but no data rows.")
+        tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    tmp.replace(target)
     return n_rows, n_errors
+
+
+def _path_problem(source: Path, target: Path) -> str | None:
+    """What is wrong with the input or output path, if anything."""
+    if not source.is_file():
+        return f"{source}: no such file"
+    if target.is_dir():
+        return f"{target}: is a directory; give the path of the CSV file to write"
+    if not target.parent.is_dir():
+        return f"{target}: the folder {target.parent} does not exist"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=config.ROOT, help="project root holding ml/ and dvc.lock")
     parser.add_argument("--block-size", type=int, default=BLOCK_SIZE, help="bytes parsed per block (default %(default)s)")
     args = parser.parse_args(argv)
-    if not args.input.is_file():
-        print(f"error: {args.input}: no such file", file=sys.stderr)
+    if args.block_size < 1:
+        parser.error("--block-size must be a positive number of bytes")
+    problem = _path_problem(args.input, args.output)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     art = artifact_files.load(args.root, pages=False)
     started = time.perf_counter()
@@ -119,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.input}: {exc.message}", file=sys.stderr)
         for e in exc.errors:
             print(f"  {e.field}: {e.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. unreadable input, disk full: nothing is left at the output path
+        print(f"error: {exc.strerror or exc} ({args.input} → {args.output})", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - started
     print(

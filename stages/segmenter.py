@@ -94,16 +94,6 @@ class Segmenter:
         """Number of segments."""
         return int(self.centroids.shape[0])
 
-    def scaled(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Raw spending (NaN allowed when imputation is on) → transformed and scaled space (the scaler's output)."""
-        X = np.asarray(X, dtype=np.float64)
-        if self.impute is not None:
-            X = fill_missing(X, self.impute)
-        Z = spend_transform(X, self.transform)  # a new array: safe to update in place
-        Z -= self.scaler_center
-        Z /= self.scaler_scale
-        return Z
-
     @cached_property
     def _affine(self) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
         """Scaling, clustering-space projection and map projection folded into one affine map, computed once.

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from stages import config
-from stages.segmenter import Segmenter, centroid_confidence, fill_missing
+from stages.segmenter import Segmenter, centroid_confidence, fill_missing, spend_transform
 
 N_RANDOM = 10_000
 
@@ -88,7 +88,7 @@ def test_the_folded_projection_equals_scaling_then_pca(served: Segmenter, n_comp
     seg = dataclasses.replace(served, n_components=n_components)
     X = random_customers(2000)
     S, map_xy = seg.project(X)
-    scaled = seg.scaled(X)
+    scaled = (spend_transform(fill_missing(X, seg.impute), seg.transform) - seg.scaler_center) / seg.scaler_scale
     space = scaled if n_components == 0 else (scaled - seg.pca_mean) @ seg.pca_components[:n_components].T
     assert S.shape == (2000, n_components or len(seg.features))
     assert np.allclose(S, space, rtol=0, atol=1e-12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from api import create_app
 from api.artifacts import FILES, ArtifactError, load, locked_md5
+from stages.dataset import md5_of
 
 
 def test_loads_the_real_artifacts_with_model_version_from_dvc_lock(artifact_copy: Path) -> None:
@@ -54,3 +56,17 @@ def test_artifact_error_ends_the_process_without_a_traceback(artifact_copy: Path
 def test_locked_md5_reads_every_stage_output(artifact_copy: Path) -> None:
     recorded = locked_md5(artifact_copy / "dvc.lock")
     assert set(FILES.values()) <= set(recorded)
+
+
+@pytest.mark.parametrize("pages", [True, False])
+def test_a_persona_without_a_name_stops_start_up_even_when_dvc_lock_agrees(artifact_copy: Path, pages: bool) -> None:
+    """Content is checked too (the API and `api.score` both show persona names), not only the checksum."""
+    path = artifact_copy / FILES["personas"]
+    old = md5_of(path)
+    personas = json.loads(path.read_text())
+    personas[0]["name"] = 7
+    path.write_text(json.dumps(personas))
+    lock = artifact_copy / "dvc.lock"
+    lock.write_text(lock.read_text().replace(old, md5_of(path)))  # as if the pipeline had written it
+    with pytest.raises(ArtifactError, match=r"ml/personas.json does not have the expected content"):
+        load(artifact_copy, pages=pages)

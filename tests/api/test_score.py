@@ -78,3 +78,29 @@ def test_a_file_without_bad_rows_is_scored_without_pydantic(tmp_path: Path) -> N
     source.write_text("\n".join([HEADER, ROWS[0], ROWS[4]]) + "\n")
     stderr = _run_command(source, tmp_path / "cli.csv")
     assert "loaded: []" in stderr and "2 rows, 2 segmented, 0 with errors" in stderr
+
+
+@pytest.mark.parametrize("where", ["a folder", "in a missing folder"])
+def test_an_output_path_that_cannot_be_written_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join([HEADER, ROWS[0]]) + "\n")
+    target = tmp_path / "out" if where == "a folder" else tmp_path / "missing" / "out.csv"
+    if where == "a folder":
+        target.mkdir()
+    assert main([str(source), "-o", str(target)]) == 2
+    assert str(target) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["in.csv", *(["out"] if where == "a folder" else [])])
+
+
+def test_a_failure_to_write_exits_2_and_leaves_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OSError at the last step (moving the finished file into place) is reported; no temporary file is left."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("\n".join([HEADER, ROWS[0]]) + "\n")
+
+    def fail(self: Path, other: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "replace", fail)
+    assert main([str(source), "-o", str(target)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["in.csv"]
