@@ -2,15 +2,18 @@
 
 Usage: ``python -m stages.run_notebook notebook/01_prepare.ipynb base data``
 runs the notebook with the named params.yaml sections as dict parameters and writes the
-executed copy to ``site/notebooks/`` with Papermill's timestamps stripped.
+executed copy to ``site/notebooks/`` with Papermill's timestamps stripped and Plotly's random element ids made
+stable, so the executed copy is byte-identical run after run.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,40 @@ def strip_timestamps(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cpm = cell.metadata.get("papermill", {})
         for key in VOLATILE_KEYS:
             cpm.pop(key, None)
+    return nb
+
+
+#: A random (version 4) UUID, as Plotly writes for the element id of every figure it renders to HTML.
+RANDOM_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b")
+
+
+def stable_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """Replace the ids drawn at random on every run by stable ones, in place.
+
+    Papermill gives the parameters cell it injects a random cell id, and Plotly gives each figure's HTML a fresh
+    uuid4. The injected cell gets the id ``injected-parameters``; each uuid4 in an output becomes a uuid5 of the
+    notebook's name and a counter (the same id everywhere it is used), so an executed notebook is byte-identical
+    run after run.
+    """
+    mapping: dict[str, str] = {}
+
+    def stable(match: re.Match[str]) -> str:
+        return mapping.setdefault(match.group(0), str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}#{len(mapping)}")))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return RANDOM_UUID.sub(stable, value)
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return type(value)({k: walk(v) for k, v in value.items()})
+        return value
+
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"
+        if "outputs" in cell:
+            cell.outputs = [nbformat.from_dict(walk(output)) for output in cell.outputs]
     return nb
 
 
@@ -116,7 +153,7 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
         sockets.cleanup()
         if out.exists():
             nb = nbformat.read(out, as_version=4)
-            nbformat.write(strip_timestamps(nb), out)
+            nbformat.write(stable_ids(strip_timestamps(nb), notebook.name), out)
     return out
 
 

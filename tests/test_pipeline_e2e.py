@@ -20,6 +20,8 @@ DETERMINISTIC = [
     "ml/models/preprocess.joblib", "ml/models/kmeans.joblib", "ml/models/agglomerative.joblib", "ml/models/gmm.joblib",
     "ml/segmenter.json", "ml/metrics.json", "ml/personas.json", "ml/personas.md", "ml/plots/k_sweep.csv",
     "ml/assignments.csv", "ml/select_k.json", "data/processed/customers.csv", "data/processed/features.csv",
+    # the executed notebooks the report shows (timestamps stripped, random ids made stable by stages.run_notebook)
+    *(f"site/notebooks/{nb}.ipynb" for nb in ("01_prepare", "02_features", "03_select_k", "04_cluster", "05_personas")),
 ]
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import json
+import re
+import uuid
 
 import nbformat
 import pytest
 
 from stages import config
-from stages.run_notebook import parameter_sections, parameters_cell, parameters_for, strip_timestamps, sync_parameters
+from stages.run_notebook import parameter_sections, parameters_cell, parameters_for, stable_ids, strip_timestamps, sync_parameters
 
 NOTEBOOKS = sorted(config.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -107,3 +110,23 @@ def test_every_notebook_stage_depends_on_the_code_it_runs() -> None:
         needed = _closure(_stages_imports(code) | {"stages/run_notebook.py"})
         missing = sorted(needed - set(stage["deps"]))
         assert not missing, f"stage {name} runs {missing} but does not list them in dvc.yaml deps"
+
+
+def _figure_output(div: str) -> nbformat.NotebookNode:
+    html = f'<div id="{div}" class="plotly-graph-div"></div><script>Plotly.newPlot("{div}", [])</script>'
+    return nbformat.v4.new_output("display_data", data={"text/html": [html], "text/plain": ["Figure"]})
+
+
+def test_stable_ids_replace_plotlys_random_ids_the_same_way_every_run() -> None:
+    runs = []
+    for _ in range(2):  # two runs: Plotly draws fresh random ids each time
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        cells = [nbformat.v4.new_code_cell(f"fig{i}", id=f"cell-{i}", outputs=[_figure_output(div)]) for i, div in enumerate((first, second))]
+        injected = nbformat.v4.new_code_cell("base = {}", metadata={"tags": ["injected-parameters"]})  # random id, as Papermill writes
+        nb = nbformat.v4.new_notebook(cells=[injected, *cells])
+        runs.append(nbformat.writes(stable_ids(nb, "02_features.ipynb")))
+        assert first not in runs[-1] and second not in runs[-1]
+    assert runs[0] == runs[1]
+    html = [json.loads(runs[0])["cells"][i]["outputs"][0]["data"]["text/html"] for i in (1, 2)]
+    ids = [set(re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", "".join(h))) for h in html]
+    assert all(len(i) == 1 for i in ids) and ids[0] != ids[1]  # one id per figure, used consistently; figures kept apart
