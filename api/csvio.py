@@ -84,7 +84,10 @@ def parse_header(line: bytes) -> Header:
     if not text.strip():
         raise _header_error("The CSV file is empty: it needs a header line and data rows.", [FieldError(field="body", message="empty file")])
     delimiter = max(DELIMITERS, key=text.count)
-    names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter))]
+    try:
+        names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter))]
+    except csv.Error as exc:
+        raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
     errors = [
         FieldError(field=n or "(empty)", message=f"unknown column; allowed columns are {ALLOWED_TEXT}")
@@ -104,11 +107,37 @@ def _blank(line: bytes) -> bool:
     return line != b"" and not line.removeprefix(b"\xef\xbb\xbf").strip()
 
 
+#: Longest header line accepted (a real one is under 100 bytes): a file without line ends is not read whole.
+MAX_HEADER_LINE = 1 << 16
+
+
+def _lines(source: IO[bytes]) -> Iterator[bytes]:
+    """Lines of ``source`` as pyarrow's reader splits them (at ``\n``, ``\r\n`` or a lone ``\r``, as spreadsheets
+    on old Macs write), line ends kept; a 422 :class:`ApiError` for a line longer than :data:`MAX_HEADER_LINE`."""
+    pending = b""
+    while data := source.read(1 << 14):
+        lines = (pending + data).splitlines(keepends=True)
+        # the last piece may be unfinished (no line end yet, or a \r whose \n is in the next block)
+        pending = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+        yield from lines
+        if len(pending) > MAX_HEADER_LINE:
+            raise _header_error(
+                f"The CSV file's first line is longer than {MAX_HEADER_LINE:,} bytes: it is not a customers' CSV.",
+                [FieldError(field="body", message="header line too long")],
+            )
+    if pending:
+        yield pending
+
+
 def read_header(source: IO[bytes]) -> Header:
     """Read and check the header line (after any blank lines), then rewind ``source``."""
-    blank = 0
-    while _blank(line := source.readline()):
+    blank, line = 0, b""
+    for line in _lines(source):
+        if not _blank(line):
+            break
         blank += 1
+    else:
+        line = b""
     source.seek(0)
     return replace(parse_header(line), skip_rows=blank + 1)
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from api.csvio import NOT_UTF8, Utf8Repaired, check_chunk, iter_chunks, parse_header, read_header
 from api.errors import ApiError
 from api.fields import FieldError
-from tests.api.conftest import HEADER
+from tests.api.conftest import GOOD, HEADER
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
@@ -168,3 +168,25 @@ class OneByteAtATime(io.RawIOBase):
 def test_repair_keeps_characters_split_across_reads_and_marks_bad_bytes() -> None:
     text = "caf\u00e9 \u20ac\U0001f600"
     assert Utf8Repaired(OneByteAtATime(text.encode() + b"\xe9x\xf0\x9f")).read() == (text + "\ufffdx\ufffd").encode()
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_lines_ended_by_a_lone_cr_or_crlf_read_like_lf(client: FlaskClient, newline: str) -> None:
+    """Spreadsheets on old Macs end lines with a lone CR: the same rows, numbers and answers as with LF."""
+    rows = ["", HEADER, ",".join(map(str, GOOD.values())) + ",2,3", "1,2", "-1,1,1,1,1,1,,", "5,5,5,5,5,,Retail,Oporto"]
+    answers = [
+        client.post("/api/segment/batch?format=csv", data=nl.join(rows).encode() + nl.encode(), content_type="text/csv").get_data(as_text=True)
+        for nl in ("\n", newline)
+    ]
+    assert answers[0].count("\n") == 5 and answers[1] == answers[0]
+
+
+def test_a_header_with_a_stray_cr_is_a_422_not_a_500(client: FlaskClient) -> None:
+    """Found by schemathesis: a lone CR inside the first line made Python's csv module raise (a 500)."""
+    r = client.post("/api/segment/batch", data=b"Fresh,Mi\rlk,Grocery\n1,2\n", content_type="text/csv")
+    assert r.status_code == 422 and "Grocery" in r.get_json()["error"]["message"], r.get_data(as_text=True)[:300]
+
+
+def test_a_file_without_line_ends_is_refused_without_reading_it_whole() -> None:
+    with pytest.raises(ApiError, match="first line is longer"):
+        read_header(io.BytesIO(b"Fresh," * 100_000))
