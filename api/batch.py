@@ -8,6 +8,7 @@ messages it would get alone at ``POST /api/segment``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -221,9 +222,15 @@ def score(segmenter: Segmenter, checked: Checked) -> Scored:
 
 
 _BITS = 1 << np.arange(len(FEATURES))
-#: Imputed categories for each of the 64 patterns of missing cells, as lists and as CSV text.
-_IMPUTED_LISTS = [[f for j, f in enumerate(FEATURES) if code & (1 << j)] for code in range(1 << len(FEATURES))]
-_IMPUTED_TEXT = pa.array([";".join(names) for names in _IMPUTED_LISTS])
+
+
+@functools.lru_cache(maxsize=8)
+def _imputed_tables(written: tuple[tuple[str, str], ...]) -> tuple[list[list[str]], pa.Array]:
+    """Imputed categories for each of the 64 patterns of missing cells, as lists and as CSV text, named as the
+    input writes them (``written``: field → name, e.g. a CSV header's ``Delicatessen``)."""
+    spelled = dict(written)
+    lists = [[spelled.get(f, f) for j, f in enumerate(FEATURES) if code & (1 << j)] for code in range(1 << len(FEATURES))]
+    return lists, pa.array([";".join(names) for names in lists], pa.string())
 
 
 def imputed_codes(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
@@ -231,9 +238,10 @@ def imputed_codes(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     return mask.astype(np.int64) @ _BITS
 
 
-def imputed_names(mask: NDArray[np.bool_]) -> list[list[str]]:
-    """Names of the imputed categories of each row."""
-    return [_IMPUTED_LISTS[c] for c in imputed_codes(mask).tolist()]
+def imputed_names(mask: NDArray[np.bool_], written: Mapping[str, str] | None = None) -> list[list[str]]:
+    """Names of the imputed categories of each row (as the input writes them)."""
+    lists, _ = _imputed_tables(tuple(sorted((written or {}).items())))
+    return [lists[c] for c in imputed_codes(mask).tolist()]
 
 
 def json_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
@@ -244,7 +252,7 @@ def json_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
     conf = a.confidence.tolist()
     xy = a.map_xy.tolist()
     dist = a.distances.tolist()
-    imputed = imputed_names(scored.imputed)
+    imputed = imputed_names(scored.imputed, scored.checked.written)
     ok_rows = scored.checked.rows[scored.ok].tolist()
     results: list[dict[str, Any] | None] = [None] * len(scored.checked.rows)
     positions = np.flatnonzero(scored.ok).tolist()
@@ -300,7 +308,7 @@ def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
         "segment": seg_arr,
         "persona": pc.if_else(valid, pc.take(pa.array(names), pc.fill_null(seg_arr, 0)), pa.scalar(None, pa.string())),
         "confidence": pa.array(confidence, mask=~ok),
-        "imputed": pc.if_else(valid, pc.take(_IMPUTED_TEXT, pa.array(codes)), pa.scalar(None, pa.string())),
+        "imputed": pc.if_else(valid, pc.take(_imputed_tables(tuple(sorted(scored.checked.written.items())))[1], pa.array(codes)), pa.scalar(None, pa.string())),
         "error": pa.array(error, type=pa.string()),
     }
 

@@ -190,3 +190,12 @@ def test_a_header_with_a_stray_cr_is_a_422_not_a_500(client: FlaskClient) -> Non
 def test_a_file_without_line_ends_is_refused_without_reading_it_whole() -> None:
     with pytest.raises(ApiError, match="first line is longer"):
         read_header(io.BytesIO(b"Fresh," * 100_000))
+
+
+def test_imputed_categories_are_named_as_the_header_writes_them(client: FlaskClient) -> None:
+    header = HEADER.replace("Delicassen", "Delicatessen")
+    data = (header + "\n1,2,3,4,5,,2,3\n").encode()
+    as_csv = client.post("/api/segment/batch?format=csv", data=data, content_type="text/csv").get_data(as_text=True)
+    assert next(csv.DictReader(io.StringIO(as_csv)))["imputed"] == "Delicatessen"
+    as_json = client.post("/api/segment/batch", data=data, content_type="text/csv").get_json()
+    assert as_json["results"][0]["imputed"] == ["Delicatessen"]
