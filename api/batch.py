@@ -224,10 +224,14 @@ def score(segmenter: Segmenter, checked: Checked) -> Scored:
 _BITS = 1 << np.arange(len(FEATURES))
 
 
-@functools.lru_cache(maxsize=8)
-def _imputed_tables(written: tuple[tuple[str, str], ...]) -> tuple[list[list[str]], pa.Array]:
+def _imputed_tables(written: Mapping[str, str]) -> tuple[list[list[str]], pa.Array]:
     """Imputed categories for each of the 64 patterns of missing cells, as lists and as CSV text, named as the
     input writes them (``written``: field → name, e.g. a CSV header's ``Delicatessen``)."""
+    return _imputed_tables_for(tuple(sorted(written.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _imputed_tables_for(written: tuple[tuple[str, str], ...]) -> tuple[list[list[str]], pa.Array]:
     spelled = dict(written)
     lists = [[spelled.get(f, f) for j, f in enumerate(FEATURES) if code & (1 << j)] for code in range(1 << len(FEATURES))]
     return lists, pa.array([";".join(names) for names in lists], pa.string())
@@ -240,7 +244,7 @@ def imputed_codes(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
 
 def imputed_names(mask: NDArray[np.bool_], written: Mapping[str, str] | None = None) -> list[list[str]]:
     """Names of the imputed categories of each row (as the input writes them)."""
-    lists, _ = _imputed_tables(tuple(sorted((written or {}).items())))
+    lists, _ = _imputed_tables(written or {})
     return [lists[c] for c in imputed_codes(mask).tolist()]
 
 
@@ -308,7 +312,7 @@ def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
         "segment": seg_arr,
         "persona": pc.if_else(valid, pc.take(pa.array(names), pc.fill_null(seg_arr, 0)), pa.scalar(None, pa.string())),
         "confidence": pa.array(confidence, mask=~ok),
-        "imputed": pc.if_else(valid, pc.take(_imputed_tables(tuple(sorted(scored.checked.written.items())))[1], pa.array(codes)), pa.scalar(None, pa.string())),
+        "imputed": pc.if_else(valid, pc.take(_imputed_tables(scored.checked.written)[1], pa.array(codes)), pa.scalar(None, pa.string())),
         "error": pa.array(error, type=pa.string()),
     }
 

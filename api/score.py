@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-if __name__ == "__main__":  # before anything uses pyarrow (api.batch builds arrays when imported)
+if __name__ == "__main__":  # before pyarrow is imported (see api.lean)
     from api.lean import pyarrow_without_pandas
 
     pyarrow_without_pandas()

@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 import contextlib
-from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
+@contextlib.contextmanager
 def gunicorn(app_spec: str) -> Iterator[int]:
     """Serve ``app_spec`` with the `make serve` settings on a free loopback port until the block ends."""
     port = _free_port()
