@@ -47,9 +47,9 @@ def _body() -> bytes:
     Anything else (chunked bodies, no or bad Content-Length) goes through ``request.get_data()``, which
     follows the HTTP rules (Transfer-Encoding wins over Content-Length).
     """
-    if not request.is_json:
-        raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
     environ = request.environ
+    if environ.get("CONTENT_TYPE") != "application/json" and not request.is_json:  # the common spelling needs no parsing
+        raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
     declared = environ.get("CONTENT_LENGTH", "")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     plain = declared.isascii() and declared.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ
@@ -110,20 +110,21 @@ def segment() -> Response:
     art = artifacts()
     spending = customer.spending()
     missing = [f for f, v in zip(FEATURES, spending) if math.isnan(v)]
-    if missing and art.segmenter.impute is None:
-        raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
-    X = np.array([spending])
-    a = art.segmenter.assign(X)
-    s = int(a.segment[0])
+    if missing:
+        if art.segmenter.impute is None:
+            raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
+        filled = fill_missing(np.array([spending]), art.segmenter.impute)[0].tolist()
+    else:
+        filled = spending
+    a = art.segmenter.assign_one(spending)
     names = art.persona_names
-    filled = fill_missing(X, art.segmenter.impute)[0].tolist() if missing else spending
-    x, y = a.map_xy[0].tolist()
+    x, y = a.map_xy
     return Response(orjson.dumps(
         {
-            "segment": s,
-            "persona": art.brief_fragments[s],
-            "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances[0].tolist())],
-            "confidence": float(a.confidence[0]),
+            "segment": a.segment,
+            "persona": art.brief_fragments[a.segment],
+            "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances)],
+            "confidence": a.confidence,
             "position": {"x": x, "y": y},
             "imputed": missing,
             "input": {**dict(zip(FEATURES, filled)), "Channel": customer.Channel, "Region": customer.Region},

@@ -8,6 +8,8 @@ with :func:`export_segmenter`, and the API scores with :class:`Segmenter` loaded
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +71,16 @@ class Assignment:
     distances: NDArray[np.float64]
     confidence: NDArray[np.float64]
     map_xy: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class OneAssignment:
+    """The segment of one customer as plain Python values (what an answer is made of)."""
+
+    segment: int
+    distances: list[float]
+    confidence: float
+    map_xy: list[float]
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,28 @@ class Segmenter:
             confidence = centroid_confidence(dist)
         return Assignment(segment.astype(np.int64, copy=False), dist, confidence, map_xy)
 
+    def assign_one(self, x: Sequence[float]) -> OneAssignment:
+        """Segment one customer (raw spending in ``features`` order, NaN where missing): same numbers as :meth:`assign`.
+
+        The same transform as :meth:`assign` (``spend_transform``, the folded affine map, the same distance
+        arithmetic), written with the fewest numpy calls: for one row, numpy's per-call overhead is the whole cost.
+        Equality with :meth:`assign` on single rows is tested bit for bit.
+        """
+        if self.kind != "centroid":
+            a = self.assign(np.array([x], dtype=np.float64))
+            return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist())
+        X = np.array([x], dtype=np.float64)
+        if self.impute is not None and any(map(math.isnan, x)):
+            X = fill_missing(X, self.impute)
+        W, b, d = self._affine
+        Y = spend_transform(X, self.transform).dot(W)  # 1-row dot and @ give the same bits (tested): dot is cheaper
+        Y -= b
+        diff = Y[:, None, :d] - self.centroids
+        dist: list[float] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))[0].tolist()
+        two = sorted(dist)[:2]
+        confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
+        return OneAssignment(dist.index(two[0]), dist, confidence, Y[0, d:].tolist())  # index: the first of equal minima, like argmin
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form written to ``ml/segmenter.json``."""
         return {
@@ -212,12 +246,18 @@ def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:
     if distances.shape[1] < 2:
         return np.ones(distances.shape[0])
     two = distances.copy()
-    two.sort(axis=1)  # the method skips np.sort's Python wrapper: this runs for every single-customer answer
+    two.sort(axis=1)
+    return confidence_of(two[:, 0], two[:, 1])
+
+
+def confidence_of(nearest: Any, second: Any) -> Any:
+    """1 − nearest/second, for arrays or for plain floats (one customer): the same arithmetic either way."""
     # nearest ≤ second, so a zero second distance means both are zero: a customer at a centre (confidence 1)
-    return 1.0 - two[:, 0] / np.maximum(two[:, 1], _TINY)
+    floor = max(second, _TINY) if isinstance(second, float) else np.maximum(second, _TINY)
+    return 1.0 - nearest / floor
 
 
-_TINY = np.finfo(np.float64).tiny
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 def _list(a: NDArray[np.float64]) -> list[Any]:

@@ -42,7 +42,37 @@ def test_every_training_row_gets_the_joblib_segment(served: Segmenter, research_
 
 def test_random_customers_get_the_joblib_segment(served: Segmenter, research_model) -> None:
     X = random_customers(N_RANDOM)
-    assert np.array_equal(served.assign(X).segment, research_model.predict(X))
+    expected = research_model.predict(X)
+    assert np.array_equal(served.assign(X).segment, expected)
+    assert [served.assign_one(x).segment for x in X.tolist()] == expected.tolist()  # the one-customer path too
+
+
+def _one_rows(X: np.ndarray) -> np.ndarray:
+    X = X.copy()
+    X[::7, 1] = np.nan  # some customers with a category to impute
+    X[::11, [0, 3]] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("variant", ["served", "one segment", "gaussian mixture"])
+def test_one_customer_gets_exactly_the_numbers_of_a_one_row_batch(served: Segmenter, variant: str) -> None:
+    """assign_one is assign written for one row: same segment, and the same bits in every number."""
+    seg = {
+        "served": served,
+        "one segment": dataclasses.replace(served, centroids=served.centroids[:1]),
+        "gaussian mixture": dataclasses.replace(
+            served, kind="gaussian_mixture", weights=np.full(served.k, 1 / served.k),
+            precisions_cholesky=np.stack([np.eye(served.centroids.shape[1])] * served.k),
+        ),
+    }[variant]
+    training = pd.read_csv(config.CUSTOMERS)[served.features].to_numpy(dtype=float)
+    X = _one_rows(np.vstack([training, random_customers(N_RANDOM, seed=11)]))
+    for x in X:
+        one, batch = seg.assign_one(x.tolist()), seg.assign(x[None, :])
+        assert (one.segment, one.distances, one.confidence, one.map_xy) == (
+            int(batch.segment[0]), batch.distances[0].tolist(), float(batch.confidence[0]), batch.map_xy[0].tolist()
+        )
+    assert variant != "one segment" or seg.assign_one(X[0].tolist()).confidence == 1.0
 
 
 def test_missing_spend_is_imputed_the_same_way(served: Segmenter, research_model) -> None:

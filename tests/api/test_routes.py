@@ -183,6 +183,20 @@ def test_batch_with_some_bad_rows_never_fails_whole(client: FlaskClient, sep: st
     assert fields == [[], ["Fresh"], ["Fresh", "Milk"], list(FEATURES), []]
 
 
+@pytest.mark.parametrize(("content_type", "status"), [
+    ("application/json", 200),
+    ("application/json; charset=utf-8", 200),
+    ("Application/JSON", 200),
+    ("application/problem+json", 200),
+    ("application/jsonx", 415),
+    ("text/json", 415),
+])
+def test_content_type_is_read_by_the_http_rules(client: FlaskClient, content_type: str, status: int) -> None:
+    """The exact spelling application/json skips header parsing; every other spelling goes through werkzeug's."""
+    r = client.post("/api/segment", data=json.dumps(GOOD), headers={"Content-Type": content_type})
+    assert r.status_code == status, r.get_json()
+
+
 def test_a_body_without_content_length_is_read_too(app: Flask, client: FlaskClient) -> None:
     """Chunked uploads carry no Content-Length: the body is still read (through werkzeug's stream)."""
     environ = EnvironBuilder("/api/segment", method="POST", data=json.dumps(GOOD), content_type="application/json").get_environ()
