@@ -136,6 +136,8 @@ def bench_throughput() -> None:
     print(f"1. POST /api/segment under gunicorn ({WORKERS} workers): median {statistics.median(rps['api']):,.0f} req/s; trivial Flask JSON "
           f"endpoint {statistics.median(rps['trivial']):,.0f} req/s; median paired ratio {ratio:.3f} (target >= 0.85) {'OK' if ratio >= 0.85 else 'MISSED'}")
     print(f"   rounds (api/trivial): {', '.join(f'{o:,.0f}/{r:,.0f}' for o, r in zip(rps['api'], rps['trivial']))}")
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    print(f"   paired ratios from {min(ratios):.2f} to {max(ratios):.2f}, middle half {q1:.2f}–{q3:.2f} (same code each round: the spread is the machine's)")
 
 
 def random_customers(n: int, seed: int = 0) -> pd.DataFrame:
