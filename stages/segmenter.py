@@ -179,11 +179,14 @@ class Segmenter:
         arithmetic), written with the fewest numpy calls: for one row, numpy's per-call overhead is the whole cost.
         Equality with :meth:`assign` on single rows is tested bit for bit.
         """
-        if self.kind != "centroid":
-            a = self.assign(np.array([x], dtype=np.float64))
-            return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist())
+        missing = any(map(math.isnan, x))
+        if missing and self.impute is None:
+            raise ValueError("a spending is missing (NaN) and this model has no imputation values (params data.impute: error)")
         X = np.array([x], dtype=np.float64)
-        if self.impute is not None and any(map(math.isnan, x)):
+        if self.kind != "centroid":
+            a = self.assign(X)
+            return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist())
+        if missing:
             X = fill_missing(X, self.impute)
         W, b, d = self._affine
         Y = spend_transform(X, self.transform).dot(W)  # 1-row dot and @ give the same bits (tested): dot is cheaper

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import joblib
 import numpy as np
@@ -123,6 +124,11 @@ def test_the_folded_projection_equals_scaling_then_pca(served: Segmenter, n_comp
     assert S.shape == (2000, n_components or len(seg.features))
     assert np.allclose(S, space, rtol=0, atol=1e-12)
     assert np.allclose(map_xy, (scaled - seg.pca_mean) @ seg.pca_components[:2].T, rtol=0, atol=1e-12)
+
+
+def test_one_customer_with_a_missing_spend_needs_imputation_values(served: Segmenter) -> None:
+    with pytest.raises(ValueError, match="imputation"):
+        dataclasses.replace(served, impute=None).assign_one([1.0, math.nan, 1.0, 1.0, 1.0, 1.0])
 
 
 def test_fill_missing_only_touches_nan() -> None:
