@@ -38,7 +38,9 @@ def random_customers(n: int, seed: int = 7) -> np.ndarray:
 def test_every_training_row_gets_the_joblib_segment(served: Segmenter, research_model) -> None:
     X = pd.read_csv(config.CUSTOMERS)[served.features].to_numpy(dtype=float)
     assert len(X) == 440
-    assert np.array_equal(served.assign(X).segment, research_model.predict(X))
+    expected = research_model.predict(X)
+    assert np.array_equal(served.assign(X).segment, expected)
+    assert [served.assign_one(x).segment for x in X.tolist()] == expected.tolist()
 
 
 def test_random_customers_get_the_joblib_segment(served: Segmenter, research_model) -> None:
