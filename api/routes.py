@@ -21,7 +21,6 @@ from api.fields import FEATURES, FieldError
 from api.openapi import openapi_document
 from api.schemas import CustomerIn, field_errors
 from stages.dataset import LABEL_CODES
-from stages.segmenter import fill_missing
 
 bp = Blueprint("api", __name__)
 
@@ -110,12 +109,8 @@ def segment() -> Response:
     art = artifacts()
     spending = customer.spending()
     missing = [f for f, v in zip(FEATURES, spending) if math.isnan(v)]
-    if missing:
-        if art.segmenter.impute is None:
-            raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
-        filled = fill_missing(np.array([spending]), art.segmenter.impute)[0].tolist()
-    else:
-        filled = spending
+    if missing and art.segmenter.impute is None:
+        raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
     a = art.segmenter.assign_one(spending)
     names = art.persona_names
     x, y = a.map_xy
@@ -127,7 +122,7 @@ def segment() -> Response:
             "confidence": a.confidence,
             "position": {"x": x, "y": y},
             "imputed": missing,
-            "input": {**dict(zip(FEATURES, filled)), "Channel": customer.Channel, "Region": customer.Region},
+            "input": {**dict(zip(FEATURES, a.spending)), "Channel": customer.Channel, "Region": customer.Region},
             "model_version": art.model_version,
         }
     ), mimetype="application/json")

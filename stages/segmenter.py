@@ -81,6 +81,8 @@ class OneAssignment:
     distances: list[float]
     confidence: float
     map_xy: list[float]
+    #: The spending as scored: the input with imputed values in place of the missing ones.
+    spending: list[float]
 
 
 @dataclass(frozen=True)
@@ -183,11 +185,12 @@ class Segmenter:
         if missing and self.impute is None:
             raise ValueError("a spending is missing (NaN) and this model has no imputation values (params data.impute: error)")
         X = np.array([x], dtype=np.float64)
-        if self.kind != "centroid":
-            a = self.assign(X)
-            return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist())
         if missing:
             X = fill_missing(X, self.impute)
+        spending = X[0].tolist() if missing else list(x)
+        if self.kind != "centroid":
+            a = self.assign(X)
+            return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
         W, b, d = self._affine
         Y = spend_transform(X, self.transform).dot(W)  # 1-row dot and @ give the same bits (tested): dot is cheaper
         Y -= b
@@ -195,7 +198,7 @@ class Segmenter:
         dist: list[float] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))[0].tolist()
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
-        return OneAssignment(dist.index(two[0]), dist, confidence, Y[0, d:].tolist())  # index: the first of equal minima, like argmin
+        return OneAssignment(dist.index(two[0]), dist, confidence, Y[0, d:].tolist(), spending)  # index: the first of equal minima, like argmin
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form written to ``ml/segmenter.json``."""

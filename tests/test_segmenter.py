@@ -75,6 +75,7 @@ def test_one_customer_gets_exactly_the_numbers_of_a_one_row_batch(served: Segmen
         assert (one.segment, one.distances, one.confidence, one.map_xy) == (
             int(batch.segment[0]), batch.distances[0].tolist(), float(batch.confidence[0]), batch.map_xy[0].tolist()
         )
+        assert one.spending == fill_missing(x[None, :], seg.impute)[0].tolist()
     assert variant != "one segment" or seg.assign_one(X[0].tolist()).confidence == 1.0
 
 
