@@ -6,6 +6,7 @@ import ast
 import json
 import re
 import uuid
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -110,6 +111,33 @@ def test_every_notebook_stage_depends_on_the_code_it_runs() -> None:
         needed = _closure(_stages_imports(code) | {"stages/run_notebook.py"})
         missing = sorted(needed - set(stage["deps"]))
         assert not missing, f"stage {name} runs {missing} but does not list them in dvc.yaml deps"
+
+
+def _config_files(code: str) -> set[str]:
+    """Project files a notebook names through ``stages.config`` constants (``config.K_SWEEP`` …), relative to the project."""
+    names = {n.attr for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "config"}
+    files = set()
+    for name in names:
+        path = getattr(config, name, None)
+        if isinstance(path, Path) and path.suffix:  # a file, not a folder such as config.ROOT
+            root = config.OUTPUT_ROOT if path.is_relative_to(config.OUTPUT_ROOT) else config.ROOT
+            files.add(path.relative_to(root).as_posix())
+    return files
+
+
+def test_every_notebook_stage_lists_the_files_it_reads_and_writes() -> None:
+    """A file a notebook reads but its stage does not list lets `dvc repro` skip the stage when only that file changed."""
+    import yaml
+
+    stages = yaml.safe_load((config.ROOT / "dvc.yaml").read_text())["stages"]
+    for path in NOTEBOOKS:
+        name, stage = next((n, s) for n, s in stages.items() if path.name in s["cmd"])
+        listed = {next(iter(e)) if isinstance(e, dict) else e for key in ("deps", "outs", "metrics") for e in stage.get(key, [])}
+        nb = nbformat.read(path, as_version=4)
+        used = _config_files("\n".join(c.source for c in nb.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])))
+        assert used, f"{path.name} names no file through stages.config: the check would be empty"
+        missing = sorted(used - listed)
+        assert not missing, f"stage {name} uses {missing} but dvc.yaml lists them neither as deps nor as outs"
 
 
 def _figure_output(div: str) -> nbformat.NotebookNode:
