@@ -52,9 +52,10 @@ def _body() -> bytes:
     declared = environ.get("CONTENT_LENGTH", "")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     plain = declared.isascii() and declared.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ
-    if plain and (limit is None or int(declared) <= limit):
-        data = environ["wsgi.input"].read(int(declared))
-        if len(data) < int(declared):
+    length = int(declared) if plain else -1
+    if plain and (limit is None or length <= limit):
+        data = environ["wsgi.input"].read(length)
+        if len(data) < length:
             raise ApiError(400, "The request body ended before its Content-Length.", [FieldError(field="body", message="incomplete body")])
     else:
         data = request.get_data()

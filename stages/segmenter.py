@@ -132,6 +132,10 @@ class Segmenter:
         X = np.asarray(X, dtype=np.float64)
         if self.impute is not None:
             X = fill_missing(X, self.impute)
+        return self._project_filled(X)
+
+    def _project_filled(self, X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """:meth:`project` for rows with nothing left to impute."""
         W, b, d = self._affine
         Y = spend_transform(X, self.transform) @ W
         Y -= b
@@ -177,8 +181,8 @@ class Segmenter:
     def assign_one(self, x: Sequence[float]) -> OneAssignment:
         """Segment one customer (raw spending in ``features`` order, NaN where missing): same numbers as :meth:`assign`.
 
-        The same transform as :meth:`assign` (``spend_transform``, the folded affine map, the same distance
-        arithmetic), written with the fewest numpy calls: for one row, numpy's per-call overhead is the whole cost.
+        The same projection and distances as :meth:`assign`; only the missing-value check and the nearest and
+        second-nearest segments are done in Python, since for one row numpy's per-call overhead is the whole cost.
         Equality with :meth:`assign` on single rows is tested bit for bit.
         """
         missing = any(map(math.isnan, x))
@@ -191,14 +195,11 @@ class Segmenter:
         if self.kind != "centroid":
             a = self.assign(X)
             return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
-        W, b, d = self._affine
-        Y = spend_transform(X, self.transform).dot(W)  # 1-row dot and @ give the same bits (tested): dot is cheaper
-        Y -= b
-        diff = Y[:, None, :d] - self.centroids
-        dist: list[float] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))[0].tolist()
+        S, map_xy = self._project_filled(X)
+        dist: list[float] = self.distances(S)[0].tolist()
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
-        return OneAssignment(dist.index(two[0]), dist, confidence, Y[0, d:].tolist(), spending)  # index: the first of equal minima, like argmin
+        return OneAssignment(dist.index(two[0]), dist, confidence, map_xy[0].tolist(), spending)  # index: the first of equal minima, like argmin
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form written to ``ml/segmenter.json``."""
