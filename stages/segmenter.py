@@ -22,9 +22,6 @@ SCHEMA_VERSION = 1
 TRANSFORMS = ("none", "log", "log1p")
 #: Spending below one money unit is treated as one before a log, so zero spend is defined.
 LOG_FLOOR = 1.0
-#: Up to this many rows, distances are computed in one broadcast (same arithmetic as the per-centre loop).
-SMALL_BATCH = 4096
-
 Kind = Literal["centroid", "gaussian_mixture"]
 
 
@@ -141,16 +138,15 @@ class Segmenter:
         Y -= b
         return Y[:, :d], Y[:, d:]
 
+    @cached_property
+    def _centres(self) -> tuple[list[NDArray[np.float64]], list[list[float]]]:
+        """The segment centres coordinate by coordinate (arrays, for batches) and one by one (floats, for one customer)."""
+        return list(self.centroids.T), self.centroids.tolist()
+
     def distances(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Euclidean distance from each customer (in clustering space) to each segment centre."""
-        if S.shape[0] <= SMALL_BATCH:  # one (n, k, d) difference: fewest numpy calls for a few rows
-            diff = S[:, None, :] - self.centroids
-            return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-        out = np.empty((S.shape[0], self.k))
-        for j, centre in enumerate(self.centroids):  # k passes over (n, d): no large (n, k, d) temporary
-            diff = S - centre
-            out[:, j] = np.einsum("ij,ij->i", diff, diff)
-        return np.sqrt(out, out=out)
+        """Euclidean distance from each customer (in clustering space) to each segment centre, ``(n, k)``."""
+        columns = [S[:, j, None] for j in range(S.shape[1])]  # (n, 1) each, broadcast against the k centres
+        return np.sqrt(squared_distance(columns, self._centres[0]))
 
     def log_resp(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
         """Weighted log-likelihood of each mixture component (full covariances)."""
@@ -181,9 +177,9 @@ class Segmenter:
     def assign_one(self, x: Sequence[float]) -> OneAssignment:
         """Segment one customer (raw spending in ``features`` order, NaN where missing): same numbers as :meth:`assign`.
 
-        The same projection and distances as :meth:`assign`; only the missing-value check and the nearest and
-        second-nearest segments are done in Python, since for one row numpy's per-call overhead is the whole cost.
-        Equality with :meth:`assign` on single rows is tested bit for bit.
+        The same projection as :meth:`assign` (numpy); the distances run :func:`squared_distance` on plain floats
+        and the nearest and second-nearest segments are found in Python, since for one row numpy's per-call
+        overhead is most of the cost. Equality with :meth:`assign` on single rows is tested bit for bit.
         """
         missing = any(map(math.isnan, x))
         if missing and self.impute is None:
@@ -196,7 +192,8 @@ class Segmenter:
             a = self.assign(X)
             return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
         S, map_xy = self._project_filled(X)
-        dist: list[float] = self.distances(S)[0].tolist()
+        s = S[0].tolist()
+        dist = [math.sqrt(squared_distance(s, centre)) for centre in self._centres[1]]  # what distances() does, on floats
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
         return OneAssignment(dist.index(two[0]), dist, confidence, map_xy[0].tolist(), spending)  # index: the first of equal minima, like argmin
@@ -255,6 +252,17 @@ def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:
     two = distances.copy()
     two.sort(axis=1)
     return confidence_of(two[:, 0], two[:, 1])
+
+
+def squared_distance(coords: Sequence[Any], centre: Sequence[Any]) -> Any:
+    """Σⱼ (xⱼ − cⱼ)², added up coordinate by coordinate in order: on arrays (many customers and centres at once, by
+    broadcasting) or on plain floats (one customer, one centre). Both do the same IEEE operations in the same
+    order, so they give the same bits; a library reduction (``einsum``, ``sum``) may add in another order."""
+    total: Any = 0.0
+    for x, c in zip(coords, centre, strict=True):
+        diff = x - c
+        total = total + diff * diff
+    return total
 
 
 def confidence_of(nearest: Any, second: Any) -> Any:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from stages import config
-from stages.segmenter import Segmenter, centroid_confidence, fill_missing, spend_transform
+from stages.segmenter import Segmenter, centroid_confidence, fill_missing, spend_transform, squared_distance
 
 N_RANDOM = 10_000
 
@@ -110,11 +110,20 @@ def test_confidence_is_zero_on_a_border_and_one_at_a_centre() -> None:
     assert centroid_confidence(np.array([[1.0, 1.0, 3.0], [0.0, 2.0, 5.0]])).tolist() == [0.0, 1.0]
 
 
-def test_small_and_large_batches_take_bit_identical_paths(served: Segmenter, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_distances_are_euclidean(served: Segmenter) -> None:
     S, _ = served.project(random_customers(3000))
-    small = served.distances(S)
-    monkeypatch.setattr("stages.segmenter.SMALL_BATCH", 0)
-    assert np.array_equal(small, served.distances(S))
+    expected = np.linalg.norm(S[:, None, :] - served.centroids, axis=2)
+    assert np.allclose(served.distances(S), expected, rtol=1e-14, atol=0)
+
+
+def test_squared_distance_gives_the_same_bits_on_floats_and_on_arrays() -> None:
+    rng = np.random.default_rng(5)
+    points, centres = rng.normal(size=(2000, 6)) * 10.0 ** rng.integers(-3, 4, size=(2000, 1)), rng.normal(size=(4, 6))
+    on_arrays = squared_distance([points[:, j, None] for j in range(6)], list(centres.T))
+    on_floats = [[squared_distance(p, c) for c in centres.tolist()] for p in points.tolist()]
+    assert on_arrays.tolist() == on_floats
+    # a library reduction adds in another order: the two paths above would disagree if one of them used it
+    assert not np.array_equal(on_arrays, np.einsum("ijk,ijk->ij", points[:, None] - centres, points[:, None] - centres))
 
 
 @pytest.mark.parametrize("n_components", [0, 2, 4])
