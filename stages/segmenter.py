@@ -139,6 +139,11 @@ class Segmenter:
         return Y[:, :d], Y[:, d:]
 
     @cached_property
+    def _offset(self) -> list[float]:
+        """``b`` of :attr:`_affine` as floats, for one customer."""
+        return self._affine[1].tolist()
+
+    @cached_property
     def _centres(self) -> tuple[list[NDArray[np.float64]], list[list[float]]]:
         """The segment centres coordinate by coordinate (arrays, for batches) and one by one (floats, for one customer)."""
         return list(self.centroids.T), self.centroids.tolist()
@@ -177,9 +182,10 @@ class Segmenter:
     def assign_one(self, x: Sequence[float]) -> OneAssignment:
         """Segment one customer (raw spending in ``features`` order, NaN where missing): same numbers as :meth:`assign`.
 
-        The same projection as :meth:`assign` (numpy); the distances run :func:`squared_distance` on plain floats
-        and the nearest and second-nearest segments are found in Python, since for one row numpy's per-call
-        overhead is most of the cost. Equality with :meth:`assign` on single rows is tested bit for bit.
+        The same spending transform and matrix product as :meth:`assign` (numpy); the offset, the distances (with
+        :func:`squared_distance`) and the nearest and second-nearest segments are computed on plain floats, with
+        the same IEEE operations in the same order, since for one row numpy's per-call overhead is most of the
+        cost. Equality with :meth:`assign` on single rows is tested bit for bit.
         """
         missing = any(map(math.isnan, x))
         if missing and self.impute is None:
@@ -191,12 +197,13 @@ class Segmenter:
         if self.kind != "centroid":
             a = self.assign(X)
             return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
-        S, map_xy = self._project_filled(X)
-        s = S[0].tolist()
-        dist = [math.sqrt(squared_distance(s, centre)) for centre in self._centres[1]]  # what distances() does, on floats
+        W, b, d = self._affine
+        row = (spend_transform(X, self.transform) @ W)[0].tolist()
+        y = [v - c for v, c in zip(row, self._offset, strict=True)]  # what `Y -= b` does in _project_filled, on floats
+        dist = [math.sqrt(squared_distance(y[:d], centre)) for centre in self._centres[1]]  # what distances() does, on floats
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
-        return OneAssignment(dist.index(two[0]), dist, confidence, map_xy[0].tolist(), spending)  # index: the first of equal minima, like argmin
+        return OneAssignment(dist.index(two[0]), dist, confidence, y[d:], spending)  # index: the first of equal minima, like argmin
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form written to ``ml/segmenter.json``."""
