@@ -197,7 +197,7 @@ class Segmenter:
         if self.kind != "centroid":
             a = self.assign(X)
             return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
-        W, b, d = self._affine
+        W, _, d = self._affine
         row = (spend_transform(X, self.transform) @ W)[0].tolist()
         y = [v - c for v, c in zip(row, self._offset, strict=True)]  # what `Y -= b` does in _project_filled, on floats
         dist = [math.sqrt(squared_distance(y[:d], centre)) for centre in self._centres[1]]  # what distances() does, on floats
