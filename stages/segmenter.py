@@ -131,10 +131,14 @@ class Segmenter:
             X = fill_missing(X, self.impute)
         return self._project_filled(X)
 
+    def _product(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The numpy part of the projection of filled rows: the spending transform, then ``@ W`` of :attr:`_affine`."""
+        return spend_transform(X, self.transform) @ self._affine[0]
+
     def _project_filled(self, X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`project` for rows with nothing left to impute."""
-        W, b, d = self._affine
-        Y = spend_transform(X, self.transform) @ W
+        _, b, d = self._affine
+        Y = self._product(X)
         Y -= b
         return Y[:, :d], Y[:, d:]
 
@@ -144,14 +148,19 @@ class Segmenter:
         return self._affine[1].tolist()
 
     @cached_property
-    def _centres(self) -> tuple[list[NDArray[np.float64]], list[list[float]]]:
-        """The segment centres coordinate by coordinate (arrays, for batches) and one by one (floats, for one customer)."""
-        return list(self.centroids.T), self.centroids.tolist()
+    def _centre_columns(self) -> list[NDArray[np.float64]]:
+        """The segment centres coordinate by coordinate, as arrays (for batches)."""
+        return list(self.centroids.T)
+
+    @cached_property
+    def _centre_rows(self) -> list[list[float]]:
+        """The segment centres one by one, as floats (for one customer)."""
+        return self.centroids.tolist()
 
     def distances(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
         """Euclidean distance from each customer (in clustering space) to each segment centre, ``(n, k)``."""
         columns = [S[:, j, None] for j in range(S.shape[1])]  # (n, 1) each, broadcast against the k centres
-        return np.sqrt(squared_distance(columns, self._centres[0]))
+        return np.sqrt(squared_distance(columns, self._centre_columns))
 
     def log_resp(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
         """Weighted log-likelihood of each mixture component (full covariances)."""
@@ -197,10 +206,10 @@ class Segmenter:
         if self.kind != "centroid":
             a = self.assign(X)
             return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
-        W, _, d = self._affine
-        row = (spend_transform(X, self.transform) @ W)[0].tolist()
+        d = self._affine[2]
+        row = self._product(X)[0].tolist()
         y = [v - c for v, c in zip(row, self._offset, strict=True)]  # what `Y -= b` does in _project_filled, on floats
-        dist = [math.sqrt(squared_distance(y[:d], centre)) for centre in self._centres[1]]  # what distances() does, on floats
+        dist = [math.sqrt(squared_distance(y[:d], centre)) for centre in self._centre_rows]  # what distances() does, on floats
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
         return OneAssignment(dist.index(two[0]), dist, confidence, y[d:], spending)  # index: the first of equal minima, like argmin
