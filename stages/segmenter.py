@@ -11,7 +11,8 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, reduce
+from operator import add, mul
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,20 +132,21 @@ class Segmenter:
             X = fill_missing(X, self.impute)
         return self._project_filled(X)
 
-    def _product(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The numpy part of the projection of filled rows: the spending transform, then ``@ W`` of :attr:`_affine`."""
-        return spend_transform(X, self.transform) @ self._affine[0]
-
     def _project_filled(self, X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """:meth:`project` for rows with nothing left to impute."""
-        _, b, d = self._affine
-        Y = self._product(X)
-        Y -= b
-        return Y[:, :d], Y[:, d:]
+        """:meth:`project` for rows with nothing left to impute: the spending transform, then :func:`affine`."""
+        d = self._affine[2]
+        columns = list(np.ascontiguousarray(spend_transform(X, self.transform).T))
+        Y = affine(columns, self._weight_columns, self._offset)
+        return np.column_stack(Y[:d]), np.column_stack(Y[d:])
+
+    @cached_property
+    def _weight_columns(self) -> list[Terms]:
+        """``W`` of :attr:`_affine` output by output, as the :func:`affine_terms` it is made of."""
+        return affine_terms(self._affine[0])
 
     @cached_property
     def _offset(self) -> list[float]:
-        """``b`` of :attr:`_affine` as floats, for one customer."""
+        """``b`` of :attr:`_affine` as floats."""
         return self._affine[1].tolist()
 
     @cached_property
@@ -191,24 +193,26 @@ class Segmenter:
     def assign_one(self, x: Sequence[float]) -> OneAssignment:
         """Segment one customer (raw spending in ``features`` order, NaN where missing): same numbers as :meth:`assign`.
 
-        The same spending transform and matrix product as :meth:`assign` (numpy); the offset, the distances (with
-        :func:`squared_distance`) and the nearest and second-nearest segments are computed on plain floats, with
-        the same IEEE operations in the same order, since for one row numpy's per-call overhead is most of the
-        cost. Equality with :meth:`assign` on single rows is tested bit for bit.
+        The same spending transform as :meth:`assign` (numpy, on the six values); the affine map (:func:`affine`),
+        the distances (:func:`squared_distance`) and the nearest and second-nearest segments are the same functions
+        on plain floats: the same IEEE operations in the same order, since for one row numpy's per-call overhead is
+        most of the cost. Equality with :meth:`assign` of a whole batch is tested bit for bit.
         """
         missing = any(map(math.isnan, x))
         if missing and self.impute is None:
             raise ValueError("a spending is missing (NaN) and this model has no imputation values (params data.impute: error)")
-        X = np.array([x], dtype=np.float64)
-        if missing:
-            X = fill_missing(X, self.impute)
-        spending = X[0].tolist() if missing else list(x)
-        if self.kind != "centroid":
-            a = self.assign(X)
-            return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
+        if self.kind != "centroid" or missing:
+            X = np.array([x], dtype=np.float64)
+            if missing:
+                X = fill_missing(X, self.impute)
+            spending = X[0].tolist()
+            if self.kind != "centroid":
+                a = self.assign(X)
+                return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
+        else:
+            spending = list(x)
         d = self._affine[2]
-        row = self._product(X)[0].tolist()
-        y = [v - c for v, c in zip(row, self._offset, strict=True)]  # what `Y -= b` does in _project_filled, on floats
+        y = affine(spend_transform(spending, self.transform).tolist(), self._weight_columns, self._offset)
         dist = [math.sqrt(squared_distance(y[:d], centre)) for centre in self._centre_rows]  # what distances() does, on floats
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
@@ -268,6 +272,30 @@ def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:
     two = distances.copy()
     two.sort(axis=1)
     return confidence_of(two[:, 0], two[:, 1])
+
+
+#: One output of an affine map: the inputs it depends on (rows of ``W`` with a non-zero weight) and those weights.
+Terms = tuple[tuple[int, ...], tuple[float, ...]]
+
+
+def affine_terms(W: NDArray[np.float64]) -> list[Terms]:
+    """The non-zero terms of each column of ``W`` (at least one each), in row order, for :func:`affine`.
+
+    Skipping zero weights leaves each sum as it is (up to the sign of a zero) and saves most of the work when the
+    clustering space is the scaled features themselves (``n_components: 0``: one weight per column)."""
+    terms = []
+    for column in np.asarray(W, dtype=np.float64).T:
+        rows = tuple(int(j) for j in np.flatnonzero(column)) or (0,)
+        terms.append((rows, tuple(column[list(rows)].tolist())))
+    return terms
+
+
+def affine(coords: Sequence[Any], terms: Sequence[Terms], offset: Sequence[float]) -> list[Any]:
+    """yᵢ = Σⱼ xⱼ·Wⱼᵢ − bᵢ for each output i, over the terms of :func:`affine_terms`, added up in row order: on
+    arrays (the columns of a batch) or on plain floats (one customer). Both do the same IEEE operations in the same
+    order, so they give the same bits; a matrix product (BLAS) adds in another order and may fuse a multiply-add."""
+    pick = coords.__getitem__
+    return [reduce(add, map(mul, map(pick, rows), weights)) - b for (rows, weights), b in zip(terms, offset, strict=True)]
 
 
 def squared_distance(coords: Sequence[Any], centre: Sequence[Any]) -> Any:

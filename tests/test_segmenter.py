@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from stages import config
-from stages.segmenter import Segmenter, centroid_confidence, fill_missing, spend_transform, squared_distance
+from stages.segmenter import Segmenter, affine, affine_terms, centroid_confidence, fill_missing, spend_transform, squared_distance
 
 N_RANDOM = 10_000
 
@@ -70,12 +70,17 @@ def test_one_customer_gets_exactly_the_numbers_of_a_one_row_batch(served: Segmen
     }[variant]
     training = pd.read_csv(config.CUSTOMERS)[served.features].to_numpy(dtype=float)
     X = _one_rows(np.vstack([training, random_customers(N_RANDOM, seed=11)]))
-    for x in X:
+    whole = seg.assign(X)
+    for i, x in enumerate(X):
         one, batch = seg.assign_one(x.tolist()), seg.assign(x[None, :])
         assert (one.segment, one.distances, one.confidence, one.map_xy) == (
             int(batch.segment[0]), batch.distances[0].tolist(), float(batch.confidence[0]), batch.map_xy[0].tolist()
         )
         assert one.spending == fill_missing(x[None, :], seg.impute)[0].tolist()
+        if seg.kind == "centroid":  # and the same bits as that row of a whole batch (a mixture's log-likelihood uses BLAS)
+            assert (one.segment, one.distances, one.confidence, one.map_xy) == (
+                int(whole.segment[i]), whole.distances[i].tolist(), float(whole.confidence[i]), whole.map_xy[i].tolist()
+            )
     assert variant != "one segment" or seg.assign_one(X[0].tolist()).confidence == 1.0
 
 
@@ -124,6 +129,26 @@ def test_squared_distance_gives_the_same_bits_on_floats_and_on_arrays() -> None:
     assert on_arrays.tolist() == on_floats
     # a library reduction adds in another order: the two paths above would disagree if one of them used it
     assert not np.array_equal(on_arrays, np.einsum("ijk,ijk->ij", points[:, None] - centres, points[:, None] - centres))
+
+
+def test_affine_gives_the_same_bits_on_floats_and_on_arrays() -> None:
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(2000, 6)) * 10.0 ** rng.integers(-3, 4, size=(2000, 1))
+    W, b = rng.normal(size=(6, 5)), rng.normal(size=5)
+    W[[0, 2, 5], 1] = 0.0  # sparse columns, and one with a single weight
+    W[1:, 3] = 0.0
+    terms = affine_terms(W)
+    assert terms[1][0] == (1, 3, 4) and terms[3] == ((0,), (W[0, 3],))
+    on_arrays = affine(list(X.T), terms, b.tolist())
+    on_floats = [affine(x, terms, b.tolist()) for x in X.tolist()]
+    assert np.column_stack(on_arrays).tolist() == on_floats
+    assert np.allclose(np.column_stack(on_arrays), X @ W - b, rtol=1e-13, atol=1e-13)
+    # a matrix product adds in another order: the two paths above would disagree if one of them used it
+    assert not np.array_equal(np.column_stack(on_arrays), X @ W - b)
+
+
+def test_affine_terms_keep_one_term_for_an_all_zero_column() -> None:
+    assert affine_terms(np.array([[0.0, 2.0], [0.0, 0.0]])) == [((0,), (0.0,)), ((0,), (2.0,))]
 
 
 @pytest.mark.parametrize("n_components", [0, 2, 4])
