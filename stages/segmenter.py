@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property, reduce
 from operator import add, mul
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,9 +71,8 @@ class Assignment:
     map_xy: NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class OneAssignment:
-    """The segment of one customer as plain Python values (what an answer is made of)."""
+class OneAssignment(NamedTuple):
+    """The segment of one customer as plain Python values (what an answer is made of; a tuple: cheap to make)."""
 
     segment: int
     distances: list[float]
@@ -100,6 +99,27 @@ class Segmenter:
     weights: NDArray[np.float64] | None = None
     precisions_cholesky: NDArray[np.float64] | None = None
     algorithm: str = "kmeans"
+
+    def __post_init__(self) -> None:
+        """Check that the arrays fit together, so a hand-edited or truncated model fails here with the field's name."""
+        n = len(self.features)
+        space = self.n_components or n
+        if not 0 <= self.n_components <= n or self.pca_components.shape[0] < max(2, self.n_components):
+            raise ValueError(f"segmenter n_components {self.n_components}: pca.components has {self.pca_components.shape[0]} rows for {n} features")
+        shapes = {
+            "scaler.center": (self.scaler_center.shape, (n,)),
+            "scaler.scale": (self.scaler_scale.shape, (n,)),
+            "pca.mean": (self.pca_mean.shape, (n,)),
+            "pca.components": (self.pca_components.shape[1:], (n,)),
+            "centroids": (self.centroids.shape[1:], (space,)),
+        }
+        if self.impute is not None:
+            shapes["impute"] = ((len(self.impute),), (n,))
+        for name, (shape, expected) in shapes.items():
+            if tuple(shape) != expected:
+                raise ValueError(f"segmenter {name}: shape {tuple(shape)} does not fit {n} features and a clustering space of {space}")
+        if self.kind not in ("centroid", "gaussian_mixture") or self.transform not in TRANSFORMS or self.k < 1:
+            raise ValueError(f"segmenter: kind {self.kind!r}, transform {self.transform!r} or {self.k} centroids is not a model this code serves")
 
     @property
     def k(self) -> int:
@@ -213,7 +233,8 @@ class Segmenter:
             spending = list(x)
         d = self._affine[2]
         y = affine(spend_transform(spending, self.transform).tolist(), self._weight_columns, self._offset)
-        dist = [math.sqrt(squared_distance(y[:d], centre)) for centre in self._centre_rows]  # what distances() does, on floats
+        space = y[:d]
+        dist = [math.sqrt(squared_distance(space, centre)) for centre in self._centre_rows]  # what distances() does, on floats
         two = sorted(dist)[:2]
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
         return OneAssignment(dist.index(two[0]), dist, confidence, y[d:], spending)  # index: the first of equal minima, like argmin
@@ -294,8 +315,11 @@ def affine(coords: Sequence[Any], terms: Sequence[Terms], offset: Sequence[float
     """yᵢ = Σⱼ xⱼ·Wⱼᵢ − bᵢ for each output i, over the terms of :func:`affine_terms`, added up in row order: on
     arrays (the columns of a batch) or on plain floats (one customer). Both do the same IEEE operations in the same
     order, so they give the same bits; a matrix product (BLAS) adds in another order and may fuse a multiply-add."""
-    pick = coords.__getitem__
-    return [reduce(add, map(mul, map(pick, rows), weights)) - b for (rows, weights), b in zip(terms, offset, strict=True)]
+    pick, out = coords.__getitem__, []
+    for (rows, weights), b in zip(terms, offset, strict=True):
+        # one term (a scaled feature): the product itself, which is what the sum of one term is
+        out.append((coords[rows[0]] * weights[0] if len(rows) == 1 else reduce(add, map(mul, map(pick, rows), weights))) - b)
+    return out
 
 
 def squared_distance(coords: Sequence[Any], centre: Sequence[Any]) -> Any:
@@ -303,7 +327,7 @@ def squared_distance(coords: Sequence[Any], centre: Sequence[Any]) -> Any:
     broadcasting) or on plain floats (one customer, one centre). Both do the same IEEE operations in the same
     order, so they give the same bits; a library reduction (``einsum``, ``sum``) may add in another order."""
     total: Any = 0.0
-    for x, c in zip(coords, centre, strict=True):
+    for x, c in zip(coords, centre):  # same length: Segmenter checks its centres against its space when it is made
         diff = x - c
         total = total + diff * diff
     return total

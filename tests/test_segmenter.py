@@ -111,6 +111,18 @@ def test_map_position_matches_the_published_map(served: Segmenter) -> None:
     assert np.allclose(xy, points[["PC1", "PC2"]].to_numpy(), atol=1e-9)
 
 
+@pytest.mark.parametrize(("change", "named"), [
+    ({"scaler_scale": np.ones(5)}, "scaler.scale"),
+    ({"centroids": np.zeros((3, 4))}, "centroids"),
+    ({"impute": [1.0] * 7}, "impute"),
+    ({"n_components": 7}, "n_components"),
+    ({"transform": "sqrt"}, "transform"),
+])
+def test_a_model_whose_arrays_do_not_fit_is_refused_naming_the_field(served: Segmenter, change: dict, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        dataclasses.replace(served, **change)
+
+
 def test_confidence_is_zero_on_a_border_and_one_at_a_centre() -> None:
     assert centroid_confidence(np.array([[1.0, 1.0, 3.0], [0.0, 2.0, 5.0]])).tolist() == [0.0, 1.0]
 
@@ -153,7 +165,7 @@ def test_affine_terms_keep_one_term_for_an_all_zero_column() -> None:
 
 @pytest.mark.parametrize("n_components", [0, 2, 4])
 def test_the_folded_projection_equals_scaling_then_pca(served: Segmenter, n_components: int) -> None:
-    seg = dataclasses.replace(served, n_components=n_components)
+    seg = dataclasses.replace(served, n_components=n_components, centroids=np.zeros((3, n_components or len(served.features))))
     X = random_customers(2000)
     S, map_xy = seg.project(X)
     scaled = (spend_transform(fill_missing(X, seg.impute), seg.transform) - seg.scaler_center) / seg.scaler_scale
