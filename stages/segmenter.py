@@ -1,4 +1,4 @@
-"""The served model: one definition of the raw-spending → segment transform, in plain numpy.
+"""The served model: one definition of the raw-spending → segment transform, in numpy and plain arithmetic.
 
 The sklearn pipelines of the research artifacts call the functions below through
 ``FunctionTransformer``, the cluster stage exports the fitted numbers to ``ml/segmenter.json``
@@ -131,8 +131,8 @@ class Segmenter:
         """Scaling, clustering-space projection and map projection folded into one affine map, computed once.
 
         ``((z - center) / scale - mean) @ [space | plane]`` equals ``z @ W - b`` with ``W`` and ``b`` below
-        (to rounding, ~1e-15), so a customer costs one matrix product instead of five numpy calls: the
-        single-customer answer is dominated by numpy's per-call overhead, not by arithmetic.
+        (to rounding, ~1e-15), so a customer costs one :func:`affine` instead of five numpy calls: the
+        single-customer answer is dominated by per-call overhead, not by arithmetic.
         Returns ``(W, b, d)``: the first ``d`` output columns are the clustering space, the last two the map.
         """
         n_features = len(self.scaler_center)
@@ -156,11 +156,11 @@ class Segmenter:
         """:meth:`project` for rows with nothing left to impute: the spending transform, then :func:`affine`."""
         d = self._affine[2]
         columns = list(np.ascontiguousarray(spend_transform(X, self.transform).T))
-        Y = affine(columns, self._weight_columns, self._offset)
+        Y = affine(columns, self._terms, self._offset)
         return np.column_stack(Y[:d]), np.column_stack(Y[d:])
 
     @cached_property
-    def _weight_columns(self) -> list[Terms]:
+    def _terms(self) -> list[Terms]:
         """``W`` of :attr:`_affine` output by output, as the :func:`affine_terms` it is made of."""
         return affine_terms(self._affine[0])
 
@@ -232,7 +232,7 @@ class Segmenter:
         else:
             spending = list(x)
         d = self._affine[2]
-        y = affine(spend_transform(spending, self.transform).tolist(), self._weight_columns, self._offset)
+        y = affine(spend_transform(spending, self.transform).tolist(), self._terms, self._offset)
         space = y[:d]
         dist = [math.sqrt(squared_distance(space, centre)) for centre in self._centre_rows]  # what distances() does, on floats
         two = sorted(dist)[:2]
