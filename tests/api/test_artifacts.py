@@ -70,3 +70,15 @@ def test_a_persona_without_a_name_stops_start_up_even_when_dvc_lock_agrees(artif
     lock.write_text(lock.read_text().replace(old, md5_of(path)))  # as if the pipeline had written it
     with pytest.raises(ArtifactError, match=r"ml/personas.json does not have the expected content"):
         load(artifact_copy, pages=pages)
+
+
+def test_a_model_whose_arrays_do_not_fit_stops_start_up_naming_the_field_even_when_dvc_lock_agrees(artifact_copy: Path) -> None:
+    path = artifact_copy / FILES["segmenter"]
+    old = md5_of(path)
+    model = json.loads(path.read_text())
+    model["centroids"] = [c[:-1] for c in model["centroids"]]
+    path.write_text(json.dumps(model))
+    lock = artifact_copy / "dvc.lock"
+    lock.write_text(lock.read_text().replace(old, md5_of(path)))  # as if the pipeline had written it
+    with pytest.raises(ArtifactError, match=r"segmenter centroids: shape \(5,\) does not fit 6 features"):
+        load(artifact_copy)
