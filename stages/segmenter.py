@@ -146,14 +146,11 @@ class Segmenter:
         return np.ascontiguousarray(W), b, space.shape[1]
 
     def project(self, X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Raw spending → (position in the clustering space, 2-D position on the report's PCA map)."""
+        """Raw spending → (position in the clustering space, 2-D position on the report's PCA map): missing values
+        imputed, the spending transform, then :func:`affine`."""
         X = np.asarray(X, dtype=np.float64)
         if self.impute is not None:
             X = fill_missing(X, self.impute)
-        return self._project_filled(X)
-
-    def _project_filled(self, X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """:meth:`project` for rows with nothing left to impute: the spending transform, then :func:`affine`."""
         d = self._affine[2]
         columns = list(np.ascontiguousarray(spend_transform(X, self.transform).T))
         Y = affine(columns, self._terms, self._offset)
