@@ -101,7 +101,7 @@ class Segmenter:
     algorithm: str = "kmeans"
 
     def __post_init__(self) -> None:
-        """Check that the arrays fit together, so a hand-edited or truncated model fails here with the field's name."""
+        """Check that the arrays fit together and are finite: a hand-edited or truncated model fails here, naming the field."""
         n = len(self.features)
         space = self.n_components or n
         if not 0 <= self.n_components <= n or self.pca_components.shape[0] < max(2, self.n_components):
@@ -118,6 +118,11 @@ class Segmenter:
         for name, (shape, expected) in shapes.items():
             if tuple(shape) != expected:
                 raise ValueError(f"segmenter {name}: shape {tuple(shape)} does not fit {n} features and a clustering space of {space}")
+        numbers = {"scaler.center": self.scaler_center, "scaler.scale": self.scaler_scale, "pca.mean": self.pca_mean,
+                   "pca.components": self.pca_components, "centroids": self.centroids, "impute": self.impute or []}
+        for name, values in numbers.items():
+            if not np.isfinite(values).all():
+                raise ValueError(f"segmenter {name}: holds a number that is not finite (NaN or infinity)")
         if self.kind not in ("centroid", "gaussian_mixture") or self.transform not in TRANSFORMS or self.k < 1:
             raise ValueError(f"segmenter: kind {self.kind!r}, transform {self.transform!r} or {self.k} centroids is not a model this code serves")
 

@@ -117,8 +117,11 @@ def test_map_position_matches_the_published_map(served: Segmenter) -> None:
     ({"impute": [1.0] * 7}, "impute"),
     ({"n_components": 7}, "n_components"),
     ({"transform": "sqrt"}, "transform"),
+    ({"centroids": np.full((3, 6), np.nan)}, "centroids"),
+    ({"scaler_center": np.array([0.0, 0.0, np.inf, 0.0, 0.0, 0.0])}, "scaler.center"),
+    ({"impute": [1.0, 1.0, 1.0, math.nan, 1.0, 1.0]}, "impute"),
 ])
-def test_a_model_whose_arrays_do_not_fit_is_refused_naming_the_field(served: Segmenter, change: dict, named: str) -> None:
+def test_a_model_whose_arrays_do_not_fit_or_are_not_finite_is_refused_naming_the_field(served: Segmenter, change: dict, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         dataclasses.replace(served, **change)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -72,13 +73,25 @@ def test_a_persona_without_a_name_stops_start_up_even_when_dvc_lock_agrees(artif
         load(artifact_copy, pages=pages)
 
 
-def test_a_model_whose_arrays_do_not_fit_stops_start_up_naming_the_field_even_when_dvc_lock_agrees(artifact_copy: Path) -> None:
+def _truncate_centroids(model: dict) -> None:
+    model["centroids"] = [c[:-1] for c in model["centroids"]]
+
+
+def _nan_in_pca(model: dict) -> None:
+    model["pca"]["components"][1][2] = math.nan  # json.dumps writes NaN, which Python's json reads back
+
+
+@pytest.mark.parametrize(("spoil", "message"), [
+    (_truncate_centroids, r"segmenter centroids: shape \(5,\) does not fit 6 features"),
+    (_nan_in_pca, r"segmenter pca.components: holds a number that is not finite"),
+])
+def test_a_faulty_model_stops_start_up_naming_the_field_even_when_dvc_lock_agrees(artifact_copy: Path, spoil, message: str) -> None:
     path = artifact_copy / FILES["segmenter"]
     old = md5_of(path)
     model = json.loads(path.read_text())
-    model["centroids"] = [c[:-1] for c in model["centroids"]]
+    spoil(model)
     path.write_text(json.dumps(model))
     lock = artifact_copy / "dvc.lock"
     lock.write_text(lock.read_text().replace(old, md5_of(path)))  # as if the pipeline had written it
-    with pytest.raises(ArtifactError, match=r"segmenter centroids: shape \(5,\) does not fit 6 features"):
+    with pytest.raises(ArtifactError, match=message):
         load(artifact_copy)
