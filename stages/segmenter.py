@@ -106,21 +106,20 @@ class Segmenter:
         space = self.n_components or n
         if not 0 <= self.n_components <= n or self.pca_components.shape[0] < max(2, self.n_components):
             raise ValueError(f"segmenter n_components {self.n_components}: pca.components has {self.pca_components.shape[0]} rows for {n} features")
-        shapes = {
-            "scaler.center": (self.scaler_center.shape, (n,)),
-            "scaler.scale": (self.scaler_scale.shape, (n,)),
-            "pca.mean": (self.pca_mean.shape, (n,)),
-            "pca.components": (self.pca_components.shape[1:], (n,)),
-            "centroids": (self.centroids.shape[1:], (space,)),
+        # each named array, the part of its shape that must fit, and that part's expected value
+        arrays = {
+            "scaler.center": (self.scaler_center, self.scaler_center.shape, (n,)),
+            "scaler.scale": (self.scaler_scale, self.scaler_scale.shape, (n,)),
+            "pca.mean": (self.pca_mean, self.pca_mean.shape, (n,)),
+            "pca.components": (self.pca_components, self.pca_components.shape[1:], (n,)),
+            "centroids": (self.centroids, self.centroids.shape[1:], (space,)),
         }
         if self.impute is not None:
-            shapes["impute"] = ((len(self.impute),), (n,))
-        for name, (shape, expected) in shapes.items():
+            arrays["impute"] = (self.impute, (len(self.impute),), (n,))
+        for name, (_, shape, expected) in arrays.items():
             if tuple(shape) != expected:
                 raise ValueError(f"segmenter {name}: shape {tuple(shape)} does not fit {n} features and a clustering space of {space}")
-        numbers = {"scaler.center": self.scaler_center, "scaler.scale": self.scaler_scale, "pca.mean": self.pca_mean,
-                   "pca.components": self.pca_components, "centroids": self.centroids, "impute": self.impute or []}
-        for name, values in numbers.items():
+        for name, (values, _, _) in arrays.items():
             if not np.isfinite(values).all():
                 raise ValueError(f"segmenter {name}: holds a number that is not finite (NaN or infinity)")
         if self.kind not in ("centroid", "gaussian_mixture") or self.transform not in TRANSFORMS or self.k < 1:
