@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 
-from stages import config
+from stages import config, numerics
 
 #: Metadata that changes on every run; removing it keeps executed notebooks stable.
 VOLATILE_KEYS = ("start_time", "end_time", "duration", "exception")
@@ -143,10 +143,11 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
     sockets = tempfile.TemporaryDirectory(prefix="papermill-")
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets.name) / "kernel"))
     try:
-        pm.execute_notebook(
-            str(notebook), str(out), parameters=parameters, kernel_name="python3",
-            cwd=str(config.ROOT), progress_bar=False, log_output=False, km=km,
-        )
+        with numerics.pinned():  # the kernel starts with the same numeric kernels on every machine
+            pm.execute_notebook(
+                str(notebook), str(out), parameters=parameters, kernel_name="python3",
+                cwd=str(config.ROOT), progress_bar=False, log_output=False, km=km,
+            )
     finally:
         if km.has_kernel:
             km.shutdown_kernel(now=False)
