@@ -116,12 +116,20 @@ class Segmenter:
         }
         if self.impute is not None:
             arrays["impute"] = (self.impute, (len(self.impute),), (n,))
+        if self.kind == "gaussian_mixture":
+            k = self.centroids.shape[0]
+            for name, values, expected in (("weights", self.weights, (k,)), ("precisions_cholesky", self.precisions_cholesky, (k, space, space))):
+                if values is None:
+                    raise ValueError(f"segmenter {name}: a gaussian_mixture model needs it")
+                arrays[name] = (values, values.shape, expected)
         for name, (_, shape, expected) in arrays.items():
             if tuple(shape) != expected:
                 raise ValueError(f"segmenter {name}: shape {tuple(shape)} does not fit {n} features and a clustering space of {space}")
         for name, (values, _, _) in arrays.items():
             if not np.isfinite(values).all():
                 raise ValueError(f"segmenter {name}: holds a number that is not finite (NaN or infinity)")
+        if self.kind == "gaussian_mixture" and not ((self.weights > 0).all() and (np.diagonal(self.precisions_cholesky, axis1=1, axis2=2) > 0).all()):
+            raise ValueError("segmenter weights and precisions_cholesky: a mixture weight or a diagonal entry of a Cholesky factor is not positive")
         if self.kind not in ("centroid", "gaussian_mixture") or self.transform not in TRANSFORMS or self.k < 1:
             raise ValueError(f"segmenter: kind {self.kind!r}, transform {self.transform!r} or {self.k} centroids is not a model this code serves")
 

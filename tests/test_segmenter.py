@@ -126,6 +126,45 @@ def test_a_model_whose_arrays_do_not_fit_or_are_not_finite_is_refused_naming_the
         dataclasses.replace(served, **change)
 
 
+def mixture(served: Segmenter, **change: object) -> Segmenter:
+    """The served centres as a valid Gaussian mixture (equal weights, unit covariances), with ``change`` applied."""
+    k, d = served.centroids.shape
+    fields = {"kind": "gaussian_mixture", "weights": np.full(k, 1 / k), "precisions_cholesky": np.stack([np.eye(d)] * k), **change}
+    return dataclasses.replace(served, **fields)
+
+
+def test_a_valid_mixture_is_accepted_and_segments(served: Segmenter) -> None:
+    gmm = mixture(served)
+    X = random_customers(200)
+    assert np.array_equal(gmm.assign(X).segment, served.assign(X).segment)  # equal weights and covariances: nearest centre
+
+
+def _bad_diagonal(k: int, d: int, value: float) -> np.ndarray:
+    pc = np.stack([np.eye(d)] * k)
+    pc[k - 1, d - 1, d - 1] = value
+    return pc
+
+
+#: Faulty mixture fields for a model of k segments in d dimensions, and the field the error must name.
+BAD_MIXTURES = {
+    "no weights": (lambda k, d: {"weights": None}, "weights"),
+    "no covariances": (lambda k, d: {"precisions_cholesky": None}, "precisions_cholesky"),
+    "one weight short": (lambda k, d: {"weights": np.full(k - 1, 1 / (k - 1))}, "weights"),
+    "covariances of another space": (lambda k, d: {"precisions_cholesky": np.stack([np.eye(d - 1)] * k)}, "precisions_cholesky"),
+    "NaN weight": (lambda k, d: {"weights": np.r_[np.full(k - 1, 1 / k), np.nan]}, "weights"),
+    "infinite covariance": (lambda k, d: {"precisions_cholesky": _bad_diagonal(k, d, np.inf)}, "precisions_cholesky"),
+    "zero weight": (lambda k, d: {"weights": np.r_[np.full(k - 1, 1 / (k - 1)), 0.0]}, "weights"),
+    "negative Cholesky diagonal": (lambda k, d: {"precisions_cholesky": _bad_diagonal(k, d, -1.0)}, "precisions_cholesky"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_MIXTURES)
+def test_a_mixture_without_usable_weights_or_covariances_is_refused_naming_the_field(served: Segmenter, case: str) -> None:
+    change, named = BAD_MIXTURES[case]
+    with pytest.raises(ValueError, match=named):
+        mixture(served, **change(*served.centroids.shape))
+
+
 def test_confidence_is_zero_on_a_border_and_one_at_a_centre() -> None:
     assert centroid_confidence(np.array([[1.0, 1.0, 3.0], [0.0, 2.0, 5.0]])).tolist() == [0.0, 1.0]
 
