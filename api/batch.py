@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
@@ -242,38 +243,82 @@ def imputed_codes(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     return mask.astype(np.int64) @ _BITS
 
 
-def imputed_names(mask: NDArray[np.bool_], written: Mapping[str, str] | None = None) -> list[list[str]]:
-    """Names of the imputed categories of each row (as the input writes them)."""
-    lists, _ = _imputed_tables(written or {})
-    return [lists[c] for c in imputed_codes(mask).tolist()]
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
 
 
-def json_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
-    """One result object per row (``BatchRowOk`` or ``BatchRowError``), in input order."""
+def json_numbers(values: NDArray[Any]) -> pa.Array:
+    """Numbers as JSON text, vectorised: the shortest digits that read back as the same number (as orjson writes).
+
+    Arrow writes whole floats without a decimal point ("2"), which a JSON reader would take for an integer: those
+    get ".0". A non-finite float (none can reach here: inputs and model are checked finite) would be written null.
+    """
+    text = pc.cast(pa.array(values), pa.large_string())
+    if values.dtype.kind != "f":
+        return text
+    finite = np.isfinite(values)
+    whole = finite & (values == np.trunc(np.where(finite, values, 0)))
+    if whole.any():  # rare: a confidence of exactly 0 or 1, a point exactly on an axis
+        exponent = np.asarray(pc.match_substring(text, "e"), dtype=bool)
+        text = pc.if_else(pa.array(whole & ~exponent), pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    if not finite.all():
+        text = pc.if_else(pa.array(finite), text, _text("null"))
+    return text
+
+
+def _json_texts(values: Sequence[Any]) -> pa.Array:
+    return pa.array([orjson.dumps(v).decode() for v in values], pa.large_string())
+
+
+def json_results(scored: Scored, names: list[str]) -> pa.Array:
+    """One result per row as JSON text, each followed by a comma (``BatchRowOk`` or ``BatchRowError``), in input order.
+
+    The good rows are written column by column with Arrow's string kernels: for 100,000 rows about 0.2–0.35 s
+    against 1.0 s to build a dict per row and encode it with orjson, which was most of the batch's time (measured
+    2026-11-26). The few error rows are written with orjson.
+    """
     a = scored.assignment
-    k = len(names)
-    segs = a.segment.tolist()
-    conf = a.confidence.tolist()
-    xy = a.map_xy.tolist()
-    dist = a.distances.tolist()
-    imputed = imputed_names(scored.imputed, scored.checked.written)
-    ok_rows = scored.checked.rows[scored.ok].tolist()
-    results: list[dict[str, Any] | None] = [None] * len(scored.checked.rows)
-    positions = np.flatnonzero(scored.ok).tolist()
-    for p, row, s, c, (x, y), d, imp in zip(positions, ok_rows, segs, conf, xy, dist, imputed):
-        results[p] = {
-            "row": row,
-            "ok": True,
-            "segment": s,
-            "persona_name": names[s],
-            "confidence": c,
-            "position": {"x": x, "y": y},
-            "distances": [{"segment": j, "name": names[j], "distance": d[j]} for j in range(k)],
-            "imputed": imp,
-        }
-    for i, errs in scored.checked.errors.items():
-        results[i] = {"row": int(scored.checked.rows[i]), "ok": False, "errors": [e.as_dict() for e in errs]}
-    return results  # type: ignore[return-value]
+    seg = pa.array(a.segment)
+    pieces: list[Any] = [
+        _text('{"row":'), json_numbers(scored.checked.rows[scored.ok]),
+        _text(',"ok":true,"segment":'), json_numbers(a.segment),
+        _text(',"persona_name":'), pc.take(_json_texts(names), seg),
+        _text(',"confidence":'), json_numbers(a.confidence),
+        _text(',"position":{"x":'), json_numbers(a.map_xy[:, 0]), _text(',"y":'), json_numbers(a.map_xy[:, 1]),
+        _text('},"distances":['),
+    ]
+    for j, name in enumerate(names):
+        pieces += [_text(("," if j else "") + f'{{"segment":{j},"name":{orjson.dumps(name).decode()},"distance":'), json_numbers(a.distances[:, j]), _text("}")]
+    imputed = _json_texts(_imputed_tables(scored.checked.written)[0])
+    pieces += [_text('],"imputed":'), pc.take(imputed, pa.array(imputed_codes(scored.imputed))), _text("},")]
+    good = pc.binary_join_element_wise(*pieces, _text("")) if len(seg) else pa.array([], pa.large_string())
+    errors = scored.checked.errors
+    if not errors:
+        return good
+    bad = [{"row": int(scored.checked.rows[i]), "ok": False, "errors": [e.as_dict() for e in errs]} for i, errs in errors.items()]
+    bad_text = pa.array([orjson.dumps(b).decode() + "," for b in bad], pa.large_string())
+    where = np.empty(len(scored.checked.rows), dtype=np.int64)  # position of each row's text in good + bad
+    where[scored.ok] = np.arange(len(good))
+    where[list(errors)] = len(good) + np.arange(len(errors))
+    return pc.take(pa.concat_arrays([good, bad_text]), pa.array(where))
+
+
+def json_object_with_array(head: Mapping[str, Any], key: str, parts: Sequence[pa.Array]) -> bytes:
+    """``head`` as a JSON object whose last member, ``key``, is the array of texts from :func:`json_results`.
+
+    The texts' bytes are copied straight out of the Arrow buffers, once: for a large batch each copy costs as much
+    as writing the texts.
+    """
+    chunks: list[bytes | memoryview] = []
+    for text in parts:
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+        start, end = offsets[text.offset], offsets[text.offset + len(text)]
+        if end > start:
+            chunks.append(memoryview(text.buffers()[2])[start:end])
+    if chunks:
+        chunks[-1] = chunks[-1][:-1]  # the last text's comma
+    opening = orjson.dumps(head)[:-1] + (b"," if head else b"") + orjson.dumps(key) + b":["
+    return b"".join([opening, *chunks, b"]}"])
 
 
 def counts(scored: Scored, k: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from api import csvio
 from api.artifacts import Artifacts
-from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_results, score
+from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_object_with_array, json_results, score
 from api.errors import ApiError
 from api.fields import FEATURES, FieldError
 from api.openapi import openapi_document
@@ -165,22 +165,20 @@ def _csv_response(table: pa.Table) -> Response:
 
 def _json_response(parts: list[Scored]) -> Response:
     art = artifacts()
-    names = art.persona_names
-    results: list[dict[str, Any]] = []
     total = np.zeros(art.segmenter.k, dtype=np.int64)
     for scored in parts:
-        results += json_results(scored, names)
         total += np.array(list(counts(scored, art.segmenter.k).values()), dtype=np.int64)
+    n_rows = sum(len(s.checked.rows) for s in parts)
     n_errors = sum(len(s.checked.errors) for s in parts)
-    body = {
+    head = {
         "model_version": art.model_version,
-        "n_rows": len(results),
-        "n_ok": len(results) - n_errors,
+        "n_rows": n_rows,
+        "n_ok": n_rows - n_errors,
         "n_errors": n_errors,
         "counts": {str(i): int(c) for i, c in enumerate(total)},
-        "results": results,
     }
-    return Response(orjson.dumps(body), mimetype="application/json")
+    body = json_object_with_array(head, "results", [json_results(scored, art.persona_names) for scored in parts])
+    return Response(body, mimetype="application/json")
 
 
 @bp.post("/segment/batch")

@@ -12,13 +12,16 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from flask.testing import FlaskClient
 
 from api import routes
-from api.batch import assign, check_cells, check_one, check_records
+from api.batch import Scored, assign, check_cells, check_one, check_records, json_numbers, json_object_with_array, json_results, score
 from api.errors import ApiError
 from api.schemas import FEATURES, MAX_SPEND, CustomerIn
 from stages import config
+from tests.api.conftest import GOOD
 
 VALUES: list[Any] = [0, 1, 2.5, 12669, MAX_SPEND, MAX_SPEND + 1, -1, -0.0, math.nan, math.inf, -math.inf, True, False, None, "5", "", [], {}, 10**400]
 LABEL_VALUES: list[Any] = [None, 1, 2, 3, 0, "1", "Horeca", "retail", " Lisbon ", "Other", "x", True, 1.0, []]
@@ -139,3 +142,66 @@ def test_a_single_customer_gets_the_verdict_of_a_batch_row() -> None:
             assert (single.Channel, single.Region) == (reference.Channel, reference.Region)
         else:
             assert single == reference, r
+
+
+def reference_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
+    """The batch answer's rows built the plain way, a dict per row (how the API wrote them before the Arrow writer)."""
+    a = scored.assignment
+    positions = np.flatnonzero(scored.ok).tolist()
+    results: list[Any] = [None] * len(scored.checked.rows)
+    for n, p in enumerate(positions):
+        s = int(a.segment[n])
+        results[p] = {
+            "row": int(scored.checked.rows[p]), "ok": True, "segment": s, "persona_name": names[s],
+            "confidence": float(a.confidence[n]), "position": {"x": float(a.map_xy[n, 0]), "y": float(a.map_xy[n, 1])},
+            "distances": [{"segment": j, "name": names[j], "distance": float(a.distances[n, j])} for j in range(len(names))],
+            "imputed": [scored.checked.written.get(f, f) for f, m in zip(FEATURES, scored.imputed[n]) if m],
+        }
+    for i, errs in scored.checked.errors.items():
+        results[i] = {"row": int(scored.checked.rows[i]), "ok": False, "errors": [e.as_dict() for e in errs]}
+    return results
+
+
+def answer(head: dict[str, Any], parts: list[Scored], names: list[str]) -> Any:
+    return json.loads(json_object_with_array(head, "results", [json_results(p, names) for p in parts]))
+
+
+def test_batch_rows_written_by_arrow_equal_the_plain_dicts_exactly(app: Flask) -> None:
+    """Every number reads back as the same float; names that need escaping are escaped; errors and imputation in place."""
+    seg = app.extensions["artifacts"].segmenter
+    names = ['Quote " and back\\slash', "Ünïcödé — café", "tab\tnew\nline"][: seg.k] + [f"p{j}" for j in range(3, seg.k)]
+    records = random_records(3000, seed=11) + [{**GOOD, "Milk": 0.0}, {"Fresh": 1e-9}]
+    scored = score(seg, check_records(records))
+    assert scored.checked.errors and scored.imputed.any() and scored.ok.sum() > 300, "the sample must hold every kind of row"
+    head = {"model_version": "abc", "n_rows": len(records)}
+    got = answer(head, [scored], names)
+    assert got == {**head, "results": reference_results(scored, names)}
+    assert [r["row"] for r in got["results"]] == list(range(1, len(records) + 1))
+
+
+def test_several_parts_and_empty_parts_make_one_array(app: Flask) -> None:
+    seg = app.extensions["artifacts"].segmenter
+    names = [f"p{j}" for j in range(seg.k)]
+    parts = [score(seg, check_records(r)) for r in ([GOOD], [{"Fresh": -1}], [GOOD, GOOD])]
+    got = answer({}, parts, names)["results"]
+    assert [r["row"] for r in got] == [1, 1, 1, 2] and [r["ok"] for r in got] == [True, False, True, True]
+    assert answer({"n": 0}, [], names) == {"n": 0, "results": []}
+    assert json.loads(json_object_with_array({}, "results", [pa.array([], pa.large_string())])) == {"results": []}
+
+
+@pytest.mark.parametrize(("value", "text"), [(2.0, "2.0"), (0.0, "0.0"), (-0.0, "-0.0"), (1.0, "1.0"), (1e16, "1e+16"), (0.1, "0.1"), (math.nan, "null"), (math.inf, "null")])
+def test_json_numbers_keep_floats_floats(value: float, text: str) -> None:
+    assert json_numbers(np.array([value, 0.5])).to_pylist() == [text, "0.5"]
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
+def test_json_numbers_read_back_as_the_same_floats(values: list[float]) -> None:
+    texts = json_numbers(np.array(values, dtype=np.float64)).to_pylist()
+    parsed = [json.loads(t) for t in texts]
+    assert all(type(p) is float for p in parsed), texts
+    assert [math.copysign(1, p) for p in parsed] == [math.copysign(1, v) for v in values]
+    assert parsed == values
+
+
+def test_json_numbers_write_integers_as_integers() -> None:
+    assert json_numbers(np.array([0, 7, -3], dtype=np.int64)).to_pylist() == ["0", "7", "-3"]
