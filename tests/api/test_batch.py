@@ -53,8 +53,30 @@ def random_records(n: int, seed: int) -> list[Any]:
     return out
 
 
-def test_fast_path_gives_the_models_verdict_on_every_row() -> None:
-    records = random_records(3000, seed=1)
+#: Numbers a JSON batch may hold in a category, good and bad (JSON has no NaN or Infinity, but Python clients write them).
+NUMBERS: list[Any] = [0, 1, 2.5, 12669, MAX_SPEND, MAX_SPEND + 1, MAX_SPEND + 0.5, -1, -0.0, -1e-300, math.nan, math.inf, -math.inf, 10**20, 2**64, 1e308]
+
+
+def uniform_records(n: int, seed: int, extra: list[Any] = []) -> list[dict[str, Any]]:  # noqa: B006 - read only
+    """Rows that all give the six categories by name as numbers (the usual batch), some out of range; labels any way."""
+    rng = np.random.default_rng(seed)
+    values = NUMBERS + extra
+    out = []
+    for _ in range(n):
+        row: dict[str, Any] = {f: (values[rng.integers(len(values))] if rng.random() < 0.1 else int(rng.integers(0, 50_000))) for f in FEATURES}
+        for label in ("Channel", "Region"):
+            if rng.random() < 0.8:
+                row[label] = LABEL_VALUES[rng.integers(len(LABEL_VALUES))] if rng.random() < 0.3 else int(rng.integers(1, 3))
+        out.append(row)
+    return out
+
+
+@pytest.mark.parametrize("records", [
+    pytest.param(random_records(3000, seed=1), id="mixed rows"),
+    pytest.param(uniform_records(3000, seed=5), id="uniform rows"),
+    pytest.param(uniform_records(500, seed=6, extra=[10**400]), id="uniform rows, an integer beyond float range"),
+])
+def test_fast_path_gives_the_models_verdict_on_every_row(records: list[Any]) -> None:
     checked = check_records(records)
     for i, r in enumerate(records):
         single = check_one(r, i + 1)
