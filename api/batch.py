@@ -151,7 +151,7 @@ def _spending(dicts: Sequence[Mapping[str, Any]], suspect: NDArray[np.bool_]) ->
 def _label_names(label: str, dicts: Sequence[Mapping[str, Any]]) -> list[Any]:
     """Each row's label name (None when absent, ``_BAD`` when not a valid code or name); codes by dictionary lookup."""
     codes = _LABEL_BY_CODE[label]
-    return [codes[v] if type(v) is int and v in codes else _label_or_bad(label, v) for v in map(operator.methodcaller("get", label), dicts)]
+    return [codes[v] if type(v) is int and v in codes else _label_or_bad(label, v) for v in (d.get(label) for d in dicts)]
 
 
 def check_records(records: Sequence[Any], first_row: int = 1) -> Checked:
@@ -259,17 +259,22 @@ def score(segmenter: Segmenter, checked: Checked) -> Scored:
 _BITS = 1 << np.arange(len(FEATURES))
 
 
-def _imputed_tables(written: Mapping[str, str]) -> tuple[list[list[str]], pa.Array]:
-    """Imputed categories for each of the 64 patterns of missing cells, as lists and as CSV text, named as the
+def _imputed_tables(written: Mapping[str, str]) -> tuple[pa.Array, pa.Array]:
+    """Imputed categories for each of the 64 patterns of missing cells, as JSON lists and as CSV text, named as the
     input writes them (``written``: field → name, e.g. a CSV header's ``Delicatessen``)."""
     return _imputed_tables_for(tuple(sorted(written.items())))
 
 
+def _json_texts(values: Sequence[Any]) -> pa.Array:
+    """Each value as JSON text."""
+    return pa.array([orjson.dumps(v).decode() for v in values], pa.large_string())
+
+
 @functools.lru_cache(maxsize=8)
-def _imputed_tables_for(written: tuple[tuple[str, str], ...]) -> tuple[list[list[str]], pa.Array]:
+def _imputed_tables_for(written: tuple[tuple[str, str], ...]) -> tuple[pa.Array, pa.Array]:
     spelled = dict(written)
     lists = [[spelled.get(f, f) for j, f in enumerate(FEATURES) if code & (1 << j)] for code in range(1 << len(FEATURES))]
-    return lists, pa.array([";".join(names) for names in lists], pa.string())
+    return _json_texts(lists), pa.array([";".join(names) for names in lists], pa.string())
 
 
 def imputed_codes(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
@@ -300,10 +305,6 @@ def json_numbers(values: NDArray[Any]) -> pa.Array:
     return text
 
 
-def _json_texts(values: Sequence[Any]) -> pa.Array:
-    return pa.array([orjson.dumps(v).decode() for v in values], pa.large_string())
-
-
 def json_results(scored: Scored, names: list[str]) -> pa.Array:
     """One result per row as JSON text, each followed by a comma (``BatchRowOk`` or ``BatchRowError``), in input order.
 
@@ -313,17 +314,18 @@ def json_results(scored: Scored, names: list[str]) -> pa.Array:
     """
     a = scored.assignment
     seg = pa.array(a.segment)
+    name_texts = _json_texts(names)
     pieces: list[Any] = [
         _text('{"row":'), json_numbers(scored.checked.rows[scored.ok]),
         _text(',"ok":true,"segment":'), json_numbers(a.segment),
-        _text(',"persona_name":'), pc.take(_json_texts(names), seg),
+        _text(',"persona_name":'), pc.take(name_texts, seg),
         _text(',"confidence":'), json_numbers(a.confidence),
         _text(',"position":{"x":'), json_numbers(a.map_xy[:, 0]), _text(',"y":'), json_numbers(a.map_xy[:, 1]),
         _text('},"distances":['),
     ]
-    for j, name in enumerate(names):
-        pieces += [_text(("," if j else "") + f'{{"segment":{j},"name":{orjson.dumps(name).decode()},"distance":'), json_numbers(a.distances[:, j]), _text("}")]
-    imputed = _json_texts(_imputed_tables(scored.checked.written)[0])
+    for j, name in enumerate(name_texts.to_pylist()):
+        pieces += [_text(("," if j else "") + f'{{"segment":{j},"name":{name},"distance":'), json_numbers(a.distances[:, j]), _text("}")]
+    imputed = _imputed_tables(scored.checked.written)[0]
     pieces += [_text('],"imputed":'), pc.take(imputed, pa.array(imputed_codes(scored.imputed))), _text("},")]
     good = pc.binary_join_element_wise(*pieces, _text("")) if len(seg) else pa.array([], pa.large_string())
     errors = scored.checked.errors
