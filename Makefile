@@ -53,8 +53,9 @@ serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 
 test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser)
 	pytest tests
-	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs
-	out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; SEGMENTATION_OUTPUT_ROOT=$$out pytest --nbval-lax notebook
+	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs;
+	@# their kernels load the numeric kernels the pipeline pins (stages/numerics.py), like `dvc repro`
+	out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; SEGMENTATION_OUTPUT_ROOT=$$out $(PY) -m stages.numerics pytest --nbval-lax notebook
 
 bench: pipeline web  ## benchmarks, each printed as a ratio against a reference measured in the same run
 	$(PY) -m tests.bench
@@ -63,9 +64,9 @@ notebooks: setup  ## copy params.yaml into the notebooks' parameters cells and r
 	dvc repro
 	$(PY) -m stages.run_notebook --refresh-sources
 
-lab: setup  ## open the notebooks in JupyterLab (installs the dev extra once)
+lab: setup  ## open the notebooks in JupyterLab, kernels pinned like the pipeline's (installs the dev extra once)
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[dev]'
-	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebook/
+	$(PY) -m stages.numerics jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebook/
 
 clean:  ## remove the virtual env and built files (DVC outputs stay in .dvc/cache)
 	rm -rf $(VENV) api/static api/web/node_modules site/_site *.egg-info

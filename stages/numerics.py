@@ -12,6 +12,10 @@ too. :func:`pinned` fixes all of it for the processes the pipeline starts:
 
 The data set is 440 × 6, so none of this costs measurable time. On other processors (ARM) only the thread counts
 are pinned: their kernels differ from x86 anyway, so results there are identical between runs, not to x86.
+
+``python -m stages.numerics COMMAND …`` runs any other command pinned the same way (``make lab`` runs JupyterLab
+so, and ``make test`` nbval), so a notebook opened by hand computes the digits the pipeline wrote;
+``python -m stages.numerics`` alone prints the variables.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import shutil
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 X86_64 = ("x86_64", "amd64")
@@ -62,3 +68,28 @@ def pinned(environ: Mapping[str, str] | None = None) -> Iterator[dict[str, str]]
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``argv`` (a command and its arguments) in place of this process, pinned; without one, print the variables."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    env = pinned_environment(platform.machine(), numpy_dispatch_targets())
+    if not args or args[0] in ("-h", "--help"):
+        if args:
+            print("usage: python -m stages.numerics [COMMAND [ARG ...]]\n\nRun COMMAND with the numeric kernels the pipeline uses; "
+                  "without COMMAND, print the variables that pin them.")
+        for key, value in sorted(env.items()):
+            print(f"{key}={value}")
+        return 0
+    program = shutil.which(args[0])
+    if program is None:
+        print(f"stages.numerics: command not found: {args[0]}", file=sys.stderr)
+        return 127
+    os.execve(program, args, {**os.environ, **env})
+    return 0  # not reached: execve replaces this process
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -80,3 +80,36 @@ def test_a_pipeline_notebook_kernel_runs_pinned(tmp_path, monkeypatch: pytest.Mo
     seen = json.loads(executed.cells[-1].outputs[0]["text"])
     assert all(b == [numerics.OPENBLAS_KERNEL, 1] for b in seen["blas"]), seen
     assert seen["simd"] == []
+
+
+def launcher(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m stages.numerics ARGS`` (what `make lab` and the nbval run use)."""
+    return subprocess.run([sys.executable, "-m", "stages.numerics", *args], env={**os.environ, **(env or {})}, capture_output=True, text=True)
+
+
+def test_the_launcher_alone_prints_the_pin() -> None:
+    done = launcher()
+    assert done.returncode == 0, done.stderr
+    printed = dict(line.split("=", 1) for line in done.stdout.splitlines())
+    assert printed == numerics.pinned_environment(platform.machine(), numerics.numpy_dispatch_targets())
+
+
+@x86_only
+def test_a_command_run_by_the_launcher_runs_pinned() -> None:
+    done = launcher(sys.executable, "-c", PROBE, env={"OPENBLAS_CORETYPE": "Sandybridge"})
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["blas"] and all(b == [numerics.OPENBLAS_KERNEL, 1] for b in seen["blas"]), seen
+    assert seen["simd"] == []
+
+
+def test_the_launcher_passes_arguments_and_exit_status_through() -> None:
+    done = launcher("--", sys.executable, "-c", "import sys; print(sys.argv[1:]); sys.exit(3)", "a b", "--flag")
+    assert (done.returncode, done.stdout.strip()) == (3, "['a b', '--flag']")
+
+
+def test_the_launcher_names_a_command_it_cannot_find() -> None:
+    done = launcher("no-such-command-here")
+    assert done.returncode == 127
+    assert "command not found: no-such-command-here" in done.stderr
+    assert "Traceback" not in done.stderr
