@@ -121,6 +121,7 @@ def segment() -> Response:
             "persona": art.brief_fragments[a.segment],
             "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances)],
             "confidence": a.confidence,
+            "probabilities": a.probabilities,
             "position": {"x": x, "y": y},
             "imputed": missing,
             "input": {**dict(zip(FEATURES, a.spending)), "Channel": customer.Channel, "Region": customer.Region},

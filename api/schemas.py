@@ -117,7 +117,11 @@ class Position(BaseModel):
 
 
 class Distance(BaseModel):
-    """Distance from the customer to one segment centre, in the space the model clusters in."""
+    """Distance from the customer to one segment centre, in the space the model clusters in.
+
+    k-Means and agglomerative models put the customer in the segment with the nearest centre. A Gaussian mixture
+    also weighs each segment's size and spread, so its most probable segment need not be the nearest.
+    """
 
     segment: int
     name: str
@@ -164,6 +168,11 @@ class SegmentOut(BaseModel):
     persona: PersonaBrief
     distances: list[Distance] = Field(description="Every segment, by id.")
     confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
+    probabilities: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        description="Gaussian mixture only: the posterior probability of each segment, by id (they add up to 1; the "
+        "segment is the most probable, which need not be the nearest centre). null for k-Means and agglomerative "
+        "models, which put the customer in the segment with the nearest centre."
+    )
     position: Position
     imputed: list[str] = Field(description="Categories filled in from the training data's medians (or means, per params data.impute).")
     input: CustomerEcho

@@ -69,6 +69,8 @@ class Assignment:
     distances: NDArray[np.float64]
     confidence: NDArray[np.float64]
     map_xy: NDArray[np.float64]
+    #: Gaussian mixture: the posterior probability of each segment, ``(n, k)``; ``None`` for centroid models.
+    probabilities: NDArray[np.float64] | None = None
 
 
 class OneAssignment(NamedTuple):
@@ -80,6 +82,8 @@ class OneAssignment(NamedTuple):
     map_xy: list[float]
     #: The spending as scored: the input with imputed values in place of the missing ones.
     spending: list[float]
+    #: Gaussian mixture: the posterior probability of each segment; ``None`` for centroid models.
+    probabilities: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,11 +217,11 @@ class Segmenter:
             segment = np.argmax(lr, axis=1)
             lr = lr - lr.max(axis=1, keepdims=True)
             post = np.exp(lr)
-            confidence = post.max(axis=1) / post.sum(axis=1)
-        else:
-            segment = dist.argmin(axis=1)
-            confidence = centroid_confidence(dist)
-        return Assignment(segment.astype(np.int64, copy=False), dist, confidence, map_xy)
+            total = post.sum(axis=1)
+            confidence = post.max(axis=1) / total
+            return Assignment(segment.astype(np.int64, copy=False), dist, confidence, map_xy, post / total[:, None])
+        segment = dist.argmin(axis=1)
+        return Assignment(segment.astype(np.int64, copy=False), dist, centroid_confidence(dist), map_xy)
 
     def assign_one(self, x: Sequence[float]) -> OneAssignment:
         """Segment one customer (raw spending in ``features`` order, NaN where missing): same numbers as :meth:`assign`.
@@ -237,7 +241,8 @@ class Segmenter:
             spending = X[0].tolist()
             if self.kind != "centroid":
                 a = self.assign(X)
-                return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending)
+                probabilities = None if a.probabilities is None else a.probabilities[0].tolist()
+                return OneAssignment(int(a.segment[0]), a.distances[0].tolist(), float(a.confidence[0]), a.map_xy[0].tolist(), spending, probabilities)
         else:
             spending = list(x)
         d = self._affine[2]

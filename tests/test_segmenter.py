@@ -13,6 +13,7 @@ import pytest
 
 from stages import config
 from stages.segmenter import Segmenter, affine, affine_terms, centroid_confidence, fill_missing, spend_transform, squared_distance
+from tests.mixture import uneven_mixture
 
 N_RANDOM = 10_000
 
@@ -76,6 +77,7 @@ def test_one_customer_gets_exactly_the_numbers_of_a_one_row_batch(served: Segmen
         assert (one.segment, one.distances, one.confidence, one.map_xy) == (
             int(batch.segment[0]), batch.distances[0].tolist(), float(batch.confidence[0]), batch.map_xy[0].tolist()
         )
+        assert one.probabilities == (None if batch.probabilities is None else batch.probabilities[0].tolist())
         assert one.spending == fill_missing(x[None, :], seg.impute)[0].tolist()
         if seg.kind == "centroid":  # and the same bits as that row of a whole batch (a mixture's log-likelihood uses BLAS)
             assert (one.segment, one.distances, one.confidence, one.map_xy) == (
@@ -230,3 +232,23 @@ def test_unknown_schema_version_is_refused(served: Segmenter) -> None:
     data = {**served.to_dict(), "schema_version": 99}
     with pytest.raises(ValueError, match="schema_version"):
         Segmenter.from_dict(data)
+
+
+def test_a_centroid_model_has_no_probabilities(served: Segmenter) -> None:
+    assert served.kind == "centroid"
+    assert served.assign(random_customers(5)).probabilities is None
+    assert served.assign_one(random_customers(1)[0].tolist()).probabilities is None
+
+
+def test_a_mixture_gives_each_segments_probability_and_picks_the_most_probable(served: Segmenter) -> None:
+    gmm = uneven_mixture(served)
+    result = gmm.assign(random_customers(2_000))
+    p = result.probabilities
+    assert p is not None and p.shape == (2_000, gmm.k)
+    assert ((p >= 0) & (p <= 1)).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.array_equal(result.segment, p.argmax(axis=1))
+    assert np.array_equal(result.confidence, p.max(axis=1))
+    nearest = result.distances.argmin(axis=1)
+    assert (result.segment != nearest).any(), "the wide segment must win some customers whose nearest centre is another"
+    assert (result.segment == nearest).any()

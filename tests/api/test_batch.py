@@ -22,6 +22,7 @@ from api.errors import ApiError
 from api.schemas import FEATURES, MAX_SPEND, CustomerIn
 from stages import config
 from tests.api.conftest import GOOD
+from tests.mixture import uneven_mixture
 
 VALUES: list[Any] = [0, 1, 2.5, 12669, MAX_SPEND, MAX_SPEND + 1, -1, -0.0, math.nan, math.inf, -math.inf, True, False, None, "5", "", [], {}, 10**400]
 LABEL_VALUES: list[Any] = [None, 1, 2, 3, 0, "1", "Horeca", "retail", " Lisbon ", "Other", "x", True, 1.0, []]
@@ -119,12 +120,18 @@ def random_customers(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(X, columns=list(FEATURES))
 
 
-def test_chunked_assign_equals_one_call(app: Flask) -> None:
+@pytest.mark.parametrize("mixture", [False, True], ids=["served", "gaussian mixture"])
+def test_chunked_assign_equals_one_call(app: Flask, mixture: bool) -> None:
     seg = app.extensions["artifacts"].segmenter
+    seg = uneven_mixture(seg) if mixture else seg
     X = random_customers(20_000, seed=3).to_numpy()
     whole, chunked = seg.assign(X), assign(seg, X)
     np.testing.assert_array_equal(whole.segment, chunked.segment)
     np.testing.assert_allclose(whole.confidence, chunked.confidence)
+    if mixture:
+        np.testing.assert_allclose(whole.probabilities, chunked.probabilities)
+    else:
+        assert whole.probabilities is None and chunked.probabilities is None
 
 
 def test_api_gives_the_joblib_models_segment_for_training_rows_and_random_customers(app: Flask, client: FlaskClient) -> None:

@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from api.schemas import FEATURES
 from tests.api.conftest import GOOD, HEADER
+from tests.api.test_openapi import conform
 
 
 def test_segment_answers_with_persona_distances_confidence_position_and_version(client: FlaskClient) -> None:
@@ -29,6 +30,28 @@ def test_segment_answers_with_persona_distances_confidence_position_and_version(
     assert body["model_version"] == health["model_version"]
     assert body["input"]["Channel"] == "Retail" and body["input"]["Region"] == "Lisbon"
     assert body["imputed"] == []
+    assert body["probabilities"] is None  # k-Means: the nearest centre decides
+
+
+def test_a_mixture_model_answers_with_the_probability_of_each_segment(gmm_app: Flask) -> None:
+    """A Gaussian mixture picks the most probable segment, which need not be the nearest: the answer says which."""
+    client = gmm_app.test_client()
+    seg = gmm_app.extensions["artifacts"].segmenter
+    assert client.get("/api/health").get_json()["algorithm"] == "gmm"
+    X = np.exp(np.random.default_rng(5).uniform(0, np.log(200_000), size=(200, len(FEATURES)))).round()
+    expected = seg.assign(X)
+    farther = int(np.flatnonzero(expected.segment != expected.distances.argmin(axis=1))[0])
+    spec = client.get("/api/openapi.json").get_json()
+    for i in (0, farther):
+        r = client.post("/api/segment", json=dict(zip(FEATURES, X[i].tolist())))
+        body = r.get_json()
+        conform(spec, "/api/segment", "post", r.status_code, body)
+        p = body["probabilities"]
+        assert body["segment"] == int(np.argmax(p)) == int(expected.segment[i])
+        assert p == pytest.approx(expected.probabilities[i].tolist(), rel=1e-12, abs=1e-300)
+        assert sum(p) == pytest.approx(1.0) and body["confidence"] == max(p)
+    distances = [d["distance"] for d in body["distances"]]
+    assert body["segment"] != int(np.argmin(distances))  # the customer `farther` joined a segment whose centre is not the nearest
 
 
 def test_segment_of_a_training_customer_sits_where_the_map_shows_it(client: FlaskClient) -> None:

@@ -5,6 +5,7 @@ Every page a test opens is watched: a request to any other host, a console error
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 from werkzeug.serving import make_server
 
@@ -27,20 +29,46 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 
 
-@pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    """The real app (api.create_app()) serving the built bundle on a free loopback port, for the whole session."""
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` served on a free loopback port (threaded werkzeug) until the block ends; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="flask-under-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _built_page() -> None:
     missing = [f for f in ("index.html", "app.js", "app.css") if not (STATIC / f).is_file()]
     if missing:
         pytest.fail(f"the staff page is not built ({', '.join(missing)} missing in {STATIC}): run `make web`")
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The real app (api.create_app()) serving the built bundle on a free loopback port, for the whole session."""
+    _built_page()
     from api import create_app
 
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="flask-under-test", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(create_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gmm_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app serving a Gaussian mixture (``tests.mixture.uneven_mixture``) from its own artifacts."""
+    _built_page()
+    from api import create_app
+    from stages.segmenter import Segmenter
+    from tests.mixture import uneven_mixture, write_artifacts
+
+    root = write_artifacts(tmp_path_factory.mktemp("gmm"), uneven_mixture(Segmenter.load(config.SEGMENTER)))
+    with serving(create_app({"ARTIFACTS_ROOT": root})) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +121,9 @@ def watch(base_url: str) -> Watch:
     return Watch(origin=base_url)
 
 
-@pytest.fixture
-def page(browser: Browser, base_url: str, watch: Watch, tmp_path: Path) -> Iterator[Page]:
-    """A fresh desktop-sized page on the staff page, watched; fails the test if it reached another host or logged an error."""
+@contextlib.contextmanager
+def watched_page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
+    """A fresh desktop-sized page on the staff page at ``base_url``, watched; fails if it reached another host or logged an error."""
     context = browser.new_context(viewport=DESKTOP, base_url=base_url, accept_downloads=True)
     page = context.new_page()
     page.on("request", watch.on_request)
@@ -107,6 +135,13 @@ def page(browser: Browser, base_url: str, watch: Watch, tmp_path: Path) -> Itera
     assert watch.foreign_requests == [], "the page made requests to other hosts"
     assert watch.console_errors == [], "the page logged console errors"
     assert watch.page_errors == [], "the page threw uncaught exceptions"
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
+    """The staff page of the real app, watched (see :func:`watched_page`)."""
+    with watched_page(browser, base_url, watch) as opened:
+        yield opened
 
 
 def screenshots(page: Page, name: str) -> list[Path]:

@@ -12,10 +12,22 @@ function standouts(persona) {
     .sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)));
 }
 
-function Confidence({ answer, algorithm }) {
+/** The runner-up: the second most probable segment of a mixture, else the nearest centre after the customer's own. */
+function runnerUp(answer) {
+  if (answer.probabilities) {
+    const byProbability = answer.distances
+      .filter((d) => d.segment !== answer.segment)
+      .sort((a, b) => answer.probabilities[b.segment] - answer.probabilities[a.segment]);
+    return byProbability[0];
+  }
   const ranked = [...answer.distances].sort((a, b) => a.distance - b.distance);
-  const runnerUp = ranked.find((d) => d.segment !== answer.segment);
-  const words = confidenceWords(answer.confidence, algorithm, answer.persona.name, runnerUp && runnerUp.name);
+  return ranked.find((d) => d.segment !== answer.segment);
+}
+
+function Confidence({ answer, algorithm }) {
+  const other = runnerUp(answer);
+  const mixture = algorithm === "gmm" || answer.probabilities != null;
+  const words = confidenceWords(answer.confidence, mixture ? "gmm" : algorithm, answer.persona.name, other && other.name);
   const width = Math.max(0, Math.min(1, answer.confidence)) * 100;
   return (
     <div className="confidence">
@@ -32,28 +44,57 @@ function Confidence({ answer, algorithm }) {
   );
 }
 
-function Distances({ answer }) {
-  const longest = Math.max(...answer.distances.map((d) => d.distance), 1e-9);
+/** One bar per segment: ``rows`` are {segment, name, value, text, mark}; bars are scaled to ``top``. */
+function SegmentBars({ id, title, hint, rows, top, highlight }) {
   return (
-    <div className="distances">
-      <h4 id="distances-title">Distance to each segment</h4>
-      <p className="hint">Shorter is closer; the customer joins the closest segment.</p>
-      <ul className="bars" aria-labelledby="distances-title">
-        {answer.distances.map((d) => (
-          <li key={d.segment} className={d.segment === answer.segment ? "nearest" : undefined}>
+    <div className={id}>
+      <h4 id={`${id}-title`}>{title}</h4>
+      <p className="hint">{hint}</p>
+      <ul className="bars" aria-labelledby={`${id}-title`}>
+        {rows.map((r) => (
+          <li key={r.segment} className={r.segment === highlight ? "assigned" : undefined}>
             <span className="bar-label">
-              <Swatch segment={d.segment} /> {d.name}
-              {d.segment === answer.segment && <strong> (nearest)</strong>}
+              <Swatch segment={r.segment} /> {r.name}
+              {r.mark && <strong> ({r.mark})</strong>}
             </span>
             <svg className="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">
-              <rect x="0" y="0" width={(100 * d.distance) / longest} height="10" fill={segmentColour(d.segment)} />
+              <rect x="0" y="0" width={(100 * r.value) / top} height="10" fill={segmentColour(r.segment)} />
             </svg>
-            <span className="bar-value">{decimal2(d.distance)}</span>
+            <span className="bar-value">{r.text}</span>
           </li>
         ))}
       </ul>
     </div>
   );
+}
+
+function Distances({ answer }) {
+  const longest = Math.max(...answer.distances.map((d) => d.distance), 1e-9);
+  const nearest = answer.distances.reduce((best, d) => (d.distance < best.distance ? d : best)).segment;
+  const mixture = answer.probabilities != null;
+  const hint = mixture
+    ? "Distance from the customer to each segment's centre. The mixture model also weighs how large and how spread out each segment is, so the most probable segment need not be the nearest."
+    : "Shorter is closer; the customer joins the closest segment.";
+  const rows = answer.distances.map((d) => ({
+    segment: d.segment,
+    name: d.name,
+    value: d.distance,
+    text: decimal2(d.distance),
+    mark: d.segment === nearest ? "nearest" : null,
+  }));
+  return <SegmentBars id="distances" title="Distance to each segment" hint={hint} rows={rows} top={longest} highlight={answer.segment} />;
+}
+
+function Probabilities({ answer }) {
+  const rows = answer.distances.map((d) => ({
+    segment: d.segment,
+    name: d.name,
+    value: answer.probabilities[d.segment],
+    text: percent(answer.probabilities[d.segment]),
+    mark: d.segment === answer.segment ? "most probable" : null,
+  }));
+  const hint = "The mixture model's probability that the customer belongs to each segment; it joins the most probable one.";
+  return <SegmentBars id="probabilities" title="Probability of each segment" hint={hint} rows={rows} top={1} highlight={answer.segment} />;
 }
 
 /** The answer for one customer: persona, why, how sure, distances, and where it sits on the map. */
@@ -92,6 +133,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
         </div>
         <div>
           <Confidence answer={answer} algorithm={algorithm} />
+          {answer.probabilities && <Probabilities answer={answer} />}
           <Distances answer={answer} />
         </div>
       </div>
