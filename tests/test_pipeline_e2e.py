@@ -131,6 +131,25 @@ def test_experiment_with_another_k(reproduced: Path) -> None:
     assert len(json.loads((reproduced / "ml/personas.json").read_text())) == 4
 
 
+#: What the report stage writes for the site (in DVC's cache, git-ignored).
+REPORT = ["site/_variables.yml", "site/_generated/params.md", "site/_generated/persona-cards.md", "site/_generated/hashes.md"]
+ROOT_STAGES = ["prepare", "features", "select_k", "cluster", "personas", "report"]
+
+
+def test_the_readme_way_back_after_an_experiment_restores_every_output(reproduced: Path) -> None:
+    """After `dvc exp run` in the workspace (test above), `git checkout HEAD -- params.yaml dvc.lock ml/` and
+    `dvc checkout` bring back the committed results: git holds the small ones, DVC's cache the rest."""
+    sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=5")
+    changed = [out for out in REPORT if md5(reproduced / out) != md5(config.ROOT / out)]
+    assert changed, "the experiment must change the report's inputs, or this test shows nothing"
+    sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "ml/")
+    sh(reproduced, "dvc", "checkout")
+    assert sh(reproduced, "dvc", "status", *ROOT_STAGES).stdout.strip() == "Data and pipelines are up to date."
+    # The project's own outputs are the committed results (the first test: a fresh repro gives them byte for byte).
+    back = [out for out in DETERMINISTIC + REPORT if md5(reproduced / out) != md5(config.ROOT / out)]
+    assert not back, f"still the experiment's after going back: {back}"
+
+
 def test_broken_raw_file_names_the_row_and_changes_nothing(reproduced: Path) -> None:
     sh(reproduced, "dvc", "exp", "apply", "HEAD", check=False)
     sh(reproduced, "git", "checkout", "-q", "--", ".")
