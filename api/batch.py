@@ -14,8 +14,7 @@ import itertools
 import math
 import operator
 from collections.abc import Mapping, Sequence
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -230,7 +229,7 @@ def assign(segmenter: Segmenter, X: NDArray[np.float64]) -> Assignment:
     if len(X) <= SCORE_CHUNK:
         return segmenter.assign(X)
     parts = [segmenter.assign(X[i : i + SCORE_CHUNK]) for i in range(0, len(X), SCORE_CHUNK)]
-    joined = {f.name: [getattr(p, f.name) for p in parts] for f in dataclasses.fields(Assignment)}
+    joined = {f.name: [getattr(p, f.name) for p in parts] for f in fields(Assignment)}
     return Assignment(**{name: None if arrays[0] is None else np.concatenate(arrays) for name, arrays in joined.items()})
 
 

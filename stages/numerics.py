@@ -50,6 +50,11 @@ def pinned_environment(machine: str, dispatch_targets: Sequence[str]) -> dict[st
     return env
 
 
+def for_this_machine() -> dict[str, str]:
+    """:func:`pinned_environment` for the processor and numpy of this process."""
+    return pinned_environment(platform.machine(), numpy_dispatch_targets())
+
+
 @contextlib.contextmanager
 def pinned(environ: Mapping[str, str] | None = None) -> Iterator[dict[str, str]]:
     """Within the block, processes started from here (e.g. a notebook's kernel) run the pinned kernels.
@@ -57,7 +62,7 @@ def pinned(environ: Mapping[str, str] | None = None) -> Iterator[dict[str, str]]
     The variables act when a process loads numpy and OpenBLAS, so they are set in ``os.environ`` for child
     processes and restored afterwards; they do not change a numpy already loaded in this process.
     """
-    env = dict(environ) if environ is not None else pinned_environment(platform.machine(), numpy_dispatch_targets())
+    env = dict(environ) if environ is not None else for_this_machine()
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
@@ -75,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--"]:
         args = args[1:]
-    env = pinned_environment(platform.machine(), numpy_dispatch_targets())
+    env = for_this_machine()
     if not args or args[0] in ("-h", "--help"):
         if args:
             print("usage: python -m stages.numerics [COMMAND [ARG ...]]\n\nRun COMMAND with the numeric kernels the pipeline uses; "

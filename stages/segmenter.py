@@ -217,9 +217,8 @@ class Segmenter:
             segment = np.argmax(lr, axis=1)
             lr = lr - lr.max(axis=1, keepdims=True)
             post = np.exp(lr)
-            total = post.sum(axis=1)
-            confidence = post.max(axis=1) / total
-            return Assignment(segment.astype(np.int64, copy=False), dist, confidence, map_xy, post / total[:, None])
+            probabilities = post / post.sum(axis=1, keepdims=True)
+            return Assignment(segment.astype(np.int64, copy=False), dist, probabilities.max(axis=1), map_xy, probabilities)
         segment = dist.argmin(axis=1)
         return Assignment(segment.astype(np.int64, copy=False), dist, centroid_confidence(dist), map_xy)
 

@@ -3,7 +3,8 @@
 The pipeline serves k-Means by default; ``cluster.algorithm=gmm`` serves a mixture. These helpers turn the committed
 model into a mixture over the same centres whose segment 0 is wide and the others narrow, so a customer away from
 every centre goes to segment 0 even where another centre is nearer, and write it as a complete artifact set (with
-``dvc.lock`` recording its md5, as ``dvc repro`` would) that ``api.create_app`` accepts.
+``dvc.lock`` recording its md5, as ``dvc repro`` would) that ``api.create_app`` accepts. :func:`copy_artifacts`
+is that copy as the pipeline left it (the API tests damage it).
 """
 
 from __future__ import annotations
@@ -33,17 +34,29 @@ def uneven_mixture(served: Segmenter) -> Segmenter:
     )
 
 
-def write_artifacts(root: Path, segmenter: Segmenter) -> Path:
-    """Copy the API's artifacts into ``root`` with ``segmenter`` as ml/segmenter.json, recorded in a copy of dvc.lock."""
+def copy_artifacts(root: Path) -> Path:
+    """A copy of the artifacts the API reads, with dvc.lock, in ``root``."""
     for rel in FILES.values():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(config.ROOT / rel, root / rel)
+    shutil.copyfile(config.DVC_LOCK, root / "dvc.lock")
+    return root
+
+
+def write_artifacts(root: Path, segmenter: Segmenter) -> Path:
+    """Copy the API's artifacts into ``root`` with ``segmenter`` as ml/segmenter.json, recorded in the copy of dvc.lock."""
+    copy_artifacts(root)
     target = root / FILES["segmenter"]
     artifacts.write_json(target, segmenter.to_dict())
-    lock = yaml.safe_load(config.DVC_LOCK.read_text(encoding="utf-8"))
+    lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))
     for stage in lock["stages"].values():
         for out in stage.get("outs", []):
             if out["path"] == FILES["segmenter"]:
                 out.update(md5=md5_of(target), size=target.stat().st_size)
     (root / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False), encoding="utf-8")
     return root
+
+
+def mixture_artifacts(root: Path) -> Path:
+    """The artifact set of :func:`uneven_mixture` of the committed model, in ``root``."""
+    return write_artifacts(root, uneven_mixture(Segmenter.load(config.SEGMENTER)))

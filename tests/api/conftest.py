@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.artifacts import FILES
-from stages import config
-from stages.segmenter import Segmenter
-from tests.mixture import uneven_mixture, write_artifacts
+from tests.mixture import copy_artifacts, mixture_artifacts
 
 GOOD = {"Fresh": 12669, "Milk": 9656, "Grocery": 7561, "Frozen": 214, "Detergents_Paper": 2674, "Delicassen": 1338}
 HEADER = "Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Channel,Region"
@@ -35,15 +31,10 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def artifact_copy(tmp_path: Path) -> Path:
     """A private copy of the artifacts the API reads, with dvc.lock, to damage in a test."""
-    for rel in FILES.values():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(config.ROOT / rel, tmp_path / rel)
-    shutil.copyfile(config.DVC_LOCK, tmp_path / "dvc.lock")
-    return tmp_path
+    return copy_artifacts(tmp_path)
 
 
 @pytest.fixture(scope="session")
 def gmm_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """The app serving a Gaussian mixture (``tests.mixture.uneven_mixture`` of the real model) from its own artifacts."""
-    root = write_artifacts(tmp_path_factory.mktemp("gmm"), uneven_mixture(Segmenter.load(config.SEGMENTER)))
-    return create_app({"TESTING": True, "ARTIFACTS_ROOT": root})
+    return create_app({"TESTING": True, "ARTIFACTS_ROOT": mixture_artifacts(tmp_path_factory.mktemp("gmm"))})

@@ -63,11 +63,9 @@ def gmm_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app serving a Gaussian mixture (``tests.mixture.uneven_mixture``) from its own artifacts."""
     _built_page()
     from api import create_app
-    from stages.segmenter import Segmenter
-    from tests.mixture import uneven_mixture, write_artifacts
+    from tests.mixture import mixture_artifacts
 
-    root = write_artifacts(tmp_path_factory.mktemp("gmm"), uneven_mixture(Segmenter.load(config.SEGMENTER)))
-    with serving(create_app({"ARTIFACTS_ROOT": root})) as url:
+    with serving(create_app({"ARTIFACTS_ROOT": mixture_artifacts(tmp_path_factory.mktemp("gmm"))})) as url:
         yield url
 
 

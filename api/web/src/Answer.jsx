@@ -26,8 +26,7 @@ function runnerUp(answer) {
 
 function Confidence({ answer, algorithm }) {
   const other = runnerUp(answer);
-  const mixture = algorithm === "gmm" || answer.probabilities != null;
-  const words = confidenceWords(answer.confidence, mixture ? "gmm" : algorithm, answer.persona.name, other && other.name);
+  const words = confidenceWords(answer.confidence, answer.probabilities ? "gmm" : algorithm, answer.persona.name, other && other.name);
   const width = Math.max(0, Math.min(1, answer.confidence)) * 100;
   return (
     <div className="confidence">
