@@ -51,7 +51,8 @@ serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 	@echo "serving on http://$(HOST):$(PORT)/ with $(WORKERS) workers (Ctrl-C stops)"
 	gunicorn --workers $(WORKERS) --preload --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
 
-test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser)
+test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser, the page's own)
+	npm test --prefix api/web --silent
 	pytest tests
 	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs;
 	@# their kernels load the numeric kernels the pipeline pins (stages/numerics.py), like `dvc repro`

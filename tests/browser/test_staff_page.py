@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from stages import config
 from stages.dataset import LABEL_CODES
@@ -136,9 +136,8 @@ def test_a_mixture_model_shows_each_segments_probability_and_which_centre_is_nea
         s = segment(i)
         shown = answer.locator(".probabilities li")
         expect(shown).to_have_count(len(personas))
-        for j, p in enumerate(expected.probabilities[i]):
-            expect(shown.nth(j)).to_contain_text(f"{round(100 * p)}%")
         expect(shown.nth(s)).to_contain_text("(most probable)")
+        probabilities_shown_add_up(answer, expected.probabilities[i], s)
         distances = answer.locator(".distances li")
         expect(distances.nth(int(nearest[i]))).to_contain_text("(nearest)")
         expect(distances.nth(s)).not_to_contain_text("(nearest)")
@@ -148,6 +147,39 @@ def test_a_mixture_model_shows_each_segments_probability_and_which_centre_is_nea
 
         segment(u)
         expect(answer.locator(".confidence")).to_contain_text(f"It could also be “{personas[int(second[u])]['name']}”")
+
+        # a customer whose probabilities, each rounded on its own, would read more than 100% in all
+        odd = next(r for r in range(len(X)) if sum(round(100 * p) for p in expected.probabilities[r]) != 100)
+        probabilities_shown_add_up(answer, expected.probabilities[odd], segment(odd))
+
+
+PERCENT = re.compile(r"(<1|>99|\d+)%$")
+
+
+def probabilities_shown_add_up(answer: Locator, probabilities: np.ndarray, s: int) -> None:
+    """Each probability bar reads its probability rounded down or up (``<1%`` / ``>99%`` strictly inside 0 and 1), the
+    bars add up to 100%, and the confidence line shows the customer's segment's bar."""
+    bars = answer.locator(".probabilities .bar-value")
+    expect(bars).to_have_count(len(probabilities))
+    texts = [t.strip() for t in bars.all_inner_texts()]
+    assert_parts_of_a_whole(texts, probabilities)
+    expect(answer.locator(".confidence-level")).to_contain_text(f"Confidence {texts[s]} (")
+    expect(answer.locator(".confidence")).to_contain_text(f"a {texts[s]} chance")
+
+
+def assert_parts_of_a_whole(texts: list[str], shares: Any) -> None:
+    """``texts`` show ``shares`` (parts of one whole) as percents that add up to 100: each share rounded down or up,
+    and ``<1%`` / ``>99%`` exactly for a share strictly inside 0 and 1 that rounds to 0 / 100."""
+    points = []
+    for text, share in zip(texts, shares, strict=True):
+        match = PERCENT.fullmatch(text)
+        assert match, f"share {share} shown as {text!r}"
+        value = {"<1": 0, ">99": 100}[match.group(1)] if match.group(1) in ("<1", ">99") else int(match.group(1))
+        assert abs(value - 100 * share) < 1, f"share {share} shown as {text}"
+        assert (match.group(1) == "<1") == (value == 0 and share > 0), f"share {share} shown as {text}"
+        assert (match.group(1) == ">99") == (value == 100 and share < 1), f"share {share} shown as {text}"
+        points.append(value)
+    assert sum(points) == 100, f"the shares shown, {texts}, add up to {sum(points)}%"
 
 
 def test_bad_value_shows_its_error_next_to_the_field(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
@@ -174,10 +206,40 @@ def test_bad_value_shows_its_error_next_to_the_field(page: Page, watch: Watch, c
     expect(page.locator(".field-error")).to_have_count(0)
 
 
+def test_amounts_typed_as_the_page_shows_them(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
+    """The placeholders show amounts as 12,669: typed so (or with spaces) they are read as numbers; a hexadecimal
+    0x10 is not read as 16 but refused under its field, and a long refused text wraps at phone width."""
+    watch.expect_status(422)
+    fields = api_json(page, "/api/fields")["features"]
+    customer = customers.iloc[0]
+    values = {name: int(customer[name]) for name in FEATURES}
+    typed = {name: f"{v:,}" if j % 2 else f"{v:,}".replace(",", "\u00a0") for j, (name, v) in enumerate(values.items())}
+    assert any("," in t for t in typed.values()), "the test needs an amount of 1,000 or more"
+    fill_customer(page, fields, typed)
+    page.get_by_role("button", name="Find the segment").click()
+    expected = int(customer["segment"])
+    expect(page.locator("#answer-title")).to_have_text(re.compile(rf"^\s*Segment {expected}:"))
+    answer = page.request.post("/api/segment", data=values).json()
+    expect(page.locator(".confidence-level")).to_contain_text(f"Confidence {round(100 * answer['confidence'])}%")
+
+    page.set_viewport_size({"width": 375, "height": 812})
+    fill_customer(page, fields, {**values, "Fresh": "0x10", "Milk": "x" * 300})
+    page.get_by_role("button", name="Find the segment").click()
+    for name, words in (("Fresh", "not text '0x10'"), ("Milk", "not text 'xxxx")):
+        expect(page.locator(".field").filter(has=spending_input(page, fields, name)).locator(".field-error")).to_contain_text(words)
+    expect(page.locator("#answer-title")).to_have_count(0)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 375, f"the page is {scroll_width} px wide at phone width with the errors shown: it scrolls sideways"
+
+
 def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:
     """Each segment has a card; its button (keyboard too) opens the spending profile and the Channel and Region mix."""
     cards = page.locator(".persona-card")
     expect(cards).to_have_count(len(personas))
+    sizes = cards.locator(".persona-size").all_inner_texts()
+    for text, p in zip(sizes, personas, strict=True):
+        assert text.startswith(f"{p['size']:,} customers, "), text
+    assert_parts_of_a_whole([re.search(r", (\S+) of the base", t).group(1) for t in sizes], [p["share"] for p in personas])
     persona = personas[-1]
     card = cards.filter(has_text=persona["name"])
     button = card.get_by_role("button", name=re.compile("spending profile"))
@@ -193,8 +255,9 @@ def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None
     expect(panel).to_be_visible()
     expect(panel.locator("table.profile tbody tr")).to_have_count(len(persona["profile"]))
     for group in ("channel_mix", "region_mix"):
-        for name, share in persona[group].items():
-            expect(panel.locator(".mix li").filter(has_text=name)).to_contain_text(f"{round(share * 100)}%")
+        mix = persona[group]
+        texts = [panel.locator(".mix li").filter(has_text=name).locator(".bar-value").inner_text().strip() for name in mix]
+        assert_parts_of_a_whole(texts, mix.values())
     assert accessibility_problems(page) == []
 
     page.keyboard.press("Space")

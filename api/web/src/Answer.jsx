@@ -1,4 +1,4 @@
-import { categoryWords, confidenceWords, decimal2, money, percent, times } from "./format.js";
+import { categoryWords, confidenceWords, decimal2, money, percent, percents, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
@@ -24,15 +24,21 @@ function runnerUp(answer) {
   return ranked.find((d) => d.segment !== answer.segment);
 }
 
+/** The confidence as a percent text; a mixture's is its segment's probability, shown as in the probability bars. */
+function confidenceText(answer) {
+  return answer.probabilities ? percents(answer.probabilities)[answer.segment] : percent(answer.confidence);
+}
+
 function Confidence({ answer, algorithm }) {
   const other = runnerUp(answer);
-  const words = confidenceWords(answer.confidence, answer.probabilities ? "gmm" : algorithm, answer.persona.name, other && other.name);
+  const shown = confidenceText(answer);
+  const words = confidenceWords(answer.confidence, answer.probabilities ? "gmm" : algorithm, answer.persona.name, other && other.name, shown);
   const width = Math.max(0, Math.min(1, answer.confidence)) * 100;
   return (
     <div className="confidence">
       <h4>How sure the model is</h4>
       <p className={`confidence-level ${words.level}`}>
-        Confidence {percent(answer.confidence)} ({words.level})
+        Confidence {shown} ({words.level})
       </p>
       <svg className="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
         <rect x="0" y="0" width="100" height="8" fill="#e4e7eb" />
@@ -85,11 +91,12 @@ function Distances({ answer }) {
 }
 
 function Probabilities({ answer }) {
+  const texts = percents(answer.probabilities);
   const rows = answer.distances.map((d) => ({
     segment: d.segment,
     name: d.name,
     value: answer.probabilities[d.segment],
-    text: percent(answer.probabilities[d.segment]),
+    text: texts[d.segment],
     mark: d.segment === answer.segment ? "most probable" : null,
   }));
   const hint = "The mixture model's probability that the customer belongs to each segment; it joins the most probable one.";

@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import { categoryWords, money, percent, times } from "./format.js";
+import { categoryWords, money, percents, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { Actions } from "./Actions.jsx";
@@ -20,18 +20,20 @@ function RatioBar({ ratio, colour }) {
 }
 
 function ShareBars({ title, mix, colour }) {
+  const entries = Object.entries(mix || {});
+  const texts = percents(entries.map(([, share]) => share));
   return (
     <div className="mix">
       <h5>{title}</h5>
       <ul className="bars">
-        {Object.entries(mix || {}).map(([name, share]) => (
+        {entries.map(([name, share], i) => (
           <li key={name}>
             <span className="bar-label">{name}</span>
             <svg className="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">
               <rect x="0" y="0" width="100" height="10" fill="#eef0f2" />
               <rect x="0" y="0" width={100 * share} height="10" fill={colour} />
             </svg>
-            <span className="bar-value">{percent(share)}</span>
+            <span className="bar-value">{texts[i]}</span>
           </li>
         ))}
       </ul>
@@ -46,7 +48,7 @@ function orderedProfile(persona, features) {
   return Object.entries(persona.profile).sort(([a], [b]) => rank(a) - rank(b));
 }
 
-function PersonaCard({ persona, fields }) {
+function PersonaCard({ persona, shareText, fields }) {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const colour = segmentColour(persona.id);
@@ -57,7 +59,7 @@ function PersonaCard({ persona, fields }) {
         <Swatch segment={persona.id} /> {persona.id}: {persona.name}
       </h3>
       <p className="persona-size">
-        {money(persona.size)} customers, {percent(persona.share)} of the base
+        {money(persona.size)} customers, {shareText} of the base
       </p>
       <p>{persona.description}</p>
       <button type="button" className="expander" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen(!open)}>
@@ -102,6 +104,7 @@ function PersonaCard({ persona, fields }) {
 
 /** Section 2: every segment as a card that expands to its profile and its Channel and Region mix. */
 export function Personas({ personas, fields }) {
+  const shares = percents(personas.map((p) => p.share));
   return (
     <section id="personas" aria-labelledby="personas-title" className="card-section">
       <h2 id="personas-title">The segments</h2>
@@ -109,8 +112,8 @@ export function Personas({ personas, fields }) {
         <p>Loading the segments…</p>
       ) : (
         <ul className="persona-grid">
-          {personas.map((persona) => (
-            <PersonaCard key={persona.id} persona={persona} fields={fields} />
+          {personas.map((persona, i) => (
+            <PersonaCard key={persona.id} persona={persona} shareText={shares[i]} fields={fields} />
           ))}
         </ul>
       )}

@@ -1,16 +1,16 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postJson } from "./api.js";
-import { money } from "./format.js";
+import { money, parseAmount } from "./format.js";
 import { Answer } from "./Answer.jsx";
 
-/** What staff typed → the request body: blanks left out (the API imputes them), numbers as numbers. */
+/** What staff typed → the request body: blanks left out (the API imputes them), amounts as numbers (see parseAmount). */
 function requestBody(values, channel, region) {
   const body = {};
   for (const [name, raw] of Object.entries(values)) {
     const text = raw.trim();
     if (text === "") continue;
-    const number = Number(text);
-    body[name] = Number.isFinite(number) ? number : text; // the API names the field when it is not a number
+    const number = parseAmount(text);
+    body[name] = number ?? text; // the API names the field when it is not a number
   }
   if (channel) body.Channel = channel;
   if (region) body.Region = region;

@@ -6,12 +6,56 @@ const twoDecimals = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maxi
 
 /** 12669 → "12,669". */
 export const money = (value) => whole.format(value);
-/** 0.4213 → "42%". */
-export const percent = (share) => `${whole.format(share * 100)}%`;
+/** The text of a share rounded to ``points`` percent: a share strictly between 0 and 1 never reads "0%" or "100%". */
+function percentText(share, points) {
+  if (points <= 0 && share > 0) return "<1%";
+  if (points >= 100 && share < 1) return ">99%";
+  return `${whole.format(points)}%`;
+}
+
+/** 0.4213 → "42%"; 0.0004 → "<1%"; 0.9999998 → ">99%" (a model is never shown as certain when it is not). */
+export const percent = (share) => percentText(share, Math.round(share * 100));
+
+/**
+ * The parts of one whole (shares that add up to 1) → their percent texts, which add up to 100: each share is rounded
+ * down or up, and the points left over go to the largest remainders (ties: the larger share, then the earlier one).
+ * Rounding each share on its own can show 63% + 27% + 11% = 101%. Shares that do not add up to 1 (within the half a
+ * point that storing them to four decimals can cost) are rounded one by one.
+ */
+export function percents(shares) {
+  const total = shares.reduce((sum, s) => sum + s, 0);
+  if (shares.length === 0 || Math.abs(total - 1) > 0.005) return shares.map(percent);
+  const points = shares.map((s) => Math.floor(s * 100));
+  const order = shares
+    .map((s, i) => ({ i, rest: s * 100 - points[i], s }))
+    .sort((a, b) => b.rest - a.rest || b.s - a.s || a.i - b.i);
+  const left = 100 - points.reduce((sum, p) => sum + p, 0);
+  for (const { i } of order.slice(0, left)) points[i] += 1;
+  return shares.map((s, i) => percentText(s, points[i]));
+}
 /** 1.3536 → "1.4×". */
 export const times = (ratio) => `${oneDecimal.format(ratio)}×`;
 /** 2.104 → "2.10". */
 export const decimal2 = (value) => twoDecimals.format(value);
+
+/** Decimal digits with an optional decimal point and exponent: what `Number()` reads, without its hex, octal,
+ * binary and Infinity spellings. */
+const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/** Whole digits grouped in threes by commas (12,669) or spaces (12 669, also no-break and thin spaces), then an
+ * optional decimal point: how the page itself and spreadsheets show amounts. */
+const GROUPED = /^[+-]?\d{1,3}(?:(,)\d{3}(?:\1\d{3})*|([ \u00a0\u202f])\d{3}(?:\2\d{3})*)(\.\d+)?$/;
+
+/**
+ * An amount as staff type it → a number, or null when it is not one: "12669", "12,669", "12 669", "1e3",
+ * "12669.50". A decimal comma ("1,5"), hexadecimal ("0x10") and anything else give null, so the page sends the
+ * text as typed and the API names the field.
+ */
+export function parseAmount(text) {
+  const t = text.trim();
+  if (PLAIN.test(t)) return Number(t);
+  if (GROUPED.test(t)) return Number(t.replace(/[, \u00a0\u202f]/g, ""));
+  return null;
+}
 
 /** Spending category name as the data set spells it → words ("Detergents_Paper" → "Detergents paper"). */
 export const categoryWords = (name, fields) => {
@@ -19,18 +63,18 @@ export const categoryWords = (name, fields) => {
   return field ? field.label : name.replace(/_/g, " ");
 };
 
-/** Plain-words reading of the model's confidence figure: {level: "high"|"medium"|"low", text}. */
-export function confidenceWords(confidence, algorithm, segmentName, runnerUp) {
+/** Plain-words reading of the model's confidence figure: {level: "high"|"medium"|"low", text}; ``shown`` is its percent text. */
+export function confidenceWords(confidence, algorithm, segmentName, runnerUp, shown = percent(confidence)) {
   const other = runnerUp ? `“${runnerUp}”` : "another segment";
   if (algorithm === "gmm") {
     const level = confidence >= 0.9 ? "high" : confidence >= 0.6 ? "medium" : "low";
-    const lead = `The model gives a ${percent(confidence)} chance that this customer belongs to “${segmentName}”.`;
+    const lead = `The model gives a ${shown} chance that this customer belongs to “${segmentName}”.`;
     const tail = level === "low" ? ` It could also be ${other}: treat the persona as a hint.` : "";
     return { level, text: lead + tail };
   }
   // Distance-based models: confidence = 1 − d(nearest centre) / d(second-nearest centre).
   const level = confidence >= 0.5 ? "high" : confidence >= 0.2 ? "medium" : "low";
-  const lead = `The centre of “${segmentName}” is ${percent(confidence)} closer to this customer than the next one, ${other}.`;
+  const lead = `The centre of “${segmentName}” is ${shown} closer to this customer than the next one, ${other}.`;
   const tail = {
     high: " The customer sits well inside the segment.",
     medium: " The customer is in the segment, but not deep inside it.",

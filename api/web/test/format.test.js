@@ -1,0 +1,85 @@
+// Unit tests of the page's number formatting (node:test, no dependencies): `npm test`, run by `make test`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { confidenceWords, parseAmount, percent, percents } from "../src/format.js";
+
+/** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
+const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
+
+test("percent rounds a share to whole points", () => {
+  assert.equal(percent(0.4213), "42%");
+  assert.equal(percent(0.425), "43%");
+  assert.equal(percent(0), "0%");
+  assert.equal(percent(1), "100%");
+});
+
+test("percent never shows a share strictly between 0 and 1 as 0% or 100%", () => {
+  assert.equal(percent(0.9999998), ">99%");
+  assert.equal(percent(0.996), ">99%");
+  assert.equal(percent(0.994), "99%");
+  assert.equal(percent(0.004), "<1%");
+  assert.equal(percent(0.005), "1%");
+});
+
+test("percents of the parts of a whole add up to 100 where rounding each would not", () => {
+  const shares = [0.626, 0.266, 0.108]; // rounded one by one: 63 + 27 + 11 = 101
+  assert.equal(shares.map(percent).join(" "), "63% 27% 11%");
+  const texts = percents(shares);
+  assert.equal(points(texts).reduce((a, b) => a + b, 0), 100);
+  assert.deepEqual(texts, ["63%", "26%", "11%"]); // the two .6 remainders tie: the larger share keeps its point
+  assert.deepEqual(percents([1 / 3, 1 / 3, 1 / 3]), ["34%", "33%", "33%"]); // full tie: the first one
+  assert.deepEqual(percents([0.494, 0.494, 0.012]), ["50%", "49%", "1%"]); // 49 + 49 + 1 = 99 one by one
+});
+
+test("each of the percents is its share rounded down or up", () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (let n = 1; n <= 8; n += 1) {
+    for (let round = 0; round < 200; round += 1) {
+      const raw = Array.from({ length: n }, () => random() ** 3);
+      const total = raw.reduce((a, b) => a + b, 0);
+      const shares = raw.map((r) => r / total);
+      const shown = points(percents(shares));
+      assert.equal(shown.reduce((a, b) => a + b, 0), 100, `shares ${shares}`);
+      shares.forEach((s, i) => assert.ok(Math.abs(shown[i] - 100 * s) < 1, `share ${s} shown as ${shown[i]}`));
+    }
+  }
+});
+
+test("percents keep a tiny part visible and an almost certain one short of certain", () => {
+  assert.deepEqual(percents([0.9999998, 0.0000001, 0.0000001]), [">99%", "<1%", "<1%"]);
+  assert.deepEqual(percents([1, 0, 0]), ["100%", "0%", "0%"]);
+});
+
+test("percents of shares stored to four decimals still add up to 100", () => {
+  const shares = [0.1916, 0.1262, 0.6821]; // adds up to 0.9999
+  assert.equal(points(percents(shares)).reduce((a, b) => a + b, 0), 100);
+});
+
+test("percents of shares that are not parts of one whole are rounded one by one", () => {
+  assert.deepEqual(percents([0.626, 0.266]), ["63%", "27%"]);
+  assert.deepEqual(percents([]), []);
+});
+
+test("the confidence words use the percent text they are given", () => {
+  const words = confidenceWords(0.626, "gmm", "Cafés", "Shops", "62%");
+  assert.equal(words.level, "medium");
+  assert.match(words.text, /a 62% chance that this customer belongs to “Cafés”/);
+  assert.match(confidenceWords(0.9999998, "gmm", "Cafés", null).text, /a >99% chance/);
+  assert.match(confidenceWords(0.1, "kmeans", "Cafés", "Shops").text, /10% closer .* “Shops”\. .*border/);
+});
+
+test("parseAmount reads amounts as the page shows them and as spreadsheets write them", () => {
+  for (const [text, value] of [
+    ["12669", 12669], [" 12669 ", 12669], ["12669.5", 12669.5], [".5", 0.5], ["5.", 5], ["1e3", 1000], ["-5", -5], ["0", 0],
+    ["12,669", 12669], ["1,234,567", 1234567], ["12,669.25", 12669.25], ["12 669", 12669], ["1\u00a0234\u00a0567", 1234567], ["12\u202f669", 12669],
+  ]) {
+    assert.equal(parseAmount(text), value, JSON.stringify(text));
+  }
+});
+
+test("parseAmount leaves what is not plainly an amount to the API", () => {
+  for (const text of ["0x10", "0b11", "0o7", "Infinity", "NaN", "1,5", "12,66", "1,2345", "12,669 000", "1 2", "12,669,", "1.2.3", "abc", "12669€", "", "e3", "--5"]) {
+    assert.equal(parseAmount(text), null, JSON.stringify(text));
+  }
+});
