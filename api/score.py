@@ -2,7 +2,8 @@
 
 Streams the file in blocks (bounded memory whatever its size), validates and scores each block exactly as
 ``POST /api/segment/batch`` does, and writes one output row per input row: ``row``, the input columns, then
-segment, persona, confidence, imputed and error (empty when the row was segmented).
+segment, persona, confidence, imputed and error (empty when the row was segmented). ``-o -`` writes to standard
+output; a file output appears only when complete, and the input file is never written over.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import shutil
+import signal
 import sys
 import threading
 import time
@@ -17,7 +20,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 if __name__ == "__main__":  # before pyarrow is imported (see api.lean)
     from api.lean import pyarrow_without_pandas
@@ -37,6 +40,8 @@ T = TypeVar("T")
 #: Blocks being scored or waiting to be written at any time.
 IN_FLIGHT = 4
 _END = object()
+#: ``-o -``: write to standard output.
+STDOUT = Path("-")
 
 
 def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
@@ -67,55 +72,95 @@ def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts, with_he
     return sink.getvalue().to_pybytes(), len(checked.rows), len(checked.errors)
 
 
-def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE) -> tuple[int, int]:
-    """Score ``source`` into ``target`` block by block; returns (rows, rows with errors)."""
-    with open(source, "rb") as fh:
-        header = read_header(fh)
+def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files.Artifacts, block_size: int) -> tuple[int, int]:
+    """Score ``source`` block by block into the open stream ``out``; returns (rows, rows with errors)."""
     n_rows = n_errors = 0
-    tmp = target.with_name(f".{target.name}.tmp")
     # Parsing (a background thread), then validating, scoring and formatting (a pool: pyarrow and numpy release the
     # GIL) overlap; this thread only writes finished text in input order. At most IN_FLIGHT blocks are held at
     # once, so memory stays bounded whatever the file's size.
     answers: deque[Future[tuple[bytes, int, int]]] = deque()
+    with open(source, "rb") as raw, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+
+        def write_done(keep: int) -> None:
+            nonlocal n_rows, n_errors
+            while len(answers) > keep:
+                text, rows, errors = answers.popleft().result()
+                out.write(text)
+                n_rows, n_errors = n_rows + rows, n_errors + errors
+
+        for i, chunk in enumerate(prefetch(iter_chunks(raw, header, block_size))):
+            answers.append(pool.submit(_answer, chunk, header, art, i == 0))
+            write_done(IN_FLIGHT)
+        write_done(0)
+    if n_rows == 0:
+        raise ApiError(422, "The CSV file has a header but no data rows.")
+    return n_rows, n_errors
+
+
+def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE) -> tuple[int, int]:
+    """Score ``source`` into ``target``; returns (rows, rows with errors).
+
+    A file (new or existing, also behind a symlink, which is followed) appears only when complete: the answer goes
+    to a temporary file beside it that then replaces it, keeping an existing file's permissions, so a failure leaves
+    the old file or none. ``-`` is standard output, and a device or pipe (``/dev/stdout``, a named pipe) is written
+    as the answer is made: those cannot be replaced, only written to.
+    """
+    with open(source, "rb") as fh:
+        header = read_header(fh)
+    if target == STDOUT:
+        out = sys.stdout.buffer
+        counts = _score_into(source, header, out, art, block_size)
+        out.flush()
+        return counts
+    real = target.resolve()
+    if real.exists() and not real.is_file():
+        with open(real, "wb") as out:
+            return _score_into(source, header, out, art, block_size)
+    tmp = real.with_name(f".{real.name}.tmp")
     try:
-        with open(source, "rb") as raw, open(tmp, "wb") as out, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-
-            def write_done(keep: int) -> None:
-                nonlocal n_rows, n_errors
-                while len(answers) > keep:
-                    text, rows, errors = answers.popleft().result()
-                    out.write(text)
-                    n_rows, n_errors = n_rows + rows, n_errors + errors
-
-            for i, chunk in enumerate(prefetch(iter_chunks(raw, header, block_size))):
-                answers.append(pool.submit(_answer, chunk, header, art, i == 0))
-                write_done(IN_FLIGHT)
-            write_done(0)
-        if n_rows == 0:
-            raise ApiError(422, "The CSV file has a header but no data rows.")
-        tmp.replace(target)
+        with open(tmp, "wb") as out:
+            counts = _score_into(source, header, out, art, block_size)
+        if real.exists():
+            shutil.copymode(real, tmp)
+        tmp.replace(real)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return n_rows, n_errors
+    return counts
 
 
 def _path_problem(source: Path, target: Path) -> str | None:
     """What is wrong with the input or output path, if anything."""
-    if not source.is_file():
+    if not source.exists():
         return f"{source}: no such file"
-    if target.is_dir():
+    if not source.is_file():
+        kind = "a directory" if source.is_dir() else "not a regular file (a pipe or a device)"
+        return f"{source}: is {kind}; give the path of the CSV file to read"
+    if target == STDOUT:
+        return None
+    real = target.resolve()
+    if real.is_dir():
         return f"{target}: is a directory; give the path of the CSV file to write"
-    if not target.parent.is_dir():
-        return f"{target}: the folder {target.parent} does not exist"
+    if not real.parent.is_dir():
+        return f"{target}: the folder {real.parent} does not exist"
+    if real.exists() and os.path.samefile(source, real):
+        return f"{target}: is the input file; give another path for the output (writing it would replace the customers' file)"
     return None
+
+
+class Stopped(BaseException):
+    """A termination signal arrived (SIGTERM, SIGHUP): raised in the main thread so the temporary file is removed."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: exit 0 when the file was scored (row errors are in its error column), 2 when it could not be."""
     parser = argparse.ArgumentParser(prog="python -m api.score", description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path, help="CSV with the six categories (and optionally Channel, Region)")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="CSV to write; - for standard output")
     parser.add_argument("--root", type=Path, default=config.ROOT, help="project root holding ml/ and dvc.lock")
     parser.add_argument("--block-size", type=int, default=BLOCK_SIZE, help="bytes parsed per block (default %(default)s)")
     args = parser.parse_args(argv)
@@ -126,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     art = artifact_files.load(args.root, pages=False)
+    where = "standard output" if args.output == STDOUT else args.output
     started = time.perf_counter()
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         n_rows, n_errors = score_file(args.input, args.output, art, args.block_size)
     except ApiError as exc:
@@ -134,12 +181,23 @@ def main(argv: list[str] | None = None) -> int:
         for e in exc.errors:
             print(f"  {e.field}: {e.message}", file=sys.stderr)
         return 2
-    except OSError as exc:  # e.g. unreadable input, disk full: nothing is left at the output path
-        print(f"error: {exc.strerror or exc} ({args.input} → {args.output})", file=sys.stderr)
+    except BrokenPipeError:  # the reader of standard output stopped early (`| head`): stop quietly, like other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 128 + signal.SIGPIPE
+    except OSError as exc:  # e.g. unreadable input, disk full: a file output is left as it was
+        print(f"error: {exc.strerror or exc} ({args.input} → {where})", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, Stopped) as exc:
+        signum = exc.args[0] if isinstance(exc, Stopped) else signal.SIGINT
+        kept = "" if args.output == STDOUT or not args.output.resolve().is_file() else f"; {args.output} is as it was"
+        print(f"stopped by {signal.Signals(signum).name} before the end{kept}", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     seconds = time.perf_counter() - started
     print(
-        f"{args.output}: {n_rows:,} rows, {n_rows - n_errors:,} segmented, {n_errors:,} with errors (see its error column); "
+        f"{where}: {n_rows:,} rows, {n_rows - n_errors:,} segmented, {n_errors:,} with errors (see its error column); "
         f"model {art.model_version}; {seconds:.2f} s",
         file=sys.stderr,
     )

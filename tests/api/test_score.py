@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from api.csvio import NOT_UTF8
+from api import score as score_module
 from api.score import main
 from stages import config
 from tests.api.conftest import GOOD, HEADER
@@ -104,3 +109,108 @@ def test_a_failure_to_write_exits_2_and_leaves_no_file(tmp_path: Path, capsys: p
     assert main([str(source), "-o", str(target)]) == 2
     assert "No space left on device" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["in.csv"]
+
+
+def _customers(path: Path, n: int = 3) -> bytes:
+    """A small good CSV of ``n`` rows at ``path``; returns its bytes."""
+    data = ("\n".join([HEADER, *[ROWS[0]] * n]) + "\n").encode()
+    path.write_bytes(data)
+    return data
+
+
+def test_a_symlinked_output_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    """`-o link.csv` where link.csv points elsewhere writes the file it points to; the link is not replaced by a file."""
+    source, real, link = tmp_path / "in.csv", tmp_path / "keep" / "real.csv", tmp_path / "link.csv"
+    _customers(source)
+    real.parent.mkdir()
+    real.write_text("previous\n")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    assert main([str(source), "-o", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("\"row\",") and len(real.read_text().splitlines()) == 4
+    assert real.stat().st_mode & 0o777 == 0o640  # an existing output keeps its permissions
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.csv"]  # no temporary file left
+
+
+@pytest.mark.parametrize("how", ["the same path", "a symlink to it", "a hard link to it"])
+def test_the_input_file_is_never_the_output(tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    source = tmp_path / "in.csv"
+    data = _customers(source)
+    target = {"the same path": source, "a symlink to it": tmp_path / "link.csv", "a hard link to it": tmp_path / "hard.csv"}[how]
+    if how == "a symlink to it":
+        target.symlink_to(source)
+    elif how == "a hard link to it":
+        target.hardlink_to(source)
+    assert main([str(source), "-o", str(target)]) == 2
+    assert f"{target}: is the input file" in capsys.readouterr().err
+    assert source.read_bytes() == data
+
+
+def test_an_input_that_is_not_a_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path), "-o", str(tmp_path / "out.csv")]) == 2
+    assert f"{tmp_path}: is a directory; give the path of the CSV file to read" in capsys.readouterr().err
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "api.score", *args]
+
+
+def test_dash_writes_standard_output(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join([HEADER, *ROWS]) + "\n")
+    done = subprocess.run(_command(str(source), "-o", "-"), cwd=config.ROOT, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"standard output: 5 rows, 2 segmented, 3 with errors" in done.stderr
+    assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 0
+    assert done.stdout == (tmp_path / "out.csv").read_bytes()
+    assert not (config.ROOT / "-").exists()
+
+
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """A device or pipe (``/dev/stdout`` is one when piped) cannot be replaced by a file, only written to."""
+    source, fifo = tmp_path / "in.csv", tmp_path / "out.fifo"
+    _customers(source, 2)
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    done = subprocess.run(_command(str(source), "-o", str(fifo)), cwd=config.ROOT, capture_output=True, text=True, check=False)
+    out, _ = reader.communicate(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert out.decode().startswith("\"row\",") and len(out.decode().splitlines()) == 3
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`python -m api.score in.csv -o - | head -1`: no traceback, exit 141 like other tools stopped by SIGPIPE."""
+    source = tmp_path / "in.csv"
+    _customers(source, 200_000)
+    with subprocess.Popen(_command(str(source), "-o", "-"), cwd=config.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as command:
+        assert command.stdout is not None and command.stderr is not None
+        assert command.stdout.readline().startswith(b"\"row\",")
+        command.stdout.close()
+        stderr = command.stderr.read().decode()
+        assert command.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert stderr == ""
+
+
+def test_a_termination_signal_leaves_the_old_output_and_no_temporary_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    _customers(source, 5_000)
+    target.write_text("previous\n")
+    answer = score_module._answer
+    blocks = iter(range(10**9))
+
+    def answer_then_stop(*args: Any) -> Any:
+        if next(blocks) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs in the main thread, which is writing
+        return answer(*args)
+
+    monkeypatch.setattr(score_module, "_answer", answer_then_stop)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main([str(source), "-o", str(target), "--block-size", "4096"]) == 128 + signal.SIGTERM
+    assert f"stopped by SIGTERM before the end; {target} is as it was" in capsys.readouterr().err
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+    assert signal.getsignal(signal.SIGTERM) == before
