@@ -40,6 +40,8 @@ class Header:
     names: list[str]
     fields: list[str]
     skip_rows: int = 1
+    #: False when the header is the file's last line (nothing, not even a line end, follows it): no rows to read.
+    rows_follow: bool = True
 
     @property
     def written(self) -> dict[str, str]:
@@ -139,7 +141,7 @@ def read_header(source: IO[bytes]) -> Header:
     else:
         line = b""
     source.seek(0)
-    return replace(parse_header(line), skip_rows=blank + 1)
+    return replace(parse_header(line), skip_rows=blank + 1, rows_follow=line.endswith((b"\n", b"\r")))
 
 
 def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]:
@@ -204,6 +206,8 @@ def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
 
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
+    if not header.rows_follow:
+        return  # pyarrow cannot skip a header line that has no line end
     pending: dict[int, str] = {}
 
     def on_invalid(row: Any) -> str:

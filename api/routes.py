@@ -12,6 +12,7 @@ import orjson
 import pyarrow as pa
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import ValidationError
+from werkzeug.exceptions import ClientDisconnected
 
 from api import csvio
 from api.artifacts import Artifacts
@@ -38,6 +39,42 @@ def _invalid(errors: list[FieldError], what: str = "The customer's data is not v
     return ApiError(422, f"{what}: check {fields}.", errors)
 
 
+try:  # how gunicorn reports a body it cannot de-chunk (a bad chunk size, a chunk without its terminator)
+    from gunicorn.http.errors import ParseException as _ServerParseError
+except ImportError:  # served by another WSGI server
+
+    class _ServerParseError(Exception):  # type: ignore[no-redef]
+        """Never raised: stands in for gunicorn's error when gunicorn is not installed."""
+
+
+def _incomplete() -> ApiError:
+    return ApiError(400, "The request body ended before its Content-Length.", [FieldError(field="body", message="incomplete body")])
+
+
+def _declared_length() -> int | None:
+    """The Content-Length the client declared, when it is a plain number and the body is not chunked."""
+    environ = request.environ
+    declared = environ.get("CONTENT_LENGTH", "")
+    plain = declared.isascii() and declared.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ
+    return int(declared) if plain else None
+
+
+def _whole_body() -> bytes:
+    """The whole body through werkzeug (cached, so a multipart form is parsed from it): 400 when it ends before its
+    Content-Length (gunicorn hands over what arrived) or its chunked framing is broken, 413 beyond the limit."""
+    try:
+        data = request.get_data()
+    except ClientDisconnected:  # werkzeug's own stream (no ``wsgi.input_terminated``): the body ended early
+        raise _incomplete() from None
+    except (OSError, _ServerParseError) as exc:
+        raise ApiError(400, f"The request body could not be read: its chunked transfer encoding is broken ({type(exc).__name__}).",
+                       [FieldError(field="body", message="malformed chunked encoding")]) from None
+    length = _declared_length()
+    if length is not None and len(data) < length:
+        raise _incomplete()
+    return data
+
+
 def _body() -> bytes:
     """The request body; 415 unless it is JSON, 400 when empty, 413 beyond MAX_CONTENT_LENGTH.
 
@@ -49,16 +86,14 @@ def _body() -> bytes:
     environ = request.environ
     if environ.get("CONTENT_TYPE") != "application/json" and not request.is_json:  # the common spelling needs no parsing
         raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
-    declared = environ.get("CONTENT_LENGTH", "")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    plain = declared.isascii() and declared.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ
-    length = int(declared) if plain else -1
-    if plain and (limit is None or length <= limit):
+    length = _declared_length()
+    if length is not None and (limit is None or length <= limit):
         data = environ["wsgi.input"].read(length)
         if len(data) < length:
-            raise ApiError(400, "The request body ended before its Content-Length.", [FieldError(field="body", message="incomplete body")])
+            raise _incomplete()
     else:
-        data = request.get_data()
+        data = _whole_body()
     if not data.strip():
         raise ApiError(400, "The request body is empty: send the customer as a JSON object.", [FieldError(field="body", message="empty body")])
     return data
@@ -148,12 +183,13 @@ def _row_limit(n: int) -> None:
 
 
 def _csv_source() -> io.BytesIO | Any:
+    data = _whole_body()
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise ApiError(422, "Upload the CSV file in a form field named file.", [FieldError(field="file", message="missing")])
         return upload.stream
-    return io.BytesIO(request.get_data())
+    return io.BytesIO(data)
 
 
 def _csv_response(table: pa.Table) -> Response:

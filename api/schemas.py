@@ -336,10 +336,17 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, str):
-        return f"text {value[:40]!r}"
+        return f"text {value[:40]!r}" + ("…" if len(value) > 40 else "")
     if _beyond_float(value):
         return "a number too large to represent"
     return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _number(value: Any) -> str:
+    """A number as the customer wrote it: a whole float read from a CSV cell (``-1.0``) without its ``.0``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)
 
 
 def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldError]:
@@ -358,8 +365,8 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
         message = {
             "float_type": lambda: f"must be a number (yearly spending), not {_describe(value)}",
             "finite_number": lambda: "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed",
-            "greater_than_equal": lambda: f"must be 0 or more (got {value})",
-            "less_than_equal": lambda: f"must be at most {MAX_SPEND:,} (got {value})",
+            "greater_than_equal": lambda: f"must be 0 or more (got {_number(value)})",
+            "less_than_equal": lambda: f"must be at most {MAX_SPEND:,} (got {_number(value)})",
             "extra_forbidden": lambda: f"unknown field; allowed fields are {ALLOWED_TEXT}",
             "model_type": lambda: f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}",
             "model_attributes_type": lambda: f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}",

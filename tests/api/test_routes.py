@@ -102,6 +102,22 @@ def batch_csv(rows: list[list[Any]], header: str = HEADER, sep: str = ",") -> by
 GOOD_ROW = [*GOOD.values(), 2, 3]
 
 
+def test_a_value_is_quoted_back_as_written_whichever_way_it_came(client: FlaskClient) -> None:
+    """A CSV cell -1 is read as a number: the message says "got -1", as for the same customer sent as JSON, and text
+    quoted back is cut at 40 characters with an ellipsis (the page shows the message under a narrow input)."""
+    long = "x" * 300
+    one = client.post("/api/segment", json=GOOD | {"Fresh": -1, "Milk": 10_000_001, "Grocery": long}).get_json()["error"]["errors"]
+    csv_body = (HEADER + "\n-1,10000001," + long + ",1,1,1,,\n").encode()
+    batch = client.post("/api/segment/batch", data=csv_body, content_type="text/csv").get_json()["results"][0]["errors"]
+    expected = {
+        "Fresh": "must be 0 or more (got -1)",
+        "Milk": "must be at most 10,000,000 (got 10000001)",
+        "Grocery": f"must be a number (yearly spending), not text '{'x' * 40}'…",
+    }
+    assert {e["field"]: e["message"] for e in one} == expected
+    assert {e["field"]: e["message"] for e in batch} == expected
+
+
 def test_batch_json_gives_one_result_per_row_in_order_with_errors_in_place(client: FlaskClient) -> None:
     rows = [GOOD, {"Fresh": -5}, "not a customer", GOOD | {"Milk": None}, {"Milk": 100}]
     body = client.post("/api/segment/batch", json=rows).get_json()
@@ -179,6 +195,11 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("CSV wrong header", "/api/segment/batch", {"data": b"Fresh,Milk,Foo\n1,2,3\n", "content_type": "text/csv"}, 422, "Foo"),
     ("CSV missing columns", "/api/segment/batch", {"data": b"Fresh,Milk\n1,2\n", "content_type": "text/csv"}, 422, "Grocery"),
     ("CSV header only", "/api/segment/batch", {"data": HEADER.encode() + b"\n", "content_type": "text/csv"}, 422, "empty"),
+    ("CSV header only, no line end", "/api/segment/batch", {"data": HEADER.encode(), "content_type": "text/csv"}, 422, "The batch is empty"),
+    ("CSV body shorter than its Content-Length", "/api/segment/batch",
+     {"data": HEADER.encode() + b"\n1,2,3,4,5,6,,\n", "content_type": "text/csv", "environ_overrides": {"CONTENT_LENGTH": "99"}}, 400, "Content-Length"),
+    ("upload shorter than its Content-Length", "/api/segment/batch",
+     {"data": {"file": (io.BytesIO(b"Fresh\n1\n"), "a.csv")}, "content_type": "multipart/form-data", "environ_overrides": {"CONTENT_LENGTH": "99999"}}, 400, "Content-Length"),
     ("CSV empty", "/api/segment/batch", {"data": b"", "content_type": "text/csv"}, 422, "empty"),
     ("CSV not UTF-8", "/api/segment/batch", {"data": "Fresh\u00e9".encode("utf-16"), "content_type": "text/csv"}, 422, "UTF-8"),
     ("upload without file field", "/api/segment/batch", {"data": {"other": "x"}, "content_type": "multipart/form-data"}, 422, "file"),
