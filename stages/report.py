@@ -1,8 +1,8 @@
 """Stage report: every figure the report site (``site/``) quotes, written from the pipeline's outputs.
 
 ``python -m stages.report`` writes ``site/_variables.yml`` (read in pages with ``{{< var key >}}``) and the
-markdown includes in ``site/_generated/`` (persona cards, parameter, checksum and version tables), so no page
-carries a hand-typed number. ``python -m stages.report post-render`` is Quarto's post-render hook: it removes
+markdown includes in ``site/_generated/`` (persona cards, parameter, checksum and version tables, and the sentences
+whose wording depends on ``params.yaml``), so no page carries a hand-typed number or a claim a parameter can falsify. ``python -m stages.report post-render`` is Quarto's post-render hook: it removes
 the require.js and jQuery tags Quarto adds from a CDN for notebook HTML output (nothing on these pages uses them)
 and fails if any page still loads something from the network, so the site works offline.
 """
@@ -111,13 +111,11 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     n_rows = data_report["n_rows"]
     largest = max(personas, key=lambda p: p["size"])
     ev = metrics["pca_explained_variance"]
-    outliers = params["features"]["outliers"]
     return {
         "data": {
             "n_rows": count(n_rows),
             "n_features": str(len(params["data"]["features"])),
             "n_customers": count(metrics["n_customers"]),
-            "n_outliers": count(metrics["n_outliers"]),
             "md5": data_report["md5"],
             "horeca": count(channel["Horeca"]), "retail": count(channel["Retail"]),
             "horeca_share": pct(channel["Horeca"] / n_rows), "retail_share": pct(channel["Retail"] / n_rows),
@@ -128,12 +126,6 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
         },
         "method": {
             "impute": params["data"]["impute"],
-            "transform": params["features"]["transform"],
-            "scaler": params["features"]["scaler"],
-            "outlier_method": outliers["method"],
-            "iqr_factor": str(outliers["iqr_factor"]),
-            "outlier_min_features": str(outliers["min_features"]),
-            "outlier_action": outliers["action"],
             "pca_components": str(params["features"]["pca"]["n_components"]),
             "pc1": pct(ev[0]), "pc2": pct(ev[1]), "pc12": pct(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
@@ -236,16 +228,119 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
             "",
             *[f"- {action}" for action in p["actions"]],
             "",
-            f"*A typical customer* (row {typical['row']} of the raw data, the member nearest the segment's centre): {spends}.",
+            f"*A typical customer* (row {typical['row']} of the raw data, the segment's medoid: the member with the smallest "
+            f"total distance to the other members): {spends}.",
             "::::",
             ":::",
         ]))
     return "\n\n".join(blocks) + "\n"
 
 
+def customers_were(n: int) -> str:
+    """A count of customers with its verb: '1 customer was', '5 customers were'."""
+    return f"{count(n)} customer was" if n == 1 else f"{count(n)} customers were"
+
+
+def transform_scale_summary(transform: str, scaler: str) -> str:
+    """Home page: how spending was put on a common footing (``features.transform``, ``features.scaler``)."""
+    scaled = {"standard": "each category standardised", "robust": "each category scaled by its median and interquartile range",
+              "none": "the categories left unscaled"}[scaler]
+    if transform == "none":
+        return (f"Spending is heavily skewed (a few customers spend many times the typical amount); this run left it on "
+                f"its raw scale (`features.transform: none`) and {scaled}, so the biggest amounts weigh most.")
+    scale = "a log scale" if transform == "log" else "a log scale (log of 1 + spending)"
+    return (f"Spending is heavily skewed (a few customers spend many times the typical amount), so spending was put on "
+            f"{scale} and {scaled}, so that the *mix* of a customer's purchases counts, not only its size.")
+
+
+def outlier_summary(method: str, min_features: int, action: str, n_flagged: int) -> str:
+    """Home page: which customers were treated as outliers and what was done with them (``features.outliers``)."""
+    if method == "none":
+        return "No outlier rule was applied (`features.outliers.method: none`): every customer was fitted."
+    extreme = "in at least one category" if min_features == 1 else "in several categories at once"
+    if n_flagged == 0:
+        return f"No customer was extreme {extreme}, so every customer was fitted."
+    if action == "keep":
+        return (f"{customers_were(n_flagged)} extreme {extreme}; they were flagged but fitted like everyone else "
+                "(`features.outliers.action: keep`).")
+    return (f"{customers_were(n_flagged)} extreme {extreme} and set aside while fitting so they could not pull the "
+            "segments towards themselves; they still receive a segment.")
+
+
+def map_summary(transform: str, scaler: str, n_clustered: int, n_left_out: int, pc12: float) -> str:
+    """Home page: who the PCA map shows (the customers the segments were fitted on) and on what scale."""
+    spending = "(transformed) spending" if transform != "none" else "(scaled) spending" if scaler != "none" else "spending"
+    who = "every customer" if n_left_out == 0 else (
+        f"the {count(n_clustered)} customers the segments were fitted on (the {count(n_left_out)} set aside as "
+        "outliers are not shown)")
+    return (f"The map below places {who} by the first two principal components of their {spending}, which together "
+            f"carry {pct(pc12)} of its variation. Hover over a point to see that customer's yearly spending.")
+
+
+def transform_scale_method(transform: str, scaler: str) -> str:
+    """Methods page: the transform and scaler this run used, and what each does to the distances."""
+    lines = ["**Transform and scale.** Yearly spending is right-skewed: a few customers spend many times the median. "
+             "On the raw scale those few would decide the segments."]
+    lines.append({
+        "log": 'A log transform makes ratios matter ("twice as much milk") instead of absolute differences,',
+        "log1p": 'A log1p transform (the log of 1 + spending) makes ratios matter ("twice as much milk") instead of '
+                 "absolute differences, except among the smallest amounts,",
+        "none": "This run uses no transform (`features.transform: none`), so distances are absolute differences in "
+                "spending and the biggest spenders weigh most,",
+    }[transform])
+    lines.append({
+        "standard": "and standard scaling gives each category equal weight.",
+        "robust": "and robust scaling (median and interquartile range) gives each category equal weight without "
+                  "letting the extreme customers set the scale.",
+        "none": "and there is no scaling (`features.scaler: none`), so categories with a wider spread weigh more.",
+    }[scaler])
+    return " ".join(lines)
+
+
+def outlier_method(method: str, iqr_factor: float, min_features: int, action: str, n_flagged: int) -> str:
+    """Methods page: the outlier rule, how many customers it flagged and what the pipeline did with them."""
+    if method == "none":
+        return ("**Outliers.** No outlier rule is applied (`features.outliers.method: none`): every customer is "
+                "fitted.")
+    flagged = "No customer was flagged." if n_flagged == 0 else f"{customers_were(n_flagged)} flagged."
+    rule = (f"**Outliers.** A customer flagged by Tukey's rule (beyond {iqr_factor} interquartile ranges) in at least "
+            f"{min_features} categories is an outlier; action: *{action}*. {flagged}")
+    if n_flagged == 0:
+        return rule
+    if action == "keep":
+        return rule + (" They are flagged only: the segments are fitted on them like on everyone else, so they can "
+                       "pull segment centres towards themselves.")
+    return rule + (" They are left out while fitting so that they cannot pull segment centres towards themselves, and "
+                   "are then assigned by the served model like any new customer: to the segment with the nearest "
+                   "centre, or, for a Gaussian mixture, to the most probable segment (which weighs each segment's "
+                   "size and spread, so it need not be the nearest).")
+
+
+def summary_markdown(params: dict[str, Any], features_report: dict[str, Any]) -> str:
+    """Home page, "What was done": how spending was transformed and scaled, and what happened to outliers."""
+    f, out = params["features"], params["features"]["outliers"]
+    return (transform_scale_summary(f["transform"], f["scaler"]) + " "
+            + outlier_summary(out["method"], int(out["min_features"]), out["action"], features_report["n_outliers"]) + "\n")
+
+
+def map_markdown(params: dict[str, Any], features_report: dict[str, Any]) -> str:
+    """Home page: the sentence above the PCA map."""
+    f, ev = params["features"], features_report["pca_explained_variance"]
+    n_clustered = features_report["n_clustered"]
+    return map_summary(f["transform"], f["scaler"], n_clustered, features_report["n_rows"] - n_clustered, ev[0] + ev[1]) + "\n"
+
+
+def method_choices_markdown(params: dict[str, Any], features_report: dict[str, Any]) -> str:
+    """Methods page: the "Transform and scale" and "Outliers" paragraphs."""
+    f, out = params["features"], params["features"]["outliers"]
+    return (transform_scale_method(f["transform"], f["scaler"]) + "\n\n"
+            + outlier_method(out["method"], out["iqr_factor"], int(out["min_features"]), out["action"],
+                             features_report["n_outliers"]) + "\n")
+
+
 def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],
-                    select_k: dict[str, Any], params: dict[str, Any], lock: dict[str, Any],
-                    versions: dict[str, str], python: str) -> dict[Path, str]:
+                    features_report: dict[str, Any], select_k: dict[str, Any], params: dict[str, Any],
+                    lock: dict[str, Any], versions: dict[str, str], python: str) -> dict[Path, str]:
     """Path → text of every file this stage writes."""
     outputs = lock_outputs(lock)
     features = params["data"]["features"]
@@ -253,6 +348,9 @@ def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], dat
     header = "# Written by `python -m stages.report` (DVC stage report) from the pipeline's outputs: do not edit.\n"
     return {
         VARIABLES: header + yaml.safe_dump(variables, sort_keys=False, allow_unicode=True, width=1000),
+        GENERATED / "summary.md": summary_markdown(params, features_report),
+        GENERATED / "map.md": map_markdown(params, features_report),
+        GENERATED / "method-choices.md": method_choices_markdown(params, features_report),
         GENERATED / "persona-summary.md": persona_summary_markdown(personas),
         GENERATED / "persona-cards.md": persona_cards_markdown(personas, features),
         GENERATED / "params.md": params_markdown(params),
@@ -339,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
         names = requirement_names(metadata.requires(DISTRIBUTION) or [])
         files = generated_files(
             artifacts.read_json(config.METRICS), artifacts.read_json(config.PERSONAS),
-            artifacts.read_json(config.DATA_REPORT), artifacts.read_json(config.SELECT_K), params, lock,
+            artifacts.read_json(config.DATA_REPORT), artifacts.read_json(config.FEATURES_REPORT),
+            artifacts.read_json(config.SELECT_K), params, lock,
             package_versions(names), sys.version.split()[0],
         )
     except (FileNotFoundError, KeyError, metadata.PackageNotFoundError) as exc:

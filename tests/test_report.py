@@ -49,14 +49,15 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
     select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3}
+    features_report = {"n_rows": 50, "n_outliers": 2, "n_clustered": 48, "pca_explained_variance": [0.5, 0.3, 0.2]}
     params = {"base": {"seed": 1}, "data": {"features": FEATURES, "impute": "median"},
               "features": {"transform": "log", "scaler": "standard",
                            "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"},
                            "pca": {"n_components": 0}},
               "select_k": {"k_min": 2, "k_max": 4, "algorithms": ["kmeans", "gmm"], "bootstrap": 5},
               "cluster": {"k": 2, "algorithm": "kmeans"}}
-    return {"metrics": metrics, "personas": personas, "data_report": data_report, "select_k": select_k,
-            "params": params, "lock": lock}
+    return {"metrics": metrics, "personas": personas, "data_report": data_report, "features_report": features_report,
+            "select_k": select_k, "params": params, "lock": lock}
 
 
 def test_lock_outputs_lists_pipeline_outputs_in_order_without_the_report_stage(lock: dict[str, Any]) -> None:
@@ -100,6 +101,7 @@ def test_package_versions_reads_installed_metadata() -> None:
 
 def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
     v = report.site_variables(outputs=outputs, **inputs)
     assert v["data"]["n_rows"] == "50" and v["data"]["missing"] == "1"
     assert v["data"]["horeca_share"] == "70%" and v["data"]["other_share"] == "80%"
@@ -135,18 +137,117 @@ def test_persona_cards_one_card_per_persona(personas: list[dict[str, Any]]) -> N
     assert "{#persona-0}" not in md and "#persona-0}" in md
     assert "- Call persona 1 first." in md
     assert "row 8 of the raw data" in md and "fresh food 1,234" in md
+    assert "the segment's medoid: the member with the smallest total distance to the other members" in md
+    assert "centre" not in md  # stages.personas.medoid_index picks the medoid, not the member nearest the centre
     assert md.count("```{=html}") == 2
 
 
 def test_generated_files_cover_every_output(inputs: dict[str, Any]) -> None:
     files = report.generated_files(versions={"pyyaml": "6"}, python="3.11.0", **inputs)
-    assert set(files) == {report.VARIABLES} | {report.GENERATED / n for n in
-                                               ["persona-summary.md", "persona-cards.md", "params.md", "hashes.md", "versions.md"]}
+    assert set(files) == {report.VARIABLES} | {report.GENERATED / n for n in [
+        "summary.md", "map.md", "method-choices.md", "persona-summary.md", "persona-cards.md", "params.md", "hashes.md",
+        "versions.md"]}
+    assert "2 customers were extreme in several categories at once and set aside" in files[report.GENERATED / "summary.md"]
+    assert "the 48 customers the segments were fitted on (the 2 set aside" in files[report.GENERATED / "map.md"]
+    assert "**Outliers.**" in files[report.GENERATED / "method-choices.md"]
     assert yaml.safe_load(files[report.VARIABLES])["model"]["k"] == "2"
     assert "| cluster | `ml/segmenter.json` | `abc` |" in files[report.GENERATED / "hashes.md"]
     assert "site/_variables.yml" not in files[report.GENERATED / "hashes.md"]
     assert "| `features.outliers.iqr_factor` | `1.5` |" in files[report.GENERATED / "params.md"]
     assert "| pyyaml | 6 |" in files[report.GENERATED / "versions.md"]
+
+
+# --- sentences that depend on params.yaml: the defaults, and each experiment the site suggests --------------------
+
+def test_transform_scale_summary_defaults() -> None:
+    assert report.transform_scale_summary("log", "standard") == (
+        "Spending is heavily skewed (a few customers spend many times the typical amount), so spending was put on a "
+        "log scale and each category standardised, so that the *mix* of a customer's purchases counts, not only its size.")
+
+
+@pytest.mark.parametrize(("transform", "scaler", "says", "not_says"), [
+    ("none", "standard", ["raw scale", "`features.transform: none`", "each category standardised"], ["log", "*mix*"]),
+    ("log1p", "standard", ["log of 1 + spending", "*mix*"], []),
+    ("log", "none", ["log scale", "categories left unscaled"], ["standardised"]),
+    ("log", "robust", ["median and interquartile range"], ["standardised"]),
+])
+def test_transform_scale_summary_follows_the_params(transform: str, scaler: str, says: list[str], not_says: list[str]) -> None:
+    text = report.transform_scale_summary(transform, scaler)
+    assert all(s in text for s in says) and not any(s in text for s in not_says), text
+
+
+@pytest.mark.parametrize(("method", "min_features", "action", "n", "expected"), [
+    ("tukey", 2, "drop", 5, "5 customers were extreme in several categories at once and set aside while fitting so they "
+                            "could not pull the segments towards themselves; they still receive a segment."),
+    ("tukey", 2, "drop", 1, "1 customer was extreme in several categories at once and set aside"),
+    ("tukey", 1, "drop", 3, "3 customers were extreme in at least one category and set aside"),
+    ("tukey", 2, "drop", 0, "No customer was extreme in several categories at once, so every customer was fitted."),
+    ("tukey", 2, "keep", 5, "5 customers were extreme in several categories at once; they were flagged but fitted like "
+                            "everyone else (`features.outliers.action: keep`)."),
+    ("none", 2, "drop", 0, "No outlier rule was applied (`features.outliers.method: none`): every customer was fitted."),
+])
+def test_outlier_summary_follows_the_params(method: str, min_features: int, action: str, n: int, expected: str) -> None:
+    assert expected in report.outlier_summary(method, min_features, action, n)
+
+
+@pytest.mark.parametrize(("transform", "scaler", "clustered", "left_out", "expected"), [
+    ("log", "standard", 435, 5, "The map below places the 435 customers the segments were fitted on (the 5 set aside as "
+                                "outliers are not shown) by the first two principal components of their (transformed) "
+                                "spending, which together carry 70% of its variation."),
+    ("log", "standard", 440, 0, "The map below places every customer by the first two principal components of their "
+                                "(transformed) spending"),
+    ("none", "standard", 440, 0, "of their (scaled) spending"),
+    ("none", "none", 440, 0, "of their spending"),
+])
+def test_map_summary_says_which_customers_it_shows(transform: str, scaler: str, clustered: int, left_out: int, expected: str) -> None:
+    assert expected in report.map_summary(transform, scaler, clustered, left_out, 0.7)
+
+
+def test_transform_scale_method_defaults() -> None:
+    assert report.transform_scale_method("log", "standard") == (
+        "**Transform and scale.** Yearly spending is right-skewed: a few customers spend many times the median. On the "
+        'raw scale those few would decide the segments. A log transform makes ratios matter ("twice as much milk") '
+        "instead of absolute differences, and standard scaling gives each category equal weight.")
+
+
+@pytest.mark.parametrize(("transform", "scaler", "says", "not_says"), [
+    ("none", "standard", ["`features.transform: none`", "absolute differences in spending", "standard scaling"], ["ratios"]),
+    ("log", "none", ["A log transform", "`features.scaler: none`", "wider spread weigh more"], ["equal weight"]),
+    ("log", "robust", ["robust scaling (median and interquartile range)"], ["standard"]),
+    ("log1p", "standard", ["log1p transform", "smallest amounts"], []),
+])
+def test_transform_scale_method_follows_the_params(transform: str, scaler: str, says: list[str], not_says: list[str]) -> None:
+    text = report.transform_scale_method(transform, scaler)
+    assert all(s in text for s in says) and not any(s in text for s in not_says), text
+
+
+def test_outlier_method_defaults() -> None:
+    text = report.outlier_method("tukey", 1.5, 2, "drop", 5)
+    assert text.startswith("**Outliers.** A customer flagged by Tukey's rule (beyond 1.5 interquartile ranges) in at "
+                           "least 2 categories is an outlier; action: *drop*. 5 customers were flagged. They are left "
+                           "out while fitting")
+    assert "most probable segment" in text
+
+
+@pytest.mark.parametrize(("method", "action", "n", "says", "not_says"), [
+    ("tukey", "keep", 5, ["action: *keep*. 5 customers were flagged.", "fitted on them like on everyone else"],
+     ["left out"]),
+    ("tukey", "drop", 0, ["No customer was flagged."], ["left out", "They"]),
+    ("none", "drop", 0, ["No outlier rule is applied (`features.outliers.method: none`)"], ["Tukey", "flagged"]),
+])
+def test_outlier_method_follows_the_params(method: str, action: str, n: int, says: list[str], not_says: list[str]) -> None:
+    text = report.outlier_method(method, 1.5, 2, action, n)
+    assert all(s in text for s in says) and not any(s in text for s in not_says), text
+
+
+def test_generated_sentences_use_the_flagged_count_not_the_removed_one(inputs: dict[str, Any]) -> None:
+    """With action keep, ml/metrics.json removes none (n_outliers 0) while ml/features.json still counts the flagged."""
+    inputs["params"]["features"]["outliers"]["action"] = "keep"
+    inputs["metrics"]["n_outliers"] = 0
+    inputs["features_report"].update(n_outliers=2, n_clustered=50)
+    files = report.generated_files(versions={}, python="3.11.0", **inputs)
+    assert "2 customers were flagged." in files[report.GENERATED / "method-choices.md"]
+    assert "places every customer" in files[report.GENERATED / "map.md"]
 
 
 QUARTO_HEAD = (

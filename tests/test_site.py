@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from stages import config, report
+from tests.test_run_notebook import _closure
 
 SITE = config.ROOT / "site"
 SHORTCODE = re.compile(r"\{\{<\s*(embed|var|include)\s+([^\s>]+)[^>]*>\}\}")
@@ -125,7 +126,9 @@ def test_navigation_targets_are_rendered_pages() -> None:
         "every pipeline notebook has an analysis page"
 
 
-def test_embed_links_go_to_the_analysis_pages() -> None:
+def test_notebook_views_name_the_analysis_pages() -> None:
+    """Every embedded notebook has a notebook-view whose url is its analysis page (honoured from the fix for
+    quarto-cli#13694 on; older releases link to a preview page instead, see _quarto.yml)."""
     views = quarto_config()["format"]["html"]["notebook-view"]
     embedded = {arg.split("#")[0] for page in qmd_pages() for name, arg in shortcodes(page) if name == "embed"}
     assert embedded <= {v["notebook"] for v in views}, "every embedded notebook needs a notebook-view entry"
@@ -224,6 +227,19 @@ def test_report_stage_depends_on_every_output_it_hashes() -> None:
         outputs = {row["path"] for row in report.lock_outputs(yaml.safe_load(fh))}
     assert not outputs - set(stage["deps"]), "stage report reads these dvc.lock hashes without depending on them"
     assert {"site/_variables.yml", "site/_generated"} == {o if isinstance(o, str) else next(iter(o)) for o in stage["outs"]}
+
+
+def test_report_and_site_stages_depend_on_exactly_the_code_they_run() -> None:
+    """`python -m stages.report` (stage report, and the site stage's post-render hook) runs report.py and every
+    stages/ module it imports: a change to one must re-run the stage, and a module it does not import must not."""
+    runs = _closure({"stages/report.py"})
+    with open(config.ROOT / "dvc.yaml", encoding="utf-8") as fh:
+        report_deps = yaml.safe_load(fh)["stages"]["report"]["deps"]
+    with open(SITE / "dvc.yaml", encoding="utf-8") as fh:
+        site_deps = [(SITE / d).resolve().relative_to(config.ROOT).as_posix() for d in yaml.safe_load(fh)["stages"]["site"]["deps"]]
+    for stage, deps in (("report", report_deps), ("site", site_deps)):
+        listed = {d for d in deps if d.startswith("stages/")}
+        assert listed == runs, f"stage {stage}: missing {sorted(runs - listed)}, not run {sorted(listed - runs)}"
 
 
 def test_site_stage_depends_on_every_source_and_renders_to_site() -> None:
