@@ -48,33 +48,49 @@ def medoid_index(S: NDArray[np.float64]) -> int:
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
-    Four or more high categories: "Large all-round buyers"; none above the base: "Small accounts";
-    otherwise the (at most two) categories it buys most of relative to the base.
+    Four or more high categories: "Large all-round buyers"; one to three: the (at most two) highest, "… buyers".
+    With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
+    ("… focus": the categories above the base median, at most two); none above it: "Small accounts".
     """
     ranked = sorted(profile, key=lambda c: (-profile[c], c))
-    n_high = sum(level_of(r, high, low) == "high" for r in profile.values())
+    highs = [c for c in ranked if level_of(profile[c], high, low) == "high"]
     above = [c for c in ranked if profile[c] > 1.0][:2]
-    if n_high >= 4:
+    if len(highs) >= 4:
         core = "Large all-round buyers"
-    elif not above:
-        core = "Small accounts"
+    elif highs:
+        core = (" & ".join(CATEGORY_NAMES[c] for c in highs[:2]) + " buyers").capitalize()
+    elif above:
+        core = (" & ".join(CATEGORY_NAMES[c] for c in above) + " focus").capitalize()
     else:
-        words = [CATEGORY_NAMES[c] for c in above]
-        core = (" & ".join(words) + " buyers").capitalize()
+        core = "Small accounts"
     channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0])) if channel_mix else ("", 0.0)
     return f"{core} ({channel})" if share >= dominant else core
 
 
-def persona_actions(profile: dict[str, float], high: float, low: float, max_actions: int = 3) -> list[str]:
-    """Two or three concrete next steps for sales staff, from the segment's highs and lows."""
+def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[str, float]:
+    """How far the segment's ratio to the base passes the highest of the other segments', per category (> 1: it
+    buys more of it than every other segment). With no other segments, the ratio to the base itself."""
+    return {c: r / max(o[c] for o in others) if others else r for c, r in profile.items()}
+
+
+def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
+                    max_actions: int = 3) -> list[str]:
+    """Two or three concrete next steps for sales staff, from the segment's highs and lows.
+
+    The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
+    so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
+    stands out elsewhere.
+    """
     ranked = sorted(profile, key=lambda c: (-profile[c], c))
-    actions = [HIGH_ACTIONS[c] for c in ranked if level_of(profile[c], high, low) == "high"][:2]
+    apart = contrast(profile, others or [])
+    highs = sorted((c for c in profile if level_of(profile[c], high, low) == "high"), key=lambda c: (-apart[c], c))
+    actions = [HIGH_ACTIONS[c] for c in highs[:2]]
     lows = [c for c in reversed(ranked) if level_of(profile[c], high, low) == "low"][:2]
     if lows:
         names = " and ".join(CATEGORY_NAMES[c] for c in lows)
         actions.append(f"Cross-sell {names}: they buy little of it from us, so a first-order discount can win that spend.")
     if len(actions) < 2:
-        actions.append(f"Protect their {CATEGORY_NAMES[ranked[0]]} spend, the category they buy most of relative to other customers, with a loyalty price.")
+        actions.append(f"Protect their {CATEGORY_NAMES[ranked[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
     if len(actions) < 2:
         actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
     return actions[:max_actions]
@@ -89,11 +105,25 @@ def describe(size: int, share: float, profile: dict[str, float], centre: dict[st
         parts.append("They buy much more " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}× the typical customer)" for c in highs) + ".")
     if lows:
         parts.append("They buy little " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in lows) + ".")
-    if not highs and not lows:
+    leans = [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if profile[c] > 1.0][:2]
+    if not highs and leans:
+        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in leans)
+                     + ", without being high in any category.")
+    elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
     parts.append(f"Their median spends add up to about {sum(centre.values()):,.0f} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {s:.0%}" for name, s in channel_mix.items()) + ".")
     return " ".join(parts)
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Reject thresholds that would mislabel segments, naming the key: low < 1 < high, and a dominant channel share
+    above one half and at most 1."""
+    high, low, dominant = float(params["high"]), float(params["low"]), float(params["dominant_channel"])
+    if not 0 < low < 1 < high:
+        raise ValueError(f"personas.high/personas.low: need 0 < low < 1 < high (ratios to the base median), got low {low}, high {high}")
+    if not 0.5 < dominant <= 1:
+        raise ValueError(f"personas.dominant_channel: need a share above 0.5 and at most 1, got {dominant}")
 
 
 def build_personas(
@@ -104,13 +134,16 @@ def build_personas(
     params: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """One persona per segment, from the clustered customers (money units), their segments and their space."""
+    check_params(params)
     high, low, dominant = float(params["high"]), float(params["low"]), float(params["dominant_channel"])
     personas = []
     n = len(customers)
-    for seg in range(int(segments.max()) + 1):
+    ids = range(int(segments.max()) + 1)
+    profiles = [relative_profile(customers.loc[segments == seg], customers, features) for seg in ids]
+    for seg in ids:
         in_seg = segments == seg
         members = customers.loc[in_seg]
-        profile = relative_profile(members, customers, features)
+        profile = profiles[seg]
         centre = {c: float(members[c].median()) for c in features}
         channel_mix = mix(members["Channel"], "Channel")
         region_mix = mix(members["Region"], "Region")
@@ -128,18 +161,24 @@ def build_personas(
                 "channel_mix": channel_mix,
                 "region_mix": region_mix,
                 "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
-                "actions": persona_actions(profile, high, low),
+                "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg]),
             }
         )
     return _unique_names(personas)
 
 
+def _name_key(name: str) -> str:
+    """A name's words in any order: "Frozen food & fresh food buyers" and "Fresh food & frozen food buyers" match."""
+    return " ".join(sorted(name.lower().replace("&", " ").split()))
+
+
 def _unique_names(personas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Names staff can tell apart: the segment number is added to names that are the same, or the same words."""
     seen: dict[str, int] = {}
     for p in personas:
-        seen[p["name"]] = seen.get(p["name"], 0) + 1
+        seen[_name_key(p["name"])] = seen.get(_name_key(p["name"]), 0) + 1
     for p in personas:
-        if seen[p["name"]] > 1:
+        if seen[_name_key(p["name"])] > 1:
             p["name"] = f"{p['name']} – segment {p['id']}"
     return personas
 

@@ -6,9 +6,10 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from stages import config
-from stages.personas import build_personas, level_of, medoid_index, persona_actions, persona_name, personas_markdown
+from stages.personas import HIGH_ACTIONS, build_personas, describe, level_of, medoid_index, persona_actions, persona_name, personas_markdown
 from tests.conftest import FEATURES
 
 PARAMS = {"high": 1.5, "low": 0.67, "dominant_channel": 0.7}
@@ -30,6 +31,29 @@ def test_name_for_small_and_all_round_buyers() -> None:
     mixed = {"Horeca": 0.5, "Retail": 0.5}
     assert persona_name(small, mixed, 1.5, 0.67, 0.7) == "Small accounts"
     assert persona_name(big, mixed, 1.5, 0.67, 0.7) == "Large all-round buyers"
+
+
+def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> None:
+    """Above the base median in Frozen and Fresh but high in neither (and another segment buys more of both): its name
+    must not call it a buyer of them; its description says where its spending leans."""
+    profile = {**FLAT, "Frozen": 1.37, "Fresh": 1.14, "Milk": 0.45, "Grocery": 0.46, "Detergents_Paper": 0.34, "Delicassen": 0.73}
+    assert persona_name(profile, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67, 0.7) == "Frozen food & fresh food focus (Horeca)"
+    text = describe(214, 0.49, profile, {c: 1.0 for c in FEATURES}, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
+    assert "leans to frozen food (1.4×) and fresh food (1.1×), without being high in any category" in text
+    assert "the category where they spend most against the typical customer" in persona_actions(profile, 1.5, 0.67)[-1]
+
+
+def test_actions_put_first_what_sets_a_segment_apart_from_the_others() -> None:
+    """Two segments both high in detergents and groceries: the one that also stands out in delicatessen and milk
+    (where the other does not) gets those first, so the two are not told the same first steps."""
+    all_round = {"Fresh": 1.35, "Milk": 2.0, "Grocery": 2.18, "Frozen": 1.42, "Detergents_Paper": 4.35, "Delicassen": 2.09}
+    shops = {"Fresh": 0.19, "Milk": 1.63, "Grocery": 2.21, "Frozen": 0.27, "Detergents_Paper": 5.14, "Delicassen": 0.48}
+    kitchens = {"Fresh": 1.14, "Milk": 0.45, "Grocery": 0.46, "Frozen": 1.37, "Detergents_Paper": 0.34, "Delicassen": 0.73}
+    first = persona_actions(all_round, 1.5, 0.67, [shops, kitchens])
+    second = persona_actions(shops, 1.5, 0.67, [all_round, kitchens])
+    assert first[:2] == [HIGH_ACTIONS["Delicassen"], HIGH_ACTIONS["Milk"]]
+    assert second[:2] == [HIGH_ACTIONS["Detergents_Paper"], HIGH_ACTIONS["Grocery"]]
+    assert persona_actions(all_round, 1.5, 0.67)[:2] == [HIGH_ACTIONS["Detergents_Paper"], HIGH_ACTIONS["Grocery"]]  # alone: by ratio
 
 
 def test_actions_follow_highs_and_lows() -> None:
@@ -55,6 +79,7 @@ def test_build_personas_on_synthetic_segments(customers: pd.DataFrame) -> None:
     typical = personas[0]["typical_customer"]
     assert typical["row"] in customers.loc[segments == 0, "row"].tolist()
     assert len({p["name"] for p in personas}) == 2
+    assert len({tuple(p["actions"][:2]) for p in personas}) == 2
     assert f"## Segment 1: {personas[1]['name']}" in personas_markdown(personas, FEATURES)
 
 
@@ -67,3 +92,26 @@ def test_shipped_personas_have_the_contract_keys() -> None:
         assert required <= set(p)
         assert set(p["centre"]) == set(FEATURES) and 2 <= len(p["actions"]) <= 3
     assert sum(p["size"] for p in personas) == metrics["n_customers"]
+
+
+@pytest.mark.parametrize(("change", "key"), [
+    ({"high": 0.5, "low": 2.0}, "personas.high/personas.low"),
+    ({"high": 1.5, "low": 1.2}, "personas.high/personas.low"),
+    ({"high": 0.9}, "personas.high/personas.low"),
+    ({"low": 0}, "personas.high/personas.low"),
+    ({"dominant_channel": 0.4}, "personas.dominant_channel"),
+    ({"dominant_channel": 1.5}, "personas.dominant_channel"),
+])
+def test_thresholds_that_would_mislabel_segments_are_refused(customers: pd.DataFrame, change: dict[str, float], key: str) -> None:
+    segments = (customers["Channel"].to_numpy() == 2).astype(int)
+    with pytest.raises(ValueError, match=key):
+        build_personas(customers, segments, np.log(customers[FEATURES].to_numpy()), FEATURES, {**PARAMS, **change})
+
+
+def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
+    from stages.personas import _unique_names
+
+    personas = [{"id": 0, "name": "Frozen food & fresh food buyers (Horeca)"}, {"id": 1, "name": "Fresh food & frozen food buyers (Horeca)"},
+                {"id": 2, "name": "Small accounts"}]
+    assert [p["name"] for p in _unique_names(personas)] == [
+        "Frozen food & fresh food buyers (Horeca) – segment 0", "Fresh food & frozen food buyers (Horeca) – segment 1", "Small accounts"]
