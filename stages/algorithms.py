@@ -15,6 +15,14 @@ from sklearn.neighbors import NearestCentroid
 ALGORITHMS = ("kmeans", "agglomerative", "gmm")
 
 
+def check_served(algorithm: str, swept: list[str]) -> None:
+    """Reject a served algorithm (``cluster.algorithm``) that does not exist or that the sweep leaves out."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"cluster.algorithm: {algorithm!r} is not one of {ALGORITHMS}")
+    if algorithm not in swept:
+        raise ValueError(f"cluster.algorithm: {algorithm!r} must also be listed in select_k.algorithms (now {list(swept)})")
+
+
 def make_model(algorithm: str, k: int, seed: int, n_init: int) -> BaseEstimator:
     """An unfitted estimator for ``algorithm`` with ``k`` segments."""
     if algorithm == "kmeans":

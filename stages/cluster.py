@@ -14,26 +14,26 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 
-from stages.algorithms import ALGORITHMS, Relabeled, canonical_mapping, centres_of, fit_predictor
+from stages.algorithms import Relabeled, check_served, canonical_mapping, centres_of, fit_predictor
 from stages.features import scaler_arrays, space_pipeline
 from stages.segmenter import Segmenter
 
 
-def resolve_k(k: int | str, chosen_by_select_k: int) -> int:
-    """``cluster.k`` as a number: ``auto`` takes the k that select_k chose."""
+def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None) -> int:
+    """``cluster.k`` as a number: ``auto`` takes the k that select_k chose; at most ``n_rows`` − 1 segments (the
+    silhouette needs a segment with two members), when the number of customers to fit is given."""
     if k == "auto":
         return int(chosen_by_select_k)
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
         raise ValueError(f"cluster.k: {k!r} must be 'auto' or an integer of at least 2")
+    if n_rows is not None and k > n_rows - 1:
+        raise ValueError(f"cluster.k: {k} segments cannot be fitted on {n_rows} customers; use at most {n_rows - 1}")
     return k
 
 
 def check_params(params: dict[str, Any], algorithms: list[str]) -> None:
     """Reject an impossible ``cluster`` section, naming the key."""
-    if params["algorithm"] not in ALGORITHMS:
-        raise ValueError(f"cluster.algorithm: {params['algorithm']!r} is not one of {ALGORITHMS}")
-    if params["algorithm"] not in algorithms:
-        raise ValueError(f"cluster.algorithm: {params['algorithm']!r} must also be listed in select_k.algorithms")
+    check_served(params["algorithm"], algorithms)
     if int(params["n_init"]) < 1:
         raise ValueError("cluster.n_init: must be at least 1")
 

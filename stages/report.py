@@ -23,7 +23,7 @@ import yaml
 
 from stages import artifacts, config, plots
 from stages.dataset import CATEGORY_NAMES
-from stages.select_k import k_note
+from stages.select_k import k_note, silhouette_strength
 
 SITE = config.ROOT / "site"
 VARIABLES = SITE / "_variables.yml"
@@ -32,8 +32,6 @@ GENERATED = SITE / "_generated"
 DISTRIBUTION = "wholesale-segmentation"
 #: Stages whose outputs are not pipeline results (this one writes the site's inputs).
 NOT_PIPELINE = ("report",)
-#: Kaufman & Rousseeuw's reading of the average silhouette (Finding Groups in Data, 1990), lower bounds.
-SILHOUETTE_BANDS = ((0.71, "strong"), (0.51, "reasonable"), (0.26, "weak"), (float("-inf"), "no substantial"))
 #: What each band means for a reader deciding how much to trust the segment boundaries.
 SILHOUETTE_READINGS = {
     "strong": "the segments are clearly separated groups",
@@ -54,11 +52,6 @@ def pct(share: float) -> str:
 def count(n: float) -> str:
     """A count or amount with thousands separators: 16674.2 → '16,674'."""
     return f"{n:,.0f}"
-
-
-def silhouette_strength(silhouette: float) -> str:
-    """Kaufman & Rousseeuw's word for the structure an average silhouette indicates."""
-    return next(word for bound, word in SILHOUETTE_BANDS if silhouette >= bound)
 
 
 def lock_outputs(lock: dict[str, Any], exclude: tuple[str, ...] = NOT_PIPELINE) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ from joblib import Parallel, delayed
 from numpy.typing import NDArray
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from stages.algorithms import ALGORITHMS, bootstrap_stability, fit_predictor
+from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
 
 #: criterion → (column of the sweep, whether larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
@@ -22,15 +22,33 @@ CRITERIA: dict[str, tuple[str, bool]] = {
     "stability": ("stability", True),
 }
 
+#: Kaufman & Rousseeuw's reading of the average silhouette (Finding Groups in Data, 1990), lower bounds.
+SILHOUETTE_BANDS = ((0.71, "strong"), (0.51, "reasonable"), (0.26, "weak"), (float("-inf"), "no substantial"))
+
+
+def silhouette_strength(silhouette: float) -> str:
+    """Kaufman & Rousseeuw's word for the structure an average silhouette indicates."""
+    return next(word for bound, word in SILHOUETTE_BANDS if silhouette >= bound)
+
+
+def silhouette_bands_text() -> str:
+    """The bands in words: '0.26–0.50 as weak, 0.51–0.70 as reasonable, 0.71 and above as strong structure'."""
+    (strong, _), (reasonable, _), (weak, _), _ = SILHOUETTE_BANDS
+    return (f"{weak:.2f}–{reasonable - 0.01:.2f} as weak, {reasonable:.2f}–{strong - 0.01:.2f} as reasonable, "
+            f"{strong:.2f} and above as strong structure")
+
 
 def check_params(params: dict[str, Any], n_rows: int, served_algorithm: str | None = None) -> None:
-    """Reject an impossible ``select_k`` section (and a criterion the served algorithm lacks), naming the key."""
+    """Reject an impossible ``select_k`` section (and a served algorithm it does not sweep, or a criterion that
+    algorithm lacks), naming the key."""
     k_min, k_max = int(params["k_min"]), int(params["k_max"])
     if not 2 <= k_min <= k_max < n_rows:
         raise ValueError(f"select_k.k_min/k_max: need 2 <= k_min <= k_max < {n_rows} rows, got {k_min}..{k_max}")
     bad = [a for a in params["algorithms"] if a not in ALGORITHMS]
     if bad or not params["algorithms"]:
         raise ValueError(f"select_k.algorithms: {bad or 'empty'}; use some of {ALGORITHMS}")
+    if served_algorithm is not None:  # before the sweep, not after it: the cluster stage serves this one
+        check_served(served_algorithm, params["algorithms"])
     if params["criterion"] not in CRITERIA:
         raise ValueError(f"select_k.criterion: {params['criterion']!r} is not one of {tuple(CRITERIA)}")
     if params["criterion"] == "bic" and served_algorithm not in (None, "gmm"):
@@ -121,9 +139,12 @@ def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
         return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
     if k == chosen_k:
         return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
-    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}` so that "
-            "segments separate buying patterns that call for different sales actions, not only kitchens from shops "
-            "(the cluster notebook gives the reasoning).")
+    if k > chosen_k:
+        return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}`, trading "
+                "some separation for finer segments whose personas call for different sales actions (compare the "
+                "personas). The numbers below show what that costs.")
+    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}`, fewer "
+            "segments than that pick. The numbers below compare the two.")
 
 
 def silhouette_span(table: pd.DataFrame, algorithm: str) -> tuple[float, float]:

@@ -26,6 +26,13 @@ def test_bad_k_names_the_key(k: object) -> None:
         resolve_k(k, 3)
 
 
+@pytest.mark.parametrize("k", [435, 440])
+def test_more_segments_than_customers_to_fit_names_the_key(k: int) -> None:
+    with pytest.raises(ValueError, match=f"cluster.k: {k} segments cannot be fitted on 435 customers; use at most 434"):
+        resolve_k(k, 3, 435)
+    assert resolve_k(434, 3, 435) == 434
+
+
 def test_served_algorithm_must_be_swept() -> None:
     with pytest.raises(ValueError, match="cluster.algorithm"):
         check_params({"algorithm": "gmm", "n_init": 3}, ["kmeans"])

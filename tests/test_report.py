@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from stages import config, report
+from stages.select_k import silhouette_bands_text
 
 FEATURES = ["Fresh", "Milk"]
 
@@ -76,10 +77,16 @@ def test_silhouette_strength_follows_kaufman_rousseeuw(value: float, word: str) 
     assert report.silhouette_strength(value) == word
 
 
+def test_silhouette_bands_in_words_agree_with_the_bands() -> None:
+    assert silhouette_bands_text() == "0.26–0.50 as weak, 0.51–0.70 as reasonable, 0.71 and above as strong structure"
+
+
 @pytest.mark.parametrize(("k", "k_param", "chosen", "expected"), [
     (3, "auto", 3, "`cluster.k` is `auto`"),
     (3, 3, 3, "also the silhouette criterion's pick"),
     (3, 3, 2, "alone prefers k = 2"),
+    (3, 3, 2, "trading some separation for finer segments"),
+    (2, 2, 3, "fewer segments than that pick"),
 ])
 def test_k_note_says_where_k_comes_from(k: int, k_param: int | str, chosen: int, expected: str) -> None:
     assert expected in report.k_note(k, k_param, "silhouette", chosen)

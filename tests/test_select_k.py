@@ -70,3 +70,12 @@ def test_bic_needs_the_mixture_as_served_algorithm() -> None:
     with pytest.raises(ValueError, match="select_k.criterion: 'bic'.*'kmeans'"):
         check_params({**PARAMS, "criterion": "bic"}, n_rows=100, served_algorithm="kmeans")
     check_params({**PARAMS, "criterion": "bic"}, n_rows=100, served_algorithm="gmm")
+
+
+@pytest.mark.parametrize(("served", "swept", "message"), [
+    ("kmeasn", ["kmeans", "gmm"], "cluster.algorithm: 'kmeasn' is not one of"),
+    ("kmeans", ["gmm"], r"cluster.algorithm: 'kmeans' must also be listed in select_k.algorithms \(now \['gmm'\]\)"),
+])
+def test_a_served_algorithm_the_sweep_cannot_report_is_refused_before_the_sweep(served: str, swept: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_params({**PARAMS, "algorithms": swept}, n_rows=100, served_algorithm=served)
