@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import filecmp
+import os
 import re
+import shutil
 import sys
 import tempfile
 import uuid
@@ -158,6 +161,76 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
     return out
 
 
+#: The folders a stage reads earlier stages' outputs from and writes its own to (relative to the output root).
+STAGE_FOLDERS = (Path("data") / "processed", Path("ml"))
+#: Where a stage runs before its outputs are published, and where a failed run's notebook is kept: git-ignored,
+#: on the project's file system (so publishing is a rename), outside every DVC output.
+STAGING = config.ROOT / ".dvc" / "tmp" / "stages"
+
+
+def seed(staging: Path, root: Path = config.ROOT) -> None:
+    """Copy the current outputs a stage may read (``STAGE_FOLDERS``) from ``root`` into ``staging``."""
+    for folder in STAGE_FOLDERS:
+        if (root / folder).is_dir():
+            shutil.copytree(root / folder, staging / folder, dirs_exist_ok=True)
+
+
+def publish(staging: Path, root: Path = config.ROOT) -> list[Path]:
+    """Move every file of ``staging`` that is new or differs from its counterpart under ``root`` into place (a
+    rename each: a reader sees the old file or the new one, never half of one); returns their paths under root."""
+    moved = []
+    for staged in sorted(p for p in staging.rglob("*") if p.is_file()):
+        target = root / staged.relative_to(staging)
+        if target.is_file() and filecmp.cmp(staged, target, shallow=False):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        moved.append(target)
+    return moved
+
+
+def run_stage(notebook: Path, sections: list[str]) -> Path:
+    """Run a stage's notebook so that it changes nothing unless it succeeds.
+
+    The notebook runs with ``SEGMENTATION_OUTPUT_ROOT`` set to a staging folder seeded with the current outputs;
+    only when it has run to the end are its outputs (the executed copy included) moved into the project. A failure
+    leaves every output as it was (dvc.yaml marks them ``persist``, so DVC does not delete them first either) and
+    keeps the failed executed notebook under ``STAGING`` (raised as :class:`StageFailed`).
+    """
+    STAGING.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{notebook.stem}-", dir=STAGING))
+    executed = staging / config.EXECUTED_NOTEBOOKS.relative_to(config.OUTPUT_ROOT)
+    try:
+        seed(staging)
+        previous = os.environ.get("SEGMENTATION_OUTPUT_ROOT")
+        os.environ["SEGMENTATION_OUTPUT_ROOT"] = str(staging)  # the kernel's stages.config writes there
+        try:
+            run(notebook, sections, executed)
+        finally:
+            if previous is None:
+                os.environ.pop("SEGMENTATION_OUTPUT_ROOT")
+            else:
+                os.environ["SEGMENTATION_OUTPUT_ROOT"] = previous
+    except BaseException as exc:
+        failed = executed / notebook.name
+        kept = STAGING / f"{notebook.stem}.failed.ipynb"
+        if failed.exists():
+            os.replace(failed, kept)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise StageFailed(kept if kept.exists() else None) from exc
+    publish(staging)
+    shutil.rmtree(staging, ignore_errors=True)
+    return config.EXECUTED_NOTEBOOKS / notebook.name
+
+
+class StageFailed(Exception):
+    """A stage's notebook did not run to the end; ``notebook`` is the failed executed copy, when there is one."""
+
+    def __init__(self, notebook: Path | None) -> None:
+        super().__init__(notebook)
+        self.notebook = notebook
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry used by the stages of dvc.yaml."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -173,13 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        out = run(args.notebook.resolve(), args.sections)
-    except PapermillExecutionError as exc:
-        print(f"error: {args.notebook.name} stopped: {exc.ename}: {exc.evalue}", file=sys.stderr)
-        print(f"(the executed notebook with the failing cell is {config.EXECUTED_NOTEBOOKS / args.notebook.name})", file=sys.stderr)
-        return 1
-    except (KeyError, FileNotFoundError) as exc:
-        print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
+        out = run_stage(args.notebook.resolve(), args.sections)
+    except StageFailed as failed:
+        exc = failed.__cause__
+        if isinstance(exc, PapermillExecutionError):
+            print(f"error: {args.notebook.name} stopped: {exc.ename}: {exc.evalue}", file=sys.stderr)
+        elif isinstance(exc, (KeyError, FileNotFoundError)):
+            print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
+        else:
+            raise
+        if failed.notebook is not None:
+            print(f"(the executed notebook with the failing cell is {failed.notebook.relative_to(config.ROOT)})", file=sys.stderr)
+        print("nothing was changed: the stage's previous outputs are in place", file=sys.stderr)
         return 1
     print(f"executed {args.notebook} → {out.relative_to(config.ROOT)}")
     return 0

@@ -150,11 +150,44 @@ def test_the_readme_way_back_after_an_experiment_restores_every_output(reproduce
     assert not back, f"still the experiment's after going back: {back}"
 
 
+def test_a_failed_experiment_changes_no_output_and_the_way_back_works(reproduced: Path) -> None:
+    """A bad `-S` value stops its stage with the key named; DVC deletes no output first (persist) and the stage
+    publishes nothing, so the served model and every other output stay as they were, and the README's way back
+    needs no --force (a failed run's notebook is not left in site/notebooks/)."""
+    watched = DETERMINISTIC + EXECUTED + REPORT
+    before = {out: md5(reproduced / out) for out in watched}
+    result = sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=abc", check=False)
+    assert result.returncode != 0
+    assert "cluster.k: 'abc' must be 'auto' or an integer of at least 2" in result.stderr + result.stdout
+    assert "nothing was changed: the stage's previous outputs are in place" in result.stderr + result.stdout
+    assert {out: md5(reproduced / out) for out in watched if (reproduced / out).exists()} == before
+    assert (reproduced / ".dvc/tmp/stages/04_cluster.failed.ipynb").is_file()
+    sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "ml/")
+    sh(reproduced, "dvc", "checkout")
+    assert sh(reproduced, "dvc", "status", *ROOT_STAGES).stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_the_raw_file_dvc_watches_is_the_one_params_names(reproduced: Path) -> None:
+    """`data.raw` pointed at another file makes that file the prepare stage's dependency (dvc.yaml's ${data.raw}),
+    so editing it re-runs the pipeline instead of leaving stale results "up to date"."""
+    params = reproduced / "params.yaml"
+    original = params.read_text()
+    shutil.copy2(reproduced / "data/raw/wholesale_customers.csv", reproduced / "data/raw/copy.csv")
+    try:
+        params.write_text(original.replace("raw: data/raw/wholesale_customers.csv", "raw: data/raw/copy.csv", 1))
+        status = sh(reproduced, "dvc", "status", "prepare").stdout
+        assert "data/raw/copy.csv" in status, status
+    finally:
+        params.write_text(original)
+        (reproduced / "data/raw/copy.csv").unlink()
+    assert sh(reproduced, "dvc", "status", *ROOT_STAGES).stdout.strip() == "Data and pipelines are up to date."
+
+
 def test_broken_raw_file_names_the_row_and_changes_nothing(reproduced: Path) -> None:
     sh(reproduced, "dvc", "exp", "apply", "HEAD", check=False)
     sh(reproduced, "git", "checkout", "-q", "--", ".")
     sh(reproduced, "dvc", "checkout", "-q", check=False)
-    before = {out: md5(reproduced / out) for out in DETERMINISTIC}
+    before = {out: md5(reproduced / out) for out in DETERMINISTIC + EXECUTED}
     raw = reproduced / "data/raw/wholesale_customers.csv"
     lines = raw.read_text().splitlines()
     cells = lines[17].split(",")
@@ -166,5 +199,5 @@ def test_broken_raw_file_names_the_row_and_changes_nothing(reproduced: Path) -> 
     assert "data/raw/wholesale_customers.csv" in result.stderr + result.stdout
     assert "row 17, column Milk: 'abc' is not a number" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
-    after = {out: md5(reproduced / out) for out in DETERMINISTIC if (reproduced / out).exists()}
+    after = {out: md5(reproduced / out) for out in DETERMINISTIC + EXECUTED if (reproduced / out).exists()}
     assert after == before

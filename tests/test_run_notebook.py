@@ -158,3 +158,23 @@ def test_stable_ids_replace_plotlys_random_ids_the_same_way_every_run() -> None:
     html = [json.loads(runs[0])["cells"][i]["outputs"][0]["data"]["text/html"] for i in (1, 2)]
     ids = [set(re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", "".join(h))) for h in html]
     assert all(len(i) == 1 for i in ids) and ids[0] != ids[1]  # one id per figure, used consistently; figures kept apart
+
+
+def test_seed_copies_the_outputs_a_stage_reads_and_publish_moves_only_what_changed(tmp_path: Path) -> None:
+    """A stage runs on a copy of the current outputs; afterwards only files it wrote anew or differently are moved
+    into the project (each a rename), the others are left untouched."""
+    from stages.run_notebook import publish, seed
+
+    root, staging = tmp_path / "root", tmp_path / "staging"
+    for name, text in {"ml/metrics.json": "old", "ml/same.json": "same", "data/processed/customers.csv": "rows", "site/notebooks/x.ipynb": "nb"}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    same_inode = (root / "ml/same.json").stat().st_ino
+    seed(staging, root)
+    assert sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()) == ["data/processed/customers.csv", "ml/metrics.json", "ml/same.json"]
+    (staging / "ml/metrics.json").write_text("new")
+    (staging / "ml/models").mkdir()
+    (staging / "ml/models/kmeans.joblib").write_text("model")
+    assert publish(staging, root) == [root / "ml/metrics.json", root / "ml/models/kmeans.joblib"]
+    assert (root / "ml/metrics.json").read_text() == "new" and (root / "ml/models/kmeans.joblib").read_text() == "model"
+    assert (root / "ml/same.json").stat().st_ino == same_inode and (root / "site/notebooks/x.ipynb").read_text() == "nb"
