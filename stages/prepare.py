@@ -57,9 +57,10 @@ def ragged_rows(text: str) -> list[str]:
     ]
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read the raw CSV as strings so that every bad cell can be reported, not guessed."""
-    return read_raw_text(Path(path).read_text(encoding="utf-8-sig"), str(path))
+def read_raw(path: Path, source: str | None = None) -> pd.DataFrame:
+    """Read the raw CSV as strings so that every bad cell can be reported, not guessed; errors name the file as
+    ``source`` (the path as params.yaml writes it), else as ``path``."""
+    return read_raw_text(Path(path).read_text(encoding="utf-8-sig"), source or str(path))
 
 
 def _parse_number(cell: str) -> float | None:

@@ -118,7 +118,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "duplicates": count(data_report["duplicates"]["n_groups"]),
         },
         "method": {
-            "impute": params["data"]["impute"],
+            "missing_rule": missing_rule(params["data"]["impute"]),
             "pca_components": str(params["features"]["pca"]["n_components"]),
             "pc1": pct(ev[0]), "pc2": pct(ev[1]), "pc12": pct(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
@@ -227,6 +227,13 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
             ":::",
         ]))
     return "\n\n".join(blocks) + "\n"
+
+
+def missing_rule(impute: str) -> str:
+    """Methods page: what happens to a missing spending value (``data.impute``)."""
+    if impute == "error":
+        return "A missing value would stop the pipeline, naming its rows (`data.impute: error`)"
+    return f"Missing values would be imputed with the training {impute}"
 
 
 def customers_were(n: int) -> str:

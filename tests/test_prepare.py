@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,3 +101,15 @@ def test_impute_leaves_complete_data_alone() -> None:
     frame = pd.DataFrame({"row": [1, 2], "Fresh": [1.0, 2.0]})
     out, rows = impute(frame, ["Fresh"], "median", "x")
     assert rows == {} and np.array_equal(out["Fresh"], frame["Fresh"])
+
+
+def test_read_raw_names_the_file_as_params_writes_it(tmp_path: Path) -> None:
+    """The notebook passes data.raw as written in params.yaml: every message names that path, the empty file's too."""
+    from stages.prepare import read_raw
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataValidationError, match=r"^data/raw/empty\.csv: invalid data\n  the file is empty"):
+        read_raw(empty, "data/raw/empty.csv")
+    with pytest.raises(DataValidationError, match=rf"^{empty}: invalid data"):
+        read_raw(empty)

@@ -307,3 +307,10 @@ def test_main_write_names_a_missing_input(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert report.main([]) == 1
     err = capsys.readouterr().err
     assert "metrics.json" in err and "dvc repro" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("impute", "words"), [("median", "Missing values would be imputed with the training median"),
+                                               ("mean", "imputed with the training mean"),
+                                               ("error", "A missing value would stop the pipeline, naming its rows (`data.impute: error`)")])
+def test_missing_rule_follows_data_impute(impute: str, words: str) -> None:
+    assert words in report.missing_rule(impute)
