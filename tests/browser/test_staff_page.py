@@ -232,6 +232,34 @@ def test_amounts_typed_as_the_page_shows_them(page: Page, watch: Watch, customer
     assert scroll_width <= 375, f"the page is {scroll_width} px wide at phone width with the errors shown: it scrolls sideways"
 
 
+def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.DataFrame) -> None:
+    """Milk left blank: the answer names it as filled with the typical value, and where Milk sets the segment apart,
+    the customer's Milk figure there is marked as filled in, not shown as if the customer had given it."""
+    fields = api_json(page, "/api/fields")["features"]
+    milk = next(f for f in fields if f["name"] == "Milk")
+    for _, customer in customers.iterrows():
+        values = {name: int(customer[name]) for name in FEATURES if name != "Milk"}
+        answer = page.request.post("/api/segment", data=values).json()
+        if answer["persona"]["levels"]["Milk"] != "typical":
+            break
+    else:
+        pytest.fail("no customer whose segment, with Milk filled in, stands out in Milk")
+    assert answer["imputed"] == ["Milk"]
+    fill_customer(page, fields, {**values, "Milk": ""})
+    page.get_by_role("button", name="Find the segment").click()
+    result = page.locator("article.answer")
+    expect(page.locator("#answer-title")).to_have_text(re.compile(rf"Segment {answer['segment']}:"))
+    expect(result.locator(".note")).to_have_text(f"Not given, so filled with the typical value from the data: {milk['label']}.")
+    standout = result.locator(".standouts li").filter(has_text=milk["label"])
+    expect(standout).to_contain_text(", filled in)")
+    shown = re.search(r"\(this customer: ([\d,]+), filled in\)", standout.inner_text())
+    assert shown and abs(int(shown.group(1).replace(",", "")) - answer["input"]["Milk"]) <= 0.5, standout.inner_text()
+    for name in FEATURES:
+        if name != "Milk" and answer["persona"]["levels"][name] != "typical":
+            label = next(f["label"] for f in fields if f["name"] == name)
+            expect(result.locator(".standouts li").filter(has_text=label)).not_to_contain_text("filled in")
+
+
 def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:
     """Each segment has a card; its button (keyboard too) opens the spending profile and the Channel and Region mix."""
     cards = page.locator(".persona-card")

@@ -130,7 +130,9 @@ export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
                 <li key={s.name}>
                   <span className={`level ${s.level}`}>{s.level === "high" ? "High" : "Low"}</span> {categoryWords(s.name, features)}:{" "}
                   {times(s.ratio)} the typical customer
-                  {answer.input && answer.input[s.name] != null && <> (this customer: {money(answer.input[s.name])})</>}
+                  {answer.input && answer.input[s.name] != null && (
+                    <> (this customer: {money(answer.input[s.name])}{answer.imputed && answer.imputed.includes(s.name) ? ", filled in" : ""})</>
+                  )}
                 </li>
               ))}
             </ul>
