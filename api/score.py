@@ -40,8 +40,6 @@ T = TypeVar("T")
 #: Blocks being scored or waiting to be written at any time.
 IN_FLIGHT = 4
 _END = object()
-#: ``-o -``: write to standard output.
-STDOUT = Path("-")
 
 
 def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
@@ -102,16 +100,16 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
 
     A file (new or existing, also behind a symlink, which is followed) appears only when complete: the answer goes
     to a temporary file beside it that then replaces it, keeping an existing file's permissions, so a failure leaves
-    the old file or none. ``-`` is standard output, and a device or pipe (``/dev/stdout``, a named pipe) is written
-    as the answer is made: those cannot be replaced, only written to.
+    the old file or none. ``-``, ``/dev/stdout`` and ``/dev/fd/N`` are written through the descriptor the shell
+    opened (a pipe, or a file opened for appending with ``>>``), and a device or named pipe is written as the answer
+    is made: those cannot be replaced, only written to.
     """
     with open(source, "rb") as fh:
         header = read_header(fh)
-    if target == STDOUT:
-        out = sys.stdout.buffer
-        counts = _score_into(source, header, out, art, block_size)
-        out.flush()
-        return counts
+    fd = descriptor(target)
+    if fd is not None:  # the open file the shell gave us (a pipe, or a file opened for >> that must not be replaced)
+        with os.fdopen(fd, "wb", closefd=False) as out:
+            return _score_into(source, header, out, art, block_size)
     real = target.resolve()
     if real.exists() and not real.is_file():
         with open(real, "wb") as out:
@@ -129,6 +127,19 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
     return counts
 
 
+def descriptor(target: Path) -> int | None:
+    """The already open file descriptor ``target`` names: ``-`` and ``/dev/stdout`` are 1, ``/dev/stderr`` 2,
+    ``/dev/fd/N`` and ``/proc/self/fd/N`` (bash's process substitution) N; None for any other path."""
+    text = str(target)
+    named = {"-": 1, "/dev/stdout": 1, "/dev/stderr": 2}
+    if text in named:
+        return named[text]
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        if text.startswith(prefix) and text[len(prefix):].isdigit():
+            return int(text[len(prefix):])
+    return None
+
+
 def _path_problem(source: Path, target: Path) -> str | None:
     """What is wrong with the input or output path, if anything."""
     if not source.exists():
@@ -136,7 +147,12 @@ def _path_problem(source: Path, target: Path) -> str | None:
     if not source.is_file():
         kind = "a directory" if source.is_dir() else "not a regular file (a pipe or a device)"
         return f"{source}: is {kind}; give the path of the CSV file to read"
-    if target == STDOUT:
+    fd = descriptor(target)
+    if fd is not None:
+        try:
+            os.fstat(fd)
+        except OSError:
+            return f"{target}: no such open file descriptor"
         return None
     real = target.resolve()
     if real.is_dir():
@@ -171,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     art = artifact_files.load(args.root, pages=False)
-    where = "standard output" if args.output == STDOUT else args.output
+    where = "standard output" if descriptor(args.output) == 1 else args.output
     started = time.perf_counter()
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -189,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (KeyboardInterrupt, Stopped) as exc:
         signum = exc.args[0] if isinstance(exc, Stopped) else signal.SIGINT
-        kept = "" if args.output == STDOUT or not args.output.resolve().is_file() else f"; {args.output} is as it was"
+        kept = "" if descriptor(args.output) is not None or not args.output.resolve().is_file() else f"; {args.output} is as it was"
         print(f"stopped by {signal.Signals(signum).name} before the end{kept}", file=sys.stderr)
         return 128 + signum
     finally:

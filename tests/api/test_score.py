@@ -214,3 +214,21 @@ def test_a_termination_signal_leaves_the_old_output_and_no_temporary_file(
     assert target.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize("output", ["/dev/stdout", "/dev/fd/1", "-"])
+def test_standard_output_by_any_name_is_written_through_the_shells_descriptor(tmp_path: Path, output: str) -> None:
+    """Piped, `-o /dev/stdout` reaches the pipe (its path resolves into /proc and cannot be replaced); redirected
+    with `>>`, it appends to the file instead of replacing what was there."""
+    source, expected = tmp_path / "in.csv", tmp_path / "expected.csv"
+    _customers(source, 3)
+    assert main([str(source), "-o", str(expected)]) == 0
+    piped = subprocess.run(_command(str(source), "-o", output), cwd=config.ROOT, capture_output=True, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == expected.read_bytes()
+    appended = tmp_path / "log.csv"
+    appended.write_bytes(b"KEEP\n")
+    with appended.open("ab") as log:
+        done = subprocess.run(_command(str(source), "-o", output), cwd=config.ROOT, stdout=log, stderr=subprocess.PIPE, check=False)
+    assert done.returncode == 0, done.stderr
+    assert appended.read_bytes() == b"KEEP\n" + expected.read_bytes()
