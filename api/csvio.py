@@ -92,11 +92,12 @@ def parse_header(line: bytes) -> Header:
         raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
     errors = [
-        FieldError(field=n or "(empty)", message=f"unknown column; allowed columns are {ALLOWED_TEXT}")
-        for n, f in zip(names, fields)
+        FieldError(field=n or f"(column {i} has no name)", message=f"unknown column; allowed columns are {ALLOWED_TEXT}"
+                   + ("" if n else " (a spreadsheet writes these for trailing empty cells: delete them)"))
+        for i, (n, f) in enumerate(zip(names, fields), start=1)
         if f not in FEATURES and f not in LABELS
     ]
-    errors += [FieldError(field=f, message="column given twice") for f in sorted({f for f in fields if fields.count(f) > 1})]
+    errors += [FieldError(field=f, message="column given twice") for f in sorted({f for f in fields if f and fields.count(f) > 1})]
     errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in FEATURES if f not in fields]
     if errors:
         listed = ", ".join(e.field for e in errors)

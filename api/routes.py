@@ -59,6 +59,14 @@ def _declared_length() -> int | None:
     return int(declared) if plain else None
 
 
+def _uncompressed() -> None:
+    """415 for a body sent with a Content-Encoding (gzip, br…): it would otherwise be read as garbled text."""
+    coding = request.environ.get("HTTP_CONTENT_ENCODING")
+    if coding is not None and coding.strip().lower() not in ("", "identity"):
+        raise ApiError(415, f"Content-Encoding {coding.strip()} is not supported: send the body uncompressed.",
+                       [FieldError(field="Content-Encoding", message="not supported")])
+
+
 def _whole_body() -> bytes:
     """The whole body through werkzeug (cached, so a multipart form is parsed from it): 400 when it ends before its
     Content-Length (gunicorn hands over what arrived) or its chunked framing is broken, 413 beyond the limit."""
@@ -75,8 +83,9 @@ def _whole_body() -> bytes:
     return data
 
 
-def _body() -> bytes:
-    """The request body; 415 unless it is JSON, 400 when empty, 413 beyond MAX_CONTENT_LENGTH.
+def _body(what: str = "the customer as a JSON object") -> bytes:
+    """The request body; 415 unless it is uncompressed JSON, 400 when empty (asking for ``what``), 413 beyond
+    MAX_CONTENT_LENGTH.
 
     The common case, a plain Content-Length within the limit, is read straight from the WSGI input: werkzeug's
     wrapped stream (``request.get_data()``) costs more than validating and scoring a customer together.
@@ -86,6 +95,7 @@ def _body() -> bytes:
     environ = request.environ
     if environ.get("CONTENT_TYPE") != "application/json" and not request.is_json:  # the common spelling needs no parsing
         raise ApiError(415, "Send the customer as JSON with the header Content-Type: application/json.")
+    _uncompressed()
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     length = _declared_length()
     if length is not None and (limit is None or length <= limit):
@@ -95,7 +105,7 @@ def _body() -> bytes:
     else:
         data = _whole_body()
     if not data.strip():
-        raise ApiError(400, "The request body is empty: send the customer as a JSON object.", [FieldError(field="body", message="empty body")])
+        raise ApiError(400, f"The request body is empty: send {what}.", [FieldError(field="body", message="empty body")])
     return data
 
 
@@ -103,9 +113,9 @@ def _not_json(detail: str) -> ApiError:
     return ApiError(400, f"The body is not valid JSON ({detail}).", [FieldError(field="body", message="malformed JSON")])
 
 
-def _json_body() -> Any:
+def _json_body(what: str) -> Any:
     """The request's JSON (see :func:`_body`); 400 for malformed JSON."""
-    return _parse_json(_body())
+    return _parse_json(_body(what))
 
 
 def _parse_json(data: bytes) -> Any:
@@ -183,6 +193,7 @@ def _row_limit(n: int) -> None:
 
 
 def _csv_source() -> io.BytesIO | Any:
+    _uncompressed()
     data = _whole_body()
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
@@ -224,7 +235,7 @@ def segment_batch() -> Response:
     art = artifacts()
     as_csv = _wants_csv()
     if request.mimetype in JSON_TYPES:
-        records = _json_body()
+        records = _json_body("the customers as a JSON array")
         if not isinstance(records, list):
             raise ApiError(422, "The batch must be a JSON array of customers.", [FieldError(field="body", message="must be a JSON array")])
         _row_limit(len(records))

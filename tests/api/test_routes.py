@@ -195,6 +195,11 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("CSV wrong header", "/api/segment/batch", {"data": b"Fresh,Milk,Foo\n1,2,3\n", "content_type": "text/csv"}, 422, "Foo"),
     ("CSV missing columns", "/api/segment/batch", {"data": b"Fresh,Milk\n1,2\n", "content_type": "text/csv"}, 422, "Grocery"),
     ("CSV header only", "/api/segment/batch", {"data": HEADER.encode() + b"\n", "content_type": "text/csv"}, 422, "empty"),
+    ("CSV header with two trailing empty columns", "/api/segment/batch",
+     {"data": HEADER.encode() + b",,\n1,2,3,4,5,6,,,,\n", "content_type": "text/csv"}, 422, "(column 9 has no name)"),
+    ("gzip body", "/api/segment", {"data": b"\x1f\x8b\x08\x00", "content_type": "application/json", "headers": {"Content-Encoding": "gzip"}}, 415, "Content-Encoding gzip"),
+    ("gzip CSV", "/api/segment/batch", {"data": b"\x1f\x8b\x08\x00", "content_type": "text/csv", "headers": {"Content-Encoding": "gzip"}}, 415, "uncompressed"),
+    ("empty batch body", "/api/segment/batch", {"data": "", "content_type": "application/json"}, 400, "a JSON array"),
     ("CSV header only, no line end", "/api/segment/batch", {"data": HEADER.encode(), "content_type": "text/csv"}, 422, "The batch is empty"),
     ("CSV body shorter than its Content-Length", "/api/segment/batch",
      {"data": HEADER.encode() + b"\n1,2,3,4,5,6,,\n", "content_type": "text/csv", "environ_overrides": {"CONTENT_LENGTH": "99"}}, 400, "Content-Length"),
@@ -217,6 +222,8 @@ def test_bad_input_gets_a_json_4xx_naming_the_problem(client: FlaskClient, name:
     assert words in json.dumps(error)
     if status == 422:
         assert error["errors"] and all(e["field"] for e in error["errors"])
+    if name == "CSV header with two trailing empty columns":
+        assert [e["field"] for e in error["errors"]] == ["(column 9 has no name)", "(column 10 has no name)"]
 
 
 @pytest.mark.parametrize("sep", [",", ";"])
