@@ -337,6 +337,44 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
     assert "Milk" in out[1]["error"]
 
 
+def test_a_large_file_shows_its_first_rows_and_keeps_the_focus(page: Page, watch: Watch, tmp_path: Path) -> None:
+    """2,500 rows (a bad one past the first 1,000): the table shows 1,000 and says the download has the rest and the
+    hidden problem; focus moves to the summary (the button that had it was disabled); a download that fails, then
+    works, leaves no stale error. A refused file puts the focus on the file input."""
+    watch.expect_status(503)
+    watch.expect_status(422)
+    upload = tmp_path / "many.csv"
+    lines = [",".join(FEATURES)] + [f"{1000 + i},2000,3000,400,500,{i % 900}" for i in range(2_500)]
+    lines[1_800] = "1,2,lots,4,5,6"  # data row 1,800
+    upload.write_text("\n".join(lines) + "\n")
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_label("CSV file").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    summary = page.locator(".summary")
+    expect(summary).to_have_text("2,500 rows: 2,499 segmented, 1 with a problem.")
+    expect(summary).to_be_focused()
+    expect(page.locator("table.rows tbody tr")).to_have_count(1000)
+    expect(page.locator(".rows-cut")).to_have_text(
+        "Showing the first 1,000 of 2,500 rows; the download has every row, including 1 more with a problem (see its error column).")
+
+    page.route("**/api/segment/batch?format=csv", lambda route: route.fulfill(status=503, content_type="application/json",
+               body='{"error": {"status": 503, "title": "Service Unavailable", "message": "Try again.", "errors": []}}'))
+    page.get_by_role("button", name="Download the results (CSV)").click()
+    expect(page.locator("#batch .field-error")).to_contain_text("could not be downloaded")
+    page.unroute("**/api/segment/batch?format=csv")
+    with page.expect_download():
+        page.get_by_role("button", name="Download the results (CSV)").click()
+    expect(page.locator("#batch .field-error")).to_have_count(0)
+
+    refused = tmp_path / "refused.csv"
+    refused.write_text("Fresh,Milk,Foo\n1,2,3\n")
+    page.get_by_label("CSV file").set_input_files(refused)
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator("#batch .field-error")).to_contain_text("Foo")
+    expect(page.get_by_label("CSV file")).to_be_focused()
+
+
 def test_batch_answer_for_a_file_no_longer_chosen_is_dropped(page: Page, tmp_path: Path) -> None:
     """Choose A, send it, choose B while A is on its way: A's late answer is dropped, and B's table and Download are B's."""
     files = {}

@@ -1,10 +1,12 @@
-import { useId, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postFile } from "./api.js";
 import { money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
 const BATCH_URL = "/api/segment/batch";
 const MAX_DETAILS = 8; // problems listed under the file input when the whole file is refused
+/** Rows shown in the table: a browser slows to a halt drawing 100,000 (the most a batch takes); the download has all. */
+export const MAX_ROWS_SHOWN = 1000;
 
 /** "customers.csv" → "customers-segments.csv". */
 const resultName = (name) => `${name.replace(/\.[^.]*$/, "") || "customers"}-segments.csv`;
@@ -47,7 +49,17 @@ function Counts({ batch, personas }) {
 }
 
 function Rows({ batch }) {
+  const shown = batch.results.slice(0, MAX_ROWS_SHOWN);
+  const hidden = batch.results.length - shown.length;
+  const hiddenProblems = batch.results.slice(MAX_ROWS_SHOWN).filter((r) => !r.ok).length;
   return (
+    <div className="rows-block">
+      {hidden > 0 && (
+        <p className="note rows-cut">
+          Showing the first {money(shown.length)} of {money(batch.results.length)} rows; the download has every row
+          {hiddenProblems > 0 ? `, including ${money(hiddenProblems)} more with a problem (see its error column).` : "."}
+        </p>
+      )}
     <div className="table-scroll" role="region" aria-labelledby="batch-rows-caption" tabIndex={0}>
       <table className="rows">
         <caption id="batch-rows-caption">Result for each row of the file</caption>
@@ -59,7 +71,7 @@ function Rows({ batch }) {
           </tr>
         </thead>
         <tbody>
-          {batch.results.map((r) =>
+          {shown.map((r) =>
             r.ok ? (
               <tr key={r.row}>
                 <th scope="row" className="num">{r.row}</th>
@@ -82,6 +94,7 @@ function Rows({ batch }) {
         </tbody>
       </table>
     </div>
+    </div>
   );
 }
 
@@ -95,7 +108,17 @@ export function Batch({ personas }) {
   const [busy, setBusy] = useState(false);
   // The file currently chosen: an answer for any other file arrived too late and is dropped.
   const chosen = useRef(null);
+  const fileInput = useRef(null);
+  const summary = useRef(null);
   const batch = result && result.batch;
+  // Focus follows the outcome (the button that had it is disabled while busy): the summary of a scored file, or
+  // the file input that a refused file marks invalid.
+  useEffect(() => {
+    if (batch && summary.current) summary.current.focus();
+  }, [batch]);
+  useEffect(() => {
+    if (error && !batch && fileInput.current) fileInput.current.focus();
+  }, [error, batch]);
 
   function choose(next) {
     chosen.current = next;
@@ -133,6 +156,7 @@ export function Batch({ personas }) {
     const sent = result.file;
     try {
       saveBlob(await postFile(`${BATCH_URL}?format=csv`, sent, true), resultName(sent.name));
+      if (chosen.current === sent) setError(null); // a failed download's message, now out of date
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       if (chosen.current !== sent) return;
@@ -148,6 +172,7 @@ export function Batch({ personas }) {
           <label htmlFor={inputId}>CSV file, one customer per row</label>
           <input
             id={inputId}
+            ref={fileInput}
             type="file"
             accept=".csv,text/csv"
             aria-describedby={error ? `${inputId}-hint ${inputId}-error` : `${inputId}-hint`}
@@ -180,7 +205,7 @@ export function Batch({ personas }) {
       </form>
       {batch && (
         <div className="batch-result" aria-live="polite">
-          <p className="summary">
+          <p className="summary" ref={summary} tabIndex={-1}>
             {money(batch.n_rows)} rows: {money(batch.n_ok)} segmented, {money(batch.n_errors)} with a problem.
           </p>
           <div className="actions">
