@@ -22,7 +22,7 @@ from stages.dataset import LABEL_CODES
 from stages.segmenter import Segmenter
 from tests.mixture import uneven_mixture
 
-from .conftest import Watch, accessibility_problems, screenshots, watched_page
+from .conftest import Watch, accessibility_problems, screenshots, serving, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -258,6 +258,35 @@ def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.Dat
         if name != "Milk" and answer["persona"]["levels"][name] != "typical":
             label = next(f["label"] for f in fields if f["name"] == name)
             expect(result.locator(".standouts li").filter(has_text=label)).not_to_contain_text("filled in")
+
+
+def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tmp_path: Path) -> None:
+    """The server is restarted with other artifacts while the page is open: the first answer from the new model
+    says so, and the footer, the segments and the map are fetched again (the footer kept the old version)."""
+    from api import create_app
+    from tests.mixture import mixture_artifacts
+
+    old, new = create_app(), create_app({"ARTIFACTS_ROOT": mixture_artifacts(tmp_path / "gmm")})
+    served = {"app": old}
+
+    def switchable(environ: dict[str, Any], start_response: Any) -> Any:
+        return served["app"](environ, start_response)
+
+    with serving(switchable) as url:  # type: ignore[arg-type]
+        watch = Watch(origin=url)
+        with watched_page(browser, url, watch) as page:
+            footer = page.locator("footer code")
+            before = api_json(page, "/api/health")["model_version"]
+            expect(footer).to_have_text(before[:12])
+            served["app"] = new  # "restarted" with the mixture's artifacts
+            after = api_json(page, "/api/health")["model_version"]
+            assert after != before
+            fields = api_json(page, "/api/fields")["features"]
+            fill_customer(page, fields, {name: 1000 for name in FEATURES})
+            page.get_by_role("button", name="Find the segment").click()
+            expect(page.locator(".alert[role=status]")).to_contain_text(f"another model (version {after[:12]})")
+            expect(footer).to_have_text(after[:12])
+            expect(page.locator("footer")).to_contain_text("(gmm, ")
 
 
 def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useJson } from "./useJson.js";
 import { SegmentOne } from "./SegmentOne.jsx";
 import { Personas } from "./Personas.jsx";
@@ -5,10 +6,21 @@ import { Batch } from "./Batch.jsx";
 
 /** The staff page: segment one customer, explore the segments, score a CSV file. */
 export function App() {
-  const health = useJson("/api/health");
-  const fields = useJson("/api/fields");
-  const clusters = useJson("/api/clusters");
-  const pca = useJson("/api/pca");
+  // Bumped when an answer comes from another model than the page shows (the server was restarted with new
+  // artifacts): the footer, the segments and the map are fetched again.
+  const [generation, setGeneration] = useState(0);
+  const [switched, setSwitched] = useState(null);
+  const health = useJson("/api/health", generation);
+  const fields = useJson("/api/fields", generation);
+  const clusters = useJson("/api/clusters", generation);
+  const pca = useJson("/api/pca", generation);
+  const shown = health.data ? health.data.model_version : null;
+  function seenModel(version) {
+    if (shown && version && version !== shown && version !== switched) {
+      setSwitched(version);
+      setGeneration((g) => g + 1);
+    }
+  }
   const loadErrors = [health, fields, clusters, pca].map((s) => s.error).filter(Boolean);
   const reportAvailable = Boolean(fields.data && fields.data.report_available);
   const personas = clusters.data ? clusters.data.personas : [];
@@ -37,9 +49,17 @@ export function App() {
             <p>Part of the page could not be loaded: {[...new Set(loadErrors)].join(" ")}</p>
           </div>
         )}
-        <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} />
+        {switched && (
+          <div className="alert" role="status">
+            <p>
+              The service now answers with another model (version <code>{switched.slice(0, 12)}</code>): the segments, the map and
+              the model version below have been reloaded. Results shown before came from the previous model.
+            </p>
+          </div>
+        )}
+        <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} onModel={seenModel} />
         <Personas personas={personas} fields={fields.data} />
-        <Batch personas={personas} />
+        <Batch personas={personas} onModel={seenModel} />
       </main>
       <footer className="site-footer">
         <div className="wrap">

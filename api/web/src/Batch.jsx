@@ -99,7 +99,7 @@ function Rows({ batch }) {
 }
 
 /** Section 3: upload a CSV file, see the segment or the problem of each row, download the results. */
-export function Batch({ personas }) {
+export function Batch({ personas, onModel }) {
   const inputId = useId();
   const [file, setFile] = useState(null);
   // The answer together with the file that produced it, so Download re-sends exactly that file.
@@ -140,6 +140,7 @@ export function Batch({ personas }) {
       const answer = await postFile(BATCH_URL, sent);
       if (chosen.current !== sent) return;
       setResult({ file: sent, batch: answer });
+      if (onModel) onModel(answer.model_version);
       setError(null);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;

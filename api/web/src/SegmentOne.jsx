@@ -94,7 +94,7 @@ function LabelSelect({ name, label, options, value, error, onChange }) {
 }
 
 /** Section 1: the form for one customer, and the answer under it. */
-export function SegmentOne({ fields, personas, pca, algorithm }) {
+export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
   const features = fields ? fields.features : [];
   const names = features.map((f) => f.name);
   const [values, setValues] = useState({});
@@ -124,6 +124,7 @@ export function SegmentOne({ fields, personas, pca, algorithm }) {
       const result = await postJson("/api/segment", requestBody(full, channel, region));
       setErrors({ byField: {}, general: [] });
       setAnswer(result);
+      if (onModel) onModel(result.model_version);
       focusAfter.current = "answer";
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
 import { getJson } from "./api.js";
 
-/** GET `url` once: {data, error} (error is a sentence; both null while loading). */
-export function useJson(url) {
+/** GET `url` once, and again whenever `generation` changes: {data, error} (error is a sentence; both null while
+ * loading the first time; the last data stays while it reloads). */
+export function useJson(url, generation = 0) {
   const [state, setState] = useState({ data: null, error: null });
   useEffect(() => {
     let live = true;
@@ -13,6 +14,6 @@ export function useJson(url) {
     return () => {
       live = false;
     };
-  }, [url]);
+  }, [url, generation]);
   return state;
 }
