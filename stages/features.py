@@ -18,6 +18,11 @@ OUTLIER_METHODS = ("none", "tukey")
 OUTLIER_ACTIONS = ("drop", "keep")
 
 
+#: The smallest ``features.outliers.iqr_factor`` accepted: at 0.5, half the spread of the middle half beyond its
+#: quartiles, a normal sample already has about 18% of its values outside the fences (0.7% at 1.5).
+MIN_IQR_FACTOR = 0.5
+
+
 def check_params(params: dict[str, Any], n_features: int) -> None:
     """Reject unknown options in the ``features`` section with the key named."""
     if params["transform"] not in TRANSFORMS:
@@ -29,6 +34,10 @@ def check_params(params: dict[str, Any], n_features: int) -> None:
         raise ValueError(f"features.outliers.method: {out['method']!r} is not one of {OUTLIER_METHODS}")
     if out["action"] not in OUTLIER_ACTIONS:
         raise ValueError(f"features.outliers.action: {out['action']!r} is not one of {OUTLIER_ACTIONS}")
+    factor = out["iqr_factor"]
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not MIN_IQR_FACTOR <= factor < float("inf"):
+        raise ValueError(f"features.outliers.iqr_factor: {factor!r} must be a number of at least {MIN_IQR_FACTOR} (Tukey's "
+                         "rule uses 1.5, and 3 for far-out values; below 0.5 most customers would count as outliers)")
     if not 1 <= int(out["min_features"]) <= n_features:
         raise ValueError(f"features.outliers.min_features: must be between 1 and {n_features}")
     n = int(params["pca"]["n_components"])

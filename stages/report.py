@@ -304,7 +304,7 @@ def outlier_method(method: str, iqr_factor: float, min_features: int, action: st
                 "fitted.")
     flagged = "No customer was flagged." if n_flagged == 0 else f"{customers_were(n_flagged)} flagged."
     rule = (f"**Outliers.** A customer flagged by Tukey's rule (beyond {iqr_factor} interquartile ranges) in at least "
-            f"{min_features} categories is an outlier; action: *{action}*. {flagged}")
+            f"{min_features} {'category' if min_features == 1 else 'categories'} is an outlier; action: *{action}*. {flagged}")
     if n_flagged == 0:
         return rule
     if action == "keep":

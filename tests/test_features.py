@@ -84,6 +84,11 @@ def test_preprocess_fills_missing_spend_with_the_given_values() -> None:
         ("outliers.method", "zscore", "features.outliers.method"),
         ("outliers.action", "clip", "features.outliers.action"),
         ("outliers.min_features", 9, "features.outliers.min_features"),
+        ("outliers.iqr_factor", -3, "features.outliers.iqr_factor: -3 must be a number of at least 0.5"),
+        ("outliers.iqr_factor", 0, "features.outliers.iqr_factor"),
+        ("outliers.iqr_factor", "abc", "features.outliers.iqr_factor: 'abc'"),
+        ("outliers.iqr_factor", float("nan"), "features.outliers.iqr_factor"),
+        ("outliers.iqr_factor", True, "features.outliers.iqr_factor"),
         ("pca.n_components", 7, "features.pca.n_components"),
     ],
 )

@@ -314,3 +314,8 @@ def test_main_write_names_a_missing_input(monkeypatch: pytest.MonkeyPatch, tmp_p
                                                ("error", "A missing value would stop the pipeline, naming its rows (`data.impute: error`)")])
 def test_missing_rule_follows_data_impute(impute: str, words: str) -> None:
     assert words in report.missing_rule(impute)
+
+
+def test_outlier_rule_counts_one_category_in_the_singular() -> None:
+    assert "in at least 1 category is an outlier" in report.outlier_method("tukey", 1.5, 1, "keep", 42)
+    assert "in at least 2 categories is an outlier" in report.outlier_method("tukey", 1.5, 2, "keep", 42)
