@@ -14,6 +14,7 @@ import filecmp
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import uuid
@@ -145,15 +146,19 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
     # IPC (Unix sockets) rather than loopback TCP between Papermill and its kernel: private to this user.
     sockets = tempfile.TemporaryDirectory(prefix="papermill-")
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets.name) / "kernel"))
+    stopped = False
     try:
         with numerics.pinned():  # the kernel starts with the same numeric kernels on every machine
             pm.execute_notebook(
                 str(notebook), str(out), parameters=parameters, kernel_name="python3",
                 cwd=str(config.ROOT), progress_bar=False, log_output=False, km=km,
             )
+    except (KeyboardInterrupt, Stopped):
+        stopped = True
+        raise
     finally:
         if km.has_kernel:
-            km.shutdown_kernel(now=False)
+            km.shutdown_kernel(now=stopped)  # stopped: do not wait for the running cell
         sockets.cleanup()
         if out.exists():
             nb = nbformat.read(out, as_version=4)
@@ -198,6 +203,8 @@ def run_stage(notebook: Path, sections: list[str]) -> Path:
     keeps the failed executed notebook under ``STAGING`` (raised as :class:`StageFailed`).
     """
     STAGING.mkdir(parents=True, exist_ok=True)
+    for left in STAGING.glob(f"{notebook.stem}-*"):  # from a run killed outright (DVC runs one stage at a time)
+        shutil.rmtree(left, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{notebook.stem}-", dir=STAGING))
     executed = staging / config.EXECUTED_NOTEBOOKS.relative_to(config.OUTPUT_ROOT)
     try:
@@ -223,6 +230,14 @@ def run_stage(notebook: Path, sections: list[str]) -> Path:
     return config.EXECUTED_NOTEBOOKS / notebook.name
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: raised in the main thread, so the staging folder is removed like on Ctrl-C."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
 class StageFailed(Exception):
     """A stage's notebook did not run to the end; ``notebook`` is the failed executed copy, when there is one."""
 
@@ -245,11 +260,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a notebook is needed")
     from papermill.exceptions import PapermillExecutionError
 
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         out = run_stage(args.notebook.resolve(), args.sections)
     except StageFailed as failed:
         exc = failed.__cause__
-        if isinstance(exc, PapermillExecutionError):
+        if isinstance(exc, (KeyboardInterrupt, Stopped)):
+            signum = exc.args[0] if isinstance(exc, Stopped) else signal.SIGINT
+            print(f"error: {args.notebook.name} stopped by {signal.Signals(signum).name}", file=sys.stderr)
+        elif isinstance(exc, PapermillExecutionError):
             print(f"error: {args.notebook.name} stopped: {exc.ename}: {exc.evalue}", file=sys.stderr)
         elif isinstance(exc, (KeyError, FileNotFoundError)):
             print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
@@ -258,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         if failed.notebook is not None:
             print(f"(the executed notebook with the failing cell is {failed.notebook.relative_to(config.ROOT)})", file=sys.stderr)
         print("nothing was changed: the stage's previous outputs are in place", file=sys.stderr)
-        return 1
+        return 128 + exc.args[0] if isinstance(exc, Stopped) else 130 if isinstance(exc, KeyboardInterrupt) else 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(f"executed {args.notebook} → {out.relative_to(config.ROOT)}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import json
 import re
 import uuid
@@ -178,3 +179,41 @@ def test_seed_copies_the_outputs_a_stage_reads_and_publish_moves_only_what_chang
     assert publish(staging, root) == [root / "ml/metrics.json", root / "ml/models/kmeans.joblib"]
     assert (root / "ml/metrics.json").read_text() == "new" and (root / "ml/models/kmeans.joblib").read_text() == "model"
     assert (root / "ml/same.json").stat().st_ino == same_inode and (root / "site/notebooks/x.ipynb").read_text() == "nb"
+
+
+def test_a_stage_stopped_by_sigterm_changes_nothing_and_leaves_no_staging_folder(tmp_path: Path) -> None:
+    """`kill` (SIGTERM) of a running stage: it says so in one line (exit 143), and publishes nothing, and its staging
+    folder is removed; a leftover folder of a run killed outright (-9) is removed by the next run of that stage."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from stages.run_notebook import STAGING
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("base = {}", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import time\ntime.sleep(4)")]
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}}
+    path = tmp_path / "99_sleep.ipynb"
+    nbformat.write(nb, path)
+    STAGING.mkdir(parents=True, exist_ok=True)
+    leftover = STAGING / "99_sleep-leftover"
+    leftover.mkdir(exist_ok=True)
+    try:
+        with subprocess.Popen([sys.executable, "-m", "stages.run_notebook", str(path), "base"], cwd=config.ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as stage:
+            deadline = time.monotonic() + 60
+            while not any(p.name != "99_sleep-leftover" for p in STAGING.glob("99_sleep-*")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.5)  # the kernel is running the sleeping cell
+            stage.send_signal(signal.SIGTERM)
+            _, stderr = stage.communicate(timeout=120)
+        assert stage.returncode == 128 + signal.SIGTERM, stderr
+        assert "error: 99_sleep.ipynb stopped by SIGTERM" in stderr and "Traceback" not in stderr
+        assert "nothing was changed" in stderr
+        assert list(STAGING.glob("99_sleep-*")) == []
+        assert not (config.EXECUTED_NOTEBOOKS / "99_sleep.ipynb").exists()
+    finally:
+        shutil.rmtree(leftover, ignore_errors=True)
+        (STAGING / "99_sleep.failed.ipynb").unlink(missing_ok=True)
