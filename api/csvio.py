@@ -282,9 +282,26 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     return merged, pa.concat_tables([echo, blanks]).take(pa.array(order))
 
 
+#: A cell a spreadsheet would run as a formula: = @ tab CR first, or + - not followed by a number (OWASP's CSV
+#: injection list; "-5" stays a number).
+FORMULA = r"^([=@\t\r]|[+-][^0-9.])"
+
+
+def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """An echoed text column with a ' before each cell a spreadsheet would run as a formula (``=HYPERLINK(…)``)."""
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return column
+    risky = pc.fill_null(pc.match_substring_regex(column, FORMULA), False)
+    if not pc.any(risky).as_py():
+        return column
+    return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+
+
 def answer_table(echo: pa.Table, scored: Scored, names: list[str]) -> pa.Table:
-    """CSV answer rows: row number, the input columns, then segment, persona, confidence, imputed and error."""
-    columns = {"row": pa.array(scored.checked.rows), **dict(zip(echo.column_names, echo.columns)), **result_columns(scored, names)}
+    """CSV answer rows: row number, the input columns (formula-like cells defused), then segment, persona,
+    confidence, imputed and error."""
+    inputs = {name: defused(column) for name, column in zip(echo.column_names, echo.columns)}
+    columns = {"row": pa.array(scored.checked.rows), **inputs, **result_columns(scored, names)}
     return pa.table(columns)
 
 

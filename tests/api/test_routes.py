@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -302,3 +303,19 @@ def test_malformed_json_gets_the_same_400_alone_and_in_a_batch(client: FlaskClie
     batch = client.post("/api/segment/batch", data=text.encode(), content_type="application/json")
     assert single.status_code == batch.status_code == 400
     assert single.get_json()["error"]["message"] == batch.get_json()["error"]["message"]
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_defused_in_csv_answers(client: FlaskClient, tmp_path: Path) -> None:
+    """Echoed input like =HYPERLINK(...) gets a leading ' in the CSV answer (HTTP and api.score alike); numbers,
+    negative ones too, are echoed as written."""
+    from api.score import main
+
+    body = (HEADER + '\n"=HYPERLINK(""http://x"")",1,1,1,1,1,@SUM(1),+cmd\n-5,1,1,1,1,1,,\n').encode()
+    answer = client.post("/api/segment/batch?format=csv", data=body, content_type="text/csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(answer)))
+    assert rows[0]["Fresh"] == "'=HYPERLINK(\"http://x\")" and rows[0]["Channel"] == "'@SUM(1)" and rows[0]["Region"] == "'+cmd"
+    assert rows[1]["Fresh"] == "-5"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(body)
+    assert main([str(source), "-o", str(target)]) == 0
+    assert target.read_text() == answer
