@@ -45,6 +45,11 @@ def medoid_index(S: NDArray[np.float64]) -> int:
     return int(np.argmin(np.sqrt((diff**2).sum(axis=2)).sum(axis=1)))
 
 
+def leaning(profile: dict[str, float]) -> list[str]:
+    """The (at most two) categories the segment buys more of than the base median, largest ratio first."""
+    return [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if profile[c] > 1.0][:2]
+
+
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
@@ -54,7 +59,7 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     """
     ranked = sorted(profile, key=lambda c: (-profile[c], c))
     highs = [c for c in ranked if level_of(profile[c], high, low) == "high"]
-    above = [c for c in ranked if profile[c] > 1.0][:2]
+    above = leaning(profile)
     if len(highs) >= 4:
         core = "Large all-round buyers"
     elif highs:
@@ -105,7 +110,7 @@ def describe(size: int, share: float, profile: dict[str, float], centre: dict[st
         parts.append("They buy much more " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}× the typical customer)" for c in highs) + ".")
     if lows:
         parts.append("They buy little " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in lows) + ".")
-    leans = [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if profile[c] > 1.0][:2]
+    leans = leaning(profile)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in leans)
                      + ", without being high in any category.")
