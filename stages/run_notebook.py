@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import asyncio
 import filecmp
 import os
 import re
@@ -17,9 +18,10 @@ import shutil
 import signal
 import sys
 import tempfile
+import traceback
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import nbformat
 
@@ -135,17 +137,71 @@ def parameters_for(sections: list[str], params: dict[str, Any]) -> dict[str, Any
     return {s: params[s] for s in sections}
 
 
-def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_NOTEBOOKS) -> Path:
-    """Execute ``notebook`` with Papermill and return the path of the executed copy."""
+def kernel_manager(sockets: Path, stderr: IO[bytes]) -> Any:
+    """The ``jupyter_client`` kernel manager of one run.
+
+    - Asynchronous, the kind nbclient expects: with a blocking one, nbclient waits for the kernel's output without a
+      timeout, never runs its check that the kernel is alive, and a kernel that dies (killed, out of memory) hangs
+      the stage for ever.
+    - IPC (Unix sockets under ``sockets``) rather than loopback TCP between Papermill and its kernel, so the channels
+      are private to this user.
+    - The kernel process's own standard error goes to ``stderr`` rather than the terminal. That stream carries
+      ipykernel's log, for example the ``ZMQError: Socket operation on non-socket`` traceback of a race in
+      ipykernel's shutdown (7.4.0 publishes an idle status after its IOPub thread has closed), which a user would
+      read as the stage's error. What a cell writes to file descriptor 2 also reaches the notebook.
+    - Papermill leaves open the channels of the clients it opens on a manager it was given: ``close_clients()``.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:
+            await super().start_kernel(stderr=stderr, **kw)
+
+        def client(self, **kw: Any) -> Any:
+            opened.append(super().client(**kw))
+            return opened[-1]
+
+        def close_clients(self) -> None:
+            while opened:
+                opened.pop().stop_channels()
+
+    opened: list[Any] = []
+    return LoggedKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "kernel"))
+
+
+def cancel_pending() -> None:
+    """Cancel the tasks that a Papermill run stopped by a signal leaves on this thread's event loop (its wait for the
+    cell's reply, its check that the kernel is alive). Left pending, they would wake up when the kernel is shut down,
+    report it dead and print a ``Task exception was never retrieved`` traceback at exit. A loop that is running
+    (another library's, in this thread) is not Papermill's: ``jupyter_core`` then runs Papermill on a thread of its own,
+    which a signal does not interrupt."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if loop.is_running():
+        return
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_NOTEBOOKS,
+        kernel_log: Path | None = None) -> Path:
+    """Execute ``notebook`` with Papermill and return the path of the executed copy; the kernel process's own
+    messages go to ``kernel_log`` (default ``STAGING/<notebook>.log``, replaced on each run)."""
     import papermill as pm
-    from jupyter_client.manager import KernelManager
+    from jupyter_core.utils import run_sync
 
     output_dir.mkdir(parents=True, exist_ok=True)
     out = output_dir / notebook.name
     parameters = parameters_for(sections, config.load_params())
-    # IPC (Unix sockets) rather than loopback TCP between Papermill and its kernel: private to this user.
+    kernel_log = kernel_log or STAGING / f"{notebook.stem}.log"
+    kernel_log.parent.mkdir(parents=True, exist_ok=True)
+    log = kernel_log.open("wb")
     sockets = tempfile.TemporaryDirectory(prefix="papermill-")
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets.name) / "kernel"))
+    km = kernel_manager(Path(sockets.name), log)
     stopped = False
     try:
         with numerics.pinned():  # the kernel starts with the same numeric kernels on every machine
@@ -157,8 +213,12 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
         stopped = True
         raise
     finally:
+        if stopped:
+            cancel_pending()
         if km.has_kernel:
-            km.shutdown_kernel(now=stopped)  # stopped: do not wait for the running cell
+            run_sync(km.shutdown_kernel)(now=stopped)  # stopped: do not wait for the running cell
+        km.close_clients()
+        log.close()
         sockets.cleanup()
         if out.exists():
             nb = nbformat.read(out, as_version=4)
@@ -272,8 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {args.notebook.name} stopped: {exc.ename}: {exc.evalue}", file=sys.stderr)
         elif isinstance(exc, (KeyError, FileNotFoundError)):
             print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
-        else:
-            raise
+        else:  # the kernel died or did not start, or a fault of the runner itself: its traceback goes to the log
+            log = STAGING / f"{args.notebook.stem}.log"
+            with log.open("a") as fh:
+                traceback.print_exception(exc, file=fh)
+            print(f"error: {args.notebook.name} stopped: {type(exc).__name__}: {exc}".rstrip(), file=sys.stderr)
+            print(f"(the kernel's messages and the traceback are in {log.relative_to(config.ROOT)})", file=sys.stderr)
         if failed.notebook is not None:
             print(f"(the executed notebook with the failing cell is {failed.notebook.relative_to(config.ROOT)})", file=sys.stderr)
         print("nothing was changed: the stage's previous outputs are in place", file=sys.stderr)

@@ -73,8 +73,9 @@ def test_a_pipeline_notebook_kernel_runs_pinned(tmp_path, monkeypatch: pytest.Mo
     nb.cells = [nbformat.v4.new_code_cell(PROBE)]
     path = tmp_path / "probe.ipynb"
     nbformat.write(nb, path)
-    # In a child process: the kernel client's sockets are left for the interpreter's exit to close, as in `dvc repro`.
-    runner = f"from pathlib import Path; from stages.run_notebook import run; print(run(Path({str(path)!r}), [], output_dir=Path({str(tmp_path / 'out')!r})))"
+    # In a child process, as in `dvc repro`: the kernel starts from the runner's environment.
+    runner = (f"from pathlib import Path; from stages.run_notebook import run; print(run(Path({str(path)!r}), [], "
+              f"output_dir=Path({str(tmp_path / 'out')!r}), kernel_log=Path({str(tmp_path / 'probe.log')!r})))")
     done = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True, check=True)
     executed = nbformat.read(done.stdout.strip().splitlines()[-1], as_version=4)
     seen = json.loads(executed.cells[-1].outputs[0]["text"])

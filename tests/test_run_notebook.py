@@ -181,9 +181,11 @@ def test_seed_copies_the_outputs_a_stage_reads_and_publish_moves_only_what_chang
     assert (root / "ml/same.json").stat().st_ino == same_inode and (root / "site/notebooks/x.ipynb").read_text() == "nb"
 
 
-def test_a_stage_stopped_by_sigterm_changes_nothing_and_leaves_no_staging_folder(tmp_path: Path) -> None:
-    """`kill` (SIGTERM) of a running stage: it says so in one line (exit 143), and publishes nothing, and its staging
-    folder is removed; a leftover folder of a run killed outright (-9) is removed by the next run of that stage."""
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_stopped_stage_stops_at_once_changes_nothing_and_leaves_no_staging_folder(tmp_path: Path, signame: str) -> None:
+    """`kill` (SIGTERM) or Ctrl-C (SIGINT) of a running stage: it stops without waiting for the running cell (here
+    one of ten minutes), says so in one line (exit 143 or 130), publishes nothing, and removes its staging folder; a
+    leftover folder of a run killed outright (-9) is removed by the next run of that stage."""
     import signal
     import subprocess
     import sys
@@ -191,12 +193,8 @@ def test_a_stage_stopped_by_sigterm_changes_nothing_and_leaves_no_staging_folder
 
     from stages.run_notebook import STAGING
 
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("base = {}", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("import time\ntime.sleep(4)")]
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}}
-    path = tmp_path / "99_sleep.ipynb"
-    nbformat.write(nb, path)
+    signum = signal.Signals[signame]
+    path = _notebook(tmp_path / "99_sleep.ipynb", "import time\ntime.sleep(600)")
     STAGING.mkdir(parents=True, exist_ok=True)
     leftover = STAGING / "99_sleep-leftover"
     leftover.mkdir(exist_ok=True)
@@ -206,14 +204,67 @@ def test_a_stage_stopped_by_sigterm_changes_nothing_and_leaves_no_staging_folder
             deadline = time.monotonic() + 60
             while not any(p.name != "99_sleep-leftover" for p in STAGING.glob("99_sleep-*")) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(1.5)  # the kernel is running the sleeping cell
-            stage.send_signal(signal.SIGTERM)
-            _, stderr = stage.communicate(timeout=120)
-        assert stage.returncode == 128 + signal.SIGTERM, stderr
-        assert "error: 99_sleep.ipynb stopped by SIGTERM" in stderr and "Traceback" not in stderr
+            time.sleep(3)  # the kernel is running the sleeping cell
+            stage.send_signal(signum)
+            try:
+                _, stderr = stage.communicate(timeout=120)  # far less than the cell's 600 s
+            except subprocess.TimeoutExpired:
+                stage.kill()
+                raise
+        assert stage.returncode == 128 + signum, stderr
+        assert f"error: 99_sleep.ipynb stopped by {signame}" in stderr and "Traceback" not in stderr
         assert "nothing was changed" in stderr
         assert list(STAGING.glob("99_sleep-*")) == []
         assert not (config.EXECUTED_NOTEBOOKS / "99_sleep.ipynb").exists()
     finally:
         shutil.rmtree(leftover, ignore_errors=True)
-        (STAGING / "99_sleep.failed.ipynb").unlink(missing_ok=True)
+        for kept in ("99_sleep.failed.ipynb", "99_sleep.log"):
+            (STAGING / kept).unlink(missing_ok=True)
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("base = {}", metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_kernel_process_writes_its_own_stderr_to_the_log_not_the_terminal(tmp_path: Path, capfd, monkeypatch) -> None:
+    """The kernel's own standard error (ipykernel's log, such as the traceback of its shutdown race, which CI once
+    showed after a stage's one-line error) goes to the stage's log; a cell's output to fd 2 still reaches the notebook."""
+    from stages.run_notebook import run
+
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # ipykernel does not capture file descriptors under pytest
+    path = _notebook(tmp_path / "99_fd.ipynb", "import os, time\nos.write(2, b'fd-two-marker\\n')\ntime.sleep(1)  # the kernel's pipe reader forwards it", "1")
+    out = run(path, ["base"], tmp_path / "out", kernel_log=tmp_path / "99_fd.log")
+    terminal = capfd.readouterr()
+    assert "fd-two-marker" not in terminal.err + terminal.out
+    assert "fd-two-marker" in (tmp_path / "99_fd.log").read_text()
+    executed = nbformat.read(out, as_version=4)
+    assert "fd-two-marker" in json.dumps(executed.cells[-2].outputs)  # the cell's own output
+
+
+def test_a_kernel_that_dies_is_one_line_and_the_traceback_goes_to_the_log(tmp_path: Path) -> None:
+    """A dead kernel (killed, out of memory) is not a cell error: the stage says so in one line, points to its log
+    (which holds the traceback), and publishes nothing."""
+    import subprocess
+    import sys
+
+    from stages.run_notebook import STAGING
+
+    path = _notebook(tmp_path / "99_dies.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    log = STAGING / "99_dies.log"
+    try:
+        stage = subprocess.run([sys.executable, "-m", "stages.run_notebook", str(path), "base"], cwd=config.ROOT,
+                               capture_output=True, text=True, timeout=180)
+        assert stage.returncode == 1, stage.stderr
+        assert "Traceback" not in stage.stderr
+        assert "error: 99_dies.ipynb stopped: DeadKernelError" in stage.stderr
+        assert f"are in {log.relative_to(config.ROOT)}" in stage.stderr and "nothing was changed" in stage.stderr
+        assert "Traceback" in log.read_text() and "DeadKernelError" in log.read_text()
+        assert not (config.EXECUTED_NOTEBOOKS / "99_dies.ipynb").exists()
+    finally:
+        log.unlink(missing_ok=True)
+        (STAGING / "99_dies.failed.ipynb").unlink(missing_ok=True)
