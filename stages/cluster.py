@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from stages.algorithms import Relabeled, check_served, canonical_mapping, centres_of, fit_predictor
 from stages.features import scaler_arrays, space_pipeline
+from stages.params import K_RULE, valid_k
 from stages.segmenter import Segmenter
 
 
@@ -24,8 +25,9 @@ def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None) 
     silhouette needs a segment with two members), when the number of customers to fit is given."""
     if k == "auto":
         return int(chosen_by_select_k)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
-        raise ValueError(f"cluster.k: {k!r} must be 'auto' or an integer of at least 2")
+    if not valid_k(k):
+        raise ValueError(f"cluster.k: {K_RULE} (got {k!r})")
+    assert isinstance(k, int)
     if n_rows is not None and k > n_rows - 1:
         raise ValueError(f"cluster.k: {k} segments cannot be fitted on {n_rows} customers; use at most {n_rows - 1}")
     return k

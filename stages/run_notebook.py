@@ -26,6 +26,7 @@ from typing import IO, Any
 import nbformat
 
 from stages import config, numerics
+from stages.params import ParamsError, check as check_params
 
 #: Metadata that changes on every run; removing it keeps executed notebooks stable.
 VOLATILE_KEYS = ("start_time", "end_time", "duration", "exception")
@@ -320,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a notebook is needed")
     from papermill.exceptions import PapermillExecutionError
 
+    try:  # before any work: a bad value stops the first stage that runs, naming its key
+        check_params(config.load_params())
+    except ParamsError as exc:
+        print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
+        print("nothing was changed: the stage's previous outputs are in place", file=sys.stderr)
+        return 1
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         out = run_stage(args.notebook.resolve(), args.sections)

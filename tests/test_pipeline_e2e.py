@@ -157,8 +157,14 @@ def test_a_failed_experiment_changes_no_output_and_the_way_back_works(reproduced
     watched = DETERMINISTIC + EXECUTED + REPORT
     before = {out: md5(reproduced / out) for out in watched}
     result = sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=abc", check=False)
-    assert result.returncode != 0
-    assert "cluster.k: 'abc' must be 'auto' or an integer of at least 2" in result.stderr + result.stdout
+    assert result.returncode != 0  # refused by the params check before the notebook runs
+    assert "params.yaml: cluster.k: must be auto or a whole number of segments, at least 2 (got 'abc')" in result.stderr + result.stdout
+    assert "nothing was changed: the stage's previous outputs are in place" in result.stderr + result.stdout
+    assert {out: md5(reproduced / out) for out in watched if (reproduced / out).exists()} == before
+    sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml")
+    result = sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=500", check=False)
+    assert result.returncode != 0  # refused in the notebook, which knows how many customers there are
+    assert "cluster.k: 500 segments cannot be fitted on" in result.stderr + result.stdout
     assert "nothing was changed: the stage's previous outputs are in place" in result.stderr + result.stdout
     assert {out: md5(reproduced / out) for out in watched if (reproduced / out).exists()} == before
     assert (reproduced / ".dvc/tmp/stages/04_cluster.failed.ipynb").is_file()

@@ -1,0 +1,146 @@
+"""The shape of params.yaml, checked before a stage starts: every key present, of its type, in its basic range.
+
+``python -m stages.run_notebook`` checks the whole file before it runs a notebook, so a value such as
+``-S select_k.bootstrap=abc``, ``-S features.pca.n_components=1.5`` or ``-S data.labels=[Region]`` stops the first
+stage that runs, at once, naming the key, instead of an ``int()`` or sklearn message minutes later (or a silent
+``int(1.5) == 1``). Allowed values of the named choices (transform, scaler, criterion, …) and the checks that need
+the data or another section (``k_min <= k_max``, ``cluster.k`` against the number of customers) stay with the code
+that uses them (``stages.features``, ``stages.select_k``, …), so each has one definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
+
+from stages.dataset import CATEGORY_NAMES, LABEL_CODES
+
+Number = StrictFloat  # a YAML number (an integer too); never a string or a boolean
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Base(Section):
+    seed: StrictInt = Field(ge=0, le=2**32 - 1)  # numpy's seed range
+
+
+class Data(Section):
+    raw: StrictStr = Field(min_length=1)
+    features: list[StrictStr] = Field(min_length=1)
+    labels: list[StrictStr]
+    impute: StrictStr
+
+    @field_validator("features")
+    @classmethod
+    def known_distinct_features(cls, value: list[str]) -> list[str]:
+        unknown = [f for f in value if f not in CATEGORY_NAMES]
+        if unknown:
+            raise ValueError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; use some of {', '.join(CATEGORY_NAMES)}")
+        if len(set(value)) < len(value):
+            raise ValueError("a category is named twice")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def both_labels(cls, value: list[str]) -> list[str]:
+        if sorted(value) != sorted(LABEL_CODES):
+            raise ValueError(f"must be {', '.join(LABEL_CODES)}: the segments are described by both labels (never fitted on them)")
+        return value
+
+
+class Outliers(Section):
+    method: StrictStr
+    iqr_factor: Number
+    min_features: StrictInt = Field(ge=1)
+    action: StrictStr
+
+
+class Pca(Section):
+    n_components: StrictInt = Field(ge=0)
+
+
+class Features(Section):
+    transform: StrictStr
+    scaler: StrictStr
+    outliers: Outliers
+    pca: Pca
+
+
+class SelectK(Section):
+    k_min: StrictInt = Field(ge=2)
+    k_max: StrictInt = Field(ge=2)
+    algorithms: list[StrictStr] = Field(min_length=1)
+    criterion: StrictStr
+    bootstrap: StrictInt = Field(ge=1)
+
+
+#: What ``cluster.k`` may be (also checked by ``stages.cluster.resolve_k``, for notebooks run by hand).
+K_RULE = "must be auto or a whole number of segments, at least 2"
+
+
+def valid_k(k: Any) -> bool:
+    """``cluster.k`` is ``auto`` or a whole number of at least 2 (not a boolean, not 2.0)."""
+    return k == "auto" or (type(k) is int and k >= 2)
+
+
+class Cluster(Section):
+    k: Any
+    algorithm: StrictStr
+    n_init: StrictInt = Field(ge=1)
+
+    @field_validator("k")
+    @classmethod
+    def auto_or_count(cls, value: Any) -> Any:
+        if valid_k(value):
+            return value
+        raise ValueError(K_RULE)
+
+
+class Personas(Section):
+    high: Number
+    low: Number
+    dominant_channel: Number
+
+
+class Params(Section):
+    base: Base
+    data: Data
+    features: Features
+    select_k: SelectK
+    cluster: Cluster
+    personas: Personas
+
+
+class ParamsError(ValueError):
+    """params.yaml does not have the shape the pipeline needs; the message names every bad key."""
+
+
+def check(params: dict[str, Any]) -> None:
+    """Raise :class:`ParamsError` naming each key of ``params`` (params.yaml as loaded) that is missing, unknown, of
+    the wrong type or out of its basic range."""
+    try:
+        Params.model_validate(params)
+    except ValidationError as exc:
+        raise ParamsError("params.yaml: " + "; ".join(_problem(e) for e in exc.errors(include_url=False))) from None
+
+
+def _problem(error: Any) -> str:
+    key = ".".join(part for part in error["loc"] if isinstance(part, str)) or "(top level)"
+    key += "".join(f", item {part + 1}" for part in error["loc"] if isinstance(part, int))
+    if error["type"] == "missing":
+        return f"{key}: missing"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    context = error.get("ctx") or {}
+    message = {
+        "int_type": "must be a whole number", "int_from_float": "must be a whole number",
+        "float_type": "must be a number", "string_type": "must be text", "list_type": "must be a list",
+        "model_type": "must be a section of keys", "too_short": "must not be empty",
+        "greater_than_equal": f"must be at least {context.get('ge')}", "less_than_equal": f"must be at most {context.get('le')}",
+    }.get(error["type"]) or error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) <= 60 else type(value).__name__
+    return f"{key}: {message} (got {shown})"

@@ -1,0 +1,81 @@
+"""params.yaml's shape, checked before any stage runs (stages/params.py)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stages import config
+from stages.params import ParamsError, check
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    params = copy.deepcopy(config.load_params())
+    *sections, key = path.split(".")
+    node = params
+    for section in sections:
+        node = node[section]
+    node[key] = value
+    return params
+
+
+def test_the_shipped_params_pass() -> None:
+    check(config.load_params())
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    ("select_k.bootstrap", 0, "select_k.bootstrap: must be at least 1 (got 0)"),
+    ("select_k.bootstrap", "abc", "select_k.bootstrap: must be a whole number (got 'abc')"),
+    ("features.pca.n_components", 1.5, "features.pca.n_components: must be a whole number (got 1.5)"),
+    ("features.pca.n_components", True, "features.pca.n_components: must be a whole number (got True)"),
+    ("features.outliers.min_features", 1.5, "features.outliers.min_features: must be a whole number (got 1.5)"),
+    ("features.outliers.iqr_factor", "x", "features.outliers.iqr_factor: must be a number (got 'x')"),
+    ("personas.high", "abc", "personas.high: must be a number (got 'abc')"),
+    ("base.seed", -1, "base.seed: must be at least 0 (got -1)"),
+    ("base.seed", "abc", "base.seed: must be a whole number (got 'abc')"),
+    ("cluster.n_init", 0, "cluster.n_init: must be at least 1 (got 0)"),
+    ("cluster.n_init", 2.5, "cluster.n_init: must be a whole number (got 2.5)"),
+    ("cluster.k", 2.5, "cluster.k: must be auto or a whole number of segments, at least 2 (got 2.5)"),
+    ("cluster.k", True, "cluster.k: must be auto or a whole number of segments, at least 2 (got True)"),
+    ("data.labels", [], "data.labels: must be Channel, Region"),
+    ("data.labels", ["Region"], "data.labels: must be Channel, Region"),
+    ("data.features", [], "data.features: must not be empty (got [])"),
+    ("data.features", ["Fresh", "Fresh", "Milk"], "data.features: a category is named twice"),
+    ("data.features", ["Fresh", "Wine"], "data.features: unknown category Wine"),
+    ("select_k.algorithms", ["kmeans", 3], "select_k.algorithms, item 2: must be text (got 3)"),
+    ("features.pca", 3, "features.pca: must be a section of keys (got 3)"),
+    ("cluster.n_inits", 3, "cluster.n_inits: unknown key"),
+])
+def test_a_bad_value_is_named_by_its_key(path: str, value: Any, message: str) -> None:
+    with pytest.raises(ParamsError) as raised:
+        check(_with(path, value))
+    assert str(raised.value).startswith("params.yaml: ") and message in str(raised.value)
+
+
+@pytest.mark.parametrize(("path", "value"), [("cluster.k", "auto"), ("cluster.k", 9), ("personas.high", 2),
+                                             ("data.labels", ["Region", "Channel"]), ("data.features", ["Milk", "Fresh"])])
+def test_good_values_pass(path: str, value: Any) -> None:
+    check(_with(path, value))
+
+
+def test_a_missing_section_is_named() -> None:
+    params = config.load_params()
+    del params["personas"]
+    with pytest.raises(ParamsError, match=r"personas: missing"):
+        check(params)
+
+
+def test_the_stage_runner_checks_params_before_it_runs_anything(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`python -m stages.run_notebook`: a bad value stops the stage before the notebook runs, naming the key."""
+    from stages import run_notebook
+
+    bad = _with("select_k.bootstrap", "abc")
+    monkeypatch.setattr(run_notebook.config, "load_params", lambda: bad)
+    monkeypatch.setattr(run_notebook, "run_stage", lambda *a: pytest.fail("the notebook ran"))
+    assert run_notebook.main([str(Path("notebook/03_select_k.ipynb")), "select_k"]) == 1
+    err = capsys.readouterr().err
+    assert "error: 03_select_k.ipynb: params.yaml: select_k.bootstrap: must be a whole number (got 'abc')" in err
+    assert "nothing was changed" in err and "Traceback" not in err
