@@ -22,8 +22,10 @@ HIGH_ACTIONS = {
 
 
 def relative_profile(members: pd.DataFrame, base: pd.DataFrame, features: list[str]) -> dict[str, float]:
-    """Median spend of the segment per category divided by the median of the whole base."""
-    return {c: float(members[c].median() / base[c].median()) for c in features}
+    """Median spend of the segment per category divided by the median of the whole base. A median under 1 counts as
+    1, the floor the log transform uses: a category most customers do not buy at all (base median 0) compares by
+    what a segment spends in it, never divides by zero, and every ratio is positive (``contrast`` divides by them)."""
+    return {c: float(max(members[c].median(), 1.0) / max(base[c].median(), 1.0)) for c in features}
 
 
 def level_of(ratio: float, high: float, low: float) -> str:

@@ -115,3 +115,16 @@ def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
                 {"id": 2, "name": "Small accounts"}]
     assert [p["name"] for p in _unique_names(personas)] == [
         "Frozen food & fresh food buyers (Horeca) – segment 0", "Fresh food & frozen food buyers (Horeca) – segment 1", "Small accounts"]
+
+
+def test_a_category_most_customers_do_not_buy_gives_finite_personas(customers: pd.DataFrame) -> None:
+    """A category with base median 0 (here Frozen, bought by no one, or by one segment only) divided by zero: the
+    personas stage wrote NaN and stopped after the model had been published."""
+    segments = (customers["Channel"].to_numpy() == 2).astype(int)
+    S = np.log(customers[FEATURES].clip(lower=1).to_numpy())
+    for frozen in (0.0, np.where(segments == 1, 500.0, 0.0)):
+        spent = customers.assign(Frozen=frozen)
+        personas = build_personas(spent, segments, S, FEATURES, PARAMS)
+        assert all(np.isfinite(p["profile"]["Frozen"]) and p["profile"]["Frozen"] > 0 for p in personas)
+        json.dumps(personas, allow_nan=False)
+    assert personas[1]["levels"]["Frozen"] == "high" and personas[0]["levels"]["Frozen"] == "typical"  # like most customers

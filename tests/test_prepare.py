@@ -113,3 +113,16 @@ def test_read_raw_names_the_file_as_params_writes_it(tmp_path: Path) -> None:
         read_raw(empty, "data/raw/empty.csv")
     with pytest.raises(DataValidationError, match=rf"^{empty}: invalid data"):
         read_raw(empty)
+
+
+def test_a_file_that_is_not_utf8_names_the_row(tmp_path: Path) -> None:
+    """A spreadsheet saved as Latin-1 gave a bare UnicodeDecodeError with a byte offset."""
+    from stages.prepare import read_raw
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("Channel,Region,Fresh\n2,3,12669\n2,3,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(DataValidationError, match=r"^data/raw/latin\.csv: invalid data\n  row 2 is not UTF-8 text \(byte 0xe9\); save the file as CSV UTF-8"):
+        read_raw(latin, "data/raw/latin.csv")
+    latin.write_bytes("Channel,Region,Fr\u00e9sh\n".encode("latin-1"))
+    with pytest.raises(DataValidationError, match=r"the header is not UTF-8 text"):
+        read_raw(latin, "data/raw/latin.csv")
