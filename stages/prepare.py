@@ -60,15 +60,15 @@ def ragged_rows(text: str) -> list[str]:
 def read_raw(path: Path, source: str | None = None) -> pd.DataFrame:
     """Read the raw CSV as strings so that every bad cell can be reported, not guessed; errors name the file as
     ``source`` (the path as params.yaml writes it), else as ``path``."""
+    source = source or str(path)
     data = Path(path).read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         where = "the header" if line == 1 else f"row {line - 1}"
-        raise DataValidationError(source or str(path), [
-            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8"]) from None
-    return read_raw_text(text, source or str(path))
+        raise DataValidationError(source, [f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8"]) from None
+    return read_raw_text(text, source)
 
 
 def _parse_number(cell: str) -> float | None:

@@ -188,6 +188,11 @@ def cancel_pending() -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
+def kernel_log_of(notebook: Path) -> Path:
+    """Where a stage's kernel messages (and the traceback of a failure that is not a cell's) go, replaced each run."""
+    return STAGING / f"{notebook.stem}.log"
+
+
 def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_NOTEBOOKS,
         kernel_log: Path | None = None) -> Path:
     """Execute ``notebook`` with Papermill and return the path of the executed copy; the kernel process's own
@@ -198,7 +203,7 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
     output_dir.mkdir(parents=True, exist_ok=True)
     out = output_dir / notebook.name
     parameters = parameters_for(sections, config.load_params())
-    kernel_log = kernel_log or STAGING / f"{notebook.stem}.log"
+    kernel_log = kernel_log or kernel_log_of(notebook)
     kernel_log.parent.mkdir(parents=True, exist_ok=True)
     log = kernel_log.open("wb")
     sockets = tempfile.TemporaryDirectory(prefix="papermill-")
@@ -291,8 +296,10 @@ def run_stage(notebook: Path, sections: list[str]) -> Path:
     return config.EXECUTED_NOTEBOOKS / notebook.name
 
 
-class Stopped(BaseException):
-    """SIGTERM or SIGHUP arrived: raised in the main thread, so the staging folder is removed like on Ctrl-C."""
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: raised in the main thread, so the staging folder is removed like on Ctrl-C. A
+    KeyboardInterrupt, because asyncio lets only that (and SystemExit) out of its callbacks: raised in one while
+    Papermill waits (a plain BaseException), it was logged and dropped, and the stage ran on."""
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -340,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         elif isinstance(exc, (KeyError, FileNotFoundError)):
             print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
         else:  # the kernel died or did not start, or a fault of the runner itself: its traceback goes to the log
-            log = STAGING / f"{args.notebook.stem}.log"
+            log = kernel_log_of(args.notebook)
             with log.open("a") as fh:
                 traceback.print_exception(exc, file=fh)
             print(f"error: {args.notebook.name} stopped: {type(exc).__name__}: {exc}".rstrip(), file=sys.stderr)
