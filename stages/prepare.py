@@ -33,17 +33,33 @@ def read_raw_text(text: str, source: str) -> pd.DataFrame:
     """Parse CSV text into a frame of strings (no type guessing), rejecting empty input."""
     if not text.strip():
         raise DataValidationError(source, ["the file is empty (expected a header and data rows)"])
-    ragged = ragged_rows(text)
-    if ragged:
-        raise DataValidationError(source, ragged)
+    problems = duplicate_columns(text) or ragged_rows(text)
+    if problems:
+        raise DataValidationError(source, problems)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise DataValidationError(source, [f"not a readable CSV file: {exc}"]) from None
     if frame.empty:
         raise DataValidationError(source, ["the file has a header but no data rows"])
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame.columns = [_clean_name(str(c)) for c in frame.columns]
     return frame
+
+
+def _clean_name(name: str) -> str:
+    return name.strip().lstrip("\ufeff")
+
+
+def duplicate_columns(text: str) -> list[str]:
+    """Column names the header gives more than once (pandas would rename the second ``Milk`` to ``Milk.1``, and
+    the pipeline would read only the first)."""
+    header = next((fields for fields in csv.reader(io.StringIO(text), skipinitialspace=True) if fields), [])
+    names = [_clean_name(n) for n in header]
+    return [
+        f"the header: column {n} appears {names.count(n)} times (columns {', '.join(str(i + 1) for i, m in enumerate(names) if m == n)}); keep one"
+        for n in dict.fromkeys(names)
+        if n and names.count(n) > 1  # unnamed columns (a spreadsheet's trailing empty cells) are ignored anyway
+    ]
 
 
 def ragged_rows(text: str) -> list[str]:

@@ -31,6 +31,9 @@ BAD_DATA = [
     ("missing label", f"{HEADER}\n{ROW1}\n,3,1,2,3,4,5,6\n", "row 2, column Channel: missing"),
     ("truncated row", f"{HEADER}\n{ROW1}\n2,3,7057,9810\n", "row 2: has 4 field(s), the header has 8"),
     ("row with an extra field", f"{HEADER}\n{ROW1},9\n{ROW2}\n", "row 1: has 9 field(s), the header has 8"),
+    # pandas renames the second Milk to Milk.1 and only the first would be read: refused, not guessed
+    ("column given twice", f"{HEADER},Milk\n{ROW1},1\n", "the header: column Milk appears 2 times (columns 4, 9)"),
+    ("column given twice, once with spaces", f"{HEADER}, Milk \n{ROW1},1\n", "column Milk appears 2 times"),
 ]
 
 
@@ -84,6 +87,12 @@ def test_validate_keeps_raw_row_numbers() -> None:
 def test_byte_order_mark_and_spaces_in_header_are_tolerated() -> None:
     text = "\ufeff" + HEADER.replace(",", ", ") + f"\n{ROW1}\n"
     assert run(text).report["n_rows"] == 1
+
+
+def test_unnamed_columns_from_trailing_empty_cells_are_ignored() -> None:
+    # a spreadsheet writes these for cells that were once used; they are not duplicates of each other
+    prepared = run(f"{HEADER},,\n{ROW1},,\n{ROW2},,\n")
+    assert sorted(prepared.customers["Milk"].tolist()) == [9656, 9810]
 
 
 def test_canonical_order_does_not_depend_on_file_order() -> None:
