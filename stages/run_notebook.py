@@ -1,7 +1,8 @@
 """Run one pipeline notebook with Papermill, its parameters taken from params.yaml.
 
 Usage: ``python -m stages.run_notebook notebook/01_prepare.ipynb base data``
-runs the notebook with the named params.yaml sections as dict parameters and writes the
+runs the notebook with the named params.yaml sections as dict parameters (each holding only the keys its
+``dvc.yaml`` stage tracks) and writes the
 executed copy to ``site/notebooks/`` with Papermill's timestamps stripped and Plotly's random element ids made
 stable, so the executed copy is byte-identical run after run.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import nbformat
+import yaml
 
 from stages import config, numerics
 from stages.params import ParamsError, check as check_params
@@ -98,7 +100,7 @@ def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def sync_parameters(nb: nbformat.NotebookNode, params: dict[str, Any]) -> nbformat.NotebookNode:
-    """Rewrite the parameters cell so it mirrors the current params.yaml sections, in place."""
+    """Rewrite the parameters cell so it mirrors ``params`` (the sections as :func:`parameters_for` gives them), in place."""
     cell = parameters_cell(nb)
     lines = [PARAMETERS_HEADER] + [f"{s} = {params[s]!r}" for s in parameter_sections(nb)]
     cell.source = "\n".join(lines)
@@ -119,10 +121,12 @@ def copy_checked_outputs(source: nbformat.NotebookNode, executed: nbformat.Noteb
 
 
 def refresh_sources(params: dict[str, Any]) -> list[str]:
-    """Sync every source notebook's parameters with params.yaml and its checked outputs with the executed copy."""
+    """Sync every source notebook's parameters with params.yaml (as its stage receives them) and its checked
+    outputs with the executed copy."""
     report = []
     for path in sorted(config.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        nb = sync_parameters(nbformat.read(path, as_version=4), params)
+        nb = nbformat.read(path, as_version=4)
+        nb = sync_parameters(nb, parameters_for(parameter_sections(nb), params, tracked_params(path)))
         executed = config.EXECUTED_NOTEBOOKS / path.name
         n = copy_checked_outputs(nb, nbformat.read(executed, as_version=4)) if executed.exists() else 0
         nbformat.write(nb, path)
@@ -130,12 +134,43 @@ def refresh_sources(params: dict[str, Any]) -> list[str]:
     return report
 
 
-def parameters_for(sections: list[str], params: dict[str, Any]) -> dict[str, Any]:
-    """The params.yaml sections a notebook takes, each as one dict parameter."""
+def tracked_params(notebook: Path, dvc_yaml: Path = config.ROOT / "dvc.yaml") -> list[str] | None:
+    """The ``params`` entries (``section`` or ``section.key``) of the ``dvc.yaml`` stage whose command runs
+    ``notebook``; None when no stage runs it (a notebook run outside the pipeline gets whole sections)."""
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages", {})
+    for stage in stages.values():
+        if any(Path(word).name == Path(notebook).name for word in str(stage.get("cmd", "")).split()):
+            entries: list[str] = []
+            for entry in stage.get("params", []):
+                entries += [entry] if isinstance(entry, str) else entry.get("params.yaml", [])
+            return entries
+    return None
+
+
+def _pick(value: Any, paths: list[list[str]]) -> Any:
+    """``value`` reduced to the keys ``paths`` name (an empty path keeps it whole), in ``value``'s own order."""
+    if [] in paths or not isinstance(value, dict):
+        return value
+    return {k: _pick(v, [p[1:] for p in paths if p[0] == k]) for k, v in value.items() if any(p[0] == k for p in paths)}
+
+
+def parameters_for(sections: list[str], params: dict[str, Any], tracked: list[str] | None = None) -> dict[str, Any]:
+    """The params.yaml sections a notebook takes, each as one dict parameter.
+
+    With ``tracked`` (its stage's ``params`` in ``dvc.yaml``), each section holds only the keys DVC tracks for the
+    stage: the executed notebook shows exactly what its outputs depend on, and a notebook that reads a key its
+    stage does not track fails (``KeyError``) instead of going stale when that key changes.
+    """
     missing = [s for s in sections if s not in params]
     if missing:
         raise KeyError(f"params.yaml has no section(s) {', '.join(missing)}")
-    return {s: params[s] for s in sections}
+    if tracked is None:
+        return {s: params[s] for s in sections}
+    paths = [entry.split(".") for entry in tracked]
+    untracked = [s for s in sections if not any(p[0] == s for p in paths)]
+    if untracked:
+        raise KeyError(f"the notebook takes params.yaml section(s) {', '.join(untracked)}, which its dvc.yaml stage does not list under params")
+    return {s: _pick(params[s], [p[1:] for p in paths if p[0] == s]) for s in sections}
 
 
 def kernel_manager(sockets: Path, stderr: IO[bytes]) -> Any:
@@ -202,7 +237,7 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
 
     output_dir.mkdir(parents=True, exist_ok=True)
     out = output_dir / notebook.name
-    parameters = parameters_for(sections, config.load_params())
+    parameters = parameters_for(sections, config.load_params(), tracked_params(notebook))
     kernel_log = kernel_log or kernel_log_of(notebook)
     kernel_log.parent.mkdir(parents=True, exist_ok=True)
     log = kernel_log.open("wb")
@@ -237,6 +272,30 @@ STAGE_FOLDERS = (Path("data") / "processed", Path("ml"))
 #: Where a stage runs before its outputs are published, and where a failed run's notebook is kept: git-ignored,
 #: on the project's file system (so publishing is a rename), outside every DVC output.
 STAGING = config.ROOT / ".dvc" / "tmp" / "stages"
+#: Where DVC makes the temporary workspaces of `dvc exp run --temp` and of queued experiments (and deletes them after).
+DVC_TEMP_WORKSPACES = (".dvc", "tmp", "exps")
+
+
+def project_root(root: Path = config.ROOT) -> Path:
+    """The project the user works in: ``root``, or the project that holds it when ``root`` is one of DVC's
+    temporary experiment workspaces (``<project>/.dvc/tmp/exps/…/tmpXXXX``)."""
+    parts, n = root.parts, len(DVC_TEMP_WORKSPACES)
+    starts = [i for i in range(len(parts) - n) if parts[i : i + n] == DVC_TEMP_WORKSPACES]
+    return Path(*parts[: starts[0]]) if starts else root
+
+
+def kept_folder(root: Path = config.ROOT) -> Path:
+    """Where a failed run's executed notebook (and kernel log) is kept for the user to open: ``STAGING``, or for a
+    run in one of DVC's temporary workspaces, which DVC deletes when the experiment ends, a folder named after that
+    workspace under the user's project (``.dvc/tmp/stages/exps/tmpXXXX/``)."""
+    project = project_root(root)
+    kept = project / ".dvc" / "tmp" / "stages"
+    return kept if project == root else kept / "exps" / root.name
+
+
+def shown(path: Path) -> str:
+    """``path`` as the user's project sees it (relative to :func:`project_root`)."""
+    return str(path.relative_to(project_root())) if path.is_relative_to(project_root()) else str(path)
 
 
 def seed(staging: Path, root: Path = config.ROOT) -> None:
@@ -266,9 +325,13 @@ def run_stage(notebook: Path, sections: list[str]) -> Path:
     The notebook runs with ``SEGMENTATION_OUTPUT_ROOT`` set to a staging folder seeded with the current outputs;
     only when it has run to the end are its outputs (the executed copy included) moved into the project. A failure
     leaves every output as it was (dvc.yaml marks them ``persist``, so DVC does not delete them first either) and
-    keeps the failed executed notebook under ``STAGING`` (raised as :class:`StageFailed`).
+    keeps the failed executed notebook in :func:`kept_folder` (raised as :class:`StageFailed`); the one an earlier
+    failure kept is removed first, so the file is there only while its stage's last run failed.
     """
     STAGING.mkdir(parents=True, exist_ok=True)
+    keep = kept_folder()
+    kept = keep / f"{notebook.stem}.failed.ipynb"
+    kept.unlink(missing_ok=True)
     for left in STAGING.glob(f"{notebook.stem}-*"):  # from a run killed outright (DVC runs one stage at a time)
         shutil.rmtree(left, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{notebook.stem}-", dir=STAGING))
@@ -285,12 +348,14 @@ def run_stage(notebook: Path, sections: list[str]) -> Path:
             else:
                 os.environ["SEGMENTATION_OUTPUT_ROOT"] = previous
     except BaseException as exc:
-        failed = executed / notebook.name
-        kept = STAGING / f"{notebook.stem}.failed.ipynb"
+        failed, log = executed / notebook.name, kernel_log_of(notebook)
+        keep.mkdir(parents=True, exist_ok=True)
         if failed.exists():
-            os.replace(failed, kept)
+            shutil.move(failed, kept)
+        if keep != STAGING and log.exists():  # the temporary workspace's own goes with it
+            log = Path(shutil.copy2(log, keep / log.name))
         shutil.rmtree(staging, ignore_errors=True)
-        raise StageFailed(kept if kept.exists() else None) from exc
+        raise StageFailed(kept if kept.exists() else None, log) from exc
     publish(staging)
     shutil.rmtree(staging, ignore_errors=True)
     return config.EXECUTED_NOTEBOOKS / notebook.name
@@ -307,11 +372,13 @@ def _stop(signum: int, frame: object) -> None:
 
 
 class StageFailed(Exception):
-    """A stage's notebook did not run to the end; ``notebook`` is the failed executed copy, when there is one."""
+    """A stage's notebook did not run to the end; ``notebook`` is the failed executed copy, when there is one, and
+    ``log`` the kernel's log."""
 
-    def __init__(self, notebook: Path | None) -> None:
-        super().__init__(notebook)
+    def __init__(self, notebook: Path | None, log: Path) -> None:
+        super().__init__(notebook, log)
         self.notebook = notebook
+        self.log = log
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,13 +414,12 @@ def main(argv: list[str] | None = None) -> int:
         elif isinstance(exc, (KeyError, FileNotFoundError)):
             print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
         else:  # the kernel died or did not start, or a fault of the runner itself: its traceback goes to the log
-            log = kernel_log_of(args.notebook)
-            with log.open("a") as fh:
+            with failed.log.open("a") as fh:
                 traceback.print_exception(exc, file=fh)
             print(f"error: {args.notebook.name} stopped: {type(exc).__name__}: {exc}".rstrip(), file=sys.stderr)
-            print(f"(the kernel's messages and the traceback are in {log.relative_to(config.ROOT)})", file=sys.stderr)
+            print(f"(the kernel's messages and the traceback are in {shown(failed.log)})", file=sys.stderr)
         if failed.notebook is not None:
-            print(f"(the executed notebook with the failing cell is {failed.notebook.relative_to(config.ROOT)})", file=sys.stderr)
+            print(f"(the executed notebook with the failing cell is {shown(failed.notebook)})", file=sys.stderr)
         print("nothing was changed: the stage's previous outputs are in place", file=sys.stderr)
         return 128 + exc.args[0] if isinstance(exc, Stopped) else 130 if isinstance(exc, KeyboardInterrupt) else 1
     finally:

@@ -173,6 +173,23 @@ def test_a_failed_experiment_changes_no_output_and_the_way_back_works(reproduced
     assert sh(reproduced, "dvc", "status", *ROOT_STAGES).stdout.strip() == "Data and pipelines are up to date."
 
 
+def test_a_failed_temporary_experiment_keeps_its_notebook_where_the_message_says(reproduced: Path) -> None:
+    """`dvc exp run --temp` runs in a copy under .dvc/tmp/exps/ that DVC deletes afterwards: the failed notebook the
+    message names must be in the user's project, not in the deleted copy."""
+    import re
+
+    watched = DETERMINISTIC + EXECUTED
+    before = {out: md5(reproduced / out) for out in watched}
+    result = sh(reproduced, "dvc", "exp", "run", "--temp", "-S", "cluster.k=500", check=False)
+    output = result.stderr + result.stdout
+    assert result.returncode != 0 and "cluster.k: 500 segments cannot be fitted on" in output, output
+    named = re.search(r"the executed notebook with the failing cell is (\S+\.failed\.ipynb)\)", output)
+    assert named, output
+    assert named.group(1).startswith(".dvc/tmp/stages/exps/tmp")
+    assert "cannot be fitted" in (reproduced / named.group(1)).read_text()
+    assert {out: md5(reproduced / out) for out in watched} == before
+
+
 def test_the_raw_file_dvc_watches_is_the_one_params_names(reproduced: Path) -> None:
     """`data.raw` pointed at another file makes that file the prepare stage's dependency (dvc.yaml's ${data.raw}),
     so editing it re-runs the pipeline instead of leaving stale results "up to date"."""

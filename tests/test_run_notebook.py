@@ -13,7 +13,9 @@ import nbformat
 import pytest
 
 from stages import config
-from stages.run_notebook import parameter_sections, parameters_cell, parameters_for, stable_ids, strip_timestamps, sync_parameters
+from stages.run_notebook import (
+    parameter_sections, parameters_cell, parameters_for, stable_ids, strip_timestamps, sync_parameters, tracked_params,
+)
 
 NOTEBOOKS = sorted(config.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -27,8 +29,43 @@ def test_parameters_cell_mirrors_params_yaml(path, params) -> None:
     nb = nbformat.read(path, as_version=4)
     values = {}
     exec(compile(parameters_cell(nb).source, str(path), "exec"), {}, values)  # noqa: S102 - our own literal cell
+    expected = parameters_for(parameter_sections(nb), params, tracked_params(path))
     for section, value in values.items():
-        assert value == params[section], f"{path.name}: section {section} differs from params.yaml; run `make notebooks`"
+        assert value == expected[section], f"{path.name}: section {section} differs from params.yaml; run `make notebooks`"
+        assert set(value) <= set(params[section])
+
+
+def test_a_notebook_gets_only_the_keys_its_stage_tracks(params) -> None:
+    """select_k's stage tracks cluster.algorithm and cluster.n_init, not cluster.k: its notebook must not see k
+    (it would show a k that `dvc repro` does not rerun the stage for)."""
+    tracked = tracked_params(config.NOTEBOOKS / "03_select_k.ipynb")
+    assert tracked is not None and "cluster.algorithm" in tracked and "cluster" not in tracked
+    given = parameters_for(["base", "cluster"], params, tracked)
+    assert given == {"base": params["base"], "cluster": {"algorithm": params["cluster"]["algorithm"], "n_init": params["cluster"]["n_init"]}}
+
+
+def test_tracked_keys_can_be_nested_and_keep_params_yaml_order() -> None:
+    params = {"features": {"transform": "log", "outliers": {"method": "tukey", "action": "drop"}, "pca": {"n": 0}}}
+    given = parameters_for(["features"], params, ["features.pca", "features.outliers.method"])
+    assert given == {"features": {"outliers": {"method": "tukey"}, "pca": {"n": 0}}}
+    assert list(given["features"]) == ["outliers", "pca"]
+
+
+def test_a_section_its_stage_does_not_track_is_named() -> None:
+    with pytest.raises(KeyError, match="section.s. cluster, which its dvc.yaml stage does not list"):
+        parameters_for(["base", "cluster"], {"base": {}, "cluster": {"k": 3}}, ["base"])
+
+
+def test_tracked_params_reads_the_stage_that_runs_the_notebook(tmp_path: Path) -> None:
+    dvc_yaml = tmp_path / "dvc.yaml"
+    dvc_yaml.write_text(
+        "stages:\n"
+        "  a:\n    cmd: python -m stages.run_notebook notebook/01_a.ipynb base\n    params: [base, {params.yaml: [cluster.k]}]\n"
+        "  b:\n    cmd: python -m stages.run_notebook notebook/01_a_b.ipynb base\n    params: [data]\n"
+    )
+    assert tracked_params(Path("notebook/01_a.ipynb"), dvc_yaml) == ["base", "cluster.k"]
+    assert tracked_params(Path("elsewhere/01_a_b.ipynb"), dvc_yaml) == ["data"]
+    assert tracked_params(Path("notebook/99_none.ipynb"), dvc_yaml) is None
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -220,6 +257,43 @@ def test_a_stopped_stage_stops_at_once_changes_nothing_and_leaves_no_staging_fol
         shutil.rmtree(leftover, ignore_errors=True)
         for kept in ("99_sleep.failed.ipynb", "99_sleep.log"):
             (STAGING / kept).unlink(missing_ok=True)
+
+
+def test_a_run_in_a_dvc_temporary_workspace_keeps_its_failure_in_the_users_project() -> None:
+    """`dvc exp run --temp` and queued experiments run in <project>/.dvc/tmp/exps/…/tmpXXXX, which DVC deletes."""
+    from stages.run_notebook import kept_folder, project_root
+
+    temp = Path("/p/.dvc/tmp/exps/standalone/tmpab12")
+    assert project_root(temp) == Path("/p")
+    assert kept_folder(temp) == Path("/p/.dvc/tmp/stages/exps/tmpab12")
+    assert project_root(Path("/p")) == Path("/p") and kept_folder(Path("/p")) == Path("/p/.dvc/tmp/stages")
+
+
+def test_a_failed_run_keeps_its_notebook_and_the_next_good_run_removes_it(tmp_path: Path) -> None:
+    """The kept .failed.ipynb is there only while the stage's last run failed: an old one never passes for the
+    latest failure, nor lingers after a fix."""
+    import subprocess
+    import sys
+
+    from stages.run_notebook import STAGING
+
+    flag = tmp_path / "fail"
+    flag.write_text("")
+    path = _notebook(tmp_path / "99_flaky.ipynb", f"import os\nassert not os.path.exists({str(flag)!r}), 'asked to fail'")
+    kept, published = STAGING / "99_flaky.failed.ipynb", config.EXECUTED_NOTEBOOKS / "99_flaky.ipynb"
+    stage = [sys.executable, "-m", "stages.run_notebook", str(path), "base"]
+    try:
+        failed = subprocess.run(stage, cwd=config.ROOT, capture_output=True, text=True, timeout=180)
+        assert failed.returncode == 1 and "AssertionError: asked to fail" in failed.stderr, failed.stderr
+        assert f"the failing cell is {kept.relative_to(config.ROOT)})" in failed.stderr
+        assert "asked to fail" in kept.read_text() and not published.exists()
+        flag.unlink()
+        good = subprocess.run(stage, cwd=config.ROOT, capture_output=True, text=True, timeout=180)
+        assert good.returncode == 0, good.stderr
+        assert not kept.exists() and published.is_file()
+    finally:
+        for leftover in (kept, published, STAGING / "99_flaky.log"):
+            leftover.unlink(missing_ok=True)
 
 
 def _notebook(path: Path, *cells: str) -> Path:
