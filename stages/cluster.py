@@ -18,18 +18,19 @@ from stages.algorithms import Relabeled, check_served, canonical_mapping, centre
 from stages.features import scaler_arrays, space_pipeline
 from stages.params import K_RULE, valid_k
 from stages.segmenter import Segmenter
+from stages.select_k import customers_text, max_segments
 
 
-def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None) -> int:
-    """``cluster.k`` as a number: ``auto`` takes the k that select_k chose; at most ``n_rows`` − 1 segments (the
-    silhouette needs a segment with two members), when the number of customers to fit is given."""
+def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None, n_distinct: int | None = None) -> int:
+    """``cluster.k`` as a number: ``auto`` takes the k that select_k chose; when the number of customers to fit is
+    given, at most :func:`~stages.select_k.max_segments` of them (``n_distinct``: how many of them differ)."""
     if k == "auto":
         return int(chosen_by_select_k)
     if not valid_k(k):
         raise ValueError(f"cluster.k: {K_RULE} (got {k!r})")
     assert isinstance(k, int)
-    if n_rows is not None and k > n_rows - 1:
-        raise ValueError(f"cluster.k: {k} segments cannot be fitted on {n_rows} customers; use at most {n_rows - 1}")
+    if n_rows is not None and k > (limit := max_segments(n_rows, n_distinct)):
+        raise ValueError(f"cluster.k: {k} segments cannot be fitted on {customers_text(n_rows, n_distinct)}; use at most {limit}")
     return k
 
 

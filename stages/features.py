@@ -45,6 +45,13 @@ def check_params(params: dict[str, Any], n_features: int) -> None:
         raise ValueError(f"features.pca.n_components: {n} must be between 0 and {n_features}")
 
 
+def distinct_customers(S: np.ndarray) -> int:
+    """How many different customers (rows) ``S`` holds: customers with identical values count once, as no
+    segmentation can tell them apart (k-Means with more segments than that leaves some empty and scores them as
+    a perfect silhouette of 1)."""
+    return int(len(np.unique(S, axis=0))) if len(S) else 0
+
+
 def tukey_outliers(values: pd.DataFrame, iqr_factor: float, min_features: int) -> pd.DataFrame:
     """Flag values outside [Q1 − f·IQR, Q3 + f·IQR] per column; a row is an outlier with ≥ min_features flags."""
     q1 = values.quantile(0.25)
@@ -112,6 +119,11 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
     else:
         flags = pd.DataFrame({"n_flags": np.zeros(len(X), dtype=int), "outlier": np.zeros(len(X), dtype=bool)})
     kept = ~flags["outlier"].to_numpy() if out_p["action"] == "drop" else np.ones(len(X), dtype=bool)
+    if distinct_customers(transformed.to_numpy()[kept]) < 2:
+        raise ValueError(
+            f"data.raw: the {int(kept.sum())} customers kept for clustering (of {len(X)}) all have the same spending "
+            f"after features.transform {params['transform']!r}: there is nothing to segment"
+        )
     fill = [impute[c] for c in features] if impute else None
     preprocess = build_preprocess(fill, params["transform"], params["scaler"]).fit(X[kept])
     scaled = Pipeline(preprocess.steps[:-1]).transform(X)

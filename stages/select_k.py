@@ -38,12 +38,25 @@ def silhouette_bands_text() -> str:
             f"{strong:.2f} and above as strong structure")
 
 
-def check_params(params: dict[str, Any], n_rows: int, served_algorithm: str | None = None) -> None:
+def max_segments(n_rows: int, n_distinct: int | None = None) -> int:
+    """The most segments ``n_rows`` customers (``n_distinct`` of them different) can be split into and scored: one
+    fewer than the rows (the silhouette needs a segment with two members), and no more than the different customers."""
+    return n_rows - 1 if n_distinct is None else min(n_rows - 1, n_distinct)
+
+
+def customers_text(n_rows: int, n_distinct: int | None = None) -> str:
+    """``435 customers``, or ``20 customers (3 of them different)`` when some are identical."""
+    return f"{n_rows} customers" + ("" if n_distinct in (None, n_rows) else f" ({n_distinct} of them different)")
+
+
+def check_params(params: dict[str, Any], n_rows: int, served_algorithm: str | None = None, n_distinct: int | None = None) -> None:
     """Reject an impossible ``select_k`` section (and a served algorithm it does not sweep, or a criterion that
-    algorithm lacks), naming the key."""
+    algorithm lacks), naming the key; ``n_distinct`` is how many of the ``n_rows`` customers differ."""
     k_min, k_max = int(params["k_min"]), int(params["k_max"])
-    if not 2 <= k_min <= k_max < n_rows:
-        raise ValueError(f"select_k.k_min/k_max: need 2 <= k_min <= k_max < {n_rows} rows, got {k_min}..{k_max}")
+    limit = max_segments(n_rows, n_distinct)
+    if not 2 <= k_min <= k_max <= limit:
+        raise ValueError(f"select_k.k_min/k_max: need 2 <= k_min <= k_max <= {limit} for {customers_text(n_rows, n_distinct)}, "
+                         f"got {k_min}..{k_max}")
     bad = [a for a in params["algorithms"] if a not in ALGORITHMS]
     if bad or not params["algorithms"]:
         raise ValueError(f"select_k.algorithms: {bad or 'empty'}; use some of {ALGORITHMS}")

@@ -33,6 +33,13 @@ def test_more_segments_than_customers_to_fit_names_the_key(k: int) -> None:
     assert resolve_k(434, 3, 435) == 434
 
 
+def test_no_more_segments_than_different_customers() -> None:
+    with pytest.raises(ValueError, match=r"cluster.k: 4 segments cannot be fitted on 20 customers \(3 of them different\); use at most 3"):
+        resolve_k(4, 3, 20, 3)
+    assert resolve_k(3, 2, 20, 3) == 3
+    assert resolve_k("auto", 2, 20, 3) == 2
+
+
 def test_served_algorithm_must_be_swept() -> None:
     with pytest.raises(ValueError, match="cluster.algorithm"):
         check_params({"algorithm": "gmm", "n_init": 3}, ["kmeans"])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.features import build_preprocess, engineer, space_columns, space_pipeline, tukey_outliers
+from stages.features import build_preprocess, distinct_customers, engineer, space_columns, space_pipeline, tukey_outliers
 from stages.segmenter import spend_transform
 from tests.conftest import FEATURES
 
@@ -101,3 +101,19 @@ def test_bad_feature_params_name_the_key(customers: pd.DataFrame, key: str, valu
     target[last] = value
     with pytest.raises(ValueError, match=message):
         engineer(customers, FEATURES, {}, params)
+
+
+def test_distinct_customers_counts_identical_rows_once() -> None:
+    S = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0], [1.0, 2.0]])
+    assert distinct_customers(S) == 2
+    assert distinct_customers(S[:0]) == 0
+
+
+@pytest.mark.parametrize("transform", ["none", "log"])
+def test_customers_that_are_all_the_same_are_refused_not_segmented(transform: str) -> None:
+    """20 identical rows had given NaN explained variance (0/0 in PCA) and a features.json that is not JSON."""
+    # with the log transform, spending 0 and 1 are the same (its floor is 1)
+    spend = np.full((20, len(FEATURES)), 12669.0) if transform == "none" else np.where(np.arange(20)[:, None] % 2, 0.0, 1.0) * np.ones(len(FEATURES))
+    customers = pd.DataFrame(spend, columns=FEATURES).assign(row=np.arange(1, 21))
+    with pytest.raises(ValueError, match=f"data.raw: the 20 customers kept for clustering \\(of 20\\) all have the same spending after features.transform '{transform}'"):
+        engineer(customers, FEATURES, {}, {**PARAMS, "transform": transform})

@@ -66,6 +66,16 @@ def test_bad_select_k_params_name_the_key(change: dict, message: str) -> None:
         check_params({**PARAMS, **change}, n_rows=100)
 
 
+def test_no_more_segments_than_different_customers() -> None:
+    """k-Means asked for more segments than there are different customers leaves some empty and scores a perfect
+    silhouette of 1: a silent wrong answer, refused up front."""
+    check_params(PARAMS, n_rows=20, n_distinct=5)
+    with pytest.raises(ValueError, match=r"select_k.k_min/k_max: need 2 <= k_min <= k_max <= 4 for 20 customers \(4 of them different\), got 2..5"):
+        check_params(PARAMS, n_rows=20, n_distinct=4)
+    with pytest.raises(ValueError, match=r"<= 99 for 100 customers, got 2..500"):
+        check_params({**PARAMS, "k_max": 500}, n_rows=100, n_distinct=100)
+
+
 def test_bic_needs_the_mixture_as_served_algorithm() -> None:
     with pytest.raises(ValueError, match="select_k.criterion: 'bic'.*'kmeans'"):
         check_params({**PARAMS, "criterion": "bic"}, n_rows=100, served_algorithm="kmeans")
