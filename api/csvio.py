@@ -25,8 +25,8 @@ from numpy.typing import NDArray
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
 from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
+from stages.dataset import header_delimiter
 
-DELIMITERS = (",", ";", "\t")
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
 BLOCK_SIZE = 1 << 20
 
@@ -85,7 +85,7 @@ def parse_header(line: bytes) -> Header:
         raise _header_error("The file is not UTF-8 text: save it as CSV (UTF-8).", [FieldError(field="body", message="not UTF-8 text")]) from None
     if not text.strip():
         raise _header_error("The CSV file is empty: it needs a header line and data rows.", [FieldError(field="body", message="empty file")])
-    delimiter = max(DELIMITERS, key=text.count)
+    delimiter = header_delimiter(text)
     try:
         names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter))]
     except csv.Error as exc:

@@ -22,6 +22,15 @@ CATEGORY_NAMES = {
     "Delicassen": "delicatessen",
 }
 
+#: Separators a customers' CSV may use (spreadsheets in many locales write ";"), told apart by the header line.
+CSV_DELIMITERS = (",", ";", "\t")
+
+
+def header_delimiter(header: str) -> str:
+    """The separator of a CSV file from its header line: the one of :data:`CSV_DELIMITERS` it holds most of (a
+    comma on a tie)."""
+    return max(CSV_DELIMITERS, key=header.count)
+
 
 def md5_of(path: Path) -> str:
     """md5 of a file, as DVC records it in dvc.lock."""

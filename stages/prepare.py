@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.dataset import LABEL_CODES
+from stages.dataset import LABEL_CODES, header_delimiter
 
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
@@ -30,14 +30,16 @@ class DataValidationError(ValueError):
 
 
 def read_raw_text(text: str, source: str) -> pd.DataFrame:
-    """Parse CSV text into a frame of strings (no type guessing), rejecting empty input."""
+    """Parse CSV text into a frame of strings (no type guessing), rejecting empty input; the separator (``,``,
+    ``;`` or tab) is the header's, as the API reads it."""
     if not text.strip():
         raise DataValidationError(source, ["the file is empty (expected a header and data rows)"])
-    problems = duplicate_columns(text) or ragged_rows(text)
+    delimiter = header_delimiter(next(line for line in text.splitlines() if line.strip()))
+    problems = duplicate_columns(text, delimiter) or ragged_rows(text, delimiter)
     if problems:
         raise DataValidationError(source, problems)
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise DataValidationError(source, [f"not a readable CSV file: {exc}"]) from None
     if frame.empty:
@@ -50,10 +52,10 @@ def _clean_name(name: str) -> str:
     return name.strip().lstrip("\ufeff")
 
 
-def duplicate_columns(text: str) -> list[str]:
+def duplicate_columns(text: str, delimiter: str = ",") -> list[str]:
     """Column names the header gives more than once (pandas would rename the second ``Milk`` to ``Milk.1``, and
     the pipeline would read only the first)."""
-    header = next((fields for fields in csv.reader(io.StringIO(text), skipinitialspace=True) if fields), [])
+    header = next((fields for fields in csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True) if fields), [])
     names = [_clean_name(n) for n in header]
     return [
         f"the header: column {n} appears {names.count(n)} times (columns {', '.join(str(i + 1) for i, m in enumerate(names) if m == n)}); keep one"
@@ -62,9 +64,9 @@ def duplicate_columns(text: str) -> list[str]:
     ]
 
 
-def ragged_rows(text: str) -> list[str]:
+def ragged_rows(text: str, delimiter: str = ",") -> list[str]:
     """Data rows whose number of fields differs from the header's (pandas would pad or shift them silently)."""
-    rows = (fields for fields in csv.reader(io.StringIO(text), skipinitialspace=True) if fields)
+    rows = (fields for fields in csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True) if fields)
     header = next(rows, [])
     return [
         f"row {i}: has {len(fields)} field(s), the header has {len(header)}"

@@ -89,6 +89,20 @@ def test_byte_order_mark_and_spaces_in_header_are_tolerated() -> None:
     assert run(text).report["n_rows"] == 1
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_files_read_like_the_api_reads_them(delimiter: str) -> None:
+    """Spreadsheets in many locales save CSV with ";": the pipeline reads what the API accepts, by the same rule."""
+    text = f"{HEADER}\n{ROW1}\n{ROW2}\n"
+    separated = run(text.replace(",", delimiter))
+    pd.testing.assert_frame_equal(separated.customers, run(text).customers)
+
+
+def test_a_decimal_comma_in_a_semicolon_file_names_the_cell() -> None:
+    text = f"{HEADER}\n{ROW1}\n2,3,7057.5,9810,9568,1762,3293,1776\n".replace(",", ";").replace("7057.5", "7057,5")
+    with pytest.raises(DataValidationError, match="row 2, column Fresh: '7057,5' is not a number"):
+        run(text)
+
+
 def test_unnamed_columns_from_trailing_empty_cells_are_ignored() -> None:
     # a spreadsheet writes these for cells that were once used; they are not duplicates of each other
     prepared = run(f"{HEADER},,\n{ROW1},,\n{ROW2},,\n")
