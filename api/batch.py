@@ -321,6 +321,13 @@ def json_results(scored: Scored, names: list[str]) -> pa.Array:
         _text(',"ok":true,"segment":'), json_numbers(a.segment),
         _text(',"persona_name":'), pc.take(name_texts, seg),
         _text(',"confidence":'), json_numbers(a.confidence),
+    ]
+    if a.probabilities is not None:  # a Gaussian mixture: as in the answer for one customer
+        pieces.append(_text(',"probabilities":['))
+        for j in range(a.probabilities.shape[1]):
+            pieces += [_text("," if j else ""), json_numbers(a.probabilities[:, j])]
+        pieces.append(_text("]"))
+    pieces += [
         _text(',"position":{"x":'), json_numbers(a.map_xy[:, 0]), _text(',"y":'), json_numbers(a.map_xy[:, 1]),
         _text('},"distances":['),
     ]
@@ -375,7 +382,8 @@ RESULT_COLUMNS = ("segment", "persona", "confidence", "imputed", "error")
 
 
 def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
-    """The result columns of a CSV answer, one value per input row (empty where it does not apply)."""
+    """The result columns of a CSV answer, one value per input row (empty where it does not apply); a Gaussian
+    mixture adds ``probability_0`` … ``probability_{k-1}`` after ``confidence``."""
     n = len(scored.checked.rows)
     ok = scored.ok
     a = scored.assignment
@@ -390,10 +398,17 @@ def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
         error[i] = error_text(errs)
     valid = pa.array(ok)
     seg_arr = pa.array(segment, mask=~ok)
-    return {
+    columns = {
         "segment": seg_arr,
         "persona": pc.if_else(valid, pc.take(pa.array(names), pc.fill_null(seg_arr, 0)), pa.scalar(None, pa.string())),
         "confidence": pa.array(confidence, mask=~ok),
+    }
+    if a.probabilities is not None:  # a Gaussian mixture: each segment's probability, by id
+        for j in range(a.probabilities.shape[1]):
+            p = np.zeros(n)
+            p[ok] = np.round(a.probabilities[:, j], 4)
+            columns[f"probability_{j}"] = pa.array(p, mask=~ok)
+    return columns | {
         "imputed": pc.if_else(valid, pc.take(_imputed_tables(scored.checked.written)[1], pa.array(codes)), pa.scalar(None, pa.string())),
         "error": pa.array(error, type=pa.string()),
     }

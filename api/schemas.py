@@ -187,6 +187,10 @@ class BatchRowOk(BaseModel):
     segment: int
     persona_name: str
     confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
+    probabilities: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None, description="Gaussian mixture only (absent for k-Means and agglomerative models): the posterior "
+        "probability of each segment, by id, as in the answer for one customer."
+    )
     position: Position
     distances: list[Distance]
     imputed: list[str]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -53,6 +54,30 @@ def test_a_mixture_model_answers_with_the_probability_of_each_segment(gmm_app: F
         assert sum(p) == pytest.approx(1.0) and body["confidence"] == max(p)
     distances = [d["distance"] for d in body["distances"]]
     assert body["segment"] != int(np.argmin(distances))  # the customer `farther` joined a segment whose centre is not the nearest
+
+
+def test_a_mixture_models_batch_gives_each_rows_probabilities_as_one_customer_gets_them(gmm_app: Flask, client: FlaskClient) -> None:
+    """JSON rows carry ``probabilities`` and CSV answers ``probability_0`` … ``probability_{k-1}``, equal to the
+    single answer's; a k-Means batch has neither."""
+    mixture = gmm_app.test_client()
+    spec = mixture.get("/api/openapi.json").get_json()
+    X = np.exp(np.random.default_rng(7).uniform(0, np.log(200_000), size=(5, len(FEATURES)))).round()
+    rows = [dict(zip(FEATURES, x.tolist())) for x in X] + [{"Milk": -1}]
+    r = mixture.post("/api/segment/batch", json=rows)
+    body = r.get_json()
+    conform(spec, "/api/segment/batch", "post", r.status_code, body)
+    singles = [mixture.post("/api/segment", json=row).get_json() for row in rows[:5]]
+    assert [row["probabilities"] for row in body["results"][:5]] == [one["probabilities"] for one in singles]
+    assert "probabilities" not in body["results"][5] and body["results"][5]["ok"] is False
+    k = len(singles[0]["probabilities"])
+    table = pd.read_csv(io.StringIO(mixture.post("/api/segment/batch?format=csv", json=rows).get_data(as_text=True)))
+    columns = [f"probability_{j}" for j in range(k)]
+    assert list(table.columns[table.columns.get_loc("confidence") + 1 :][:k]) == columns
+    assert table.loc[:4, columns].to_numpy() == pytest.approx(np.round([one["probabilities"] for one in singles], 4))
+    assert table.loc[5, columns].isna().all()
+    centroid = client.post("/api/segment/batch", json=rows[:1]).get_json()["results"][0]
+    assert "probabilities" not in centroid
+    assert not any(c.startswith("probability_") for c in client.post("/api/segment/batch?format=csv", json=rows[:1]).get_data(as_text=True).splitlines()[0].split(","))
 
 
 def test_segment_of_a_training_customer_sits_where_the_map_shows_it(client: FlaskClient) -> None:

@@ -232,3 +232,15 @@ def test_standard_output_by_any_name_is_written_through_the_shells_descriptor(tm
         done = subprocess.run(_command(str(source), "-o", output), cwd=config.ROOT, stdout=log, stderr=subprocess.PIPE, check=False)
     assert done.returncode == 0, done.stderr
     assert appended.read_bytes() == b"KEEP\n" + expected.read_bytes()
+
+
+def test_a_mixture_model_scores_with_the_probability_columns_of_the_batch_endpoint(tmp_path: Path, gmm_app, capsys: pytest.CaptureFixture[str]) -> None:
+    root = gmm_app.config["ARTIFACTS_ROOT"]
+    data = "\n".join([HEADER, *ROWS]) + "\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(data, encoding="utf-8")
+    assert main([str(source), "-o", str(target), "--root", str(root), "--block-size", "256"]) == 0
+    cli = list(csv.DictReader(io.StringIO(target.read_text())))
+    http = list(csv.DictReader(io.StringIO(gmm_app.test_client().post("/api/segment/batch?format=csv", data=data.encode(), content_type="text/csv").get_data(as_text=True))))
+    assert cli == http
+    assert "probability_0" in cli[0] and cli[0]["probability_0"] != "" and cli[1]["probability_0"] == ""
