@@ -205,15 +205,22 @@ def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
     return bad
 
 
+#: pyarrow's words when a quoted cell runs past the block it is parsed in (a quote never closed, a huge cell).
+UNCLOSED_QUOTE = ("out of sync with chunker", "straddle")
+
+
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     if not header.rows_follow:
         return  # pyarrow cannot skip a header line that has no line end
     pending: dict[int, str] = {}
+    next_row = 1
 
     def on_invalid(row: Any) -> str:
         # ``number`` counts the skipped lines, then non-blank lines; data rows are numbered from 1.
-        pending[int(row.number) - header.skip_rows] = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+        # a quote that is never closed makes the rest of the file one cell of this row: say so, or rows just vanish
+        quote = " (a quote \" that is not closed joins the lines after it into this row)" if "\n" in row.text or "\r" in row.text else ""
+        pending[int(row.number) - header.skip_rows] = f"has {row.actual_columns} fields, the header has {row.expected_columns}{quote}"
         return "skip"
 
     try:
@@ -226,7 +233,6 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
                 column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
             ),
         )
-        next_row = 1
         for batch in reader:
             rows = _row_numbers(next_row, batch.num_rows, set(pending))
             end = int(rows[-1]) + 1 if len(rows) else next_row
@@ -240,6 +246,11 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
         if pending:
             yield Chunk(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))}), np.zeros(0, np.int64), sorted(pending.items()))
     except pa.ArrowInvalid as exc:
+        if any(words in str(exc) for words in UNCLOSED_QUOTE):
+            where = f"after row {next_row - 1:,}" if next_row > 1 else "in the first rows"
+            message = (f"a quote \" that is not closed, or a cell longer than {block_size:,} bytes, {where}: the rows "
+                       "after it cannot be told apart. Close the quote (or remove it) and send the file again.")
+            raise ApiError(422, f"The CSV file cannot be read: {message}", [FieldError(field="body", message="quote not closed, or a cell too long")]) from None
         raise ApiError(422, f"The CSV file cannot be read: {exc}", [FieldError(field="body", message=str(exc))]) from None
 
 
@@ -282,16 +293,19 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     return merged, pa.concat_tables([echo, blanks]).take(pa.array(order))
 
 
-#: A cell a spreadsheet would run as a formula: = @ tab CR first, or + - not followed by a number (OWASP's CSV
-#: injection list; "-5" stays a number).
-FORMULA = r"^([=@\t\r]|[+-][^0-9.])"
+#: A cell a spreadsheet would run as a formula (OWASP's CSV injection list): = @ tab CR first, or + - first unless
+#: the whole cell is a plain number ("-5" stays a number; "-2+3+cmd|…" and "+1+1" are formulas).
+FORMULA = r"^[=@\t\r]"
+SIGNED = r"^[+-]"
+PLAIN_NUMBER = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """An echoed text column with a ' before each cell a spreadsheet would run as a formula (``=HYPERLINK(…)``)."""
     if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
         return column
-    risky = pc.fill_null(pc.match_substring_regex(column, FORMULA), False)
+    signed_formula = pc.and_(pc.match_substring_regex(column, SIGNED), pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER)))
+    risky = pc.fill_null(pc.or_(pc.match_substring_regex(column, FORMULA), signed_formula), False)
     if not pc.any(risky).as_py():
         return column
     return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)

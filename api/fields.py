@@ -21,11 +21,13 @@ MAX_SPEND = 10_000_000
 #: Every field name a request may use.
 ALLOWED_FIELDS: tuple[str, ...] = (*FEATURES, *ALIASES, *LABELS)
 ALLOWED_TEXT = ", ".join(FEATURES) + f" (or {', '.join(f'{a} for {c}' for a, c in ALIASES.items())}), " + ", ".join(LABELS)
-#: Accepted spellings of each label value (code as number or text, name in any case) → the label name.
+#: Accepted spellings of each label value (code as number or text, name in any case) → the label name. A code
+#: may also be written ``2.0``, as pandas writes a code column with an empty cell, and as the pipeline reads it.
 LABEL_LOOKUP: dict[str, dict[Any, str]] = {
     label: {
         **{code: name for code, name in codes.items()},
         **{str(code): name for code, name in codes.items()},
+        **{f"{code}.0": name for code, name in codes.items()},
         **{name.lower(): name for name in codes.values()},
     }
     for label, codes in LABEL_CODES.items()
@@ -36,6 +38,8 @@ def label_name(label: str, value: Any) -> str | None:
     """The label name for a code or name (None when not given); raises ValueError for anything else."""
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():  # JSON 2.0 (a pandas client's code column with gaps)
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError
     key = value.strip().lower() if isinstance(value, str) else value

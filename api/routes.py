@@ -12,6 +12,7 @@ import orjson
 import pyarrow as pa
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import ValidationError
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import ClientDisconnected
 
 from api import csvio
@@ -181,7 +182,9 @@ def _wants_csv() -> bool:
         if fmt not in ("json", "csv"):
             raise ApiError(422, "format must be json or csv.", [FieldError(field="format", message="must be json or csv")])
         return fmt == "csv"
-    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    # media-type parameters (text/csv; charset=utf-8) do not change the format; werkzeug would match them literally
+    accepted = MIMEAccept([(value.split(";")[0].strip(), quality) for value, quality in request.accept_mimetypes])
+    return accepted.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
 def _row_limit(n: int) -> None:

@@ -32,7 +32,8 @@ def _label_validator(label: str) -> Any:
             {"type": "string", "enum": list(codes.values())},
             {"type": "null"},
         ],
-        "description": f"{label} by code or name ({accepted}); optional, returned as the name.",
+        "description": f"{label} by code or name ({accepted}); optional, returned as the name. Names are read in any "
+        "case and codes also as text or as a whole number written with a decimal point (2.0).",
     }
     return Annotated[str | None, BeforeValidator(check), WithJsonSchema(schema, mode="validation")]
 

@@ -231,6 +231,15 @@ def test_amounts_typed_as_the_page_shows_them(page: Page, watch: Watch, customer
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 375, f"the page is {scroll_width} px wide at phone width with the errors shown: it scrolls sideways"
 
+    # digits too long for a number (1e400 is Infinity, which JSON would carry as null): stopped on the page, in the
+    # API's words for an amount over its limit, with the field focused; the other field's old error is gone
+    fill_customer(page, fields, {**values, "Fresh": "1e400"})
+    page.get_by_role("button", name="Find the segment").click()
+    fresh_error = page.locator(".field").filter(has=spending_input(page, fields, "Fresh")).locator(".field-error")
+    expect(fresh_error).to_have_text("must be at most 10,000,000 (got 1e400)")
+    expect(page.locator(".field-error")).to_have_count(1)
+    expect(spending_input(page, fields, "Fresh")).to_be_focused()
+
 
 def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.DataFrame) -> None:
     """Milk left blank: the answer names it as filled with the typical value, and where Milk sets the segment apart,

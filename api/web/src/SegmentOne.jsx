@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postJson } from "./api.js";
-import { money, parseAmount } from "./format.js";
+import { money, parseAmount, unsendableAmounts } from "./format.js";
 import { Answer } from "./Answer.jsx";
 
 /** What staff typed → the request body: blanks left out (the API imputes them), amounts as numbers (see parseAmount). */
@@ -120,6 +120,14 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
     event.preventDefault();
     setBusy(true);
     const full = Object.fromEntries(names.map((n) => [n, values[n] || ""]));
+    const unsendable = unsendableAmounts(full, features);
+    if (Object.keys(unsendable).length > 0) {
+      setErrors({ byField: unsendable, general: [`The customer's data is not valid: check ${Object.keys(unsendable).join(", ")}.`] });
+      setAnswer(null);
+      focusAfter.current = "error";
+      setBusy(false);
+      return;
+    }
     try {
       const result = await postJson("/api/segment", requestBody(full, channel, region));
       setErrors({ byField: {}, general: [] });

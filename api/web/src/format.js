@@ -57,6 +57,21 @@ export function parseAmount(text) {
   return null;
 }
 
+/**
+ * Amounts the page cannot send, by field name → the message to show: digits too long for a number ("1e400", 400
+ * nines) read as Infinity, which JSON cannot carry (it would arrive as null, and the API would answer "not null").
+ * The words are the API's for an amount over its limit (``max_allowed`` of ``GET /api/fields``).
+ */
+export function unsendableAmounts(values, features) {
+  const problems = {};
+  for (const field of features) {
+    const text = (values[field.name] || "").trim();
+    const number = parseAmount(text);
+    if (number !== null && !Number.isFinite(number)) problems[field.name] = `must be at most ${money(field.max_allowed)} (got ${text})`;
+  }
+  return problems;
+}
+
 /** Spending category name as the data set spells it → words ("Detergents_Paper" → "Detergents paper"). */
 export const categoryWords = (name, fields) => {
   const field = fields && fields.find((f) => f.name === name);

@@ -1,7 +1,7 @@
 // Unit tests of the page's number formatting (node:test, no dependencies): `npm test`, run by `make test`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { confidenceWords, parseAmount, percent, percents } from "../src/format.js";
+import { confidenceWords, parseAmount, percent, percents, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -82,4 +82,14 @@ test("parseAmount leaves what is not plainly an amount to the API", () => {
   for (const text of ["0x10", "0b11", "0o7", "Infinity", "NaN", "1,5", "12,66", "1,2345", "12,669 000", "1 2", "12,669,", "1.2.3", "abc", "12669€", "", "e3", "--5"]) {
     assert.equal(parseAmount(text), null, JSON.stringify(text));
   }
+});
+
+test("an amount too long for a number is stopped on the page with the API's words, not sent as null", () => {
+  const features = [{ name: "Fresh", max_allowed: 10000000 }, { name: "Milk", max_allowed: 10000000 }, { name: "Frozen", max_allowed: 10000000 }];
+  assert.equal(parseAmount("1e400"), Infinity);
+  assert.deepEqual(unsendableAmounts({ Fresh: " 1e400 ", Milk: "9".repeat(320), Frozen: "20000000" }, features), {
+    Fresh: "must be at most 10,000,000 (got 1e400)",
+    Milk: `must be at most 10,000,000 (got ${"9".repeat(320)})`,
+  });
+  assert.deepEqual(unsendableAmounts({ Fresh: "12,669", Milk: "abc" }, features), {});
 });
