@@ -49,7 +49,9 @@ except ImportError:  # served by another WSGI server
 
 
 def _incomplete() -> ApiError:
-    return ApiError(400, "The request body ended before its Content-Length.", [FieldError(field="body", message="incomplete body")])
+    chunked = "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return ApiError(400, f"The request body ended before {'its last chunk' if chunked else 'its Content-Length'}.",
+                    [FieldError(field="body", message="incomplete body")])
 
 
 def _declared_length() -> int | None:
@@ -199,10 +201,12 @@ def _csv_source() -> io.BytesIO | Any:
     _uncompressed()
     data = _whole_body()
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
+        uploads = request.files.getlist("file")
+        if not uploads:
             raise ApiError(422, "Upload the CSV file in a form field named file.", [FieldError(field="file", message="missing")])
-        return upload.stream
+        if len(uploads) > 1:  # scoring the first alone would drop the others without a word
+            raise ApiError(422, f"{len(uploads)} files were uploaded: send one file per request.", [FieldError(field="file", message="more than one file")])
+        return uploads[0].stream
     return io.BytesIO(data)
 
 

@@ -138,8 +138,15 @@ ROOT_STAGES = ["prepare", "features", "select_k", "cluster", "personas", "report
 
 def test_the_readme_way_back_after_an_experiment_restores_every_output(reproduced: Path) -> None:
     """After `dvc exp run` in the workspace (test above), `git checkout HEAD -- params.yaml dvc.lock ml/` and
-    `dvc checkout` bring back the committed results: git holds the small ones, DVC's cache the rest."""
-    sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=5")
+    `dvc checkout` bring back the committed results: git holds the small ones, DVC's cache the rest. The k sweep
+    compares one algorithm only, yet every model file the cluster stage declares is this run's (k = 5), none left
+    over from the run before."""
+    import joblib
+
+    sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=5", "-S", "select_k.algorithms=[kmeans]")
+    for algorithm in ("kmeans", "agglomerative", "gmm"):
+        model = joblib.load(reproduced / f"ml/models/{algorithm}.joblib")
+        assert len(model.steps[-1][1].mapping_) == 5, f"ml/models/{algorithm}.joblib is not this run's"
     changed = [out for out in REPORT if md5(reproduced / out) != md5(config.ROOT / out)]
     assert changed, "the experiment must change the report's inputs, or this test shows nothing"
     sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "ml/")

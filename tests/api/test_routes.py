@@ -188,6 +188,15 @@ def test_batch_csv_upload_with_csv_answer(client: FlaskClient) -> None:
     assert out[2]["segment"] == out[0]["segment"] and out[2]["persona"] == out[0]["persona"]
 
 
+def test_two_files_in_one_upload_are_refused_not_half_scored(client: FlaskClient) -> None:
+    data = batch_csv([GOOD_ROW])
+    form = {"file": [(io.BytesIO(data), "a.csv"), (io.BytesIO(data), "b.csv")]}
+    r = client.post("/api/segment/batch", data=form, content_type="multipart/form-data")
+    assert r.status_code == 422
+    assert r.get_json()["error"]["message"] == "2 files were uploaded: send one file per request."
+    assert r.get_json()["error"]["errors"] == [{"field": "file", "row": None, "message": "more than one file"}]
+
+
 def test_batch_json_in_csv_out_by_accept_header(client: FlaskClient) -> None:
     r = client.post("/api/segment/batch", json=[GOOD, {"Fresh": -1}], headers={"Accept": "text/csv"})
     out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))

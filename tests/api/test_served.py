@@ -96,6 +96,15 @@ def test_a_broken_chunked_body_is_a_400(served: int, path: str, content_type: st
     assert "chunked transfer encoding is broken" in answer["error"]["message"]
 
 
+@pytest.mark.parametrize(("path", "content_type", "body"), [("/api/segment", "application/json", json.dumps(GOOD).encode()), ("/api/segment/batch", "text/csv", CSV)], ids=["customer", "CSV body"])
+def test_a_chunked_body_that_never_ends_is_a_400_that_says_so(served: int, path: str, content_type: str, body: bytes) -> None:
+    """The client closes after a whole chunk but before the last (empty) one: no Content-Length to speak of."""
+    chunked = f"{len(body):x}".encode() + b"\r\n" + body + b"\r\n"
+    status, answer = raw_request(served, headers(path, content_type, Transfer_Encoding="chunked"), chunked)
+    assert status == 400, answer
+    assert answer["error"]["message"] == "The request body ended before its last chunk."
+
+
 def test_a_whole_chunked_body_is_answered(served: int) -> None:
     body = json.dumps(GOOD).encode()
     chunked = f"{len(body):x}".encode() + b"\r\n" + body + b"\r\n0\r\n\r\n"
