@@ -73,6 +73,9 @@ class Chunk:
         return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)}
 
 
+_ALIAS_OF = {canonical: alias for alias, canonical in ALIASES.items()}
+
+
 def _header_error(message: str, errors: list[FieldError]) -> ApiError:
     return ApiError(422, message, errors)
 
@@ -97,7 +100,10 @@ def parse_header(line: bytes) -> Header:
         for i, (n, f) in enumerate(zip(names, fields), start=1)
         if f not in FEATURES and f not in LABELS
     ]
-    errors += [FieldError(field=f, message="column given twice") for f in sorted({f for f in fields if f and fields.count(f) > 1})]
+    errors += [
+        FieldError(field=f, message=f"give {f} or {_ALIAS_OF[f]}, not both" if {f, _ALIAS_OF.get(f)} <= set(names) else "column given twice")
+        for f in sorted({f for f in fields if f and fields.count(f) > 1})
+    ]
     errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in FEATURES if f not in fields]
     if errors:
         listed = ", ".join(e.field for e in errors)
@@ -205,6 +211,7 @@ def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
     return bad
 
 
+NO_ROWS = "The CSV file has a header but no data rows."
 #: pyarrow's words when a quoted cell runs past the block it is parsed in (a quote never closed, a huge cell).
 UNCLOSED_QUOTE = ("out of sync with chunker", "straddle")
 

@@ -57,7 +57,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Any]] = [(CustomerIn, "validation")]
     models += [(m, "serialization") for m in (SegmentOut, BatchOut, ClustersOut, PcaOut, ElbowOut, FieldsOut, HealthOut, ErrorOut)]
     _, defs = models_json_schema(models, ref_template=REF)
-    customer_errors = ("400", "415", "422")
+    customer_errors = ("400", "413", "415", "422")  # 413: a body over MAX_CONTENT_LENGTH
     csv_text = {
         "type": "string",
         "description": "CSV with a header line naming the six categories (Delicatessen accepted for Delicassen) and optionally "

@@ -255,7 +255,10 @@ def segment_batch() -> Response:
         source = _csv_source()
         header = csvio.read_header(source)
         chunks = list(csvio.iter_chunks(source, header))
-        _row_limit(sum(len(c.rows) + len(c.malformed) for c in chunks))
+        n = sum(len(c.rows) + len(c.malformed) for c in chunks)
+        if n == 0:  # as python -m api.score says it
+            raise ApiError(422, csvio.NO_ROWS, [FieldError(field="body", message="no rows")])
+        _row_limit(n)
         parts = []
         for chunk in chunks:
             checked, echo = csvio.check_chunk(chunk, header)

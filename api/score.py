@@ -32,7 +32,7 @@ import pyarrow as pa  # noqa: E402
 
 from api import artifacts as artifact_files  # noqa: E402
 from api.batch import score  # noqa: E402
-from api.csvio import BLOCK_SIZE, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
+from api.csvio import BLOCK_SIZE, NO_ROWS, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
 from api.errors import ApiError  # noqa: E402
 from stages import config  # noqa: E402
 
@@ -92,7 +92,7 @@ def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files
             write_done(IN_FLIGHT)
         write_done(0)
     if n_rows == 0:
-        raise ApiError(422, "The CSV file has a header but no data rows.")
+        raise ApiError(422, NO_ROWS)
     return n_rows, n_errors
 
 
