@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from api.fields import ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name
+from api.fields import ALIAS_OF, ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name
 from stages.segmenter import Assignment, Segmenter
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ _ABSENT = object()
 _BAD = object()
 _NUMBER_TYPES = frozenset({int, float})
 _ALLOWED = frozenset(ALLOWED_FIELDS)
-_ALIAS_OF = {canonical: alias for alias, canonical in ALIASES.items()}
 _ALIAS_NAMES = frozenset(ALIASES)
 _GET_FEATURES = operator.itemgetter(*FEATURES)
 #: Each label's names by integer code (JSON's usual spelling of Channel and Region).
@@ -134,7 +133,7 @@ def _spending(dicts: Sequence[Mapping[str, Any]], suspect: NDArray[np.bool_]) ->
     n = len(dicts)
     X = np.full((n, len(FEATURES)), np.nan)
     for j, f in enumerate(FEATURES):
-        alias = _ALIAS_OF.get(f)
+        alias = ALIAS_OF.get(f)
         vals = [d.get(f, d.get(alias, _ABSENT)) for d in dicts] if alias else [d.get(f, _ABSENT) for d in dicts]
         present = np.fromiter((v is not _ABSENT for v in vals), dtype=bool, count=n)
         numeric = np.fromiter((type(v) in _NUMBER_TYPES for v in vals), dtype=bool, count=n)

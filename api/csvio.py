@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
-from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
+from api.fields import ALIAS_OF, ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
 from stages.dataset import header_delimiter
 
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
@@ -73,9 +73,6 @@ class Chunk:
         return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)}
 
 
-_ALIAS_OF = {canonical: alias for alias, canonical in ALIASES.items()}
-
-
 def _header_error(message: str, errors: list[FieldError]) -> ApiError:
     return ApiError(422, message, errors)
 
@@ -101,7 +98,7 @@ def parse_header(line: bytes) -> Header:
         if f not in FEATURES and f not in LABELS
     ]
     errors += [
-        FieldError(field=f, message=f"give {f} or {_ALIAS_OF[f]}, not both" if {f, _ALIAS_OF.get(f)} <= set(names) else "column given twice")
+        FieldError(field=f, message=f"give {f} or {ALIAS_OF[f]}, not both" if {f, ALIAS_OF.get(f)} <= set(names) else "column given twice")
         for f in sorted({f for f in fields if f and fields.count(f) > 1})
     ]
     errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in FEATURES if f not in fields]

@@ -15,6 +15,8 @@ from stages.dataset import COLUMN_ALIASES, LABEL_CODES
 FEATURES: tuple[str, ...] = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
 #: The data set's column for each accepted spelled-out name ("Delicatessen" → "Delicassen").
 ALIASES: dict[str, str] = dict(COLUMN_ALIASES)
+#: The spelled-out name of each column that has one ("Delicassen" → "Delicatessen").
+ALIAS_OF: dict[str, str] = {canonical: alias for alias, canonical in ALIASES.items()}
 LABELS: tuple[str, ...] = tuple(LABEL_CODES)
 #: Largest yearly spending accepted in one category: about 90× the largest in the data (112,151), a round 10 million.
 MAX_SPEND = 10_000_000
