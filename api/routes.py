@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -253,11 +254,16 @@ def segment_batch() -> Response:
         return _json_response([scored])
     if request.mimetype in CSV_TYPES or request.mimetype == "multipart/form-data":
         source = _csv_source()
-        header = csvio.read_header(source)
-        chunks = list(csvio.iter_chunks(source, header))
-        n = sum(len(c.rows) + len(c.malformed) for c in chunks)
-        if n == 0:  # as python -m api.score says it
-            raise ApiError(422, csvio.NO_ROWS, [FieldError(field="body", message="no rows")])
+        try:
+            header = csvio.read_header(source)
+            chunks = list(csvio.iter_chunks(source, header))
+            n = sum(len(c.rows) + len(c.malformed) for c in chunks)
+            if n == 0:  # as python -m api.score says it
+                raise ApiError(422, csvio.NO_ROWS, [FieldError(field="body", message="no rows")])
+        except ApiError as exc:  # an uploaded file's problems belong to its form field, as the page shows them
+            if request.mimetype == "multipart/form-data":
+                exc.errors = [dataclasses.replace(e, field="file") if e.field == "body" else e for e in exc.errors]
+            raise
         _row_limit(n)
         parts = []
         for chunk in chunks:

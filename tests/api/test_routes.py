@@ -188,6 +188,15 @@ def test_batch_csv_upload_with_csv_answer(client: FlaskClient) -> None:
     assert out[2]["segment"] == out[0]["segment"] and out[2]["persona"] == out[0]["persona"]
 
 
+@pytest.mark.parametrize(("data", "message"), [(b"", "empty file"), (HEADER.encode() + b"\n", "no rows"), ("Fresh\u00e9".encode("utf-16"), "not UTF-8 text")])
+def test_a_whole_file_problem_of_an_upload_names_its_form_field(client: FlaskClient, data: bytes, message: str) -> None:
+    """The page shows "file: empty file" under its file input, not "body: …" (the same file as a body says body)."""
+    r = client.post("/api/segment/batch", data={"file": (io.BytesIO(data), "a.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 422 and r.get_json()["error"]["errors"] == [{"field": "file", "row": None, "message": message}]
+    as_body = client.post("/api/segment/batch", data=data, content_type="text/csv").get_json()["error"]["errors"]
+    assert as_body == [{"field": "body", "row": None, "message": message}]
+
+
 def test_two_files_in_one_upload_are_refused_not_half_scored(client: FlaskClient) -> None:
     data = batch_csv([GOOD_ROW])
     form = {"file": [(io.BytesIO(data), "a.csv"), (io.BytesIO(data), "b.csv")]}
