@@ -34,7 +34,7 @@ def read_raw_text(text: str, source: str) -> pd.DataFrame:
     ``;`` or tab) is the header's, as the API reads it."""
     if not text.strip():
         raise DataValidationError(source, ["the file is empty (expected a header and data rows)"])
-    delimiter = header_delimiter(next(line for line in text.splitlines() if line.strip()))
+    delimiter = header_delimiter(text.lstrip().partition("\n")[0])
     problems = duplicate_columns(text, delimiter) or ragged_rows(text, delimiter)
     if problems:
         raise DataValidationError(source, problems)

@@ -271,7 +271,8 @@ def run(notebook: Path, sections: list[str], output_dir: Path = config.EXECUTED_
 STAGE_FOLDERS = (Path("data") / "processed", Path("ml"))
 #: Where a stage runs before its outputs are published, and where a failed run's notebook is kept: git-ignored,
 #: on the project's file system (so publishing is a rename), outside every DVC output.
-STAGING = config.ROOT / ".dvc" / "tmp" / "stages"
+STAGES_FOLDER = Path(".dvc", "tmp", "stages")
+STAGING = config.ROOT / STAGES_FOLDER
 #: Where DVC makes the temporary workspaces of `dvc exp run --temp` and of queued experiments (and deletes them after).
 DVC_TEMP_WORKSPACES = (".dvc", "tmp", "exps")
 
@@ -289,13 +290,13 @@ def kept_folder(root: Path = config.ROOT) -> Path:
     run in one of DVC's temporary workspaces, which DVC deletes when the experiment ends, a folder named after that
     workspace under the user's project (``.dvc/tmp/stages/exps/tmpXXXX/``)."""
     project = project_root(root)
-    kept = project / ".dvc" / "tmp" / "stages"
-    return kept if project == root else kept / "exps" / root.name
+    return project / STAGES_FOLDER if project == root else project / STAGES_FOLDER / "exps" / root.name
 
 
 def shown(path: Path) -> str:
     """``path`` as the user's project sees it (relative to :func:`project_root`)."""
-    return str(path.relative_to(project_root())) if path.is_relative_to(project_root()) else str(path)
+    project = project_root()
+    return str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
 
 
 def seed(staging: Path, root: Path = config.ROOT) -> None:
