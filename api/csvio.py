@@ -9,9 +9,12 @@ Bytes that are not UTF-8 in a data row fail that row only (see :class:`Utf8Repai
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import csv
 import io
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
@@ -42,6 +45,10 @@ class Header:
     skip_rows: int = 1
     #: False when the header is the file's last line (nothing, not even a line end, follows it): no rows to read.
     rows_follow: bool = True
+    #: Byte offset of the first data line (after the blank lines and the header), where pyarrow starts reading: its
+    #: own ``skip_rows`` needs the lines skipped to fit in one block, which a small ``--block-size`` or a long run
+    #: of blank lines would break.
+    data_start: int = 0
 
     @property
     def written(self) -> dict[str, str]:
@@ -137,15 +144,16 @@ def _lines(source: IO[bytes]) -> Iterator[bytes]:
 
 def read_header(source: IO[bytes]) -> Header:
     """Read and check the header line (after any blank lines), then rewind ``source``."""
-    blank, line = 0, b""
+    blank, line, start = 0, b"", 0
     for line in _lines(source):
+        start += len(line)
         if not _blank(line):
             break
         blank += 1
     else:
         line = b""
     source.seek(0)
-    return replace(parse_header(line), skip_rows=blank + 1, rows_follow=line.endswith((b"\n", b"\r")))
+    return replace(parse_header(line), skip_rows=blank + 1, rows_follow=line.endswith((b"\n", b"\r")), data_start=start)
 
 
 def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]:
@@ -163,11 +171,23 @@ def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]
 NOT_UTF8 = "not valid UTF-8 text (save the file as CSV UTF-8)"
 
 
+#: Longest wait, in seconds, in :meth:`Utf8Repaired.stop` for pyarrow to let go of a source it stopped reading
+#: (measured: within a millisecond).
+STOP_WAIT = 1.0
+
+
 class Utf8Repaired(io.RawIOBase):
     """``raw`` read as bytes with each sequence that is not UTF-8 replaced by U+FFFD, so pyarrow never meets one.
 
     pyarrow cannot report a malformed row whose text is not UTF-8 (it fails the whole file before calling the
     invalid-row handler); with the bytes repaired here, every row reaches the parser and the cell shows U+FFFD.
+
+    pyarrow's streaming reader reads ahead on a thread of its own: it calls :meth:`read` there and keeps the blocks
+    (Python objects) in a queue. When reading ends early (a file it cannot parse, a consumer that stops), that thread
+    can still be reading, or be the one to free the queued blocks, after the interpreter has begun to exit: it is
+    then killed as it takes the GIL and the process aborts ("terminate called without an active exception"; seen
+    in 1 run in 6 of ``python -m api.score`` on a file with an unclosed quote in its first row). :meth:`stop`
+    ends the source and waits until pyarrow has let go of every block, so that cannot happen.
     """
 
     def __init__(self, raw: IO[bytes]) -> None:
@@ -176,25 +196,90 @@ class Utf8Repaired(io.RawIOBase):
         self._pending = memoryview(b"")
         #: True once a U+FFFD has been read (a repaired byte sequence, or one in the file): rows need checking.
         self.damaged = False
+        self._state = threading.Condition()
+        self._stopped = False
+        #: Reads under way (pyarrow's read-ahead thread makes them).
+        self._reading = 0
+        #: An end of file has been returned: the reader asks for nothing more.
+        self._ended = False
+        #: Blocks pyarrow has not released yet (its read-ahead queue, the block being parsed).
+        self._held = 0
+        _OPEN.add(self)
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (at least one unless at the end), as a :class:`_Block` whose release is counted;
+        all that is left when ``size`` is negative or None."""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 16), b""))
+        if size == 0:
+            return b""
+        with self._state:
+            if self._stopped:
+                self._ended = True
+                return b""
+            self._reading += 1
+        block: bytes = b""
+        try:
+            block = self._next(size)
+        finally:
+            with self._state:
+                self._reading -= 1
+                self._ended = self._ended or not block
+                if block:
+                    self._held += 1
+                    weakref.finalize(block, self._released)
+                self._state.notify_all()
+        return block
+
+    def _released(self) -> None:
+        with self._state:
+            self._held -= 1
+            self._state.notify_all()
+
+    def _next(self, size: int) -> bytes:
         while not self._pending:
-            data = self._raw.read(max(len(buffer), 1 << 16))
+            data = self._raw.read(max(size, 1 << 16))
             if data.isascii() and not self._decoder.getstate()[0]:
                 self._pending = memoryview(data)  # plain ASCII between whole characters: nothing to repair
-            else:
+            else:  # at the end (no data), a sequence cut short becomes U+FFFD
                 text = self._decoder.decode(data, final=not data)
                 self.damaged = self.damaged or "\ufffd" in text
                 self._pending = memoryview(text.encode("utf-8"))
             if not data:
                 break
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        if not self._pending:
+            return b""
+        block = _Block(self._pending[:size])
+        self._pending = self._pending[size:]
+        return block
+
+    def stop(self, wait: float = STOP_WAIT) -> bool:
+        """End the source: every further read gets end of file at once. Then wait (at most ``wait`` seconds) until
+        no read is under way and pyarrow holds no block, unless it was given the end of the file (it then needs
+        nothing more, and frees its last block with the reader); returns whether that came to pass."""
+        with self._state:
+            self._stopped = True
+            return self._state.wait_for(lambda: self._reading == 0 and (self._ended or self._held == 0), wait)
+
+
+class _Block(bytearray):
+    """A block handed to pyarrow: a bytearray (bytes cannot be weakly referenced) whose release can be waited for."""
+
+    __slots__ = ("__weakref__",)
+
+
+#: Sources not yet garbage: those still open when the interpreter exits are stopped first (see :class:`Utf8Repaired`).
+_OPEN: weakref.WeakSet[Utf8Repaired] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_open_sources() -> None:
+    """Stop the sources of readers left running (e.g. ``api.score`` stopped by a signal) before the interpreter exits."""
+    for source in list(_OPEN):
+        source.stop()
 
 
 def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
@@ -211,6 +296,8 @@ def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
 NO_ROWS = "The CSV file has a header but no data rows."
 #: pyarrow's words when a quoted cell runs past the block it is parsed in (a quote never closed, a huge cell).
 UNCLOSED_QUOTE = ("out of sync with chunker", "straddle")
+#: pyarrow's words when nothing but blank lines follows the header: no rows, which the callers report.
+NOTHING_AFTER_HEADER = "Empty CSV file"
 
 
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
@@ -221,17 +308,19 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
     next_row = 1
 
     def on_invalid(row: Any) -> str:
-        # ``number`` counts the skipped lines, then non-blank lines; data rows are numbered from 1.
+        # ``number`` counts the non-blank lines from the first data line (``data_start``), so it is the row number.
         # a quote that is never closed makes the rest of the file one cell of this row: say so, or rows just vanish
         quote = " (a quote \" that is not closed joins the lines after it into this row)" if "\n" in row.text or "\r" in row.text else ""
-        pending[int(row.number) - header.skip_rows] = f"has {row.actual_columns} fields, the header has {row.expected_columns}{quote}"
+        pending[int(row.number)] = f"has {row.actual_columns} fields, the header has {row.expected_columns}{quote}"
         return "skip"
 
+    source.seek(header.data_start)
+    repaired = Utf8Repaired(source)
+    reader = None
     try:
-        repaired = Utf8Repaired(source)
         reader = pacsv.open_csv(
             repaired,
-            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], skip_rows=header.skip_rows, block_size=block_size, use_threads=False),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
@@ -250,12 +339,17 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
         if pending:
             yield Chunk(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))}), np.zeros(0, np.int64), sorted(pending.items()))
     except pa.ArrowInvalid as exc:
+        if NOTHING_AFTER_HEADER in str(exc) and next_row == 1:
+            return
         if any(words in str(exc) for words in UNCLOSED_QUOTE):
             where = f"after row {next_row - 1:,}" if next_row > 1 else "in the first rows"
-            message = (f"a quote \" that is not closed, or a cell longer than {block_size:,} bytes, {where}: the rows "
+            message = (f"a quote \" that is not closed, or a row longer than {block_size:,} bytes, {where}: the rows "
                        "after it cannot be told apart. Close the quote (or remove it) and send the file again.")
-            raise ApiError(422, f"The CSV file cannot be read: {message}", [FieldError(field="body", message="quote not closed, or a cell too long")]) from None
+            raise ApiError(422, f"The CSV file cannot be read: {message}", [FieldError(field="body", message="quote not closed, or a row too long")]) from None
         raise ApiError(422, f"The CSV file cannot be read: {exc}", [FieldError(field="body", message=str(exc))]) from None
+    finally:
+        reader = None  # releases the blocks it read ahead
+        repaired.stop()  # at once when the whole file was read; else ends pyarrow's read-ahead
 
 
 def write_options(include_header: bool = True) -> pacsv.WriteOptions:

@@ -405,7 +405,7 @@ def test_a_quote_that_is_never_closed_is_named_not_a_parser_message(client: Flas
     served = create_app({"TESTING": True}).test_client()  # the served limits: this file is 2.8 MB
     r = served.post("/api/segment/batch", data=large.encode(), content_type="text/csv")
     message = r.get_json()["error"]["message"]
-    assert r.status_code == 422 and message.startswith('The CSV file cannot be read: a quote " that is not closed, or a cell longer than')
+    assert r.status_code == 422 and message.startswith('The CSV file cannot be read: a quote " that is not closed, or a row longer than')
     assert "after row 1:" in message and "chunker" not in message
     source = tmp_path / "in.csv"
     source.write_text(large)

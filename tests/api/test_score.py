@@ -244,3 +244,25 @@ def test_a_mixture_model_scores_with_the_probability_columns_of_the_batch_endpoi
     http = list(csv.DictReader(io.StringIO(gmm_app.test_client().post("/api/segment/batch?format=csv", data=data.encode(), content_type="text/csv").get_data(as_text=True))))
     assert cli == http
     assert "probability_0" in cli[0] and cli[0]["probability_0"] != "" and cli[1]["probability_0"] == ""
+
+
+def test_a_block_smaller_than_the_header_line_still_reads_every_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pyarrow skipped the header itself, which had to fit in one block: `--block-size 40` (rows fit, the header does not) failed the file."""
+    source, small, default = tmp_path / "in.csv", tmp_path / "small.csv", tmp_path / "default.csv"
+    source.write_text("\n\n" + "\n".join([HEADER, *ROWS]) + "\n")
+    assert main([str(source), "-o", str(small), "--block-size", "40"]) == 0
+    assert main([str(source), "-o", str(default)]) == 0
+    assert "5 rows, 2 segmented, 3 with errors" in capsys.readouterr().err
+    assert small.read_bytes() == default.read_bytes()
+
+
+def test_a_file_pyarrow_cannot_parse_exits_2_without_aborting(tmp_path: Path) -> None:
+    """A quote never closed in the first row of a file larger than a block: pyarrow's read-ahead thread could free
+    its blocks as the interpreter exited, and the process aborted ("terminate called without an active exception",
+    exit 134) in about 1 run in 5. Each run must exit 2 with the message."""
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "\n" + '1,2,3,4,5,"6\n' + "1,2,3,4,5,6,,\n" * 400_000)
+    for _ in range(15):
+        done = subprocess.run(_command(str(source), "-o", "-", "--block-size", "100000"), cwd=config.ROOT, capture_output=True, text=True, check=False)
+        assert done.returncode == 2 and "terminate called" not in done.stderr, done.stderr
+        assert 'a quote " that is not closed, or a row longer than 100,000 bytes, in the first rows' in done.stderr
