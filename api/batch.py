@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from api.fields import ALIAS_OF, ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name
+from stages.dataset import parse_number
 from stages.segmenter import Assignment, Segmenter
 
 if TYPE_CHECKING:
@@ -177,8 +178,9 @@ def check_records(records: Sequence[Any], first_row: int = 1) -> Checked:
 
 
 def _cell_value(text: str) -> Any:
+    """A CSV cell as a float when it is a number (:func:`stages.dataset.parse_number`), else as the text it is."""
     try:
-        return float(text)
+        return parse_number(text)
     except ValueError:
         return text
 

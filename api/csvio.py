@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
 from api.fields import ALIAS_OF, ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
-from stages.dataset import header_delimiter
+from stages.dataset import NUMBER, header_delimiter
 
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
 BLOCK_SIZE = 1 << 20
@@ -395,7 +395,7 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
 #: the whole cell is a plain number ("-5" stays a number; "-2+3+cmd|…" and "+1+1" are formulas).
 FORMULA = r"^[=@\t\r]"
 SIGNED = r"^[+-]"
-PLAIN_NUMBER = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+PLAIN_NUMBER = f"^{NUMBER.pattern}$"
 
 
 def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:

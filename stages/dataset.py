@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 #: Codes and names of the external labels (UCI documentation of the data set).
@@ -30,6 +31,27 @@ def header_delimiter(header: str) -> str:
     """The separator of a CSV file from its header line: the one of :data:`CSV_DELIMITERS` it holds most of (a
     comma on a tie)."""
     return max(CSV_DELIMITERS, key=header.count)
+
+
+#: A number as a data file writes it, for the pipeline and the API alike: ASCII digits with an optional sign, decimal
+#: point and exponent (``12669``, ``-5``, ``2.5``, ``.5``, ``1e3``), as pyarrow's reader takes them. Python's
+#: ``float()`` reads more (``1_000``, full-width ``１２``, Arabic-Indic ``٣``), which no spreadsheet writes for a
+#: number. Grouped digits (``12,669``) are refused too: in Portugal ``12,669`` is twelve and a bit. The staff page
+#: reads grouped amounts as typed (``api/web/src/format.js``); ``tests/number_syntax.json`` holds the cases both share.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: Spellings of infinity and NaN: read as such, so that they are refused as not finite rather than as text.
+NOT_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+#: How :data:`NUMBER` is put to someone whose text it refused.
+NUMBER_RULE = "write digits, with a point for decimals and no thousands separators"
+
+
+def parse_number(text: str) -> float:
+    """``text`` (white space around it ignored) as a float when it is a :data:`NUMBER`, or an infinity or NaN
+    (:data:`NOT_FINITE`, for the caller to refuse as such); raises ValueError for anything else."""
+    s = text.strip()
+    if NUMBER.fullmatch(s) or NOT_FINITE.fullmatch(s):
+        return float(s)
+    raise ValueError(f"not a number: {text!r}")
 
 
 def md5_of(path: Path) -> str:

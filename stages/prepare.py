@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.dataset import LABEL_CODES, header_delimiter
+from stages.dataset import LABEL_CODES, NUMBER_RULE, header_delimiter, parse_number
 
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
@@ -94,7 +94,7 @@ def _parse_number(cell: str) -> float | None:
     s = cell.strip()
     if s == "" or s.upper() in {"NA", "NAN"}:
         return None
-    return float(s)
+    return parse_number(s)
 
 
 def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], source: str) -> pd.DataFrame:
@@ -116,7 +116,7 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
             try:
                 v = _parse_number(cell)
             except ValueError:
-                problems.append(f"{where}: {cell!r} is not a number")
+                problems.append(f"{where}: {cell!r} is not a number ({NUMBER_RULE})")
                 continue
             if v is None:
                 if col in labels:

@@ -24,6 +24,9 @@ BAD_DATA = [
     ("negative value", f"{HEADER}\n{ROW1}\n2,3,7057,-5,9568,1762,3293,1776\n", "row 2, column Milk: '-5' is negative"),
     ("text in a number column", f"{HEADER}\n{ROW1}\n2,3,7057,abc,9568,1762,3293,1776\n", "row 2, column Milk: 'abc' is not a number"),
     ("infinity", f"{HEADER}\n{ROW1}\n2,3,inf,1,9568,1762,3293,1776\n", "row 2, column Fresh: 'inf' is not a finite number"),
+    # Python's float() reads these; no spreadsheet writes them for a number, and the API refuses them too
+    ("digits grouped by underscores", f"{HEADER}\n{ROW1}\n2,3,7_057,1,9568,1762,3293,1776\n", "row 2, column Fresh: '7_057' is not a number (write digits"),
+    ("full-width digits", f"{HEADER}\n{ROW1}\n2,3,\uff17\uff10,1,9568,1762,3293,1776\n", "row 2, column Fresh: '\uff17\uff10' is not a number"),
     ("empty file", "", "the file is empty"),
     ("header only", f"{HEADER}\n", "header but no data rows"),
     ("all-missing column", f"{HEADER}\n2,3,1,2,3,,5,6\n1,3,1,2,3,,5,6\n", "column Frozen: has no values at all"),

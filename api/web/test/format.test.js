@@ -1,5 +1,6 @@
 // Unit tests of the page's number formatting (node:test, no dependencies): `npm test`, run by `make test`.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { confidenceWords, parseAmount, percent, percents, unsendableAmounts } from "../src/format.js";
 
@@ -81,6 +82,18 @@ test("parseAmount reads amounts as the page shows them and as spreadsheets write
 test("parseAmount leaves what is not plainly an amount to the API", () => {
   for (const text of ["0x10", "0b11", "0o7", "Infinity", "NaN", "1,5", "12,66", "1,2345", "12,669 000", "1 2", "12,669,", "1.2.3", "abc", "12669€", "", "e3", "--5"]) {
     assert.equal(parseAmount(text), null, JSON.stringify(text));
+  }
+});
+
+// The syntax the pipeline and the API's CSV cells share (stages.dataset.parse_number); grouped digits are the page's own.
+const syntax = JSON.parse(readFileSync(new URL("../../../tests/number_syntax.json", import.meta.url), "utf8"));
+
+test("parseAmount reads a number as the pipeline and the API do, and grouped digits besides", () => {
+  for (const [text, value] of [...syntax.numbers, ...syntax.page_only]) assert.equal(parseAmount(text), value, JSON.stringify(text));
+  for (const text of syntax.refused) assert.equal(parseAmount(text), null, JSON.stringify(text));
+  for (const text of syntax.not_finite) {
+    const number = parseAmount(text);
+    assert.ok(number === null || !Number.isFinite(number), JSON.stringify(text));
   }
 });
 

@@ -1,0 +1,71 @@
+"""One number syntax (``tests/number_syntax.json``) for the raw data, the API's CSV cells and the staff page."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from stages.dataset import parse_number
+from stages.prepare import DataValidationError, prepare, read_raw_text
+
+CASES = json.loads((Path(__file__).parents[1] / "number_syntax.json").read_text(encoding="utf-8"))
+RAW_HEADER = "Channel,Region,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen"
+FEATURES = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+
+
+def _raw(cell: str) -> str:
+    """A raw data file whose second customer's Fresh is ``cell`` (quoted: some cases hold a comma)."""
+    return f'{RAW_HEADER}\n2,3,12669,9656,7561,214,2674,1338\n2,3,"{cell}",9810,9568,1762,3293,1776\n'
+
+
+def _pipeline(cell: str) -> float:
+    prepared = prepare(read_raw_text(_raw(cell), "raw.csv"), FEATURES, ["Channel", "Region"], "median", "raw.csv")
+    return float(prepared.customers.loc[prepared.customers["row"] == 2, "Fresh"].iloc[0])
+
+
+def _api_row(client: FlaskClient, cell: str) -> dict:
+    body = f'{",".join(FEATURES)}\n"{cell}",9810,9568,1762,3293,1776\n'
+    r = client.post("/api/segment/batch", data=body.encode(), content_type="text/csv")
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["results"][0]
+
+
+@pytest.mark.parametrize(("text", "value"), CASES["numbers"])
+def test_a_number_is_read_alike_by_the_pipeline_and_the_api(client: FlaskClient, text: str, value: float) -> None:
+    assert parse_number(text) == value
+    row = _api_row(client, text)
+    if value < 0:  # read as a number, then refused as negative by both
+        with pytest.raises(DataValidationError, match=re.escape(f"row 2, column Fresh: {text!r} is negative")):
+            _pipeline(text)
+        assert not row["ok"] and row["errors"][0]["message"] == f"must be 0 or more (got {text})"
+        return
+    assert _pipeline(text) == value
+    plain = _api_row(client, repr(float(value)))  # the same amount spelt as Python writes it
+    assert row["ok"] and (row["segment"], row["distances"]) == (plain["segment"], plain["distances"])
+
+
+@pytest.mark.parametrize("text", CASES["refused"] + [t for t, _ in CASES["page_only"]])
+def test_what_is_not_a_number_is_refused_alike_naming_the_cell(client: FlaskClient, text: str) -> None:
+    """Python's float() reads 1_000, full-width and Arabic-Indic digits; neither reader does. Grouped digits are
+    the staff page's alone (it shows amounts that way)."""
+    with pytest.raises(ValueError):
+        parse_number(text)
+    with pytest.raises(DataValidationError, match=re.escape(f"row 2, column Fresh: {text!r} is not a number")):
+        _pipeline(text)
+    row = _api_row(client, text)
+    assert not row["ok"] and row["errors"][0]["field"] == "Fresh" and "must be a number" in row["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("text", CASES["not_finite"])
+def test_infinity_and_nan_are_refused_as_not_finite(client: FlaskClient, text: str) -> None:
+    assert not math.isfinite(parse_number(text))
+    if text.lower() != "nan":  # "NaN" in raw data means a missing value, imputed
+        with pytest.raises(DataValidationError, match="is not a finite number"):
+            _pipeline(text)
+    row = _api_row(client, text)
+    assert not row["ok"] and "must be a finite number" in row["errors"][0]["message"]
