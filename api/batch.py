@@ -13,6 +13,7 @@ import functools
 import itertools
 import math
 import operator
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,48 @@ _GET_FEATURES = operator.itemgetter(*FEATURES)
 _LABEL_BY_CODE = {label: {k: v for k, v in lookup.items() if type(k) is int} for label, lookup in LABEL_LOOKUP.items()}
 
 
+class RepeatedKeys(dict[str, Any]):
+    """A JSON object that names a key more than once. It holds the last value of each key (what JSON readers keep,
+    silently) and, in ``repeated``, how many times each repeated key was given: :func:`check_one` refuses it."""
+
+    def __init__(self, pairs: dict[str, Any], repeated: dict[str, int]) -> None:
+        super().__init__(pairs)
+        self.repeated = repeated
+
+
+def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`json.loads`: the object as a dict, a :class:`RepeatedKeys` if a key repeats."""
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    return RepeatedKeys(obj, {k: n for k, n in Counter(k for k, _ in pairs).items() if n > 1})
+
+
+def keys_given_once(text: bytes, value: Any) -> bool:
+    """Whether no object in ``value``, parsed from the JSON ``text``, gave a key twice (a reader keeps the last
+    value); False also when a ``:`` inside a text leaves it unclear, for the caller to read ``text`` key by key.
+
+    JSON text writes one ``:`` per key, so it holds no repeated key when its ``:`` are as many as the keys parsed.
+    Those are counted without a Python loop over the values when the text has no ``{`` or ``[`` beyond the
+    objects of one customer or one batch.
+    """
+    objects, lists = text.count(b"{"), text.count(b"[")
+    if type(value) is dict and (objects, lists) == (1, 0):
+        keys = len(value)
+    elif type(value) is list and lists == 1 and objects == len(value) and set(map(type, value)) <= {dict}:
+        keys = sum(map(len, value))
+    else:
+        keys, stack = 0, [value]  # nested objects and arrays (iteratively: no recursion limit)
+        while stack:
+            item = stack.pop()
+            if type(item) is list:
+                stack.extend(v for v in item if type(v) is dict or type(v) is list)
+            elif type(item) is dict:
+                keys += len(item)
+                stack.extend(v for v in item.values() if type(v) is dict or type(v) is list)
+    return text.count(b":") == keys
+
+
 def check_one(payload: Any, row: int | None = None) -> CustomerIn | list[FieldError]:
     """Validate one customer with the pydantic model: the model, or the errors naming field and row."""
     # Imported on first use: the command-line scorer loads pydantic only when a row fails the fast checks.
@@ -49,10 +92,13 @@ def check_one(payload: Any, row: int | None = None) -> CustomerIn | list[FieldEr
 
     from api.schemas import CustomerIn, field_errors
 
+    repeated = payload.repeated if isinstance(payload, RepeatedKeys) else {}
+    errors = [FieldError(field=k, row=row, message=f"given {n} times; give each field once") for k, n in repeated.items() if k in _ALLOWED]
     try:
-        return CustomerIn.model_validate(payload)
+        customer = CustomerIn.model_validate(payload)
     except ValidationError as exc:
-        return field_errors(exc, row)
+        return errors + [e for e in field_errors(exc, row) if e.field not in repeated or e.field not in _ALLOWED]
+    return errors or customer
 
 
 @dataclass

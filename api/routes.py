@@ -18,11 +18,11 @@ from werkzeug.exceptions import ClientDisconnected
 
 from api import csvio
 from api.artifacts import Artifacts
-from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_object_with_array, json_results, score
+from api.batch import NO_IMPUTE, Scored, check_one, check_records, counts, echo_columns, json_object, json_object_with_array, json_results, keys_given_once, score
 from api.errors import ApiError
 from api.fields import FEATURES, FieldError
 from api.openapi import openapi_document
-from api.schemas import CustomerIn, field_errors
+from api.schemas import CustomerIn
 from stages.dataset import LABEL_CODES
 
 bp = Blueprint("api", __name__)
@@ -123,13 +123,18 @@ def _json_body(what: str) -> Any:
 
 
 def _parse_json(data: bytes) -> Any:
-    """JSON text → Python (UTF-8, -16 or -32, a byte-order mark allowed); 400 for malformed JSON."""
+    """JSON text → Python (UTF-8, -16 or -32, a byte-order mark allowed); 400 for malformed JSON. An object that
+    gives a key twice comes back as a :class:`~api.batch.RepeatedKeys`, which validation refuses, naming the key."""
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
-    try:  # NaN and Infinity are not JSON, but Python and JavaScript clients write them: read them to name the field
-        return json.loads(data)
+    else:
+        if keys_given_once(data, value):
+            return value
+    # NaN and Infinity are not JSON, but Python and JavaScript clients write them: read them to name the field
+    try:
+        return json.loads(data, object_pairs_hook=json_object)
     except (ValueError, RecursionError) as exc:
         raise _not_json(str(exc)) from None
 
@@ -137,15 +142,17 @@ def _parse_json(data: bytes) -> Any:
 def _customer(data: bytes) -> CustomerIn:
     """One customer from JSON text; 400 for malformed JSON, 422 naming each field that is wrong.
 
-    Plain UTF-8 JSON is parsed and validated in one pydantic call (it reads NaN and Infinity, so the field is
-    named). Text pydantic's parser refuses (a byte-order mark, UTF-16, malformed JSON) is read the way a batch is,
-    so a customer gets the same verdict and the same words sent alone or in a batch.
+    A valid customer in plain UTF-8 JSON, each field given once, is parsed and validated in one pydantic call.
+    Anything else (a field that is wrong, a field given twice, a byte-order mark, UTF-16, malformed JSON) is read
+    the way a batch's row is, so a customer gets the same verdict and the same words sent alone or in a batch.
     """
     try:
-        return CustomerIn.model_validate_json(data)
-    except ValidationError as exc:
-        if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
-            raise _invalid(field_errors(exc)) from None
+        customer = CustomerIn.model_validate_json(data)
+    except ValidationError:
+        pass  # read as a batch's row is: the same words, and a field given twice is named
+    else:
+        if data.count(b":") == len(customer.model_fields_set):  # else a field may have been given twice
+            return customer
     result = check_one(_parse_json(data))
     if isinstance(result, list):
         raise _invalid(result)

@@ -344,7 +344,9 @@ def _describe(value: Any) -> str:
         return f"text {value[:40]!r}" + ("…" if len(value) > 40 else "")
     if _beyond_float(value):
         return "a number too large to represent"
-    return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):  # also an object that gave a key twice (api.batch.RepeatedKeys)
+        return "an object"
+    return {int: "a number", float: "a number", list: "a list"}.get(type(value), type(value).__name__)
 
 
 def _number(value: Any) -> str:

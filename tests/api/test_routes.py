@@ -253,6 +253,8 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("null", "/api/segment", _json(GOOD | {"Delicassen": None}), 422, "Delicassen"),
     ("missing field (all six)", "/api/segment", _json({"Channel": 1}), 422, "Fresh"),
     ("unknown field", "/api/segment", _json(GOOD | {"Fresh food": 1}), 422, "allowed fields are"),
+    ("field given twice", "/api/segment", {"data": '{"Fresh": 1, "Milk": 100, "Milk": 5000}', "content_type": "application/json"}, 422,
+     '{"field": "Milk", "row": null, "message": "given 2 times; give each field once"}'),
     ("not an object", "/api/segment", _json([GOOD]), 422, "JSON object"),
     ("empty batch", "/api/segment/batch", _json([]), 422, "empty"),
     ("batch not an array", "/api/segment/batch", _json(GOOD), 422, "JSON array"),
@@ -291,6 +293,22 @@ def test_bad_input_gets_a_json_4xx_naming_the_problem(client: FlaskClient, name:
         assert error["errors"] and all(e["field"] for e in error["errors"])
     if name == "CSV header with two trailing empty columns":
         assert [e["field"] for e in error["errors"]] == ["(column 9 has no name)", "(column 10 has no name)"]
+
+
+def test_a_field_given_twice_is_refused_not_read_as_its_last_value(client: FlaskClient) -> None:
+    """Every JSON reader keeps the last of two values silently: {"Milk": 100, "Milk": 5000} was segmented as 5000."""
+    rows = '[{"Fresh": 1, "Milk": 2}, {"Fresh": 1, "Milk": 100, "Milk": 5000, "Milk": 7}, {"Fresh": {"a": 1, "a": 2}}, {"Fresh": 1, "Channel": "x:y"}]'
+    results = client.post("/api/segment/batch", data=rows, content_type="application/json").get_json()["results"]
+    assert [r["ok"] for r in results] == [True, False, False, False]
+    assert results[1]["errors"] == [{"field": "Milk", "row": 2, "message": "given 3 times; give each field once"}]
+    assert results[2]["errors"] == [{"field": "Fresh", "row": 3, "message": "must be a number (yearly spending), not an object"}]
+    assert results[3]["errors"][0]["field"] == "Channel"  # a ":" inside a text is not taken for a key
+    both = client.post("/api/segment", data='{"Milk": -1, "Fresh": "x", "Milk": 2}', content_type="application/json").get_json()["error"]["errors"]
+    assert [(e["field"], e["message"]) for e in both] == [("Milk", "given 2 times; give each field once"), ("Fresh", "must be a number (yearly spending), not text 'x'")]
+    # the same customer with each field once, and NaN read by the exact reader, still gets its usual answers
+    assert client.post("/api/segment", data='{"Fresh": 1, "Milk": 2, "Channel": "Retail"}', content_type="application/json").status_code == 200
+    nan = client.post("/api/segment", data='{"Fresh": NaN, "Fresh": 1}', content_type="application/json").get_json()["error"]["errors"]
+    assert [e["field"] for e in nan] == ["Fresh"]
 
 
 @pytest.mark.parametrize("sep", [",", ";"])
