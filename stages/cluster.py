@@ -93,6 +93,12 @@ def channel_agreement(labels: NDArray[np.int64], channel: NDArray[np.int64]) -> 
     return float(correct / len(labels)), float(adjusted_rand_score(channel, labels))
 
 
+def channel_baseline(channel: NDArray[np.int64]) -> float:
+    """Accuracy of always guessing the commonest Channel: what :func:`channel_agreement`'s accuracy is compared with.
+    It can be no higher than that accuracy (one segment would give it)."""
+    return float(np.bincount(channel).max() / len(channel))
+
+
 def mean_pairwise_ari(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> float:
     """Mean adjusted Rand index over every pair of algorithms (1.0 when only one algorithm)."""
     pairs = list(combinations(labels_by_algorithm.values(), 2))
@@ -122,6 +128,7 @@ def cluster_metrics(
         "davies_bouldin": float(davies_bouldin_score(S, served.labels)),
         "pca_explained_variance": [float(v) for v in explained_variance],
         "channel_accuracy": acc,
+        "channel_baseline": channel_baseline(channel),
         "channel_ari": ari,
         "stability_ari": float(stability),
         "agreement_ari": mean_pairwise_ari(all_labels),

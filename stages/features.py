@@ -171,3 +171,34 @@ def strongest_correlations(frame: pd.DataFrame, n: int = 3) -> list[tuple[str, s
     corr = frame.corr()
     pairs = [(a, b, float(corr.loc[a, b])) for i, a in enumerate(corr.columns) for b in corr.columns[i + 1 :]]
     return sorted(pairs, key=lambda p: (-abs(p[2]), p[0], p[1]))[:n]
+
+
+def skew_summary(raw: pd.Series, transformed: pd.Series, transform: str) -> str:
+    """How the transform changed the categories' skewness, in words computed from both (the mean of the absolute
+    skewness, and the categories still beyond ±1), so it stays true for any ``features.transform``."""
+    before, after = float(raw.abs().mean()), float(transformed.abs().mean())
+    if transform == "none":
+        text = f"With no transform (`features.transform: none`) the mean absolute skewness stays at **{before:.2f}**."
+    else:
+        verb = "falls" if after < before else "rises" if after > before else "stays"
+        text = (f"The mean absolute skewness {verb} from **{before:.2f}** on raw spending to **{after:.2f}** after the "
+                f"`{transform}` transform.")
+    strong = {name: float(v) for name, v in transformed.items() if abs(v) > 1}
+    if not strong:
+        text += " No category is skewed beyond ±1 now."
+    else:
+        listed = ", ".join(f"{name} ({v:+.2f})".replace("-", "−") for name, v in strong.items())
+        tails = sorted({"small" if v < 0 else "large" for v in strong.values()})
+        text += (f" Still skewed beyond ±1: {listed}, a long tail of {' and of '.join(tails)} amounts.")
+    if transform == "log":
+        text += (" A log turns ratios into differences: a customer who buys twice as much milk is the same step away "
+                 "whatever the amounts, so multiplying every amount by one constant (another currency) moves every "
+                 "customer by the same step and leaves the segments as they are.")
+    return text
+
+
+def map_share_text(explained_variance: list[float]) -> str:
+    """What the 2-D map of the first two principal components shows and leaves out, from their explained variance."""
+    shown = explained_variance[0] + explained_variance[1]
+    return (f"They draw the map of the report and the staff page; the other {1 - shown:.0%} of the variance is not on "
+            "it, so customers close on the map can still differ")

@@ -212,3 +212,21 @@ def prepare(raw: pd.DataFrame, features: list[str], labels: list[str], strategy:
         },
     }
     return Prepared(customers, report)
+
+
+def spread_text(customers: pd.DataFrame, features: list[str], factor: float = 10.0) -> str:
+    """How skewed spending is, in words computed from the data: the categories whose mean is above their median (by
+    how much), and how many customers spend ``factor`` times a category's median or more in at least one."""
+    median, mean = customers[features].median(), customers[features].mean()
+    above = [f"{c} {mean[c] / median[c]:.1f}×" for c in features if median[c] > 0 and mean[c] > median[c]]
+    if above:
+        text = (f"The mean is above the median in {len(above)} of the {len(features)} categories ({', '.join(above)}): "
+                "spending is right-skewed.")
+    else:
+        text = "The mean is above the median in no category: spending is not right-skewed here."
+    positive = [c for c in features if median[c] > 0]
+    big = int((customers[positive] >= factor * median[positive]).any(axis=1).sum()) if positive else 0
+    text += (f" {big} of {len(customers)} customers ({big / len(customers):.0%}) spend {factor:g} times a category's "
+             "median or more in at least one category. Analysis 2 (features) shows what the chosen transform does "
+             "about that before any distance is computed.")
+    return text

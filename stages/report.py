@@ -140,7 +140,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "stability_ari": f"{metrics['stability_ari']:.2f}",
             "agreement_ari": f"{metrics['agreement_ari']:.2f}",
             "channel_accuracy": pct(metrics["channel_accuracy"]),
-            "channel_baseline": pct(max(channel.values()) / n_rows),
+            "channel_baseline": pct(metrics["channel_baseline"]),
             "channel_ari": f"{metrics['channel_ari']:.2f}",
             "version": lock_md5(outputs, "ml/segmenter.json"),
         },

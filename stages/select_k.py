@@ -32,10 +32,10 @@ def silhouette_strength(silhouette: float) -> str:
 
 
 def silhouette_bands_text() -> str:
-    """The bands in words: '0.26–0.50 as weak, 0.51–0.70 as reasonable, 0.71 and above as strong structure'."""
+    """The bands in words: '0.25 and below as no substantial structure, 0.26–0.50 as weak, …, 0.71 and above as strong'."""
     (strong, _), (reasonable, _), (weak, _), _ = SILHOUETTE_BANDS
-    return (f"{weak:.2f}–{reasonable - 0.01:.2f} as weak, {reasonable:.2f}–{strong - 0.01:.2f} as reasonable, "
-            f"{strong:.2f} and above as strong structure")
+    return (f"{weak - 0.01:.2f} and below as no substantial structure, {weak:.2f}–{reasonable - 0.01:.2f} as weak, "
+            f"{reasonable:.2f}–{strong - 0.01:.2f} as reasonable, {strong:.2f} and above as strong structure")
 
 
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:
@@ -152,12 +152,9 @@ def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
         return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
     if k == chosen_k:
         return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
-    if k > chosen_k:
-        return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}`, trading "
-                "some separation for finer segments whose personas call for different sales actions (compare the "
-                "personas). The numbers below show what that costs.")
-    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}`, fewer "
-            "segments than that pick. The numbers below compare the two.")
+    more_or_fewer = "more" if k > chosen_k else "fewer"
+    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}`, "
+            f"{more_or_fewer} segments than that pick.")
 
 
 def silhouette_span(table: pd.DataFrame, algorithm: str) -> tuple[float, float]:

@@ -95,6 +95,16 @@ def test_metrics_have_every_contract_key(customers: pd.DataFrame) -> None:
     assert metrics["k"] == 3 and metrics["n_customers"] == len(S)
 
 
+def test_channel_baseline_is_that_of_the_clustered_customers(customers: pd.DataFrame) -> None:
+    """The site compares the segments' channel accuracy with always guessing the commoner channel: both must be over
+    the same customers (the clustered ones), or dropping outliers moves one and not the other."""
+    _, seg, S, _, clustered = fitted(customers, "kmeans")
+    channel = customers.loc[clustered, "Channel"].to_numpy()
+    metrics = cluster_metrics(S, seg, {"kmeans": seg.labels}, channel, 0.9, 0, [0.5, 0.5])
+    assert metrics["channel_baseline"] == np.bincount(channel).max() / len(channel) <= metrics["channel_accuracy"]
+    assert cluster_metrics(S, seg, {"kmeans": seg.labels}, np.r_[channel[:-5], [2] * 5], 0.9, 0, [0.5, 0.5])["channel_baseline"] != metrics["channel_baseline"]
+
+
 def test_assignments_table_is_sorted_by_raw_row() -> None:
     table = assignments_table(np.array([3, 1, 2]), np.array([True, False, True]), {"kmeans": np.array([0, 1, 2])})
     assert table["row"].tolist() == [1, 2, 3] and table["kmeans"].tolist() == [1, 2, 0]

@@ -117,3 +117,22 @@ def test_customers_that_are_all_the_same_are_refused_not_segmented(transform: st
     customers = pd.DataFrame(spend, columns=FEATURES).assign(row=np.arange(1, 21))
     with pytest.raises(ValueError, match=f"data.raw: the 20 customers kept for clustering \\(of 20\\) all have the same spending after features.transform '{transform}'"):
         engineer(customers, FEATURES, {}, {**PARAMS, "transform": transform})
+
+
+def test_skew_summary_words_what_the_transform_did() -> None:
+    from stages.features import skew_summary
+
+    raw = pd.Series({"Fresh": 2.56, "Milk": 4.05})
+    logged = pd.Series({"Fresh": -1.63, "Milk": 0.25})
+    text = skew_summary(raw, logged, "log")
+    assert "falls from **3.30** on raw spending to **0.94** after the `log` transform" in text
+    assert "Still skewed beyond ±1: Fresh (−1.63), a long tail of small amounts." in text and "another currency" in text
+    assert "stays at **3.30**" in skew_summary(raw, raw, "none") and "a long tail of large amounts" in skew_summary(raw, raw, "none")
+    assert "rises" in skew_summary(logged, raw, "log1p") and "currency" not in skew_summary(logged, raw, "log1p")
+    assert skew_summary(raw, pd.Series({"Fresh": 0.5, "Milk": -0.2}), "log").count("No category is skewed beyond ±1") == 1
+
+
+def test_map_share_text_says_what_the_map_leaves_out() -> None:
+    from stages.features import map_share_text
+
+    assert "the other 30% of the variance is not on it" in map_share_text([0.44, 0.26, 0.2, 0.1])

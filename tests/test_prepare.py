@@ -152,3 +152,13 @@ def test_a_file_that_is_not_utf8_names_the_row(tmp_path: Path) -> None:
     latin.write_bytes("Channel,Region,Fr\u00e9sh\n".encode("latin-1"))
     with pytest.raises(DataValidationError, match=r"the header is not UTF-8 text"):
         read_raw(latin, "data/raw/latin.csv")
+
+
+def test_spread_text_is_computed_from_the_data() -> None:
+    from stages.prepare import spread_text
+
+    frame = pd.DataFrame({"Fresh": [1, 2, 3, 100], "Milk": [5, 5, 5, 5]})
+    text = spread_text(frame, ["Fresh", "Milk"])
+    assert text.startswith("The mean is above the median in 1 of the 2 categories (Fresh 10.6×): spending is right-skewed.")
+    assert "1 of 4 customers (25%) spend 10 times a category's median or more" in text
+    assert spread_text(pd.DataFrame({"Fresh": [3, 3, 1]}), ["Fresh"]).startswith("The mean is above the median in no category")

@@ -45,7 +45,7 @@ def lock() -> dict[str, Any]:
 def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, Any]:
     metrics = {"n_customers": 48, "n_outliers": 2, "k": 2, "algorithm": "kmeans", "silhouette": 0.55,
                "calinski_harabasz": 120.4, "davies_bouldin": 0.91, "pca_explained_variance": [0.5, 0.3, 0.2],
-               "channel_accuracy": 0.875, "channel_ari": 0.41, "stability_ari": 0.8, "agreement_ari": 0.6}
+               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "stability_ari": 0.8, "agreement_ari": 0.6}
     data_report = {"n_rows": 50, "md5": "feedface", "missing": {"Fresh": 1, "Milk": 0},
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
@@ -78,14 +78,15 @@ def test_silhouette_strength_follows_kaufman_rousseeuw(value: float, word: str) 
 
 
 def test_silhouette_bands_in_words_agree_with_the_bands() -> None:
-    assert silhouette_bands_text() == "0.26–0.50 as weak, 0.51–0.70 as reasonable, 0.71 and above as strong structure"
+    assert silhouette_bands_text() == ("0.25 and below as no substantial structure, 0.26–0.50 as weak, 0.51–0.70 as reasonable, "
+                                       "0.71 and above as strong structure")
 
 
 @pytest.mark.parametrize(("k", "k_param", "chosen", "expected"), [
     (3, "auto", 3, "`cluster.k` is `auto`"),
     (3, 3, 3, "also the silhouette criterion's pick"),
     (3, 3, 2, "alone prefers k = 2"),
-    (3, 3, 2, "trading some separation for finer segments"),
+    (3, 3, 2, "`cluster.k: 3`, more segments than that pick."),
     (2, 2, 3, "fewer segments than that pick"),
 ])
 def test_k_note_says_where_k_comes_from(k: int, k_param: int | str, chosen: int, expected: str) -> None:
@@ -112,7 +113,8 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     v = report.site_variables(outputs=outputs, **inputs)
     assert v["data"]["n_rows"] == "50" and v["data"]["missing"] == "1"
     assert v["data"]["horeca_share"] == "70%" and v["data"]["other_share"] == "80%"
-    assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "70%"
+    # the baseline of the clustered customers (metrics.json), not the 70% Horeca share of every row
+    assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "72%"
     assert v["model"]["silhouette"] == "0.55" and v["model"]["silhouette_strength"] == "reasonable"
     assert v["model"]["version"] == "abc"
     assert v["model"]["algorithm"] == "k-Means"

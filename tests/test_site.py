@@ -118,6 +118,8 @@ def test_navigation_targets_are_rendered_pages() -> None:
     website = quarto_config()["website"]
     targets = [item["href"] for item in website["navbar"]["left"]]
     (sidebar,) = website["sidebar"]
+    # Quarto shows a single sidebar without an id on every page (Home and Personas too); with one, on its pages only
+    assert sidebar.get("id"), "the Analysis sidebar needs an id, or Quarto shows it on every page"
     targets += sidebar["contents"]
     assert not set(targets) - set(render_list()), "navbar or sidebar links to a page that is not rendered"
     assert sidebar["contents"] == [p for p in render_list() if p.endswith(".ipynb")], \
@@ -190,6 +192,24 @@ def test_executed_notebook_holds_no_error(notebook: Path) -> None:
 
 
 @pytest.mark.parametrize("notebook", executed_notebooks(), ids=lambda p: p.name)
+def test_a_cell_labelled_as_a_table_or_figure_shows_only_it(notebook: Path) -> None:
+    """Quarto makes a ``tbl-``/``fig-`` cell one numbered float under its caption, all its outputs inside: a
+    sentence displayed there sits in the table, and a cell with no table (a bullet list) still gets a number.
+    (A chart's cell may also hold plotly.js, a script with nothing to show.)"""
+    for cell in read_notebook(notebook).cells:
+        label = cell_options(cell).get("label", "") if cell.cell_type == "code" else ""
+        if not label.startswith(("tbl-", "fig-")):
+            continue
+        kind = "table" if label.startswith("tbl-") else "figure"
+        assert cell_options(cell).get(f"{label[:3]}-cap"), f"{notebook.name} {label}: a {kind} label without a caption"
+        text = [o for o in cell.get("outputs", []) if o.output_type == "stream" or "text/markdown" in o.get("data", {})]
+        assert not text, f"{notebook.name} {label}: text printed under the {kind}'s caption; show it from a cell of its own"
+        if kind == "table":
+            shown = [o for o in cell.get("outputs", []) if o.output_type in ("display_data", "execute_result")]
+            assert len(shown) == 1 and "<table" in shown[0].get("data", {}).get("text/html", ""), f"{notebook.name} {label}: not one table"
+
+
+@pytest.mark.parametrize("notebook", executed_notebooks(), ids=lambda p: p.name)
 def test_executed_notebook_loads_nothing_from_the_network(notebook: Path) -> None:
     outputs = html_outputs(read_notebook(notebook).cells)
     for html in outputs:
@@ -245,10 +265,20 @@ def test_report_and_site_stages_depend_on_exactly_the_code_they_run() -> None:
 def test_site_stage_depends_on_every_source_and_renders_to_site() -> None:
     with open(SITE / "dvc.yaml", encoding="utf-8") as fh:
         stage = yaml.safe_load(fh)["stages"]["site"]
-    assert stage["cmd"].startswith("quarto render")
+    assert stage["cmd"].endswith("quarto render")
     needed = set(render_list()) | {"_quarto.yml", "_variables.yml", "_generated", quarto_config()["format"]["html"]["css"]}
     assert not needed - set(stage["deps"])
     assert [next(iter(o)) for o in stage["outs"]] == [quarto_config()["project"]["output-dir"]]
+
+
+def test_site_stage_run_without_quarto_says_what_is_missing(tmp_path: Path) -> None:
+    """`dvc repro site/dvc.yaml` run directly, where Quarto is absent: a message, not the shell's "quarto: not found"."""
+    with open(SITE / "dvc.yaml", encoding="utf-8") as fh:
+        cmd = yaml.safe_load(fh)["stages"]["site"]["cmd"]
+    done = subprocess.run(["/bin/sh", "-c", cmd], cwd=SITE, env={"PATH": str(tmp_path)}, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "Quarto is not installed" in done.stderr and "https://quarto.org/docs/get-started/" in done.stderr
+    assert not (tmp_path / "_site").exists()
 
 
 # --- with Quarto: render, then open every page in Chromium offline ---------------------------------------------
