@@ -41,6 +41,21 @@ SILHOUETTE_READINGS = {
     "no substantial": ("the data show little group structure: treat the segments as a convenient summary, "
                        "not as natural groups"),
 }
+#: What the agreement between the algorithms (mean pairwise ARI at the chosen k) says, by the lowest ARI of each band
+#: (Steinley 2004 reads 0.90 and above as excellent, 0.80 good, 0.65 moderate and lower values as poor recovery).
+AGREEMENT_READINGS = (
+    (0.80, "the methods find much the same segments"),
+    (0.65, "the methods agree on the broad split and differ on some boundaries"),
+    (float("-inf"), "the methods agree only in part: which customers share a segment depends on the method, so treat "
+                    "the boundaries as soft"),
+)
+
+
+def agreement_reading(ari: float) -> str:
+    """The words for an agreement ARI between the clustering methods (see :data:`AGREEMENT_READINGS`)."""
+    return next(words for bound, words in AGREEMENT_READINGS if ari >= bound)
+
+
 ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
 
 
@@ -139,6 +154,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
             "stability_ari": f"{metrics['stability_ari']:.2f}",
             "agreement_ari": f"{metrics['agreement_ari']:.2f}",
+            "agreement_reading": agreement_reading(metrics["agreement_ari"]),
             "channel_accuracy": pct(metrics["channel_accuracy"]),
             "channel_baseline": pct(metrics["channel_baseline"]),
             "channel_ari": f"{metrics['channel_ari']:.2f}",
@@ -303,7 +319,8 @@ def outlier_method(method: str, iqr_factor: float, min_features: int, action: st
         return ("**Outliers.** No outlier rule is applied (`features.outliers.method: none`): every customer is "
                 "fitted.")
     flagged = "No customer was flagged." if n_flagged == 0 else f"{customers_were(n_flagged)} flagged."
-    rule = (f"**Outliers.** A customer flagged by Tukey's rule (beyond {iqr_factor} interquartile ranges) in at least "
+    rule = (f"**Outliers.** A customer flagged by Tukey's rule (more than {iqr_factor} interquartile ranges below the "
+            f"lower quartile or above the upper quartile of a category's transformed values) in at least "
             f"{min_features} {'category' if min_features == 1 else 'categories'} is an outlier; action: *{action}*. {flagged}")
     if n_flagged == 0:
         return rule

@@ -116,6 +116,7 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     # the baseline of the clustered customers (metrics.json), not the 70% Horeca share of every row
     assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "72%"
     assert v["model"]["silhouette"] == "0.55" and v["model"]["silhouette_strength"] == "reasonable"
+    assert v["model"]["agreement_reading"] == "the methods agree only in part: which customers share a segment depends on the method, so treat the boundaries as soft"
     assert v["model"]["version"] == "abc"
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means, Gaussian mixture"
@@ -232,8 +233,8 @@ def test_transform_scale_method_follows_the_params(transform: str, scaler: str, 
 
 def test_outlier_method_defaults() -> None:
     text = report.outlier_method("tukey", 1.5, 2, "drop", 5)
-    assert text.startswith("**Outliers.** A customer flagged by Tukey's rule (beyond 1.5 interquartile ranges) in at "
-                           "least 2 categories is an outlier; action: *drop*. 5 customers were flagged. They are left "
+    assert text.startswith("**Outliers.** A customer flagged by Tukey's rule (more than 1.5 interquartile ranges below the "
+                           "lower quartile or above the upper quartile of a category's transformed values) in at least 2 categories is an outlier; action: *drop*. 5 customers were flagged. They are left "
                            "out while fitting")
     assert "most probable segment" in text
 
@@ -321,3 +322,8 @@ def test_missing_rule_follows_data_impute(impute: str, words: str) -> None:
 def test_outlier_rule_counts_one_category_in_the_singular() -> None:
     assert "in at least 1 category is an outlier" in report.outlier_method("tukey", 1.5, 1, "keep", 42)
     assert "in at least 2 categories is an outlier" in report.outlier_method("tukey", 1.5, 2, "keep", 42)
+
+
+@pytest.mark.parametrize(("ari", "words"), [(0.95, "much the same segments"), (0.7, "differ on some boundaries"), (0.46, "agree only in part")])
+def test_agreement_reading_follows_the_ari(ari: float, words: str) -> None:
+    assert words in report.agreement_reading(ari)
