@@ -55,15 +55,18 @@ def leaning(profile: dict[str, float]) -> list[str]:
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
-    Four or more high categories: "Large all-round buyers"; one to three: the (at most two) highest, "… buyers".
+    Every category high: "Large all-round buyers"; four or more: "Large buyers of all but …" (the others, highest
+    first: they may still be above the base); one to three: the (at most two) highest, "… buyers".
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
     ("… focus": the categories above the base median, at most two); none above it: "Small accounts".
     """
     ranked = sorted(profile, key=lambda c: (-profile[c], c))
     highs = [c for c in ranked if level_of(profile[c], high, low) == "high"]
     above = leaning(profile)
-    if len(highs) >= 4:
+    if len(highs) == len(profile):
         core = "Large all-round buyers"
+    elif len(highs) >= 4:
+        core = "Large buyers of all but " + " & ".join(CATEGORY_NAMES[c] for c in ranked if c not in highs)
     elif highs:
         core = (" & ".join(CATEGORY_NAMES[c] for c in highs[:2]) + " buyers").capitalize()
     elif above:

@@ -31,6 +31,9 @@ def test_name_for_small_and_all_round_buyers() -> None:
     mixed = {"Horeca": 0.5, "Retail": 0.5}
     assert persona_name(small, mixed, 1.5, 0.67, 0.7) == "Small accounts"
     assert persona_name(big, mixed, 1.5, 0.67, 0.7) == "Large all-round buyers"
+    # high in four of six: not "all-round" (it buys about as much fresh and frozen food as a typical customer)
+    four = {**big, "Fresh": 1.35, "Frozen": 1.42}
+    assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers of all but frozen food & fresh food"
 
 
 def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> None:
