@@ -51,6 +51,9 @@ def distributions(before: pd.DataFrame, after: pd.DataFrame, title_after: str) -
         fig.add_trace(go.Histogram(x=after[c], nbinsx=30, marker_color="#E69F00", showlegend=False), row=2, col=i)
     fig.update_layout(height=520, title="Spending per category: raw (top) and transformed (bottom)", bargap=0.05)
     fig.update_annotations(font_size=10)
+    fig.update_yaxes(title_text="customers", title_font_size=10, col=1)
+    fig.update_xaxes(title_text="yearly spending (monetary units)", title_font_size=10, row=1, col=1)
+    fig.update_xaxes(title_text=f"{title_after} of yearly spending", title_font_size=10, row=2, col=1)
     return fig
 
 

@@ -46,3 +46,11 @@ def test_persona_profiles_plot_every_category_of_every_persona() -> None:
     personas = [{"id": i, "name": f"p{i}", "profile": {c: 1.0 + i for c in FEATURES}} for i in range(2)]
     fig = plots.persona_profiles(personas, FEATURES)
     assert [list(t.y) for t in fig.data] == [[1.0] * 6, [2.0] * 6]
+
+
+def test_distributions_name_their_axes() -> None:
+    raw = pd.DataFrame({c: [1.0, 10.0, 100.0] for c in FEATURES})
+    fig = plots.distributions(raw, np.log(raw), "log")
+    assert fig.layout.xaxis.title.text == "yearly spending (monetary units)"
+    assert fig.layout[f"xaxis{len(FEATURES) + 1}"].title.text == "log of yearly spending"
+    assert fig.layout.yaxis.title.text == fig.layout[f"yaxis{len(FEATURES) + 1}"].title.text == "customers"

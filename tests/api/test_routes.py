@@ -301,6 +301,9 @@ def test_a_field_given_twice_is_refused_not_read_as_its_last_value(client: Flask
     results = client.post("/api/segment/batch", data=rows, content_type="application/json").get_json()["results"]
     assert [r["ok"] for r in results] == [True, False, False, False]
     assert results[1]["errors"] == [{"field": "Milk", "row": 2, "message": "given 3 times; give each field once"}]
+    alias = client.post("/api/segment", data='{"Delicatessen": 1, "Delicatessen": 2, "Milk": 3}', content_type="application/json")
+    assert alias.status_code == 422 and alias.get_json()["error"]["errors"][0]["field"] == "Delicatessen"
+    assert client.post("/api/segment", json={"Delicatessen": 1, "Milk": 3}).get_json()["input"]["Delicassen"] == 1
     assert results[2]["errors"] == [{"field": "Fresh", "row": 3, "message": "must be a number (yearly spending), not an object"}]
     assert results[3]["errors"][0]["field"] == "Channel"  # a ":" inside a text is not taken for a key
     both = client.post("/api/segment", data='{"Milk": -1, "Fresh": "x", "Milk": 2}', content_type="application/json").get_json()["error"]["errors"]
