@@ -92,12 +92,14 @@ def check_one(payload: Any, row: int | None = None) -> CustomerIn | list[FieldEr
 
     from api.schemas import CustomerIn, field_errors
 
-    repeated = payload.repeated if isinstance(payload, RepeatedKeys) else {}
-    errors = [FieldError(field=k, row=row, message=f"given {n} times; give each field once") for k, n in repeated.items() if k in _ALLOWED]
+    repeated = payload.repeated.items() if isinstance(payload, RepeatedKeys) else ()
+    # an unknown field given twice is named once, as unknown
+    errors = [FieldError(field=k, row=row, message=f"given {n} times; give each field once") for k, n in repeated if k in _ALLOWED]
     try:
         customer = CustomerIn.model_validate(payload)
     except ValidationError as exc:
-        return errors + [e for e in field_errors(exc, row) if e.field not in repeated or e.field not in _ALLOWED]
+        named = {e.field for e in errors}
+        return errors + [e for e in field_errors(exc, row) if e.field not in named]
     return errors or customer
 
 

@@ -36,13 +36,12 @@ BLOCK_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class Header:
-    """The header line of a customers' CSV: delimiter, column names as written, the field each one is, and how many
-    lines the data rows start after (blank lines before the header, and the header itself)."""
+    """The header line of a customers' CSV: delimiter, column names as written, the field each one is, and where
+    the data rows start (after blank lines before the header, and the header itself)."""
 
     delimiter: str
     names: list[str]
     fields: list[str]
-    skip_rows: int = 1
     #: False when the header is the file's last line (nothing, not even a line end, follows it): no rows to read.
     rows_follow: bool = True
     #: Byte offset of the first data line (after the blank lines and the header), where pyarrow starts reading: its
@@ -144,16 +143,15 @@ def _lines(source: IO[bytes]) -> Iterator[bytes]:
 
 def read_header(source: IO[bytes]) -> Header:
     """Read and check the header line (after any blank lines), then rewind ``source``."""
-    blank, line, start = 0, b"", 0
+    line, start = b"", 0
     for line in _lines(source):
         start += len(line)
         if not _blank(line):
             break
-        blank += 1
     else:
         line = b""
     source.seek(0)
-    return replace(parse_header(line), skip_rows=blank + 1, rows_follow=line.endswith((b"\n", b"\r")), data_start=start)
+    return replace(parse_header(line), rows_follow=line.endswith((b"\n", b"\r")), data_start=start)
 
 
 def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]:
@@ -303,7 +301,7 @@ NOTHING_AFTER_HEADER = "Empty CSV file"
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     if not header.rows_follow:
-        return  # pyarrow cannot skip a header line that has no line end
+        return  # the header is the file's last line: no rows
     pending: dict[int, str] = {}
     next_row = 1
 
