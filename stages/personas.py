@@ -143,7 +143,9 @@ def build_personas(
     features: list[str],
     params: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """One persona per segment, from the clustered customers (money units), their segments and their space."""
+    """One persona per segment, from the customers (money units), their segments and their space. Pass every customer
+    with the segment the model gives it (those set aside before fitting included, as in ``ml/assignments.csv``), so
+    sizes, shares and the base medians are of the whole base and match the assignments."""
     check_params(params)
     high, low, dominant = float(params["high"]), float(params["low"]), float(params["dominant_channel"])
     personas = []

@@ -94,7 +94,17 @@ def test_shipped_personas_have_the_contract_keys() -> None:
     for p in personas:
         assert required <= set(p)
         assert set(p["centre"]) == set(FEATURES) and 2 <= len(p["actions"]) <= 3
-    assert sum(p["size"] for p in personas) == metrics["n_customers"]
+
+
+def test_shipped_personas_count_every_customer_in_the_segment_it_is_assigned() -> None:
+    """Sizes match ml/assignments.csv over the whole base, customers set aside before fitting included."""
+    personas = json.loads(config.PERSONAS.read_text())
+    metrics = json.loads(config.METRICS.read_text())
+    assigned = pd.read_csv(config.ASSIGNMENTS)[metrics["algorithm"]].value_counts()
+    assert [p["size"] for p in personas] == [int(assigned[p["id"]]) for p in personas]
+    n = metrics["n_customers"] + metrics["n_outliers"]
+    assert sum(p["size"] for p in personas) == n == len(pd.read_csv(config.CUSTOMERS))
+    assert [p["share"] for p in personas] == [round(p["size"] / n, 4) for p in personas]
 
 
 @pytest.mark.parametrize(("change", "key"), [
