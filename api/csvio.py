@@ -198,8 +198,6 @@ class Utf8Repaired(io.RawIOBase):
         self._stopped = False
         #: Reads under way (pyarrow's read-ahead thread makes them).
         self._reading = 0
-        #: An end of file has been returned: the reader asks for nothing more.
-        self._ended = False
         #: Blocks pyarrow has not released yet (its read-ahead queue, the block being parsed).
         self._held = 0
         _OPEN.add(self)
@@ -216,7 +214,6 @@ class Utf8Repaired(io.RawIOBase):
             return b""
         with self._state:
             if self._stopped:
-                self._ended = True
                 return b""
             self._reading += 1
         block: bytes = b""
@@ -225,7 +222,6 @@ class Utf8Repaired(io.RawIOBase):
         finally:
             with self._state:
                 self._reading -= 1
-                self._ended = self._ended or not block
                 if block:
                     self._held += 1
                     weakref.finalize(block, self._released)
@@ -256,11 +252,15 @@ class Utf8Repaired(io.RawIOBase):
 
     def stop(self, wait: float = STOP_WAIT) -> bool:
         """End the source: every further read gets end of file at once. Then wait (at most ``wait`` seconds) until
-        no read is under way and pyarrow holds no block, unless it was given the end of the file (it then needs
-        nothing more, and frees its last block with the reader); returns whether that came to pass."""
+        no read is under way and pyarrow holds no block; returns whether that came to pass.
+
+        pyarrow frees the blocks of its read-ahead queue on its own thread, after the reader is gone, whether or not
+        it was given the end of the file: only a count of zero says it is done (the read-ahead thread, handed the
+        end of the file by a stopped source, may still hold 28 blocks). When the whole file was read, the count is
+        zero at once (measured)."""
         with self._state:
             self._stopped = True
-            return self._state.wait_for(lambda: self._reading == 0 and (self._ended or self._held == 0), wait)
+            return self._state.wait_for(lambda: self._reading == 0 and self._held == 0, wait)
 
 
 class _Block(bytearray):
