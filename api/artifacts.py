@@ -162,9 +162,9 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
     import pandas as pd
 
     from api.schemas import ClustersOut, ElbowOut, PcaOut
-    from stages.algorithms import ALGORITHMS
     from stages.cluster import map_centres
     from stages.select_k import long as sweep_long
+    from stages.select_k import swept_algorithms
 
     try:
         metrics = read_json(paths["metrics"])
@@ -172,7 +172,7 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
         pca_map = pd.read_csv(paths["pca_map"])
         sweep = pd.read_csv(paths["k_sweep"])
         centres = map_centres(pca_map)
-        algorithms = [a for a in ALGORITHMS if any(c.startswith(f"{a}_") for c in sweep.columns)]
+        algorithms = swept_algorithms(sweep)
         clusters = ClustersOut(model_version=art.model_version, k=art.segmenter.k, algorithm=art.segmenter.algorithm, personas=art.personas)
         pca = PcaOut(
             model_version=art.model_version,

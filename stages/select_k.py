@@ -127,11 +127,20 @@ def picks(table: pd.DataFrame) -> dict[str, dict[str, int | None]]:
 
 
 def wide(table: pd.DataFrame) -> pd.DataFrame:
-    """The sweep with one row per k and a column per algorithm and criterion (``kmeans_silhouette`` …)."""
+    """The sweep with one row per k and a column per algorithm and criterion (``kmeans_silhouette`` …).
+
+    Every algorithm of :data:`ALGORITHMS` has its columns, empty for one the sweep left out, so the plots that
+    ``dvc.yaml`` names always find their fields (``dvc plots show`` drops a whole plot over a missing one).
+    """
     out = table.pivot(index="k", columns="algorithm")
     out.columns = [f"{algorithm}_{criterion}" for criterion, algorithm in out.columns]
-    order = [f"{a}_{c}" for a in table["algorithm"].unique() for c in table.columns if c not in ("algorithm", "k")]
-    return out[order].reset_index()
+    order = [f"{a}_{c}" for a in ALGORITHMS for c in table.columns if c not in ("algorithm", "k")]
+    return out.reindex(columns=order).reset_index()
+
+
+def swept_algorithms(wide_table: pd.DataFrame) -> list[str]:
+    """The algorithms :func:`wide` holds values for, in the order of :data:`ALGORITHMS`."""
+    return [a for a in ALGORITHMS if wide_table[[c for c in wide_table.columns if c.startswith(f"{a}_")]].notna().any(axis=None)]
 
 
 def long(wide_table: pd.DataFrame, algorithms: list[str]) -> pd.DataFrame:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from stages.select_k import check_params, elbow_k, long, pick_k, picks, sweep, wide
+from stages import config
+from stages.select_k import check_params, elbow_k, long, pick_k, picks, sweep, swept_algorithms, wide
 
 PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
 
@@ -48,6 +50,24 @@ def test_wide_and_long_round_trip() -> None:
     w = wide(table)
     assert "kmeans_silhouette" in w.columns and w["k"].tolist() == [2, 3, 4, 5]
     pd.testing.assert_frame_equal(long(w, PARAMS["algorithms"]), table[long(w, PARAMS["algorithms"]).columns], check_dtype=False)
+
+
+def plotted_fields() -> set[str]:
+    """The k-sweep columns the plots of dvc.yaml name."""
+    plots = yaml.safe_load((config.ROOT / "dvc.yaml").read_text(encoding="utf-8"))["plots"]
+    return {field for plot in plots for props in plot.values() for field in props["y"]["ml/plots/k_sweep.csv"]}
+
+
+@pytest.mark.parametrize("algorithms", [["kmeans"], ["gmm", "agglomerative"]])
+def test_a_sweep_of_some_algorithms_still_has_every_column_the_plots_name(algorithms: list[str]) -> None:
+    """`dvc plots show` drops a whole plot when a field it names is missing: the others' columns are there, empty."""
+    table = sweep(blobs(), {**PARAMS, "algorithms": algorithms, "bootstrap": 0}, seed=1, n_init=2, n_jobs=1)
+    w = wide(table)
+    assert plotted_fields() <= set(w.columns)
+    left_out = [c for c in w.columns if c != "k" and not c.startswith(tuple(f"{a}_" for a in algorithms))]
+    assert left_out and w[left_out].isna().all(axis=None)
+    assert swept_algorithms(w) == [a for a in ("kmeans", "agglomerative", "gmm") if a in algorithms]
+    pd.testing.assert_frame_equal(long(w, algorithms), table[long(w, algorithms).columns], check_dtype=False)
 
 
 def test_pick_k_for_larger_and_smaller_is_better() -> None:
