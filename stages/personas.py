@@ -33,6 +33,19 @@ def level_of(ratio: float, high: float, low: float) -> str:
     return "high" if ratio >= high else "low" if ratio <= low else "typical"
 
 
+def times(ratio: float, high: float, low: float) -> str:
+    """A ratio as a description prints it: two decimals ("0.66×", as in the table), more only where two would carry
+    it across a threshold or across 1 (0.6704 at ``low`` 0.67 prints "0.6704×", not "0.67×"), so the printed number
+    never contradicts the level it is given ("little", "much more") or the lean (above the typical customer)."""
+    def side(r: float) -> tuple[str, int]:
+        return level_of(r, high, low), (r > 1.0) - (r < 1.0)
+
+    for digits in range(2, 10):
+        if side(float(f"{ratio:.{digits}f}")) == side(ratio):
+            return f"{ratio:.{digits}f}×"
+    return f"{ratio!r}×"
+
+
 def mix(values: pd.Series, label: str) -> dict[str, float]:
     """Share of each label value (by name) within a segment."""
     names = LABEL_CODES.get(label, {})
@@ -58,7 +71,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     Every category high: "Large all-round buyers"; four or more: "Large buyers of all but …" (the others, highest
     first: they may still be above the base); one to three: the (at most two) highest, "… buyers".
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
-    ("… focus": the categories above the base median, at most two); none above it: "Small accounts".
+    ("… focus": the categories above the base median, at most two). None above it: "Small accounts" when it is low
+    in at least one category, else "Typical accounts" (close to the typical customer in every category).
     """
     ranked = sorted(profile, key=lambda c: (-profile[c], c))
     highs = [c for c in ranked if level_of(profile[c], high, low) == "high"]
@@ -71,8 +85,10 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
         core = (" & ".join(CATEGORY_NAMES[c] for c in highs[:2]) + " buyers").capitalize()
     elif above:
         core = (" & ".join(CATEGORY_NAMES[c] for c in above) + " focus").capitalize()
-    else:
+    elif any(level_of(r, high, low) == "low" for r in profile.values()):
         core = "Small accounts"
+    else:
+        core = "Typical accounts"
     channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0])) if channel_mix else ("", 0.0)
     return f"{core} ({channel})" if share >= dominant else core
 
@@ -83,13 +99,21 @@ def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[
     return {c: r / max(o[c] for o in others) if others else r for c, r in profile.items()}
 
 
+def cross_sell_action(lows: list[str]) -> str:
+    """The action for the (one or two) categories a segment buys little of: "of it" for one, "of them" for two."""
+    names = " and ".join(CATEGORY_NAMES[c] for c in lows)
+    return f"Cross-sell {names}: they buy little of {'it' if len(lows) == 1 else 'them'} from us, so a first-order discount can win that spend."
+
+
 def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
                     max_actions: int = 3) -> list[str]:
     """Two or three concrete next steps for sales staff, from the segment's highs and lows.
 
     The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
     so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
-    stands out elsewhere.
+    stands out elsewhere. With fewer than two, the category it leans to most is protected only when it spends more
+    there than the typical customer; then come a review of its order history and, for a segment below or at the
+    typical customer everywhere, growing the category where it comes closest to the typical customer.
     """
     ranked = sorted(profile, key=lambda c: (-profile[c], c))
     apart = contrast(profile, others or [])
@@ -97,12 +121,13 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     actions = [HIGH_ACTIONS[c] for c in highs[:2]]
     lows = [c for c in reversed(ranked) if level_of(profile[c], high, low) == "low"][:2]
     if lows:
-        names = " and ".join(CATEGORY_NAMES[c] for c in lows)
-        actions.append(f"Cross-sell {names}: they buy little of it from us, so a first-order discount can win that spend.")
-    if len(actions) < 2:
+        actions.append(cross_sell_action(lows))
+    if len(actions) < 2 and profile[ranked[0]] > 1.0:
         actions.append(f"Protect their {CATEGORY_NAMES[ranked[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
     if len(actions) < 2:
         actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
+    if len(actions) < 2:
+        actions.append(f"Grow their {CATEGORY_NAMES[ranked[0]]} spend, the category where they come closest to the typical customer, with a volume discount on larger orders.")
     return actions[:max_actions]
 
 
@@ -112,12 +137,12 @@ def describe(size: int, share: float, profile: dict[str, float], centre: dict[st
     lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
     parts = [f"{size} customers ({share:.0%} of the base)."]
     if highs:
-        parts.append("They buy much more " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}× the typical customer)" for c in highs) + ".")
+        parts.append("They buy much more " + ", ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)} the typical customer)" for c in highs) + ".")
     if lows:
-        parts.append("They buy little " + ", ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in lows) + ".")
+        parts.append("They buy little " + ", ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows) + ".")
     leans = leaning(profile)
     if not highs and leans:
-        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({profile[c]:.1f}×)" for c in leans)
+        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in leans)
                      + ", without being high in any category.")
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")

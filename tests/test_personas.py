@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from stages import config
-from stages.personas import HIGH_ACTIONS, build_personas, describe, level_of, medoid_index, persona_actions, persona_name, personas_markdown
+from stages.personas import HIGH_ACTIONS, build_personas, describe, level_of, medoid_index, persona_actions, persona_name, personas_markdown, times
 from tests.conftest import FEATURES
 
 PARAMS = {"high": 1.5, "low": 0.67, "dominant_channel": 0.7}
@@ -42,8 +42,52 @@ def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> 
     profile = {**FLAT, "Frozen": 1.37, "Fresh": 1.14, "Milk": 0.45, "Grocery": 0.46, "Detergents_Paper": 0.34, "Delicassen": 0.73}
     assert persona_name(profile, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67, 0.7) == "Frozen food & fresh food focus (Horeca)"
     text = describe(214, 0.49, profile, {c: 1.0 for c in FEATURES}, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
-    assert "leans to frozen food (1.4×) and fresh food (1.1×), without being high in any category" in text
+    assert "leans to frozen food (1.37×) and fresh food (1.14×), without being high in any category" in text
     assert "the category where they spend most against the typical customer" in persona_actions(profile, 1.5, 0.67)[-1]
+
+
+#: A segment like the reviewer's: 75% of the customers, every ratio between low (0.67) and 1, none high or low.
+NEAR_TYPICAL = {"Fresh": 0.91, "Milk": 0.78, "Grocery": 0.8, "Frozen": 0.85, "Detergents_Paper": 0.72, "Delicassen": 0.88}
+
+
+def test_a_segment_low_in_nothing_and_above_the_base_in_nothing_is_typical_not_small() -> None:
+    """Ratios 0.72–0.91, none low: it was named "Small accounts (Horeca)" while its description said its spending is
+    close to the typical customer in every category. "Small accounts" needs a low category (and none above the base)."""
+    horeca = {"Horeca": 0.8, "Retail": 0.2}
+    assert persona_name(NEAR_TYPICAL, horeca, 1.5, 0.67, 0.7) == "Typical accounts (Horeca)"
+    assert "close to the typical customer in every category" in describe(330, 0.75, NEAR_TYPICAL, FLAT, horeca, 1.5, 0.67)
+    assert persona_name({**NEAR_TYPICAL, "Milk": 0.5}, horeca, 1.5, 0.67, 0.7) == "Small accounts (Horeca)"
+    assert persona_name({**NEAR_TYPICAL, "Milk": 1.2}, horeca, 1.5, 0.67, 0.7) == "Milk products focus (Horeca)"  # unchanged
+
+
+def test_no_action_says_a_segment_spends_most_where_it_spends_less_than_typical() -> None:
+    """Fresh food at 0.91× is the segment's top ratio but below the typical customer: protecting it as "the category
+    where they spend most against the typical customer" was false. The review of the order history comes instead."""
+    review = "Review their order history at the next visit and offer the categories they buy elsewhere."
+    actions = persona_actions(NEAR_TYPICAL, 1.5, 0.67)
+    assert not any("spend most against the typical customer" in a for a in actions)
+    assert actions[0] == review and "Grow their fresh food spend, the category where they come closest" in actions[1]
+    assert persona_actions({**NEAR_TYPICAL, "Milk": 0.5}, 1.5, 0.67)[1] == review  # low in one: cross-sell, then review
+    assert "spend most against the typical customer" in persona_actions({**NEAR_TYPICAL, "Milk": 1.2}, 1.5, 0.67)[0]
+
+
+def test_description_ratios_never_contradict_their_level() -> None:
+    """0.657 is low at 0.67 but printed "0.7×" (and the table 0.66×); 1.4999 is not high at 1.5 and must not print 1.50."""
+    profile = {**FLAT, "Fresh": 0.657, "Milk": 0.6704, "Frozen": 1.4999, "Grocery": 1.52}
+    text = describe(100, 0.25, profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    assert "They buy little fresh food (0.66×)." in text
+    assert "groceries (1.52× the typical customer)" in text and "0.7×" not in text
+    leaning = describe(100, 0.25, {**FLAT, "Frozen": 1.4999, "Fresh": 0.6}, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    assert "leans to frozen food (1.4999×), without being high in any category" in leaning
+    assert [times(r, 1.5, 0.67) for r in (0.657, 0.6704, 0.67, 1.4999, 1.5, 1.0004, 0.9996, 2.0)] == [
+        "0.66×", "0.6704×", "0.67×", "1.4999×", "1.50×", "1.0004×", "0.9996×", "2.00×"]
+
+
+def test_cross_sell_of_two_categories_says_them_and_of_one_says_it() -> None:
+    two = persona_actions({**FLAT, "Detergents_Paper": 0.3, "Milk": 0.4}, 1.5, 0.67)
+    one = persona_actions({**FLAT, "Milk": 0.4}, 1.5, 0.67)
+    assert "Cross-sell detergents and paper and milk products: they buy little of them from us," in two[0]
+    assert "Cross-sell milk products: they buy little of it from us," in one[0]
 
 
 def test_actions_put_first_what_sets_a_segment_apart_from_the_others() -> None:

@@ -1,7 +1,6 @@
 // Numbers and words shown to staff.
 
 const whole = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
-const oneDecimal = new Intl.NumberFormat("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const twoDecimals = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** 12669 → "12,669". */
@@ -33,8 +32,9 @@ export function percents(shares) {
   for (const { i } of order.slice(0, left)) points[i] += 1;
   return shares.map((s, i) => percentText(s, points[i]));
 }
-/** 1.3536 → "1.4×". */
-export const times = (ratio) => `${oneDecimal.format(ratio)}×`;
+/** 1.3536 → "1.35×": two decimals, as the persona descriptions and the report's tables (one decimal showed 0.657,
+ * "little" at the 0.67 threshold, as 0.7×). */
+export const times = (ratio) => `${twoDecimals.format(ratio)}×`;
 /** 2.104 → "2.10". */
 export const decimal2 = (value) => twoDecimals.format(value);
 

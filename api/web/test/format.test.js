@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { confidenceWords, parseAmount, percent, percents, unsendableAmounts } from "../src/format.js";
+import { confidenceWords, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -105,4 +105,10 @@ test("an amount too long for a number is stopped on the page with the API's word
     Milk: `must be at most 10,000,000 (got ${"9".repeat(320)})`,
   });
   assert.deepEqual(unsendableAmounts({ Fresh: "12,669", Milk: "abc" }, features), {});
+});
+
+test("times shows a ratio with two decimals, so a ratio just under a threshold does not print as on it", () => {
+  assert.equal(times(0.657), "0.66×");
+  assert.equal(times(1.3536), "1.35×");
+  assert.equal(times(2), "2.00×");
 });
