@@ -76,6 +76,14 @@ class SelectK(Section):
     criterion: StrictStr
     bootstrap: StrictInt = Field(ge=1)
 
+    @field_validator("algorithms")
+    @classmethod
+    def distinct_algorithms(cls, value: list[str]) -> list[str]:
+        twice = sorted({a for a in value if value.count(a) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} named twice: name each algorithm once")
+        return value
+
 
 #: What ``cluster.k`` may be (also checked by ``stages.cluster.resolve_k``, for notebooks run by hand).
 K_RULE = "must be auto or a whole number of segments, at least 2"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import difflib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ def test_the_shipped_params_pass() -> None:
     ("data.features", ["Fresh", "Fresh", "Milk"], "data.features: a category is named twice"),
     ("data.features", ["Fresh", "Wine"], "data.features: unknown category Wine"),
     ("select_k.algorithms", ["kmeans", 3], "select_k.algorithms, item 2: must be text (got 3)"),
+    ("select_k.algorithms", ["kmeans", "gmm", "kmeans"], "select_k.algorithms: kmeans named twice: name each algorithm once"),
     ("features.pca", 3, "features.pca: must be a section of keys (got 3)"),
     ("cluster.n_inits", 3, "cluster.n_inits: unknown key"),
 ])
@@ -79,3 +82,21 @@ def test_the_stage_runner_checks_params_before_it_runs_anything(monkeypatch: pyt
     err = capsys.readouterr().err
     assert "error: 03_select_k.ipynb: params.yaml: select_k.bootstrap: must be a whole number (got 'abc')" in err
     assert "nothing was changed" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("cluster.k=4", ["-  k: 3", "+  k: 4"]),
+    ("select_k.algorithms=[kmeans]", ["-  - agglomerative", "-  - gmm"]),
+])
+def test_an_experiment_override_changes_only_its_own_lines_of_params_yaml(tmp_path: Path, override: str, expected: list[str]) -> None:
+    """`dvc exp run -S` rewrites params.yaml through DVC's YAML writer, which turns flow lists ([a, b]) into block
+    lists: params.yaml is kept in that style, so an experiment's diff shows the value it changed and nothing else."""
+    from dvc.utils.hydra import apply_overrides
+
+    target = tmp_path / "params.yaml"
+    shutil.copy(config.ROOT / "params.yaml", target)
+    apply_overrides(str(target), [override])
+    before, after = (config.ROOT / "params.yaml").read_text().splitlines(), target.read_text().splitlines()
+    changed = [line.split("#")[0].rstrip() for line in difflib.unified_diff(before, after, lineterm="", n=0)
+               if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == expected
