@@ -13,6 +13,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 
 ALGORITHMS = ("kmeans", "agglomerative", "gmm")
+#: How the reports name each algorithm in prose.
+ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
 
 
 def check_served(algorithm: str, swept: list[str]) -> None:

@@ -115,8 +115,11 @@ def cluster_metrics(
     stability: float,
     n_outliers: int,
     explained_variance: list[float],
+    *,
+    silhouette_reference: float,
 ) -> dict[str, Any]:
-    """``ml/metrics.json``: every key of the contract in DESIGN.md, plus segment sizes."""
+    """``ml/metrics.json``: every key of the contract in DESIGN.md, plus segment sizes, the channel baseline and the
+    silhouette in the reference space (:func:`reference_silhouette`)."""
     acc, ari = channel_agreement(served.labels, channel)
     return {
         "n_customers": int(len(S)),
@@ -126,6 +129,7 @@ def cluster_metrics(
         "silhouette": float(silhouette_score(S, served.labels)),
         "calinski_harabasz": float(calinski_harabasz_score(S, served.labels)),
         "davies_bouldin": float(davies_bouldin_score(S, served.labels)),
+        "silhouette_reference": float(silhouette_reference),
         "pca_explained_variance": [float(v) for v in explained_variance],
         "channel_accuracy": acc,
         "channel_baseline": channel_baseline(channel),
@@ -134,6 +138,20 @@ def cluster_metrics(
         "agreement_ari": mean_pairwise_ari(all_labels),
         "segment_sizes": np.bincount(served.labels).astype(int).tolist(),
     }
+
+
+def reference_silhouette(spending: NDArray[np.float64], segments: NDArray[np.int64]) -> float:
+    """Silhouette of a segmentation of every customer in one fixed space: the log of max(spend, 1) in each category
+    (``data.features``), standard-scaled, whatever ``features.*`` say.
+
+    ``silhouette`` is measured in each experiment's own space (DESIGN.md), so it rises when PCA drops components or the
+    transform changes, without the segments getting better; this figure compares experiments that change the features.
+    Every customer counts (those set aside before fitting with the segment the model gives them), so changing the
+    outlier rule does not change whom it is measured on."""
+    logged = np.log(np.maximum(spending, 1.0))
+    spread = logged.std(axis=0)
+    z = (logged - logged.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    return float(silhouette_score(z, segments))
 
 
 def assignments_table(rows: NDArray[np.int64], clustered: NDArray[np.bool_], segments: dict[str, NDArray[np.int64]]) -> pd.DataFrame:

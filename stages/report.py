@@ -22,8 +22,9 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
+from stages.algorithms import ALGORITHM_NAMES
 from stages.dataset import CATEGORY_NAMES
-from stages.select_k import k_note, silhouette_strength
+from stages.select_k import agreement_reading, channel_reading, k_note, silhouette_strength, stability_reading
 
 SITE = config.ROOT / "site"
 VARIABLES = SITE / "_variables.yml"
@@ -41,24 +42,6 @@ SILHOUETTE_READINGS = {
     "no substantial": ("the data show little group structure: treat the segments as a convenient summary, "
                        "not as natural groups"),
 }
-#: What the agreement between the algorithms (mean pairwise ARI at the chosen k) says, by the lowest ARI of each band
-#: (Steinley 2004 reads 0.90 and above as excellent, 0.80 good, 0.65 moderate and lower values as poor recovery).
-AGREEMENT_READINGS = (
-    (0.80, "the methods find much the same segments"),
-    (0.65, "the methods agree on the broad split and differ on some boundaries"),
-    (float("-inf"), "the methods agree only in part: which customers share a segment depends on the method, so treat "
-                    "the boundaries as soft"),
-)
-
-
-def agreement_reading(ari: float) -> str:
-    """The words for an agreement ARI between the clustering methods (see :data:`AGREEMENT_READINGS`)."""
-    return next(words for bound, words in AGREEMENT_READINGS if ari >= bound)
-
-
-ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
-
-
 def pct(share: float) -> str:
     """A share as a whole percentage: 0.492 → '49%'."""
     return f"{share:.0%}"
@@ -117,7 +100,6 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     """The values pages quote with ``{{< var key >}}``, each already formatted as text."""
     channel, region = data_report["labels"]["Channel"], data_report["labels"]["Region"]
     n_rows = data_report["n_rows"]
-    largest = max(personas, key=lambda p: p["size"])
     ev = metrics["pca_explained_variance"]
     return {
         "data": {
@@ -138,6 +120,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "pc1": pct(ev[0]), "pc2": pct(ev[1]), "pc12": pct(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
             "algorithms": ", ".join(ALGORITHM_NAMES.get(a, a) for a in params["select_k"]["algorithms"]),
+            "criteria": criteria_text(params["select_k"]["algorithms"]),
             "bootstrap": str(params["select_k"]["bootstrap"]),
             "seed": str(params["base"]["seed"]),
         },
@@ -155,6 +138,8 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "stability_ari": f"{metrics['stability_ari']:.2f}",
             "agreement_ari": f"{metrics['agreement_ari']:.2f}",
             "agreement_reading": agreement_reading(metrics["agreement_ari"]),
+            "stability_reading": stability_reading(metrics["stability_ari"]),
+            "channel_reading": channel_reading(metrics["channel_ari"]),
             "channel_accuracy": pct(metrics["channel_accuracy"]),
             "channel_baseline": pct(metrics["channel_baseline"]),
             "channel_ari": f"{metrics['channel_ari']:.2f}",
@@ -162,10 +147,28 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
         },
         "personas": {
             "count": str(len(personas)),
-            "largest_name": largest["name"],
-            "largest_share": pct(largest["share"]),
+            "largest": largest_text(personas),
         },
     }
+
+
+def criteria_text(algorithms: list[str]) -> str:
+    """The criteria the k sweep scored, as a list in words: the mixture's BIC only when the mixture was swept."""
+    criteria = ["the elbow of within-segment spread", "the silhouette", "the Calinski–Harabasz and Davies–Bouldin indices"]
+    if "gmm" in algorithms:
+        criteria.append("the Gaussian mixture's BIC")
+    return ", ".join(criteria)
+
+
+def largest_text(personas: list[dict[str, Any]]) -> str:
+    """'The largest, *Name*, is 49% of the base.', or for segments of the same size 'The largest, *A* and *B*, are
+    29% of the base each.'"""
+    size = max(p["size"] for p in personas)
+    names = [f"*{p['name']}*" for p in personas if p["size"] == size]
+    share = pct(next(p["share"] for p in personas if p["size"] == size))
+    if len(names) == 1:
+        return f"The largest, {names[0]}, is {share} of the base."
+    return f"The largest, {', '.join(names[:-1])} and {names[-1]}, are {share} of the base each."
 
 
 def params_markdown(params: dict[str, Any]) -> str:
@@ -313,14 +316,14 @@ def transform_scale_method(transform: str, scaler: str) -> str:
     return " ".join(lines)
 
 
-def outlier_method(method: str, iqr_factor: float, min_features: int, action: str, n_flagged: int) -> str:
+def outlier_method(method: str, iqr_factor: float, min_features: int, action: str, n_flagged: int, transform: str = "log") -> str:
     """Methods page: the outlier rule, how many customers it flagged and what the pipeline did with them."""
     if method == "none":
         return ("**Outliers.** No outlier rule is applied (`features.outliers.method: none`): every customer is "
                 "fitted.")
     flagged = "No customer was flagged." if n_flagged == 0 else f"{customers_were(n_flagged)} flagged."
     rule = (f"**Outliers.** A customer flagged by Tukey's rule (more than {iqr_factor} interquartile ranges below the "
-            f"lower quartile or above the upper quartile of a category's transformed values) in at least "
+            f"lower quartile or above the upper quartile of a category's {'raw spending' if transform == 'none' else 'transformed values'}) in at least "
             f"{min_features} {'category' if min_features == 1 else 'categories'} is an outlier; action: *{action}*. {flagged}")
     if n_flagged == 0:
         return rule
@@ -352,7 +355,7 @@ def method_choices_markdown(params: dict[str, Any], features_report: dict[str, A
     f, out = params["features"], params["features"]["outliers"]
     return (transform_scale_method(f["transform"], f["scaler"]) + "\n\n"
             + outlier_method(out["method"], out["iqr_factor"], int(out["min_features"]), out["action"],
-                             features_report["n_outliers"]) + "\n")
+                             features_report["n_outliers"], f["transform"]) + "\n")
 
 
 def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],

@@ -32,10 +32,55 @@ def silhouette_strength(silhouette: float) -> str:
 
 
 def silhouette_bands_text() -> str:
-    """The bands in words: '0.25 and below as no substantial structure, 0.26–0.50 as weak, …, 0.71 and above as strong'."""
+    """The bands in words, every value in one of them: 'under 0.26 as no substantial structure, 0.26 up to 0.51 as
+    weak, …, 0.71 and above as strong' (as :func:`silhouette_strength` reads them: 0.254 is no substantial structure)."""
     (strong, _), (reasonable, _), (weak, _), _ = SILHOUETTE_BANDS
-    return (f"{weak - 0.01:.2f} and below as no substantial structure, {weak:.2f}–{reasonable - 0.01:.2f} as weak, "
-            f"{reasonable:.2f}–{strong - 0.01:.2f} as reasonable, {strong:.2f} and above as strong structure")
+    return (f"under {weak:.2f} as no substantial structure, {weak:.2f} up to {reasonable:.2f} as weak, "
+            f"{reasonable:.2f} up to {strong:.2f} as reasonable, {strong:.2f} and above as strong structure")
+
+
+#: How to read an adjusted Rand index between two partitions of the same customers, by the lowest ARI of each band
+#: (Steinley 2004 reads 0.90 and above as excellent, 0.80 good, 0.65 moderate and lower values as poor recovery).
+#: What the agreement between the algorithms (mean pairwise ARI at the chosen k) says:
+AGREEMENT_READINGS = (
+    (0.80, "the methods find much the same segments"),
+    (0.65, "the methods agree on the broad split and differ on some boundaries"),
+    (float("-inf"), "the methods agree only in part: which customers share a segment depends on the method, so treat "
+                    "the boundaries as soft"),
+)
+#: What the bootstrap stability (mean ARI between refits on resamples and the served partition) says, same bands:
+STABILITY_READINGS = (
+    (0.80, "refits on other samples of customers find much the same segments"),
+    (0.65, "refits keep the broad segments, while some customers change segment"),
+    (float("-inf"), "refits often put customers in other segments, so treat the segments as tentative"),
+)
+#: What the ARI between the segments and the Channel label says. It cannot reach 1 with more segments than channels,
+#: so its bands are lower than Steinley's: this project's reading, stated with the number.
+CHANNEL_READINGS = (
+    (0.65, "the segments follow the Horeca/Retail split closely"),
+    (0.30, "the segments follow the Horeca/Retail split in part"),
+    (float("-inf"), "the segments largely cut across the Horeca/Retail split"),
+)
+
+
+def reading(bands: tuple[tuple[float, str], ...], ari: float) -> str:
+    """The words of the band ``ari`` falls in (:data:`AGREEMENT_READINGS`, :data:`STABILITY_READINGS`, …)."""
+    return next(words for bound, words in bands if ari >= bound)
+
+
+def agreement_reading(ari: float) -> str:
+    """The words for the agreement ARI between the clustering methods."""
+    return reading(AGREEMENT_READINGS, ari)
+
+
+def stability_reading(ari: float) -> str:
+    """The words for the bootstrap stability ARI of the served segmentation."""
+    return reading(STABILITY_READINGS, ari)
+
+
+def channel_reading(ari: float) -> str:
+    """The words for the ARI between the segments and the Channel label."""
+    return reading(CHANNEL_READINGS, ari)
 
 
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:

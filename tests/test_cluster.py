@@ -8,7 +8,7 @@ import pytest
 
 from stages.cluster import (
     assignments_table, channel_agreement, check_params, cluster_metrics, export_segmenter, fit_segmentation,
-    full_pipeline, map_centres, mean_pairwise_ari, resolve_k,
+    full_pipeline, map_centres, mean_pairwise_ari, reference_silhouette, resolve_k,
 )
 from stages.features import engineer, space_columns
 from tests.conftest import FEATURES
@@ -89,7 +89,7 @@ def test_canonical_ids_put_the_largest_segment_first(customers: pd.DataFrame) ->
 
 def test_metrics_have_every_contract_key(customers: pd.DataFrame) -> None:
     _, seg, S, _, clustered = fitted(customers, "kmeans")
-    metrics = cluster_metrics(S, seg, {"kmeans": seg.labels}, customers.loc[clustered, "Channel"].to_numpy(), 0.9, 0, [0.5, 0.5])
+    metrics = cluster_metrics(S, seg, {"kmeans": seg.labels}, customers.loc[clustered, "Channel"].to_numpy(), 0.9, 0, [0.5, 0.5], silhouette_reference=0.3)
     contract = {"n_customers", "n_outliers", "k", "algorithm", "silhouette", "calinski_harabasz", "davies_bouldin", "pca_explained_variance", "channel_accuracy", "channel_ari", "stability_ari", "agreement_ari"}
     assert contract <= set(metrics)
     assert metrics["k"] == 3 and metrics["n_customers"] == len(S)
@@ -100,9 +100,21 @@ def test_channel_baseline_is_that_of_the_clustered_customers(customers: pd.DataF
     the same customers (the clustered ones), or dropping outliers moves one and not the other."""
     _, seg, S, _, clustered = fitted(customers, "kmeans")
     channel = customers.loc[clustered, "Channel"].to_numpy()
-    metrics = cluster_metrics(S, seg, {"kmeans": seg.labels}, channel, 0.9, 0, [0.5, 0.5])
+    metrics = cluster_metrics(S, seg, {"kmeans": seg.labels}, channel, 0.9, 0, [0.5, 0.5], silhouette_reference=0.3)
     assert metrics["channel_baseline"] == np.bincount(channel).max() / len(channel) <= metrics["channel_accuracy"]
-    assert cluster_metrics(S, seg, {"kmeans": seg.labels}, np.r_[channel[:-5], [2] * 5], 0.9, 0, [0.5, 0.5])["channel_baseline"] != metrics["channel_baseline"]
+    assert cluster_metrics(S, seg, {"kmeans": seg.labels}, np.r_[channel[:-5], [2] * 5], 0.9, 0, [0.5, 0.5], silhouette_reference=0.3)["channel_baseline"] != metrics["channel_baseline"]
+
+
+def test_the_reference_silhouette_is_the_same_whatever_the_feature_space() -> None:
+    """Spending in three well-separated groups (in log terms): the reference silhouette depends on the segments and the
+    spending only, not on the currency (a constant factor), and falls to about 0 for segments that ignore the groups."""
+    rng = np.random.default_rng(0)
+    groups = np.repeat([0, 1, 2], 50)
+    spending = np.exp(np.array([[8, 6, 9], [6, 9, 7], [9, 8, 5]], dtype=float)[groups] + rng.normal(0, 0.3, (150, 3)))
+    good = reference_silhouette(spending, groups)
+    assert good > 0.7
+    assert reference_silhouette(spending * 1000, groups) == pytest.approx(good)
+    assert abs(reference_silhouette(spending, rng.permutation(groups))) < 0.05
 
 
 def test_assignments_table_is_sorted_by_raw_row() -> None:

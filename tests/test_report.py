@@ -78,8 +78,10 @@ def test_silhouette_strength_follows_kaufman_rousseeuw(value: float, word: str) 
 
 
 def test_silhouette_bands_in_words_agree_with_the_bands() -> None:
-    assert silhouette_bands_text() == ("0.25 and below as no substantial structure, 0.26–0.50 as weak, 0.51–0.70 as reasonable, "
-                                       "0.71 and above as strong structure")
+    """Every value falls in a band the words name: 0.254 was "no substantial" under "0.25 and below … 0.26–0.50"."""
+    assert silhouette_bands_text() == ("under 0.26 as no substantial structure, 0.26 up to 0.51 as weak, 0.51 up to 0.71 as "
+                                       "reasonable, 0.71 and above as strong structure")
+    assert [report.silhouette_strength(v) for v in (0.254, 0.505, 0.705)] == ["no substantial", "weak", "reasonable"]
 
 
 @pytest.mark.parametrize(("k", "k_param", "chosen", "expected"), [
@@ -120,7 +122,8 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     assert v["model"]["version"] == "abc"
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means, Gaussian mixture"
-    assert v["personas"] == {"count": "2", "largest_name": "Persona 0", "largest_share": "60%"}
+    assert v["personas"] == {"count": "2", "largest": "The largest, *Persona 0*, is 60% of the base."}
+    assert v["method"]["criteria"].endswith("Davies–Bouldin indices, the Gaussian mixture's BIC")
 
     def leaves(node: Any) -> list[Any]:
         return [x for value in node.values() for x in leaves(value)] if isinstance(node, dict) else [node]
@@ -327,3 +330,32 @@ def test_outlier_rule_counts_one_category_in_the_singular() -> None:
 @pytest.mark.parametrize(("ari", "words"), [(0.95, "much the same segments"), (0.7, "differ on some boundaries"), (0.46, "agree only in part")])
 def test_agreement_reading_follows_the_ari(ari: float, words: str) -> None:
     assert words in report.agreement_reading(ari)
+
+
+@pytest.mark.parametrize(("ari", "words"), [(0.89, "find much the same segments"), (0.71, "keep the broad segments"), (0.46, "treat the segments as tentative")])
+def test_stability_reading_follows_the_ari(ari: float, words: str) -> None:
+    """The home page and notebook 4 said refits "reproduce the segments" at any stability, 0.46 included."""
+    assert words in report.stability_reading(ari)
+
+
+@pytest.mark.parametrize(("ari", "words"), [(0.8, "follow the Horeca/Retail split closely"), (0.37, "in part"), (0.15, "largely cut across")])
+def test_channel_reading_follows_the_ari(ari: float, words: str) -> None:
+    """Notebook 4 said the segments "follow the Horeca/Retail split … and add detail inside it" at an ARI of 0.15 too."""
+    assert words in report.channel_reading(ari)
+
+
+def test_the_criteria_name_the_bic_only_when_the_mixture_was_swept() -> None:
+    assert "BIC" in report.criteria_text(["kmeans", "gmm"])
+    assert "BIC" not in report.criteria_text(["kmeans"]) and "silhouette" in report.criteria_text(["kmeans"])
+
+
+def test_the_largest_segment_sentence_names_every_segment_of_that_size() -> None:
+    personas = [{"name": "A", "size": 127, "share": 0.2886}, {"name": "B", "size": 127, "share": 0.2886}, {"name": "C", "size": 100, "share": 0.2273}]
+    assert report.largest_text(personas) == "The largest, *A* and *B*, are 29% of the base each."
+    assert report.largest_text(personas[1:]) == "The largest, *B*, is 29% of the base."
+
+
+def test_the_outlier_rule_names_raw_spending_when_nothing_is_transformed() -> None:
+    assert "a category's raw spending)" in report.outlier_method("tukey", 1.5, 2, "drop", 41, "none")
+    assert "a category's transformed values)" in report.outlier_method("tukey", 1.5, 2, "drop", 5, "log")
+
