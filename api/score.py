@@ -143,6 +143,9 @@ def descriptor(target: Path) -> int | None:
 
 def _path_problem(source: Path, target: Path) -> str | None:
     """What is wrong with the input or output path, if anything."""
+    if str(source) == "-" and not source.exists():
+        return ("-: the input must be a file, not standard input (it is read twice: its header first, then its rows); "
+                "save the stream to a file and give its path")
     if not source.exists():
         return f"{source}: no such file"
     if not source.is_file():

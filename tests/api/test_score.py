@@ -50,6 +50,14 @@ def test_missing_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "no such file" in capsys.readouterr().err
 
 
+def test_standard_input_is_refused_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-` is standard output for -o; as the input it was "-: no such file"."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["-", "-o", str(tmp_path / "out.csv")]) == 2
+    assert "the input must be a file, not standard input" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_row_not_utf8_is_an_error_row_not_a_failed_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes(HEADER.encode() + b"\n1,2,3,4,5,6,,\n1,2,3,4,5,\xe96,,\n7,8,9,1,2,3,,\n")
