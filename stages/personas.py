@@ -65,11 +65,13 @@ def leaning(profile: dict[str, float]) -> list[str]:
     return [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if profile[c] > 1.0][:2]
 
 
-def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float) -> str:
+def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
+                 others: list[dict[str, float]] | None = None) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
-    Every category high: "Large all-round buyers"; four or more: "Large buyers of all but …" (the others, highest
-    first: they may still be above the base); one to three: the (at most two) highest, "… buyers".
+    Every category high: "Large all-round buyers"; four or more: "Large buyers, standing out in …" (the two high
+    categories that set it most apart from the ``others``, their profiles: "Large buyers of all but fresh food" read
+    as if it bought little fresh food, at 1.36× the base); one to three: the (at most two) highest, "… buyers".
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
     ("… focus": the categories above the base median, at most two). None above it: "Small accounts" when it is low
     in at least one category, else "Typical accounts" (close to the typical customer in every category).
@@ -80,7 +82,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     if len(highs) == len(profile):
         core = "Large all-round buyers"
     elif len(highs) >= 4:
-        core = "Large buyers of all but " + " & ".join(CATEGORY_NAMES[c] for c in ranked if c not in highs)
+        apart = contrast(profile, others or [])
+        core = "Large buyers, standing out in " + " & ".join(CATEGORY_NAMES[c] for c in sorted(highs, key=lambda c: (-apart[c], c))[:2])
     elif highs:
         core = (" & ".join(CATEGORY_NAMES[c] for c in highs[:2]) + " buyers").capitalize()
     elif above:
@@ -100,8 +103,9 @@ def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[
 
 
 def cross_sell_action(lows: list[str]) -> str:
-    """The action for the (one or two) categories a segment buys little of: "of it" for one, "of them" for two."""
-    names = " and ".join(CATEGORY_NAMES[c] for c in lows)
+    """The action for the (one or two) categories a segment buys little of: "of it" for one, "of them" for two, joined
+    by "as well as" ("detergents and paper and milk products" read as three)."""
+    names = " as well as ".join(CATEGORY_NAMES[c] for c in lows)  # "and" is inside names: "detergents and paper"
     return f"Cross-sell {names}: they buy little of {'it' if len(lows) == 1 else 'them'} from us, so a first-order discount can win that spend."
 
 
@@ -188,7 +192,7 @@ def build_personas(
         personas.append(
             {
                 "id": seg,
-                "name": persona_name(profile, channel_mix, high, low, dominant),
+                "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg]),
                 "description": describe(int(in_seg.sum()), in_seg.sum() / n, profile, centre, channel_mix, high, low),
                 "size": int(in_seg.sum()),
                 "share": round(float(in_seg.sum() / n), 4),

@@ -31,9 +31,12 @@ def test_name_for_small_and_all_round_buyers() -> None:
     mixed = {"Horeca": 0.5, "Retail": 0.5}
     assert persona_name(small, mixed, 1.5, 0.67, 0.7) == "Small accounts"
     assert persona_name(big, mixed, 1.5, 0.67, 0.7) == "Large all-round buyers"
-    # high in four of six: not "all-round" (it buys about as much fresh and frozen food as a typical customer)
-    four = {**big, "Fresh": 1.35, "Frozen": 1.42}
-    assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers of all but frozen food & fresh food"
+    # high in four of six: not "all-round"; named by the highs that set it apart from the other segments, not by
+    # the two it is not high in ("Large buyers of all but frozen food & fresh food" read as if it bought little of them)
+    four = {**big, "Fresh": 1.35, "Frozen": 1.42, "Detergents_Paper": 4.3, "Delicassen": 2.1}
+    other = {**big, "Detergents_Paper": 5.1, "Delicassen": 0.5, "Milk": 1.6}
+    assert persona_name(four, mixed, 1.5, 0.67, 0.7, [other]) == "Large buyers, standing out in delicatessen & milk products"
+    assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers, standing out in detergents and paper & delicatessen"
 
 
 def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> None:
@@ -86,7 +89,7 @@ def test_description_ratios_never_contradict_their_level() -> None:
 def test_cross_sell_of_two_categories_says_them_and_of_one_says_it() -> None:
     two = persona_actions({**FLAT, "Detergents_Paper": 0.3, "Milk": 0.4}, 1.5, 0.67)
     one = persona_actions({**FLAT, "Milk": 0.4}, 1.5, 0.67)
-    assert "Cross-sell detergents and paper and milk products: they buy little of them from us," in two[0]
+    assert "Cross-sell detergents and paper as well as milk products: they buy little of them from us," in two[0]
     assert "Cross-sell milk products: they buy little of it from us," in one[0]
 
 
