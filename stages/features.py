@@ -53,13 +53,17 @@ def distinct_customers(S: np.ndarray) -> int:
 
 
 def tukey_outliers(values: pd.DataFrame, iqr_factor: float, min_features: int) -> pd.DataFrame:
-    """Flag values outside [Q1 − f·IQR, Q3 + f·IQR] per column; a row is an outlier with ≥ min_features flags."""
+    """Flag values outside [Q1 − f·IQR, Q3 + f·IQR] per column; a row is an outlier with ≥ min_features flags.
+    ``n_low`` and ``n_high`` count a row's flags below and above the fences."""
     q1 = values.quantile(0.25)
     q3 = values.quantile(0.75)
     iqr = q3 - q1
-    flags = (values < q1 - iqr_factor * iqr) | (values > q3 + iqr_factor * iqr)
+    low, high = values < q1 - iqr_factor * iqr, values > q3 + iqr_factor * iqr
+    flags = low | high
     out = flags.add_prefix("flag_")
     out["n_flags"] = flags.sum(axis=1).astype(int)
+    out["n_low"] = low.sum(axis=1).astype(int)
+    out["n_high"] = high.sum(axis=1).astype(int)
     out["outlier"] = out["n_flags"] >= min_features
     return out
 
@@ -117,7 +121,8 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
     if out_p["method"] == "tukey":
         flags = tukey_outliers(transformed, float(out_p["iqr_factor"]), int(out_p["min_features"]))
     else:
-        flags = pd.DataFrame({"n_flags": np.zeros(len(X), dtype=int), "outlier": np.zeros(len(X), dtype=bool)})
+        none = np.zeros(len(X), dtype=int)
+        flags = pd.DataFrame({"n_flags": none, "n_low": none, "n_high": none, "outlier": none.astype(bool)})
     kept = ~flags["outlier"].to_numpy() if out_p["action"] == "drop" else np.ones(len(X), dtype=bool)
     if distinct_customers(transformed.to_numpy()[kept]) < 2:
         raise ValueError(
@@ -148,6 +153,8 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
         "n_clustered": int(kept.sum()),
         "outlier_rows": customers.loc[flags["outlier"].to_numpy(), "row"].astype(int).sort_values().tolist(),
         "flags_per_feature": {c.removeprefix("flag_"): int(flags[c].sum()) for c in flag_cols},
+        # which side of the fences the outliers' flags are on: "extreme" says nothing of big or small spenders
+        "outlier_flags": {side: int(flags.loc[flags["outlier"], f"n_{side}"].sum()) for side in ("low", "high")},
         "pca_explained_variance": [float(v) for v in pca.explained_variance_ratio_],
         "pca_loadings": {f"PC{i + 1}": dict(zip(features, map(float, comp))) for i, comp in enumerate(pca.components_)},
         "space": features if n_comp == 0 else [f"PC{i + 1}" for i in range(n_comp)],

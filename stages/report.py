@@ -117,9 +117,10 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
         "method": {
             "missing_rule": missing_rule(params["data"]["impute"]),
             "pca_components": str(params["features"]["pca"]["n_components"]),
+            "pca_use": pca_use(int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])),
             "pc1": pct(ev[0]), "pc2": pct(ev[1]), "pc12": pct(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
-            "algorithms": ", ".join(ALGORITHM_NAMES.get(a, a) for a in params["select_k"]["algorithms"]),
+            "algorithms": words_list([ALGORITHM_NAMES.get(a, a) for a in params["select_k"]["algorithms"]]),
             "criteria": criteria_text(params["select_k"]["algorithms"]),
             "bootstrap": str(params["select_k"]["bootstrap"]),
             "seed": str(params["base"]["seed"]),
@@ -132,6 +133,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"]),
             "silhouette": f"{metrics['silhouette']:.2f}",
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
+            "silhouette_reference": f"{metrics['silhouette_reference']:.2f}",
             "silhouette_reading": SILHOUETTE_READINGS[silhouette_strength(metrics["silhouette"])],
             "calinski_harabasz": f"{metrics['calinski_harabasz']:.0f}",
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
@@ -150,6 +152,20 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "largest": largest_text(personas),
         },
     }
+
+
+def words_list(items: list[str]) -> str:
+    """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def pca_use(n_components: int, n_features: int) -> str:
+    """Methods page: what the clustering space is (``features.pca.n_components``)."""
+    if n_components == 0:
+        return (f"all {n_features} categories, transformed and scaled as above, not principal components "
+                "(`features.pca.n_components: 0`)")
+    first = "the first principal component" if n_components == 1 else f"the first {n_components} principal components"
+    return f"{first} (`features.pca.n_components: {n_components}`)"
 
 
 def criteria_text(algorithms: list[str]) -> str:
@@ -192,13 +208,18 @@ def versions_markdown(versions: dict[str, str], python: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def persona_summary_markdown(personas: list[dict[str, Any]]) -> str:
-    """Home-page table: one row per persona with its size, channel mix and first action."""
+def persona_summary_markdown(personas: list[dict[str, Any]], n_fitted: int) -> str:
+    """Home-page table: one row per persona with its size, channel mix and first action, then which customers the
+    sizes count (all of them; ``n_fitted`` were fitted on, the rest set aside before fitting)."""
     lines = ["| segment | customers | share | Horeca / Retail | first thing to do |", "| --- | ---: | ---: | --- | --- |"]
     for p in personas:
         mix = p["channel_mix"]
         lines.append(f"| [{p['id']} · {p['name']}](personas.qmd#persona-{p['id']}) | {count(p['size'])} | "
                      f"{pct(p['share'])} | {pct(mix['Horeca'])} / {pct(mix['Retail'])} | {p['actions'][0]} |")
+    n = sum(p["size"] for p in personas)
+    if n > n_fitted:
+        lines += ["", f"The sizes count all {count(n)} customers: the {count(n - n_fitted)} set aside before fitting are in "
+                      "the segment the model gives them, as in the staff page's answers."]
     return "\n".join(lines) + "\n"
 
 
@@ -219,7 +240,6 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
     """Personas page: one card per persona with its description, profile chart, mixes and actions."""
     blocks = []
     for p in personas:
-        channel = " · ".join(f"{name} {pct(v)}" for name, v in p["channel_mix"].items())
         region = " · ".join(f"{name} {pct(v)}" for name, v in p["region_mix"].items())
         typical = p["typical_customer"]
         spends = " · ".join(f"{CATEGORY_NAMES.get(c, c)} {count(typical[c])}" for c in features)
@@ -230,7 +250,7 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
             "",
             p["description"],
             "",
-            f"**Channel** {channel}. **Region** {region}.",
+            f"**Region** {region}.",  # the channel mix ends the description
             "",
             "```{=html}",
             persona_chart_html(p, features).strip(),
@@ -252,7 +272,7 @@ def missing_rule(impute: str) -> str:
     """Methods page: what happens to a missing spending value (``data.impute``)."""
     if impute == "error":
         return "A missing value would stop the pipeline, naming its rows (`data.impute: error`)"
-    return f"Missing values would be imputed with the training {impute}"
+    return f"Missing values would be imputed with the {impute} of all the customers"
 
 
 def customers_were(n: int) -> str:
@@ -272,18 +292,23 @@ def transform_scale_summary(transform: str, scaler: str) -> str:
             f"{scale} and {scaled}, so that the *mix* of a customer's purchases counts, not only its size.")
 
 
-def outlier_summary(method: str, min_features: int, action: str, n_flagged: int) -> str:
-    """Home page: which customers were treated as outliers and what was done with them (``features.outliers``)."""
+def outlier_summary(method: str, min_features: int, action: str, n_flagged: int, low: int = 0, high: int = 0) -> str:
+    """Home page: which customers were treated as outliers, on which side (``low`` and ``high``: their flags below
+    and above Tukey's fences), and what was done with them (``features.outliers``)."""
     if method == "none":
         return "No outlier rule was applied (`features.outliers.method: none`): every customer was fitted."
     extreme = "in at least one category" if min_features == 1 else "in several categories at once"
     if n_flagged == 0:
         return f"No customer was extreme {extreme}, so every customer was fitted."
+    side = ("spending far below the typical customer's there" if not high else
+            "spending far above the typical customer's there" if not low else
+            f"{low} of their flags for spending far below the typical customer's, {high} far above")
+    who, them = (f"{count(n_flagged)} customer", "that customer") if n_flagged == 1 else (f"{count(n_flagged)} customers", "them")
+    found = f"Tukey's rule found {who} extreme {extreme} ({side})"
     if action == "keep":
-        return (f"{customers_were(n_flagged)} extreme {extreme}; they were flagged but fitted like everyone else "
-                "(`features.outliers.action: keep`).")
-    return (f"{customers_were(n_flagged)} extreme {extreme} and set aside while fitting so they could not pull the "
-            "segments towards themselves; they still receive a segment.")
+        return f"{found}; they were flagged but fitted like everyone else (`features.outliers.action: keep`)."
+    return (f"{found} and set {them} aside while fitting so they could not pull the segments towards themselves; "
+            "they still receive a segment.")
 
 
 def map_summary(transform: str, scaler: str, n_clustered: int, n_left_out: int, pc12: float) -> str:
@@ -340,7 +365,8 @@ def summary_markdown(params: dict[str, Any], features_report: dict[str, Any]) ->
     """Home page, "What was done": how spending was transformed and scaled, and what happened to outliers."""
     f, out = params["features"], params["features"]["outliers"]
     return (transform_scale_summary(f["transform"], f["scaler"]) + " "
-            + outlier_summary(out["method"], int(out["min_features"]), out["action"], features_report["n_outliers"]) + "\n")
+            + outlier_summary(out["method"], int(out["min_features"]), out["action"], features_report["n_outliers"],
+                              **features_report["outlier_flags"]) + "\n")
 
 
 def map_markdown(params: dict[str, Any], features_report: dict[str, Any]) -> str:
@@ -371,7 +397,7 @@ def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], dat
         GENERATED / "summary.md": summary_markdown(params, features_report),
         GENERATED / "map.md": map_markdown(params, features_report),
         GENERATED / "method-choices.md": method_choices_markdown(params, features_report),
-        GENERATED / "persona-summary.md": persona_summary_markdown(personas),
+        GENERATED / "persona-summary.md": persona_summary_markdown(personas, metrics["n_customers"]),
         GENERATED / "persona-cards.md": persona_cards_markdown(personas, features),
         GENERATED / "params.md": params_markdown(params),
         GENERATED / "hashes.md": hashes_markdown(outputs),

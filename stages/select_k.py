@@ -45,8 +45,8 @@ def silhouette_bands_text() -> str:
 AGREEMENT_READINGS = (
     (0.80, "the methods find much the same segments"),
     (0.65, "the methods agree on the broad split and differ on some boundaries"),
-    (float("-inf"), "the methods agree only in part: which customers share a segment depends on the method, so treat "
-                    "the boundaries as soft"),
+    (float("-inf"), "the methods agree only in part (which customers share a segment depends on the method), so "
+                    "treat the boundaries as soft"),
 )
 #: What the bootstrap stability (mean ARI between refits on resamples and the served partition) says, same bands:
 STABILITY_READINGS = (
@@ -207,8 +207,8 @@ def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
     if k == chosen_k:
         return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
     more_or_fewer = "more" if k > chosen_k else "fewer"
-    return (f"The {criterion} criterion alone prefers k = {chosen_k}; `params.yaml` sets `cluster.k: {k}`, "
-            f"{more_or_fewer} segments than that pick.")
+    return (f"The {criterion} criterion (`select_k.criterion`) prefers k = {chosen_k}; `params.yaml` sets "
+            f"`cluster.k: {k}`, {more_or_fewer} segments than it picks.")
 
 
 def silhouette_span(table: pd.DataFrame, algorithm: str) -> tuple[float, float]:

@@ -35,6 +35,7 @@ def test_tukey_flags_only_rows_outside_the_fences_in_enough_columns() -> None:
     values.loc[3, "a"] = -100
     flags = tukey_outliers(values, 1.5, 2)
     assert flags["n_flags"].tolist() == [0, 0, 0, 1, 3]
+    assert flags["n_low"].tolist() == [0, 0, 0, 1, 0] and flags["n_high"].tolist() == [0, 0, 0, 0, 3]
     assert flags["outlier"].tolist() == [False, False, False, False, True]
 
 

@@ -45,12 +45,14 @@ def lock() -> dict[str, Any]:
 def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, Any]:
     metrics = {"n_customers": 48, "n_outliers": 2, "k": 2, "algorithm": "kmeans", "silhouette": 0.55,
                "calinski_harabasz": 120.4, "davies_bouldin": 0.91, "pca_explained_variance": [0.5, 0.3, 0.2],
-               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "stability_ari": 0.8, "agreement_ari": 0.6}
+               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "stability_ari": 0.8, "agreement_ari": 0.6,
+               "silhouette_reference": 0.5}
     data_report = {"n_rows": 50, "md5": "feedface", "missing": {"Fresh": 1, "Milk": 0},
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
     select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3}
-    features_report = {"n_rows": 50, "n_outliers": 2, "n_clustered": 48, "pca_explained_variance": [0.5, 0.3, 0.2]}
+    features_report = {"n_rows": 50, "n_outliers": 2, "n_clustered": 48, "outlier_flags": {"low": 3, "high": 1},
+                       "pca_explained_variance": [0.5, 0.3, 0.2]}
     params = {"base": {"seed": 1}, "data": {"features": FEATURES, "impute": "median"},
               "features": {"transform": "log", "scaler": "standard",
                            "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"},
@@ -87,9 +89,9 @@ def test_silhouette_bands_in_words_agree_with_the_bands() -> None:
 @pytest.mark.parametrize(("k", "k_param", "chosen", "expected"), [
     (3, "auto", 3, "`cluster.k` is `auto`"),
     (3, 3, 3, "also the silhouette criterion's pick"),
-    (3, 3, 2, "alone prefers k = 2"),
-    (3, 3, 2, "`cluster.k: 3`, more segments than that pick."),
-    (2, 2, 3, "fewer segments than that pick"),
+    (3, 3, 2, "The silhouette criterion (`select_k.criterion`) prefers k = 2"),
+    (3, 3, 2, "`cluster.k: 3`, more segments than it picks."),
+    (2, 2, 3, "fewer segments than it picks"),
 ])
 def test_k_note_says_where_k_comes_from(k: int, k_param: int | str, chosen: int, expected: str) -> None:
     assert expected in report.k_note(k, k_param, "silhouette", chosen)
@@ -118,10 +120,11 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     # the baseline of the clustered customers (metrics.json), not the 70% Horeca share of every row
     assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "72%"
     assert v["model"]["silhouette"] == "0.55" and v["model"]["silhouette_strength"] == "reasonable"
-    assert v["model"]["agreement_reading"] == "the methods agree only in part: which customers share a segment depends on the method, so treat the boundaries as soft"
+    assert v["model"]["agreement_reading"] == "the methods agree only in part (which customers share a segment depends on the method), so treat the boundaries as soft"
     assert v["model"]["version"] == "abc"
     assert v["model"]["algorithm"] == "k-Means"
-    assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means, Gaussian mixture"
+    assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means and Gaussian mixture"
+    assert v["method"]["pca_use"].startswith("all 2 categories, transformed and scaled as above, not principal components")
     assert v["personas"] == {"count": "2", "largest": "The largest, *Persona 0*, is 60% of the base."}
     assert v["method"]["criteria"].endswith("Davies–Bouldin indices, the Gaussian mixture's BIC")
 
@@ -132,9 +135,14 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
 
 
 def test_persona_summary_links_each_card(personas: list[dict[str, Any]]) -> None:
-    table = report.persona_summary_markdown(personas)
+    table = report.persona_summary_markdown(personas, 50)
     assert "[0 · Persona 0](personas.qmd#persona-0) | 30 | 60% | 90% / 10% | Call persona 0 first. |" in table
-    assert "(personas.qmd#persona-1)" in table
+    assert "(personas.qmd#persona-1)" in table and "The sizes count" not in table
+
+
+def test_persona_summary_says_its_sizes_count_the_customers_set_aside(personas: list[dict[str, Any]]) -> None:
+    """The home page showed 216/139/85 next to a map of "the 435 customers the segments were fitted on"."""
+    assert "The sizes count all 50 customers: the 2 set aside before fitting are in the segment" in report.persona_summary_markdown(personas, 48)
 
 
 def test_persona_chart_has_a_stable_id_and_no_library(personas: list[dict[str, Any]]) -> None:
@@ -160,7 +168,7 @@ def test_generated_files_cover_every_output(inputs: dict[str, Any]) -> None:
     assert set(files) == {report.VARIABLES} | {report.GENERATED / n for n in [
         "summary.md", "map.md", "method-choices.md", "persona-summary.md", "persona-cards.md", "params.md", "hashes.md",
         "versions.md"]}
-    assert "2 customers were extreme in several categories at once and set aside" in files[report.GENERATED / "summary.md"]
+    assert "found 2 customers extreme in several categories at once (3 of their flags for spending far below the typical customer's, 1 far above) and set them aside" in files[report.GENERATED / "summary.md"]
     assert "the 48 customers the segments were fitted on (the 2 set aside" in files[report.GENERATED / "map.md"]
     assert "**Outliers.**" in files[report.GENERATED / "method-choices.md"]
     assert yaml.safe_load(files[report.VARIABLES])["model"]["k"] == "2"
@@ -190,17 +198,30 @@ def test_transform_scale_summary_follows_the_params(transform: str, scaler: str,
 
 
 @pytest.mark.parametrize(("method", "min_features", "action", "n", "expected"), [
-    ("tukey", 2, "drop", 5, "5 customers were extreme in several categories at once and set aside while fitting so they "
-                            "could not pull the segments towards themselves; they still receive a segment."),
-    ("tukey", 2, "drop", 1, "1 customer was extreme in several categories at once and set aside"),
-    ("tukey", 1, "drop", 3, "3 customers were extreme in at least one category and set aside"),
+    ("tukey", 2, "drop", 5, "Tukey's rule found 5 customers extreme in several categories at once (spending far below the "
+                            "typical customer's there) and set them aside while fitting so they could not pull the "
+                            "segments towards themselves; they still receive a segment."),
+    ("tukey", 2, "drop", 1, "Tukey's rule found 1 customer extreme in several categories at once (spending far below the "
+                            "typical customer's there) and set that customer aside"),
+    ("tukey", 1, "drop", 3, "Tukey's rule found 3 customers extreme in at least one category (spending far below"),
     ("tukey", 2, "drop", 0, "No customer was extreme in several categories at once, so every customer was fitted."),
-    ("tukey", 2, "keep", 5, "5 customers were extreme in several categories at once; they were flagged but fitted like "
-                            "everyone else (`features.outliers.action: keep`)."),
+    ("tukey", 2, "keep", 5, "extreme in several categories at once (spending far below the typical customer's there); they "
+                            "were flagged but fitted like everyone else (`features.outliers.action: keep`)."),
     ("none", 2, "drop", 0, "No outlier rule was applied (`features.outliers.method: none`): every customer was fitted."),
 ])
 def test_outlier_summary_follows_the_params(method: str, min_features: int, action: str, n: int, expected: str) -> None:
-    assert expected in report.outlier_summary(method, min_features, action, n)
+    assert expected in report.outlier_summary(method, min_features, action, n, low=2 * n)
+
+
+@pytest.mark.parametrize(("low", "high", "words"), [
+    (11, 0, "(spending far below the typical customer's there)"),
+    (0, 10, "(spending far above the typical customer's there)"),
+    (8, 3, "(8 of their flags for spending far below the typical customer's, 3 far above)"),
+])
+def test_outlier_summary_says_on_which_side_the_outliers_are(low: int, high: int, words: str) -> None:
+    """"5 customers were extreme", after "a few customers spend many times the typical amount", read as big spenders;
+    the shipped five are flagged for spending far below the typical customer's."""
+    assert words in report.outlier_summary("tukey", 2, "drop", 5, low, high)
 
 
 @pytest.mark.parametrize(("transform", "scaler", "clustered", "left_out", "expected"), [
@@ -315,8 +336,8 @@ def test_main_write_names_a_missing_input(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert "metrics.json" in err and "dvc repro" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize(("impute", "words"), [("median", "Missing values would be imputed with the training median"),
-                                               ("mean", "imputed with the training mean"),
+@pytest.mark.parametrize(("impute", "words"), [("median", "Missing values would be imputed with the median of all the customers"),
+                                               ("mean", "imputed with the mean of all the customers"),
                                                ("error", "A missing value would stop the pipeline, naming its rows (`data.impute: error`)")])
 def test_missing_rule_follows_data_impute(impute: str, words: str) -> None:
     assert words in report.missing_rule(impute)
@@ -358,4 +379,13 @@ def test_the_largest_segment_sentence_names_every_segment_of_that_size() -> None
 def test_the_outlier_rule_names_raw_spending_when_nothing_is_transformed() -> None:
     assert "a category's raw spending)" in report.outlier_method("tukey", 1.5, 2, "drop", 41, "none")
     assert "a category's transformed values)" in report.outlier_method("tukey", 1.5, 2, "drop", 5, "log")
+
+
+def test_lists_in_words_and_the_clustering_space() -> None:
+    """"tried with k-Means, agglomerative (Ward), Gaussian mixture and judged on …" read as one list; "Clustering uses
+    `features.pca.n_components` = 0 components" read as no components at all."""
+    assert report.words_list(["k-Means", "agglomerative (Ward)", "Gaussian mixture"]) == "k-Means, agglomerative (Ward) and Gaussian mixture"
+    assert report.words_list(["k-Means"]) == "k-Means"
+    assert report.pca_use(2, 6) == "the first 2 principal components (`features.pca.n_components: 2`)"
+    assert report.pca_use(1, 6).startswith("the first principal component ")
 
