@@ -281,6 +281,18 @@ def test_site_stage_run_without_quarto_says_what_is_missing(tmp_path: Path) -> N
     assert not (tmp_path / "_site").exists()
 
 
+def test_site_stage_gives_quarto_the_project_python(tmp_path: Path) -> None:
+    """Quarto's post-render hook runs `python -m stages.report`: run as `dvc repro site/dvc.yaml` outside the venv,
+    the stage still gives Quarto the project's .venv first on PATH (a stand-in `quarto` reports the python it sees)."""
+    with open(SITE / "dvc.yaml", encoding="utf-8") as fh:
+        cmd = yaml.safe_load(fh)["stages"]["site"]["cmd"]
+    fake = tmp_path / "quarto"
+    fake.write_text("#!/bin/sh\ncommand -v python\n")
+    fake.chmod(0o755)
+    done = subprocess.run(["/bin/sh", "-c", cmd], cwd=SITE, env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(config.ROOT / ".venv" / "bin" / "python")
+
+
 # --- with Quarto: render, then open every page in Chromium offline ---------------------------------------------
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
