@@ -24,7 +24,7 @@ import yaml
 from stages import artifacts, config, plots
 from stages.algorithms import ALGORITHM_NAMES
 from stages.dataset import CATEGORY_NAMES
-from stages.select_k import agreement_reading, channel_reading, k_note, silhouette_strength, stability_reading
+from stages.select_k import agreement_reading, channel_reading, k_note, silhouette_band, silhouette_strength, stability_reading
 
 SITE = config.ROOT / "site"
 VARIABLES = SITE / "_variables.yml"
@@ -133,6 +133,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"]),
             "silhouette": f"{metrics['silhouette']:.2f}",
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
+            "silhouette_band": silhouette_band(metrics["silhouette"]),
             "silhouette_reference": f"{metrics['silhouette_reference']:.2f}",
             "silhouette_reading": SILHOUETTE_READINGS[silhouette_strength(metrics["silhouette"])],
             "calinski_harabasz": f"{metrics['calinski_harabasz']:.0f}",

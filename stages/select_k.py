@@ -39,6 +39,19 @@ def silhouette_bands_text() -> str:
             f"{reasonable:.2f} up to {strong:.2f} as reasonable, {strong:.2f} and above as strong structure")
 
 
+def silhouette_band(silhouette: float) -> str:
+    """The band in words, saying when the value sits within 0.01 of a band's edge: '*weak* structure (0.262, just
+    above the 0.26 where that band starts)', so a borderline call is not read as a firm one."""
+    word = silhouette_strength(silhouette)
+    edges = [bound for bound, _ in SILHOUETTE_BANDS if bound != float("-inf")]
+    near = [b for b in edges if abs(silhouette - b) < 0.01]
+    if not near:
+        return f"*{word}* structure"
+    b = near[0]
+    where = f"just above the {b:.2f} where that band starts" if silhouette >= b else f"just below the {b:.2f} where the next band starts"
+    return f"*{word}* structure ({silhouette:.3f}, {where})"
+
+
 #: How to read an adjusted Rand index between two partitions of the same customers, by the lowest ARI of each band
 #: (Steinley 2004 reads 0.90 and above as excellent, 0.80 good, 0.65 moderate and lower values as poor recovery).
 #: What the agreement between the algorithms (mean pairwise ARI at the chosen k) says:

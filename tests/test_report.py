@@ -389,3 +389,13 @@ def test_lists_in_words_and_the_clustering_space() -> None:
     assert report.pca_use(2, 6) == "the first 2 principal components (`features.pca.n_components: 2`)"
     assert report.pca_use(1, 6).startswith("the first principal component ")
 
+
+@pytest.mark.parametrize(("value", "words"), [
+    (0.2619, "*weak* structure (0.262, just above the 0.26 where that band starts)"),
+    (0.2578, "*no substantial* structure (0.258, just below the 0.26 where the next band starts)"),
+    (0.40, "*weak* structure"),
+])
+def test_a_silhouette_at_a_band_edge_is_called_borderline(value: float, words: str) -> None:
+    """0.262 was called *weak* with no word that it sits 0.002 above the edge below which there is no structure."""
+    assert report.silhouette_band(value) == words
+
