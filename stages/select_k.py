@@ -26,9 +26,15 @@ CRITERIA: dict[str, tuple[str, bool]] = {
 SILHOUETTE_BANDS = ((0.71, "strong"), (0.51, "reasonable"), (0.26, "weak"), (float("-inf"), "no substantial"))
 
 
+def reading(bands: tuple[tuple[float, str], ...], value: float) -> str:
+    """The words of the band ``value`` falls in (:data:`SILHOUETTE_BANDS`, :data:`AGREEMENT_READINGS`, …), bands
+    given by their lowest value, highest band first."""
+    return next(words for bound, words in bands if value >= bound)
+
+
 def silhouette_strength(silhouette: float) -> str:
     """Kaufman & Rousseeuw's word for the structure an average silhouette indicates."""
-    return next(word for bound, word in SILHOUETTE_BANDS if silhouette >= bound)
+    return reading(SILHOUETTE_BANDS, silhouette)
 
 
 def silhouette_bands_text() -> str:
@@ -74,11 +80,6 @@ CHANNEL_READINGS = (
     (0.30, "the segments follow the Horeca/Retail split in part"),
     (float("-inf"), "the segments largely cut across the Horeca/Retail split"),
 )
-
-
-def reading(bands: tuple[tuple[float, str], ...], ari: float) -> str:
-    """The words of the band ``ari`` falls in (:data:`AGREEMENT_READINGS`, :data:`STABILITY_READINGS`, …)."""
-    return next(words for bound, words in bands if ari >= bound)
 
 
 def agreement_reading(ari: float) -> str:

@@ -32,11 +32,11 @@ export function percents(shares) {
   for (const { i } of order.slice(0, left)) points[i] += 1;
   return shares.map((s, i) => percentText(s, points[i]));
 }
-/** 1.3536 → "1.35×": two decimals, as the persona descriptions and the report's tables (one decimal showed 0.657,
- * "little" at the 0.67 threshold, as 0.7×). */
-export const times = (ratio) => `${twoDecimals.format(ratio)}×`;
 /** 2.104 → "2.10". */
 export const decimal2 = (value) => twoDecimals.format(value);
+/** 1.3536 → "1.35×": two decimals, as the persona descriptions and the report's tables (one decimal showed 0.657,
+ * "little" at the 0.67 threshold, as 0.7×). */
+export const times = (ratio) => `${decimal2(ratio)}×`;
 
 /** Decimal digits with an optional decimal point and exponent: what `Number()` reads, without its hex, octal,
  * binary and Infinity spellings. */
