@@ -275,7 +275,7 @@ class PcaOut(BaseModel):
 
 
 class SweepRow(BaseModel):
-    """Criteria of one (algorithm, k) of the k sweep; null where a criterion does not apply."""
+    """Criteria of one (algorithm, k) of the k sweep, and its agreement with Channel; null where a criterion does not apply."""
 
     algorithm: str
     k: int
@@ -285,6 +285,9 @@ class SweepRow(BaseModel):
     davies_bouldin: float | None
     bic: float | None
     stability: float | None
+    channel_ari: float | None = Field(
+        description="Adjusted Rand index between this partition and the Channel label (Horeca/Retail): how far the "
+                    "segments repeat a split the distributor already records. Reported, never used to pick k.")
 
 
 class ElbowOut(BaseModel):

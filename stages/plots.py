@@ -89,14 +89,16 @@ def _hover(columns: Any) -> str:
 
 
 def k_sweep_curves(table: pd.DataFrame) -> go.Figure:
-    """Elbow (inertia), silhouette, Calinski–Harabasz, Davies–Bouldin, BIC and stability against k."""
-    panels = [("inertia", "Inertia (elbow)"), ("silhouette", "Silhouette ↑"), ("calinski_harabasz", "Calinski–Harabasz ↑"), ("davies_bouldin", "Davies–Bouldin ↓"), ("bic", "BIC (mixture) ↓"), ("stability", "Bootstrap stability (ARI) ↑")]
-    fig = make_subplots(rows=2, cols=3, subplot_titles=[t for _, t in panels])
+    """Elbow (inertia), silhouette, Calinski–Harabasz, Davies–Bouldin, BIC and stability against k, and beside them
+    the agreement with the Channel label, which picks nothing."""
+    panels = [("inertia", "Inertia (elbow)"), ("silhouette", "Silhouette ↑"), ("calinski_harabasz", "Calinski–Harabasz ↑"), ("davies_bouldin", "Davies–Bouldin ↓"), ("bic", "BIC (mixture) ↓"), ("stability", "Bootstrap stability (ARI) ↑"), ("channel_ari", "ARI with Channel (not a criterion)")]
+    cols = 4
+    fig = make_subplots(rows=-(-len(panels) // cols), cols=cols, subplot_titles=[t for _, t in panels])
     for a_i, (algorithm, sub) in enumerate(table.groupby("algorithm", sort=False)):
         for p_i, (col, _) in enumerate(panels):
             if sub[col].isna().all():
                 continue
-            fig.add_trace(go.Scatter(x=sub["k"], y=sub[col], mode="lines+markers", name=algorithm, legendgroup=algorithm, showlegend=p_i == 0, line_color=colour(a_i)), row=p_i // 3 + 1, col=p_i % 3 + 1)
+            fig.add_trace(go.Scatter(x=sub["k"], y=sub[col], mode="lines+markers", name=algorithm, legendgroup=algorithm, showlegend=p_i == 0, line_color=colour(a_i)), row=p_i // cols + 1, col=p_i % cols + 1)
     fig.update_layout(height=600, title="Choosing the number of segments")
     fig.update_xaxes(dtick=1, title_text="k")
     return fig

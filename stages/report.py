@@ -18,13 +18,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
 from stages.algorithms import ALGORITHM_NAMES
 from stages.dataset import CATEGORY_NAMES
-from stages.select_k import agreement_reading, channel_reading, k_note, silhouette_band, silhouette_strength, stability_reading
+from stages.select_k import (
+    agreement_reading, channel_ari_by_k, channel_reading, k_note, silhouette_band, silhouette_strength, stability_reading,
+)
 
 SITE = config.ROOT / "site"
 VARIABLES = SITE / "_variables.yml"
@@ -96,8 +99,10 @@ def package_versions(names: list[str]) -> dict[str, str]:
 
 
 def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],
-                   select_k: dict[str, Any], params: dict[str, Any], outputs: list[dict[str, str]]) -> dict[str, Any]:
-    """The values pages quote with ``{{< var key >}}``, each already formatted as text."""
+                   select_k: dict[str, Any], k_sweep: pd.DataFrame, params: dict[str, Any],
+                   outputs: list[dict[str, str]]) -> dict[str, Any]:
+    """The values pages quote with ``{{< var key >}}``, each already formatted as text (``k_sweep``:
+    ``ml/plots/k_sweep.csv``)."""
     channel, region = data_report["labels"]["Channel"], data_report["labels"]["Region"]
     n_rows = data_report["n_rows"]
     ev = metrics["pca_explained_variance"]
@@ -130,7 +135,8 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "algorithm": ALGORITHM_NAMES.get(metrics["algorithm"], metrics["algorithm"]),
             "criterion": select_k["criterion"],
             "chosen_k": str(select_k["chosen_k"]),
-            "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"]),
+            "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"],
+                             channel_ari_by_k(k_sweep, metrics)),
             "silhouette": f"{metrics['silhouette']:.2f}",
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
             "silhouette_band": silhouette_band(metrics["silhouette"]),
@@ -386,12 +392,12 @@ def method_choices_markdown(params: dict[str, Any], features_report: dict[str, A
 
 
 def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],
-                    features_report: dict[str, Any], select_k: dict[str, Any], params: dict[str, Any],
-                    lock: dict[str, Any], versions: dict[str, str], python: str) -> dict[Path, str]:
+                    features_report: dict[str, Any], select_k: dict[str, Any], k_sweep: pd.DataFrame,
+                    params: dict[str, Any], lock: dict[str, Any], versions: dict[str, str], python: str) -> dict[Path, str]:
     """Path → text of every file this stage writes."""
     outputs = lock_outputs(lock)
     features = params["data"]["features"]
-    variables = site_variables(metrics, personas, data_report, select_k, params, outputs)
+    variables = site_variables(metrics, personas, data_report, select_k, k_sweep, params, outputs)
     header = "# Written by `python -m stages.report` (DVC stage report) from the pipeline's outputs: do not edit.\n"
     return {
         VARIABLES: header + yaml.safe_dump(variables, sort_keys=False, allow_unicode=True, width=1000),
@@ -485,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         files = generated_files(
             artifacts.read_json(config.METRICS), artifacts.read_json(config.PERSONAS),
             artifacts.read_json(config.DATA_REPORT), artifacts.read_json(config.FEATURES_REPORT),
-            artifacts.read_json(config.SELECT_K), params, lock,
+            artifacts.read_json(config.SELECT_K), pd.read_csv(config.K_SWEEP), params, lock,
             package_versions(names), sys.version.split()[0],
         )
     except (FileNotFoundError, KeyError, metadata.PackageNotFoundError) as exc:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from numpy.typing import NDArray
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
 
@@ -142,20 +142,33 @@ def score_partition(S: NDArray[np.float64], labels: NDArray[np.int64]) -> dict[s
     }
 
 
-def sweep(S: NDArray[np.float64], params: dict[str, Any], seed: int, n_init: int, n_jobs: int = -1) -> pd.DataFrame:
-    """One row per (algorithm, k) with every criterion; BIC only for the mixture."""
+def sweep(S: NDArray[np.float64], params: dict[str, Any], seed: int, n_init: int, *, channel: NDArray[np.int64], n_jobs: int = -1) -> pd.DataFrame:
+    """One row per (algorithm, k) with every criterion (BIC only for the mixture) and, as a reading that picks
+    nothing, ``channel_ari``: the adjusted Rand index between the partition and ``channel`` (the Channel label of the
+    rows of ``S``, never fitted on)."""
+    if len(channel) != len(S):
+        raise ValueError(f"channel: {len(channel)} labels for {len(S)} customers")
     grid = [(a, k) for a in params["algorithms"] for k in range(int(params["k_min"]), int(params["k_max"]) + 1)]
     # Each cell is seeded on its own, so running the cells in parallel changes no number.
-    rows = Parallel(n_jobs=n_jobs)(delayed(_sweep_cell)(a, k, S, seed, n_init, int(params["bootstrap"])) for a, k in grid)
+    rows = Parallel(n_jobs=n_jobs)(delayed(_sweep_cell)(a, k, S, channel, seed, n_init, int(params["bootstrap"])) for a, k in grid)
     return pd.DataFrame(rows)
 
 
-def _sweep_cell(algorithm: str, k: int, S: NDArray[np.float64], seed: int, n_init: int, n_boot: int) -> dict[str, Any]:
+def _sweep_cell(algorithm: str, k: int, S: NDArray[np.float64], channel: NDArray[np.int64], seed: int, n_init: int, n_boot: int) -> dict[str, Any]:
     model, labels = fit_predictor(algorithm, k, S, seed, n_init)
     row: dict[str, Any] = {"algorithm": algorithm, "k": k, **score_partition(S, labels)}
     row["bic"] = float(model.bic(S)) if algorithm == "gmm" else np.nan
     row["stability"] = bootstrap_stability(algorithm, k, S, seed, n_init, n_boot)
+    row["channel_ari"] = float(adjusted_rand_score(channel, labels))
     return row
+
+
+def clustered_label(customers: pd.DataFrame, table: pd.DataFrame, label: str = "Channel") -> NDArray[np.int64]:
+    """The ``label`` codes of the customers ``table`` (``data/processed/features.csv``) marks as clustered, in its
+    row order; ``customers`` is ``data/processed/customers.csv``. Refuses tables whose rows do not line up."""
+    if not np.array_equal(customers["row"].to_numpy(), table["row"].to_numpy()):
+        raise ValueError("data/processed/customers.csv and data/processed/features.csv list different rows: run `dvc repro`")
+    return customers.loc[table["clustered"].to_numpy(), label].to_numpy(dtype=np.int64)
 
 
 def elbow_k(ks: NDArray[np.int64], inertia: NDArray[np.float64]) -> int:
@@ -208,21 +221,48 @@ def long(wide_table: pd.DataFrame, algorithms: list[str]) -> pd.DataFrame:
     for a in algorithms:
         cols = {c: c.removeprefix(f"{a}_") for c in wide_table.columns if c.startswith(f"{a}_")}
         frames.append(wide_table[["k", *cols]].rename(columns=cols).assign(algorithm=a))
-    return pd.concat(frames, ignore_index=True)[["algorithm", "k", *CRITERIA_COLUMNS]]
+    return pd.concat(frames, ignore_index=True)[["algorithm", "k", *SWEEP_COLUMNS]]
 
 
 CRITERIA_COLUMNS = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "stability"]
+#: Every column of the sweep per (algorithm, k): the criteria, then the Channel ARI (read, never used to pick k).
+SWEEP_COLUMNS = [*CRITERIA_COLUMNS, "channel_ari"]
 
 
-def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int) -> str:
-    """One sentence on where the number of segments comes from (params.yaml or the selection criterion)."""
+def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ari: dict[int, float] | None = None) -> str:
+    """Where the number of segments comes from (params.yaml or the selection criterion) and, when ``params.yaml``
+    overrides the criterion, what the Channel label says about the two (``channel_ari``: k → the served algorithm's
+    adjusted Rand index with Channel, see :func:`channel_note`)."""
     if k_param == "auto":
         return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
     if k == chosen_k:
         return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
     more_or_fewer = "more" if k > chosen_k else "fewer"
-    return (f"The {criterion} criterion (`select_k.criterion`) prefers k = {chosen_k}; `params.yaml` sets "
+    note = (f"The {criterion} criterion (`select_k.criterion`) prefers k = {chosen_k}; `params.yaml` sets "
             f"`cluster.k: {k}`, {more_or_fewer} segments than it picks.")
+    aris = channel_ari or {}
+    if k in aris and chosen_k in aris:
+        note += " " + channel_note(k, chosen_k, aris[k], aris[chosen_k])
+    return note
+
+
+def channel_note(k: int, chosen_k: int, ari_k: float, ari_chosen: float) -> str:
+    """What the Channel label (known to the distributor, never fitted on) says about serving k segments rather than
+    the criterion's ``chosen_k``, from the adjusted Rand index of each partition with it. When more segments depart
+    from the label, that is the case for them: fewer would repeat more of what the distributor already records."""
+    a_k, a_c = f"{ari_k:.2f}", f"{ari_chosen:.2f}"
+    if k > chosen_k and float(a_c) > float(a_k):
+        return (f"At k = {chosen_k} the segments stay closer to the Channel label the distributor already records "
+                f"(adjusted Rand index {a_c} with it); at k = {k} they depart further from it ({a_k}) and add "
+                "distinctions the label does not make.")
+    return f"The adjusted Rand index with the Channel label is {a_k} at k = {k} and {a_c} at k = {chosen_k}."
+
+
+def channel_ari_by_k(wide_table: pd.DataFrame, metrics: dict[str, Any]) -> dict[int, float]:
+    """k → the served algorithm's adjusted Rand index with Channel, for :func:`k_note`: the sweep's (:func:`wide`'s
+    layout) and the served model's own (``metrics.json``), so a ``cluster.k`` outside the swept range has one too."""
+    column = wide_table.set_index("k")[f"{metrics['algorithm']}_channel_ari"].dropna()
+    return {int(k): float(v) for k, v in column.items()} | {int(metrics["k"]): float(metrics["channel_ari"])}
 
 
 def silhouette_span(table: pd.DataFrame, algorithm: str) -> tuple[float, float]:

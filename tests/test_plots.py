@@ -30,9 +30,13 @@ def test_pca_map_has_one_trace_per_segment_plus_centres() -> None:
 def test_k_sweep_curves_skip_criteria_an_algorithm_lacks() -> None:
     table = pd.DataFrame({"algorithm": ["kmeans"] * 2 + ["gmm"] * 2, "k": [2, 3, 2, 3], "inertia": [2.0, 1.0, 2.5, 1.5],
                           "silhouette": [0.3, 0.2, 0.3, 0.1], "calinski_harabasz": [1.0, 2.0, 1.0, 2.0], "davies_bouldin": [1.0, 1.1, 1.0, 1.2],
-                          "bic": [np.nan, np.nan, 10.0, 9.0], "stability": [0.9, 0.8, 0.7, 0.6]})
+                          "bic": [np.nan, np.nan, 10.0, 9.0], "stability": [0.9, 0.8, 0.7, 0.6], "channel_ari": [0.5, 0.4, 0.6, 0.3]})
     fig = plots.k_sweep_curves(table)
-    assert sum(1 for t in fig.data if t.name == "kmeans") == 5 and sum(1 for t in fig.data if t.name == "gmm") == 6
+    assert sum(1 for t in fig.data if t.name == "kmeans") == 6 and sum(1 for t in fig.data if t.name == "gmm") == 7
+    # the Channel agreement is a panel of its own, named as no criterion
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[-1] == "ARI with Channel (not a criterion)"
+    assert [list(t.y) for t in fig.data if t.yaxis == "y7"] == [[0.5, 0.4], [0.6, 0.3]]
 
 
 def test_silhouette_plot_draws_every_customer() -> None:

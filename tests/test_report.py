@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -51,6 +52,7 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
     select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3}
+    k_sweep = pd.DataFrame({"k": [2, 3, 4], "kmeans_channel_ari": [0.41, 0.3, 0.2], "gmm_channel_ari": [0.5, 0.6, 0.7]})
     features_report = {"n_rows": 50, "n_outliers": 2, "n_clustered": 48, "outlier_flags": {"low": 3, "high": 1},
                        "pca_explained_variance": [0.5, 0.3, 0.2]}
     params = {"base": {"seed": 1}, "data": {"features": FEATURES, "impute": "median"},
@@ -60,7 +62,7 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
               "select_k": {"k_min": 2, "k_max": 4, "algorithms": ["kmeans", "gmm"], "bootstrap": 5},
               "cluster": {"k": 2, "algorithm": "kmeans"}}
     return {"metrics": metrics, "personas": personas, "data_report": data_report, "features_report": features_report,
-            "select_k": select_k, "params": params, "lock": lock}
+            "select_k": select_k, "k_sweep": k_sweep, "params": params, "lock": lock}
 
 
 def test_lock_outputs_lists_pipeline_outputs_in_order_without_the_report_stage(lock: dict[str, Any]) -> None:
@@ -127,6 +129,9 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     assert v["method"]["pca_use"].startswith("all 2 categories, transformed and scaled as above, not principal components")
     assert v["personas"] == {"count": "2", "largest": "The largest, *Persona 0*, is 60% of the base."}
     assert v["method"]["criteria"].endswith("Davies–Bouldin indices, the Gaussian mixture's BIC")
+    # the served algorithm's Channel ARI at the criterion's k = 3 (the sweep) and at the served k = 2 (metrics.json)
+    assert v["model"]["k_note"].endswith("fewer segments than it picks. The adjusted Rand index with the Channel label "
+                                         "is 0.41 at k = 2 and 0.30 at k = 3.")
 
     def leaves(node: Any) -> list[Any]:
         return [x for value in node.values() for x in leaves(value)] if isinstance(node, dict) else [node]

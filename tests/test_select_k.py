@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from stages import config
-from stages.select_k import check_params, elbow_k, long, pick_k, picks, sweep, swept_algorithms, wide
+from stages.select_k import (
+    channel_ari_by_k, channel_note, check_params, clustered_label, elbow_k, k_note, long, pick_k, picks, sweep, swept_algorithms, wide,
+)
 
 PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
 
@@ -19,6 +21,11 @@ def blobs(k: int = 3, n: int = 30, seed: int = 0) -> np.ndarray:
     return np.vstack([c + rng.normal(0, 0.3, size=(n, 2)) for c in centres])
 
 
+def blob_ids(k: int = 3, n: int = 30) -> np.ndarray:
+    """Which blob each row of :func:`blobs` comes from, as label codes 1…k: a "Channel" the blobs follow exactly."""
+    return np.repeat(np.arange(1, k + 1), n)
+
+
 def test_elbow_finds_the_knee_of_a_piecewise_line() -> None:
     ks = np.arange(2, 9)
     inertia = np.array([100.0, 50.0, 20.0, 18.0, 16.0, 14.0, 12.0])
@@ -26,7 +33,7 @@ def test_elbow_finds_the_knee_of_a_piecewise_line() -> None:
 
 
 def test_sweep_on_three_blobs_picks_three() -> None:
-    table = sweep(blobs(), PARAMS, seed=1, n_init=3, n_jobs=1)
+    table = sweep(blobs(), PARAMS, seed=1, n_init=3, channel=blob_ids(), n_jobs=1)
     assert set(table["algorithm"]) == set(PARAMS["algorithms"])
     assert table.loc[table["algorithm"] != "gmm", "bic"].isna().all()
     chosen = picks(table)
@@ -40,13 +47,13 @@ def test_sweep_on_three_blobs_picks_three() -> None:
 
 def test_sweep_is_the_same_in_parallel_and_serially() -> None:
     params = {**PARAMS, "algorithms": ["kmeans", "gmm"]}
-    serial = sweep(blobs(), params, seed=1, n_init=2, n_jobs=1)
-    parallel = sweep(blobs(), params, seed=1, n_init=2, n_jobs=2)
+    serial = sweep(blobs(), params, seed=1, n_init=2, channel=blob_ids(), n_jobs=1)
+    parallel = sweep(blobs(), params, seed=1, n_init=2, channel=blob_ids(), n_jobs=2)
     pd.testing.assert_frame_equal(serial, parallel)
 
 
 def test_wide_and_long_round_trip() -> None:
-    table = sweep(blobs(), {**PARAMS, "bootstrap": 0}, seed=1, n_init=2, n_jobs=1)
+    table = sweep(blobs(), {**PARAMS, "bootstrap": 0}, seed=1, n_init=2, channel=blob_ids(), n_jobs=1)
     w = wide(table)
     assert "kmeans_silhouette" in w.columns and w["k"].tolist() == [2, 3, 4, 5]
     pd.testing.assert_frame_equal(long(w, PARAMS["algorithms"]), table[long(w, PARAMS["algorithms"]).columns], check_dtype=False)
@@ -61,7 +68,7 @@ def plotted_fields() -> set[str]:
 @pytest.mark.parametrize("algorithms", [["kmeans"], ["gmm", "agglomerative"]])
 def test_a_sweep_of_some_algorithms_still_has_every_column_the_plots_name(algorithms: list[str]) -> None:
     """`dvc plots show` drops a whole plot when a field it names is missing: the others' columns are there, empty."""
-    table = sweep(blobs(), {**PARAMS, "algorithms": algorithms, "bootstrap": 0}, seed=1, n_init=2, n_jobs=1)
+    table = sweep(blobs(), {**PARAMS, "algorithms": algorithms, "bootstrap": 0}, seed=1, n_init=2, channel=blob_ids(), n_jobs=1)
     w = wide(table)
     assert plotted_fields() <= set(w.columns)
     left_out = [c for c in w.columns if c != "k" and not c.startswith(tuple(f"{a}_" for a in algorithms))]
@@ -109,3 +116,55 @@ def test_bic_needs_the_mixture_as_served_algorithm() -> None:
 def test_a_served_algorithm_the_sweep_cannot_report_is_refused_before_the_sweep(served: str, swept: list[str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check_params({**PARAMS, "algorithms": swept}, n_rows=100, served_algorithm=served)
+
+
+def test_the_sweep_records_how_far_each_partition_follows_the_channel_label() -> None:
+    """The blobs' own ids as "Channel": recovered exactly at k = 3, not at 2 or 4; a reading that picks nothing."""
+    table = sweep(blobs(), {**PARAMS, "bootstrap": 0}, seed=1, n_init=2, channel=blob_ids(), n_jobs=1)
+    for algorithm in PARAMS["algorithms"]:
+        ari = table[table["algorithm"] == algorithm].set_index("k")["channel_ari"]
+        assert ari[3] == pytest.approx(1.0)
+        assert ari[2] < 0.9 and ari[4] < 1.0
+    shuffled = sweep(blobs(), {**PARAMS, "bootstrap": 0}, seed=1, n_init=2, channel=np.random.default_rng(0).permutation(blob_ids()), n_jobs=1)
+    assert shuffled["channel_ari"].abs().max() < 0.1  # a label the partition ignores
+    assert picks(shuffled) == picks(table)
+
+
+def test_the_sweep_refuses_a_channel_of_other_customers() -> None:
+    with pytest.raises(ValueError, match="channel: 89 labels for 90 customers"):
+        sweep(blobs(), PARAMS, seed=1, n_init=2, channel=blob_ids()[1:], n_jobs=1)
+
+
+def test_clustered_label_takes_the_clustered_rows_and_refuses_tables_that_do_not_line_up() -> None:
+    customers = pd.DataFrame({"row": [0, 1, 2, 3], "Channel": [1, 2, 2, 1]})
+    table = pd.DataFrame({"row": [0, 1, 2, 3], "clustered": [True, False, True, True]})
+    assert clustered_label(customers, table).tolist() == [1, 2, 1]
+    with pytest.raises(ValueError, match="customers.csv and data/processed/features.csv list different rows"):
+        clustered_label(customers, table.iloc[[1, 0, 2, 3]])
+
+
+def test_channel_ari_by_k_reads_the_served_algorithm_and_adds_the_served_k() -> None:
+    w = pd.DataFrame({"k": [2, 3], "kmeans_channel_ari": [0.54, 0.37], "gmm_channel_ari": [np.nan, np.nan]})
+    assert channel_ari_by_k(w, {"algorithm": "kmeans", "k": 9, "channel_ari": 0.1}) == {2: 0.54, 3: 0.37, 9: 0.1}
+    assert channel_ari_by_k(w, {"algorithm": "gmm", "k": 3, "channel_ari": 0.4}) == {3: 0.4}
+
+
+def test_k_note_gives_the_channel_label_as_the_case_for_more_segments_than_the_criterion_picks() -> None:
+    note = k_note(3, 3, "silhouette", 2, {2: 0.535, 3: 0.369})
+    assert note == ("The silhouette criterion (`select_k.criterion`) prefers k = 2; `params.yaml` sets `cluster.k: 3`, more "
+                    "segments than it picks. At k = 2 the segments stay closer to the Channel label the distributor already "
+                    "records (adjusted Rand index 0.54 with it); at k = 3 they depart further from it (0.37) and add "
+                    "distinctions the label does not make.")
+    # without the figures, or when the criterion's k is served, no claim about the label
+    assert "Channel" not in k_note(3, 3, "silhouette", 2) and "Channel" not in k_note(2, 2, "silhouette", 2, {2: 0.5})
+    assert "Channel" not in k_note(3, "auto", "silhouette", 3, {3: 0.5})
+
+
+@pytest.mark.parametrize(("k", "chosen", "ari_k", "ari_chosen"), [
+    (3, 2, 0.60, 0.54),    # more segments, closer to the label: no case made from it
+    (3, 2, 0.371, 0.369),  # the same at two decimals
+    (2, 3, 0.54, 0.37),    # fewer segments than the criterion's
+])
+def test_channel_note_only_states_the_figures_when_they_make_no_case(k: int, chosen: int, ari_k: float, ari_chosen: float) -> None:
+    assert channel_note(k, chosen, ari_k, ari_chosen) == (
+        f"The adjusted Rand index with the Channel label is {ari_k:.2f} at k = {k} and {ari_chosen:.2f} at k = {chosen}.")

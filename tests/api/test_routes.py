@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from api.schemas import FEATURES
+from stages import config
 from tests.api.conftest import GOOD, HEADER
 from tests.api.test_openapi import conform
 
@@ -103,6 +104,8 @@ def test_clusters_pca_elbow_fields_health(client: FlaskClient) -> None:
     assert len(pca["centres"]) == health["k"] and len(pca["points"]) > 400
     elbow = client.get("/api/elbow").get_json()
     assert {r["algorithm"] for r in elbow["rows"]} >= {health["algorithm"]} and elbow["k_used"] == health["k"]
+    served_row = next(r for r in elbow["rows"] if r["algorithm"] == health["algorithm"] and r["k"] == health["k"])
+    assert served_row["channel_ari"] == pytest.approx(json.loads((config.METRICS).read_text())["channel_ari"])
     fields = client.get("/api/fields").get_json()
     assert [f["name"] for f in fields["features"]] == list(FEATURES)
     assert all(f["p5"] <= f["median"] <= f["p95"] < f["max_allowed"] for f in fields["features"])
