@@ -456,3 +456,147 @@ def test_batch_answer_for_a_file_no_longer_chosen_is_dropped(page: Page, tmp_pat
     download_info.value.save_as(saved)
     with saved.open(newline="") as f:
         assert [r["Fresh"] for r in csv.DictReader(f)] == ["300", "301", "302"]  # B's rows, as sent again
+
+
+def test_amounts_with_points_that_may_group_thousands_are_asked_about_not_misread(page: Page, customers: pd.DataFrame) -> None:
+    """Typed the Portuguese way (12.669 for 12,669), an amount read as a decimal would segment a customer a thousand
+    times smaller without a word: the page stops it under its field, offers both readings, and sends nothing."""
+    fields = api_json(page, "/api/fields")["features"]
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    fill_customer(page, fields, {**values, "Milk": "1.200", "Grocery": "12.669"})
+    page.get_by_role("button", name="Find the segment").click()
+    milk, grocery = (spending_input(page, fields, n) for n in ("Milk", "Grocery"))
+    expect(page.locator(".field").filter(has=milk).locator(".field-error")).to_have_text(
+        "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2")
+    expect(page.locator(".field").filter(has=grocery).locator(".field-error")).to_contain_text("12,669 or 12.669?")
+    labels = {f["name"]: f["label"] for f in fields}
+    expect(page.locator(".form-error")).to_have_text(f"The customer's data is not valid: check {labels['Milk']}, {labels['Grocery']}.")
+    expect(milk).to_be_focused()
+    expect(milk).to_have_value("1.200")  # what was typed is kept
+    assert sent == [] and page.locator("#answer-title").count() == 0
+    assert accessibility_problems(page) == []
+
+    milk.fill("1200")
+    grocery.fill("12,669")
+    page.get_by_role("button", name="Find the segment").click()
+    answer = page.request.post("/api/segment", data={**values, "Milk": 1200, "Grocery": 12669}).json()
+    expect(page.locator("#answer-title")).to_have_text(re.compile(rf"^\s*Segment {answer['segment']}:"))
+    expect(page.locator(".field-error")).to_have_count(0)
+
+
+def test_errors_name_the_fields_as_the_form_labels_them_and_an_empty_form_is_one_message(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
+    """The API's error names the field Detergents_Paper; the summary uses the form's label. An empty form is told once
+    what is missing, without a request and without six identical errors."""
+    watch.expect_status(422)
+    fields = api_json(page, "/api/fields")["features"]
+    labels = {f["name"]: f["label"] for f in fields}
+    assert labels["Detergents_Paper"] != "Detergents_Paper"
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    fill_customer(page, fields, {**values, "Detergents_Paper": -1})
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator(".form-error")).to_have_text(f"The customer's data is not valid: check {labels['Detergents_Paper']}.")
+
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator(".form-error")).to_have_text(
+        "Type the customer's yearly spending in at least one category: the segment is found from the spending.")
+    expect(page.locator(".form-error")).to_be_focused()
+    expect(page.locator(".field-error")).to_have_count(0)
+    assert sent == []
+    assert accessibility_problems(page) == []
+
+
+def test_a_server_that_does_not_answer_releases_the_form_and_keeps_what_was_typed(browser: Browser, base_url: str, customers: pd.DataFrame) -> None:
+    """A request that hangs: while it waits a status says so; after the page's 15 seconds (on Playwright's clock) the
+    form says the service did not answer, keeps every amount and can send again."""
+    watch = Watch(origin=base_url)
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+    page.clock.install()
+    held: list[Any] = []
+    page.route("**/api/segment", lambda route: held.append(route))  # never answered
+    page.goto("/")
+    fields = api_json(page, "/api/fields")["features"]
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    fill_customer(page, fields, values)
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.get_by_role("button", name="Segmenting…")).to_be_disabled()
+    expect(page.locator("form [role=status]")).to_have_text("Finding the segment…")
+    page.clock.run_for(14_000)
+    expect(page.get_by_role("button", name="Segmenting…")).to_be_disabled()  # still waiting at 14 s
+    page.clock.run_for(2_000)
+    expect(page.locator(".form-error")).to_have_text(
+        "The segmentation service did not answer within 15 seconds. Nothing you typed is lost: try again, or tell whoever runs the service.")
+    expect(page.get_by_role("button", name="Find the segment")).to_be_enabled()
+    expect(page.locator("form [role=status]")).to_have_text("")
+    for name in FEATURES:
+        expect(spending_input(page, fields, name)).to_have_value(str(values[name]))
+    assert len(held) == 1 and watch.page_errors == []
+    assert accessibility_problems(page) == []
+    context.close()
+
+
+def test_an_answer_to_details_since_changed_says_so(page: Page, customers: pd.DataFrame) -> None:
+    """Change an amount after the answer (or while it is on its way): the answer is marked as being for the old
+    details until the form is sent again."""
+    fields = api_json(page, "/api/fields")["features"]
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    fill_customer(page, fields, values)
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator("#answer-title")).to_be_visible()
+    stale = page.locator(".stale-note")
+    expect(stale).to_have_count(0)
+    spending_input(page, fields, "Milk").fill("100")
+    expect(stale).to_have_text("The details have changed since this answer was given: press “Find the segment” for an answer to them.")
+    page.get_by_role("button", name="Find the segment").click()
+    expect(stale).to_have_count(0)
+    page.get_by_label("Channel").select_option(label="Retail")
+    expect(stale).to_be_visible()
+
+    held: list[Any] = []
+    page.route("**/api/segment", lambda route: held.append(route))
+    page.get_by_role("button", name="Find the segment").click()
+    expect(stale).to_have_count(0)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    spending_input(page, fields, "Milk").fill("200")  # while the answer is on its way
+    held[0].continue_()
+    expect(page.get_by_role("button", name="Find the segment")).to_be_enabled()
+    expect(stale).to_be_visible()
+    assert accessibility_problems(page) == []
+
+
+def test_a_part_of_the_page_that_failed_to_load_can_be_tried_again(browser: Browser, base_url: str) -> None:
+    """GET /api/fields fails once (503): the page says so and offers Try again, which brings the form."""
+    watch = Watch(origin=base_url)
+    watch.expect_status(503)
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    page.on("console", watch.on_console)
+    failed: list[str] = []
+
+    def fail_once(route: Any) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.fulfill(status=503, content_type="text/html", body="<h1>Service Unavailable</h1>")
+
+    page.route("**/api/fields", fail_once)
+    page.goto("/")
+    alert = page.locator(".alert[role=alert]")
+    expect(alert).to_contain_text("Part of the page could not be loaded: The service answered 503 Service Unavailable instead of a result.")
+    expect(page.get_by_text("Loading the form…")).to_be_visible()
+    assert accessibility_problems(page) == []
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("button", name="Find the segment")).to_be_visible()
+    expect(alert).to_have_count(0)
+    assert len(failed) == 1 and watch.console_errors == []
+    context.close()

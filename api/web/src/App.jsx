@@ -47,6 +47,11 @@ export function App() {
         {loadErrors.length > 0 && (
           <div className="alert" role="alert">
             <p>Part of the page could not be loaded: {[...new Set(loadErrors)].join(" ")}</p>
+            <p>
+              <button type="button" onClick={() => setGeneration((g) => g + 1)}>
+                Try again
+              </button>
+            </p>
           </div>
         )}
         {switched && (

@@ -17,15 +17,22 @@ function requestBody(values, channel, region) {
   return body;
 }
 
-/** Error messages per field name, and the summary: the API's sentence and whatever names no field of the form. */
-function splitErrors(error, fieldNames) {
+/** The summary line for errors under some of the form's fields, naming them by their labels ("Detergents & paper"). */
+function checkFields(names, labels) {
+  return `The customer's data is not valid: check ${names.map((n) => labels[n] || n).join(", ")}.`;
+}
+
+/** Error messages per field name, and the summary: one line naming the form's fields by their labels (or the API's
+ * sentence when it names none of them), then whatever names no field of the form. */
+function splitErrors(error, labels) {
   const byField = {};
-  const general = [error.message];
+  const other = [];
   for (const e of error.errors || []) {
-    if (e.field && fieldNames.includes(e.field)) byField[e.field] = byField[e.field] ? `${byField[e.field]} ${e.message}` : e.message;
-    else general.push(e.field ? `${e.field}: ${e.message}` : e.message);
+    if (e.field && e.field in labels) byField[e.field] = byField[e.field] ? `${byField[e.field]} ${e.message}` : e.message;
+    else other.push(e.field ? `${e.field}: ${e.message}` : e.message);
   }
-  return { byField, general };
+  const names = Object.keys(byField);
+  return { byField, general: [names.length > 0 ? checkFields(names, labels) : error.message, ...other] };
 }
 
 function SpendInput({ field, value, error, onChange }) {
@@ -97,12 +104,15 @@ function LabelSelect({ name, label, options, value, error, onChange }) {
 export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
   const features = fields ? fields.features : [];
   const names = features.map((f) => f.name);
+  const labels = { ...Object.fromEntries(features.map((f) => [f.name, f.label])), Channel: "Channel", Region: "Region" };
   const [values, setValues] = useState({});
   const [channel, setChannel] = useState("");
   const [region, setRegion] = useState("");
   const [errors, setErrors] = useState({ byField: {}, general: [] });
   const [answer, setAnswer] = useState(null);
   const [busy, setBusy] = useState(false);
+  // Set when the amounts change after a request was sent: the answer shown is for the amounts as they were.
+  const [stale, setStale] = useState(false);
   const formRef = useRef(null);
   const answerRef = useRef(null);
   const focusAfter = useRef(null);
@@ -120,9 +130,13 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
     event.preventDefault();
     setBusy(true);
     const full = Object.fromEntries(names.map((n) => [n, values[n] || ""]));
+    setStale(false);
     const unsendable = unsendableAmounts(full, features);
-    if (Object.keys(unsendable).length > 0) {
-      setErrors({ byField: unsendable, general: [`The customer's data is not valid: check ${Object.keys(unsendable).join(", ")}.`] });
+    const nothing = names.every((n) => full[n].trim() === "");
+    if (nothing || Object.keys(unsendable).length > 0) {
+      setErrors(nothing
+        ? { byField: {}, general: ["Type the customer's yearly spending in at least one category: the segment is found from the spending."] }
+        : { byField: unsendable, general: [checkFields(Object.keys(unsendable), labels)] });
       setAnswer(null);
       focusAfter.current = "error";
       setBusy(false);
@@ -136,7 +150,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
       focusAfter.current = "answer";
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      setErrors(splitErrors(error, [...names, "Channel", "Region"]));
+      setErrors(splitErrors(error, labels));
       setAnswer(null);
       focusAfter.current = "error";
     } finally {
@@ -150,9 +164,17 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
     setRegion("");
     setErrors({ byField: {}, general: [] });
     setAnswer(null);
+    setStale(false);
   }
 
-  const change = (name, value) => setValues((old) => ({ ...old, [name]: value }));
+  const change = (name, value) => {
+    setValues((old) => ({ ...old, [name]: value }));
+    setStale(true);
+  };
+  const choose = (setter) => (value) => {
+    setter(value);
+    setStale(true);
+  };
 
   return (
     <section id="segment" aria-labelledby="segment-title" className="card-section">
@@ -162,7 +184,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
       ) : (
         <form ref={formRef} onSubmit={submit} noValidate aria-describedby="segment-intro">
           <p id="segment-intro" className="hint">
-            Yearly spending per category. Blank categories are filled with the median of the customers the model was trained on.
+            Yearly spending per category. Blank categories are filled with the median of all the customers in the data.
           </p>
           {errors.general.length > 0 && (
             <div className="form-error" role="alert" tabIndex={-1}>
@@ -175,8 +197,8 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
             {features.map((field) => (
               <SpendInput key={field.name} field={field} value={values[field.name] || ""} error={errors.byField[field.name]} onChange={change} />
             ))}
-            <LabelSelect name="Channel" label="Channel" options={fields.channel} value={channel} error={errors.byField.Channel} onChange={setChannel} />
-            <LabelSelect name="Region" label="Region" options={fields.region} value={region} error={errors.byField.Region} onChange={setRegion} />
+            <LabelSelect name="Channel" label="Channel" options={fields.channel} value={channel} error={errors.byField.Channel} onChange={choose(setChannel)} />
+            <LabelSelect name="Region" label="Region" options={fields.region} value={region} error={errors.byField.Region} onChange={choose(setRegion)} />
           </div>
           <div className="actions">
             <button type="submit" className="primary" disabled={busy}>
@@ -186,7 +208,15 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
               Clear
             </button>
           </div>
+          <p className="visually-hidden" role="status">
+            {busy ? "Finding the segment…" : ""}
+          </p>
         </form>
+      )}
+      {answer && stale && (
+        <p className="note stale-note" role="status">
+          The details have changed since this answer was given: press “Find the segment” for an answer to them.
+        </p>
       )}
       {answer && <Answer ref={answerRef} answer={answer} fields={fields} pca={pca} personas={personas} algorithm={algorithm} />}
     </section>

@@ -9,12 +9,27 @@ export class ApiError extends Error {
   }
 }
 
-async function send(url, options) {
+/** How long the page waits for an answer before saying so: a hung server must not leave the form locked. */
+export const TIMEOUT_MS = { json: 15000, file: 120000 };
+
+async function send(url, options, timeoutMs = TIMEOUT_MS.json) {
+  // The wait is for the answer to start (its status line); reading a long answer is not cut off.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
   let response;
   try {
-    response = await fetch(url, options);
+    response = await fetch(url, { ...options, signal: controller.signal });
   } catch {
+    if (timedOut) {
+      throw new ApiError(0, `The segmentation service did not answer within ${timeoutMs / 1000} seconds. Nothing you typed is lost: try again, or tell whoever runs the service.`);
+    }
     throw new ApiError(0, "The segmentation service did not answer. Check that it is running, then try again.");
+  } finally {
+    clearTimeout(timer);
   }
   if (response.ok) return response;
   let body = null;
@@ -24,7 +39,8 @@ async function send(url, options) {
     // Not the API's JSON error (a proxy's page, say): fall back to the status line below.
   }
   const error = body && body.error;
-  const message = (error && error.message) || `The service answered ${response.status} ${response.statusText}.`;
+  const status = `${response.status} ${response.statusText}`.trim(); // HTTP/2 has no status text
+  const message = (error && error.message) || `The service answered ${status} instead of a result. Try again in a moment; if it keeps happening, tell whoever runs the service.`;
   throw new ApiError(response.status, message, (error && error.errors) || []);
 }
 
@@ -56,6 +72,6 @@ export async function postJson(url, body) {
 export async function postFile(url, file, asCsv = false) {
   const form = new FormData();
   form.append("file", file, file.name);
-  const response = await send(url, { method: "POST", body: form, headers: { Accept: asCsv ? "text/csv" : "application/json" } });
+  const response = await send(url, { method: "POST", body: form, headers: { Accept: asCsv ? "text/csv" : "application/json" } }, TIMEOUT_MS.file);
   return asCsv ? response.blob() : readJson(response);
 }

@@ -57,10 +57,28 @@ export function parseAmount(text) {
   return null;
 }
 
+/** Digits grouped in threes by points (1.200, 12.669, 1.234.567): thousands as written in Portugal and much of Europe,
+ * or a decimal point. One group reads as a decimal everywhere else on this page, the API and the data (1.200 is 1.2),
+ * so staff typing a Portuguese amount would get a customer a thousand times smaller, without a word. */
+const DOT_GROUPED = /^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$/;
+
+/** The words for an amount whose points may group thousands: what it could mean and what to type for each. */
+function ambiguousAmount(text) {
+  const thousands = Number(text.replace(/\./g, ""));
+  const forThousands = `${thousands} or ${money(thousands)}`;
+  const decimal = Number(text);
+  if (Number.isNaN(decimal)) return `is not a number this page reads (a point is a decimal point here): for ${money(thousands)}, type ${forThousands}`;
+  const plain = String(decimal); // 1.200 → "1.2"; 12.669 stays "12.669", still ambiguous, so "12.6690"
+  const forDecimal = DOT_GROUPED.test(plain) ? `${plain}0` : plain;
+  return `is ambiguous: ${money(thousands)} or ${plain}? For ${money(thousands)}, type ${forThousands}; for ${plain}, type ${forDecimal}`;
+}
+
 /**
- * Amounts the page cannot send, by field name → the message to show: digits too long for a number ("1e400", 400
- * nines) read as Infinity, which JSON cannot carry (it would arrive as null, and the API would answer "not null").
- * The words are the API's for an amount over its limit (``max_allowed`` of ``GET /api/fields``).
+ * Amounts the page will not send, by field name → the message to show:
+ * - digits too long for a number ("1e400", 400 nines) read as Infinity, which JSON cannot carry (it would arrive as
+ *   null, and the API would answer "not null"), in the API's words for an amount over its limit (``max_allowed`` of
+ *   ``GET /api/fields``);
+ * - points that may group thousands ("1.200": 1,200 or 1.2?), which :data:`DOT_GROUPED` describes.
  */
 export function unsendableAmounts(values, features) {
   const problems = {};
@@ -68,6 +86,7 @@ export function unsendableAmounts(values, features) {
     const text = (values[field.name] || "").trim();
     const number = parseAmount(text);
     if (number !== null && !Number.isFinite(number)) problems[field.name] = `must be at most ${money(field.max_allowed)} (got ${text})`;
+    else if (DOT_GROUPED.test(text)) problems[field.name] = ambiguousAmount(text);
   }
   return problems;
 }

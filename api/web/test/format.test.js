@@ -112,3 +112,22 @@ test("times shows a ratio with two decimals, so a ratio just under a threshold d
   assert.equal(times(1.3536), "1.35×");
   assert.equal(times(2), "2.00×");
 });
+
+test("points that may group thousands are stopped on the page with both readings, not read as a decimal", () => {
+  const features = ["Fresh", "Milk", "Grocery", "Frozen", "Delicassen"].map((name) => ({ name, max_allowed: 10000000 }));
+  // parseAmount itself keeps the one syntax of the data and the API (1.200 is 1.2); the page will not send it
+  assert.equal(parseAmount("1.200"), 1.2);
+  assert.deepEqual(unsendableAmounts({ Fresh: "1.200", Milk: "12.669", Grocery: "1.234.567", Frozen: " 5.000 " }, features), {
+    Fresh: "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2",
+    Milk: "is ambiguous: 12,669 or 12.669? For 12,669, type 12669 or 12,669; for 12.669, type 12.6690",
+    Grocery: "is not a number this page reads (a point is a decimal point here): for 1,234,567, type 1234567 or 1,234,567",
+    Frozen: "is ambiguous: 5,000 or 5? For 5,000, type 5000 or 5,000; for 5, type 5",
+  });
+  // what each message offers is read as meant, and is not ambiguous itself
+  for (const [text, value] of [["1200", 1200], ["1,200", 1200], ["1.2", 1.2], ["12.6690", 12.669], ["1,234,567", 1234567]]) {
+    assert.equal(parseAmount(text), value);
+    assert.deepEqual(unsendableAmounts({ Fresh: text }, features), {});
+  }
+  // a decimal that cannot be thousands, a leading zero, commas: sent as typed
+  assert.deepEqual(unsendableAmounts({ Fresh: "12.5", Milk: "0.500", Grocery: "1200.000", Frozen: "12,669.250" }, features), {});
+});
