@@ -290,6 +290,8 @@ class Scored:
     ok: NDArray[np.bool_]
     assignment: Assignment
     imputed: NDArray[np.bool_]
+    #: Whether each good row lies beyond the model's distance limit (:meth:`Segmenter.atypical`).
+    atypical: NDArray[np.bool_]
 
 
 NO_IMPUTE = "missing, and the served model has no imputation values (params data.impute is error): give every category"
@@ -303,7 +305,8 @@ def score(segmenter: Segmenter, checked: Checked) -> Scored:
             checked.errors[int(i)] = [FieldError(field=checked.written.get(f, f), row=int(checked.rows[i]), message=NO_IMPUTE) for f in missing]
     ok = checked.ok
     X = checked.X[ok]
-    return Scored(checked, ok, assign(segmenter, X), np.isnan(X))
+    a = assign(segmenter, X)
+    return Scored(checked, ok, a, np.isnan(X), segmenter.atypical(a.distances.min(axis=1)))
 
 
 _BITS = 1 << np.arange(len(FEATURES))
@@ -370,6 +373,7 @@ def json_results(scored: Scored, names: list[str]) -> pa.Array:
         _text(',"ok":true,"segment":'), json_numbers(a.segment),
         _text(',"persona_name":'), pc.take(name_texts, seg),
         _text(',"confidence":'), json_numbers(a.confidence),
+        _text(',"atypical":'), pc.if_else(pa.array(scored.atypical, pa.bool_()), _text("true"), _text("false")),
     ]
     if a.probabilities is not None:  # a Gaussian mixture: as in the answer for one customer
         pieces.append(_text(',"probabilities":['))
@@ -427,12 +431,12 @@ def error_text(errors: list[FieldError]) -> str:
     return "; ".join(f"{', '.join(fields)}: {message}" for message, fields in by_message.items())
 
 
-RESULT_COLUMNS = ("segment", "persona", "confidence", "imputed", "error")
+RESULT_COLUMNS = ("segment", "persona", "confidence", "atypical", "imputed", "error")
 
 
 def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
     """The result columns of a CSV answer, one value per input row (empty where it does not apply); a Gaussian
-    mixture adds ``probability_0`` … ``probability_{k-1}`` after ``confidence``."""
+    mixture adds ``probability_0`` … ``probability_{k-1}`` after ``confidence``; ``atypical`` is true or false."""
     n = len(scored.checked.rows)
     ok = scored.ok
     a = scored.assignment
@@ -440,6 +444,8 @@ def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
     segment[ok] = a.segment
     confidence = np.zeros(n)
     confidence[ok] = np.round(a.confidence, 4)
+    atypical = np.zeros(n, dtype=bool)
+    atypical[ok] = scored.atypical
     codes = np.zeros(n, dtype=np.int64)
     codes[ok] = imputed_codes(scored.imputed)
     error = np.full(n, None, dtype=object)
@@ -458,6 +464,7 @@ def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
             p[ok] = np.round(a.probabilities[:, j], 4)
             columns[f"probability_{j}"] = pa.array(p, mask=~ok)
     return columns | {
+        "atypical": pa.array(atypical, mask=~ok),
         "imputed": pc.if_else(valid, pc.take(_imputed_tables(scored.checked.written)[1], pa.array(codes)), pa.scalar(None, pa.string())),
         "error": pa.array(error, type=pa.string()),
     }

@@ -409,7 +409,7 @@ def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 def answer_table(echo: pa.Table, scored: Scored, names: list[str]) -> pa.Table:
     """CSV answer rows: row number, the input columns (formula-like cells defused), then segment, persona,
-    confidence, imputed and error."""
+    confidence, atypical, imputed and error."""
     # A formula-like cell is never a valid amount, code or name, so only a block with rejected rows can hold one.
     check = defused if scored.checked.errors else (lambda column: column)
     inputs = {name: check(column) for name, column in zip(echo.column_names, echo.columns)}

@@ -87,7 +87,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
         "/api/segment/batch": {
             "post": _operation(
                 "Segment many customers",
-                {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), imputed and error."}}},
+                {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), atypical (true or false), imputed and error."}}},
                 ("400", "413", "415", "422"),
                 description=f"One result or one error per row, in input order; at most {batch_max_rows:,} rows. "
                 "CSV out with `Accept: text/csv` or `?format=csv`.",

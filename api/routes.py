@@ -161,7 +161,7 @@ def _customer(data: bytes) -> CustomerIn:
 
 @bp.post("/segment")
 def segment() -> Response:
-    """Segment one customer: persona, distances, confidence, map position and model version."""
+    """Segment one customer: persona, distances, confidence, whether it is atypical, map position and model version."""
     customer = _customer(_body())
     art = artifacts()
     spending = customer.spending()
@@ -177,6 +177,7 @@ def segment() -> Response:
             "persona": art.brief_fragments[a.segment],
             "distances": [{"segment": j, "name": names[j], "distance": d} for j, d in enumerate(a.distances)],
             "confidence": a.confidence,
+            "atypical": art.segmenter.atypical(min(a.distances)),
             "probabilities": a.probabilities,
             "position": {"x": x, "y": y},
             "imputed": missing,

@@ -165,6 +165,14 @@ CONFIDENCE_TEXT = (
 )
 
 
+ATYPICAL_TEXT = (
+    "true when the customer's nearest segment centre is farther away than it is for 99% of the customers the model "
+    "was fitted on (distance_limit in ml/segmenter.json): the segment is still the nearest one, but the customer "
+    "resembles none of the segments well, most often because an amount was mistyped (thousands read as units, say). "
+    "Check the amounts before acting on the persona."
+)
+
+
 class SegmentOut(BaseModel):
     """The segment of one customer, with the evidence behind it."""
 
@@ -172,6 +180,7 @@ class SegmentOut(BaseModel):
     persona: PersonaBrief
     distances: list[Distance] = Field(description="Every segment, by id.")
     confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
+    atypical: bool = Field(description=ATYPICAL_TEXT)
     probabilities: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
         description="Gaussian mixture only: the posterior probability of each segment, by id (they add up to 1; the "
         "segment is the most probable, which need not be the nearest centre). null for k-Means and agglomerative "
@@ -191,6 +200,7 @@ class BatchRowOk(BaseModel):
     segment: int
     persona_name: str
     confidence: float = Field(ge=0, le=1, description=CONFIDENCE_TEXT)
+    atypical: bool = Field(description=ATYPICAL_TEXT)
     probabilities: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
         None, description="Gaussian mixture only (absent for k-Means and agglomerative models): the posterior "
         "probability of each segment, by id, as in the answer for one customer."

@@ -2,7 +2,7 @@
 
 Streams the file in blocks (bounded memory whatever its size), validates and scores each block exactly as
 ``POST /api/segment/batch`` does, and writes one output row per input row: ``row``, the input columns, then
-segment, persona, confidence (a Gaussian mixture adds ``probability_0`` …), imputed and error (empty when the row
+segment, persona, confidence (a Gaussian mixture adds ``probability_0`` …), atypical, imputed and error (empty when the row
 was segmented). ``-o -`` writes to standard
 output; a file output appears only when complete, and the input file is never written over.
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from stages.algorithms import Relabeled, check_served, canonical_mapping, centres_of, fit_predictor
 from stages.features import scaler_arrays, space_pipeline
 from stages.params import K_RULE, valid_k
-from stages.segmenter import Segmenter
+from stages.segmenter import Segmenter, distance_limit
 from stages.select_k import customers_text, max_segments
 
 
@@ -63,9 +63,11 @@ def full_pipeline(preprocess: Pipeline, n_components: int, model: Relabeled) -> 
 
 
 def export_segmenter(
-    preprocess: Pipeline, n_components: int, seg: Segmentation, features: list[str], impute: list[float] | None, transform: str
+    preprocess: Pipeline, n_components: int, seg: Segmentation, features: list[str], impute: list[float] | None, transform: str,
+    fitted: NDArray[np.float64],
 ) -> Segmenter:
-    """The plain-data served model: the same numbers as the fitted pipeline, in canonical order."""
+    """The plain-data served model: the same numbers as the fitted pipeline, in canonical order, with the
+    :func:`~stages.segmenter.distance_limit` of ``fitted`` (the raw spending of the customers it was fitted on)."""
     inner: BaseEstimator = seg.model.model
     order = np.argsort(seg.model.mapping_)  # canonical id → the model's own label
     centre, scale = scaler_arrays(preprocess, len(features))
@@ -83,8 +85,10 @@ def export_segmenter(
         algorithm=seg.algorithm,
     )
     if isinstance(inner, GaussianMixture):
-        return Segmenter(kind="gaussian_mixture", weights=inner.weights_[order], precisions_cholesky=inner.precisions_cholesky_[order], **common)
-    return Segmenter(kind="centroid", **common)
+        model = Segmenter(kind="gaussian_mixture", weights=inner.weights_[order], precisions_cholesky=inner.precisions_cholesky_[order], **common)
+    else:
+        model = Segmenter(kind="centroid", **common)
+    return replace(model, distance_limit=distance_limit(model, fitted))
 
 
 def channel_agreement(labels: NDArray[np.int64], channel: NDArray[np.int64]) -> tuple[float, float]:

@@ -23,6 +23,10 @@ SCHEMA_VERSION = 1
 TRANSFORMS = ("none", "log", "log1p")
 #: Spending below one money unit is treated as one before a log, so zero spend is defined.
 LOG_FLOOR = 1.0
+#: A customer is *atypical* when its nearest segment centre is farther away than it is for this share of the
+#: customers the model was fitted on (:func:`distance_limit`): the nearest persona is still given, but the customer
+#: resembles none of the segments, which is most often a mistyped amount (thousands read as units, say).
+ATYPICAL_QUANTILE = 0.99
 Kind = Literal["centroid", "gaussian_mixture"]
 
 
@@ -103,6 +107,8 @@ class Segmenter:
     weights: NDArray[np.float64] | None = None
     precisions_cholesky: NDArray[np.float64] | None = None
     algorithm: str = "kmeans"
+    #: :func:`distance_limit` of the fitted customers (clustering-space units); ``None``: nothing is atypical.
+    distance_limit: float | None = None
 
     def __post_init__(self) -> None:
         """Check that the arrays fit together and are finite: a hand-edited or truncated model fails here, naming the field."""
@@ -134,6 +140,8 @@ class Segmenter:
                 raise ValueError(f"segmenter {name}: holds a number that is not finite (NaN or infinity)")
         if self.kind == "gaussian_mixture" and not ((self.weights > 0).all() and (np.diagonal(self.precisions_cholesky, axis1=1, axis2=2) > 0).all()):
             raise ValueError("segmenter weights and precisions_cholesky: a mixture weight or a diagonal entry of a Cholesky factor is not positive")
+        if self.distance_limit is not None and not (math.isfinite(self.distance_limit) and self.distance_limit >= 0):
+            raise ValueError(f"segmenter distance_limit: {self.distance_limit!r} is not a finite distance of 0 or more")
         if self.kind not in ("centroid", "gaussian_mixture") or self.transform not in TRANSFORMS or self.k < 1:
             raise ValueError(f"segmenter: kind {self.kind!r}, transform {self.transform!r} or {self.k} centroids is not a model this code serves")
 
@@ -252,6 +260,11 @@ class Segmenter:
         confidence = confidence_of(two[0], two[1]) if len(two) == 2 else 1.0
         return OneAssignment(dist.index(two[0]), dist, confidence, y[d:], spending)  # index: the first of equal minima, like argmin
 
+    def atypical(self, nearest: Any) -> Any:
+        """Whether a customer whose nearest segment centre is ``nearest`` away (a float, or an array of them) lies
+        beyond :attr:`distance_limit`: farther out than :data:`ATYPICAL_QUANTILE` of the fitted customers."""
+        return nearest > (math.inf if self.distance_limit is None else self.distance_limit)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form written to ``ml/segmenter.json``."""
         return {
@@ -268,6 +281,7 @@ class Segmenter:
             "centroids": _list(self.centroids),
             "weights": None if self.weights is None else _list(self.weights),
             "precisions_cholesky": None if self.precisions_cholesky is None else _list(self.precisions_cholesky),
+            "distance_limit": self.distance_limit,
         }
 
     @classmethod
@@ -290,6 +304,7 @@ class Segmenter:
             weights=arr(d["weights"]),
             precisions_cholesky=arr(d["precisions_cholesky"]),
             algorithm=d["algorithm"],
+            distance_limit=None if d.get("distance_limit") is None else float(d["distance_limit"]),
         )
 
     @classmethod
@@ -297,6 +312,12 @@ class Segmenter:
         """Read ``ml/segmenter.json``."""
         with open(path, encoding="utf-8") as fh:
             return cls.from_dict(json.load(fh))
+
+
+def distance_limit(segmenter: Segmenter, X: NDArray[np.float64], quantile: float = ATYPICAL_QUANTILE) -> float:
+    """The distance from the nearest segment centre that ``quantile`` of the customers ``X`` (raw spending, the
+    customers the model was fitted on) stay within, measured by ``segmenter`` itself, as the API will measure."""
+    return float(np.quantile(segmenter.assign(X).distances.min(axis=1), quantile))
 
 
 def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:

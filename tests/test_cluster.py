@@ -72,13 +72,27 @@ def fitted(customers: pd.DataFrame, algorithm: str, n_components: int = 0):
 @pytest.mark.parametrize("algorithm", ["kmeans", "agglomerative", "gmm"])
 @pytest.mark.parametrize("n_components", [0, 3])
 def test_exported_segmenter_matches_the_pipeline(customers: pd.DataFrame, algorithm: str, n_components: int) -> None:
-    feats, seg, S, X, _ = fitted(customers, algorithm, n_components)
+    feats, seg, S, X, clustered = fitted(customers, algorithm, n_components)
     pipeline = full_pipeline(feats.preprocess, n_components, seg.model)
-    segmenter = export_segmenter(feats.preprocess, n_components, seg, FEATURES, [1.0] * 6, "log")
+    segmenter = export_segmenter(feats.preprocess, n_components, seg, FEATURES, [1.0] * 6, "log", X[clustered])
     rng = np.random.default_rng(1)
     random = np.exp(rng.uniform(0, 11, size=(2000, 6)))
     for batch in (X, random):
         assert np.array_equal(segmenter.assign(batch).segment, pipeline.predict(batch))
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm"])
+def test_the_exported_distance_limit_leaves_one_percent_of_the_fitted_customers_atypical(customers: pd.DataFrame, algorithm: str) -> None:
+    """The limit is the 99th percentile of the fitted customers' distance to their nearest centre, measured in the
+    pipeline's own clustering space; spending a thousand times smaller than a real customer's lies beyond it."""
+    feats, seg, S, X, clustered = fitted(customers, algorithm)
+    segmenter = export_segmenter(feats.preprocess, 0, seg, FEATURES, [1.0] * 6, "log", X[clustered])
+    nearest = np.sqrt(((S[:, None, :] - segmenter.centroids[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    assert segmenter.distance_limit == pytest.approx(np.quantile(nearest, 0.99), rel=1e-9)
+    share = segmenter.atypical(segmenter.assign(X[clustered]).distances.min(axis=1)).mean()
+    assert 0 < share <= 0.01 + 1 / clustered.sum()
+    thousandth = X[clustered][:50] / 1000
+    assert segmenter.atypical(segmenter.assign(thousandth).distances.min(axis=1)).all()
 
 
 def test_canonical_ids_put_the_largest_segment_first(customers: pd.DataFrame) -> None:

@@ -96,6 +96,19 @@ def test_round_trip_through_plain_data(served: Segmenter) -> None:
     again = Segmenter.from_dict(json.loads(json.dumps(served.to_dict())))
     X = random_customers(100)
     assert np.array_equal(again.assign(X).segment, served.assign(X).segment)
+    assert served.distance_limit is not None and again.distance_limit == served.distance_limit
+
+
+def test_the_served_model_calls_one_percent_of_the_fitted_customers_atypical(served: Segmenter) -> None:
+    """segmenter.json's distance_limit, read back: about 1% of the customers it was fitted on lie beyond it (the
+    99th percentile), and no one at all without a limit."""
+    table = pd.read_csv(config.FEATURES)
+    X = pd.read_csv(config.CUSTOMERS)[served.features].to_numpy(dtype=float)[table["clustered"].to_numpy()]
+    nearest = served.assign(X).distances.min(axis=1)
+    assert served.atypical(nearest).sum() == math.ceil(0.01 * (len(X) - 1))  # strictly above the 99th percentile
+    assert not dataclasses.replace(served, distance_limit=None).atypical(nearest).any()
+    one = served.assign_one(X[0].tolist())
+    assert served.atypical(min(one.distances)) is (min(one.distances) > served.distance_limit)
 
 
 def test_assignment_carries_distances_confidence_and_map_position(served: Segmenter) -> None:
@@ -122,6 +135,8 @@ def test_map_position_matches_the_published_map(served: Segmenter) -> None:
     ({"centroids": np.full((3, 6), np.nan)}, "centroids"),
     ({"scaler_center": np.array([0.0, 0.0, np.inf, 0.0, 0.0, 0.0])}, "scaler.center"),
     ({"impute": [1.0, 1.0, 1.0, math.nan, 1.0, 1.0]}, "impute"),
+    ({"distance_limit": math.nan}, "distance_limit"),
+    ({"distance_limit": -1.0}, "distance_limit"),
 ])
 def test_a_model_whose_arrays_do_not_fit_or_are_not_finite_is_refused_naming_the_field(served: Segmenter, change: dict, named: str) -> None:
     with pytest.raises(ValueError, match=named):

@@ -173,7 +173,7 @@ def test_a_single_customer_gets_the_verdict_of_a_batch_row() -> None:
             assert single == reference, r
 
 
-def reference_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
+def reference_results(scored: Scored, names: list[str], distance_limit: float) -> list[dict[str, Any]]:
     """The batch answer's rows built the plain way, a dict per row (how the API wrote them before the Arrow writer)."""
     a = scored.assignment
     positions = np.flatnonzero(scored.ok).tolist()
@@ -182,7 +182,7 @@ def reference_results(scored: Scored, names: list[str]) -> list[dict[str, Any]]:
         s = int(a.segment[n])
         results[p] = {
             "row": int(scored.checked.rows[p]), "ok": True, "segment": s, "persona_name": names[s],
-            "confidence": float(a.confidence[n]), "position": {"x": float(a.map_xy[n, 0]), "y": float(a.map_xy[n, 1])},
+            "confidence": float(a.confidence[n]), "atypical": bool(a.distances[n].min() > distance_limit), "position": {"x": float(a.map_xy[n, 0]), "y": float(a.map_xy[n, 1])},
             "distances": [{"segment": j, "name": names[j], "distance": float(a.distances[n, j])} for j in range(len(names))],
             "imputed": [scored.checked.written.get(f, f) for f, m in zip(FEATURES, scored.imputed[n]) if m],
         }
@@ -202,9 +202,10 @@ def test_batch_rows_written_by_arrow_equal_the_plain_dicts_exactly(app: Flask) -
     records = random_records(3000, seed=11) + [{**GOOD, "Milk": 0.0}, {"Fresh": 1e-9}]
     scored = score(seg, check_records(records))
     assert scored.checked.errors and scored.imputed.any() and scored.ok.sum() > 300, "the sample must hold every kind of row"
+    assert 0 < scored.atypical.sum() < scored.ok.sum(), "the sample must hold typical and atypical customers"
     head = {"model_version": "abc", "n_rows": len(records)}
     got = answer(head, [scored], names)
-    assert got == {**head, "results": reference_results(scored, names)}
+    assert got == {**head, "results": reference_results(scored, names, seg.distance_limit)}
     assert [r["row"] for r in got["results"]] == list(range(1, len(records) + 1))
 
 

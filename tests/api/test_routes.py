@@ -434,3 +434,27 @@ def test_a_quote_that_is_never_closed_is_named_not_a_parser_message(client: Flas
     source = tmp_path / "in.csv"
     source.write_text(large)
     assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 2
+
+
+THOUSANDTH = {name: value / 1000 for name, value in GOOD.items()}  # GOOD typed as 12.669, 9.656, …: read as units
+
+
+def test_a_customer_unlike_the_fitted_customers_is_marked_atypical_everywhere(client: FlaskClient) -> None:
+    """A real customer is typical; the same spending a thousand times smaller still gets its nearest segment, marked
+    atypical, in the answer for one customer, in a JSON batch and in the CSV answer (empty for a bad row)."""
+    limit = json.loads(config.SEGMENTER.read_text())["distance_limit"]
+    spec = client.get("/api/openapi.json").get_json()
+    typical, odd = (client.post("/api/segment", json=c).get_json() for c in (GOOD, THOUSANDTH))
+    for answer, expected in ((typical, False), (odd, True)):
+        conform(spec, "/api/segment", "post", 200, answer)
+        assert answer["atypical"] is expected
+        assert (min(d["distance"] for d in answer["distances"]) > limit) is expected
+    assert isinstance(odd["segment"], int) and odd["persona"]["name"]
+
+    rows = client.post("/api/segment/batch", json=[GOOD, THOUSANDTH, {"Fresh": -1}]).get_json()["results"]
+    assert [r.get("atypical") for r in rows] == [False, True, None]
+    assert [r["segment"] for r in rows[:2]] == [typical["segment"], odd["segment"]]
+    text = client.post("/api/segment/batch?format=csv", json=[GOOD, THOUSANDTH, {"Fresh": -1}]).get_data(as_text=True)
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[header.index("confidence") + 1 : header.index("confidence") + 3] == ["atypical", "imputed"]
+    assert [r["atypical"] for r in csv.DictReader(io.StringIO(text))] == ["false", "true", ""]

@@ -32,7 +32,7 @@ function confidenceText(answer) {
 function Confidence({ answer, algorithm }) {
   const other = runnerUp(answer);
   const shown = confidenceText(answer);
-  const words = confidenceWords(answer.confidence, answer.probabilities ? "gmm" : algorithm, answer.persona.name, other && other.name, shown);
+  const words = confidenceWords(answer.confidence, answer.probabilities ? "gmm" : algorithm, answer.persona.name, other && other.name, shown, answer.atypical);
   const width = Math.max(0, Math.min(1, answer.confidence)) * 100;
   return (
     <div className="confidence">
@@ -113,6 +113,15 @@ export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
       <h3 id="answer-title" ref={ref} tabIndex={-1}>
         <Swatch segment={answer.segment} /> Segment {answer.segment}: {persona.name}
       </h3>
+      {answer.atypical && (
+        <div className="alert atypical">
+          <p>
+            <strong>This customer is unlike the customers the segments were built from.</strong> Its spending is farther from every
+            segment's centre than that of 99 in 100 of them, so “{persona.name}” is only the nearest segment, not a good fit. Check the
+            amounts (a digit too many or too few, or thousands typed as units) before acting on it.
+          </p>
+        </div>
+      )}
       <p>{persona.description}</p>
       {answer.imputed && answer.imputed.length > 0 && (
         <p className="note">

@@ -78,6 +78,7 @@ function Rows({ batch }) {
                 <td>
                   <Swatch segment={r.segment} /> {r.segment}: {r.persona_name}
                   {r.imputed && r.imputed.length > 0 && <span className="hint"> (filled in: {r.imputed.join(", ")})</span>}
+                  {r.atypical && <strong className="atypical-mark"> Unlike any segment: check the amounts.</strong>}
                 </td>
                 <td className="num">{percent(r.confidence)}</td>
               </tr>

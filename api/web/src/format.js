@@ -97,19 +97,24 @@ export const categoryWords = (name, fields) => {
   return field ? field.label : name.replace(/_/g, " ");
 };
 
-/** Plain-words reading of the model's confidence figure: {level: "high"|"medium"|"low", text}; ``shown`` is its percent text. */
-export function confidenceWords(confidence, algorithm, segmentName, runnerUp, shown = percent(confidence)) {
+/** What the confidence figure is worth for a customer far from every segment (``atypical`` in the API's answer). */
+const FAR_FROM_EVERY_SEGMENT = " But this customer is far from every segment, so the figure says little: check the amounts first.";
+
+/** Plain-words reading of the model's confidence figure: {level: "high"|"medium"|"low", text}; ``shown`` is its
+ * percent text. An ``atypical`` customer's is read as low whatever its value: it compares segments that all fit badly. */
+export function confidenceWords(confidence, algorithm, segmentName, runnerUp, shown = percent(confidence), atypical = false) {
   const other = runnerUp ? `“${runnerUp}”` : "another segment";
+  const far = " But this customer is far from every segment, so the figure says little: check the amounts first.";
   if (algorithm === "gmm") {
-    const level = confidence >= 0.9 ? "high" : confidence >= 0.6 ? "medium" : "low";
+    const level = atypical ? "low" : confidence >= 0.9 ? "high" : confidence >= 0.6 ? "medium" : "low";
     const lead = `The model gives a ${shown} chance that this customer belongs to “${segmentName}”.`;
-    const tail = level === "low" ? ` It could also be ${other}: treat the persona as a hint.` : "";
+    const tail = atypical ? far : level === "low" ? ` It could also be ${other}: treat the persona as a hint.` : "";
     return { level, text: lead + tail };
   }
   // Distance-based models: confidence = 1 − d(nearest centre) / d(second-nearest centre).
-  const level = confidence >= 0.5 ? "high" : confidence >= 0.2 ? "medium" : "low";
+  const level = atypical ? "low" : confidence >= 0.5 ? "high" : confidence >= 0.2 ? "medium" : "low";
   const lead = `The centre of “${segmentName}” is ${shown} closer to this customer than the next one, ${other}.`;
-  const tail = {
+  const tail = atypical ? far : {
     high: " The customer sits well inside the segment.",
     medium: " The customer is in the segment, but not deep inside it.",
     low: " The customer is on the border between the two: treat the persona as a hint.",

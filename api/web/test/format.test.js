@@ -131,3 +131,16 @@ test("points that may group thousands are stopped on the page with both readings
   // a decimal that cannot be thousands, a leading zero, commas: sent as typed
   assert.deepEqual(unsendableAmounts({ Fresh: "12.5", Milk: "0.500", Grocery: "1200.000", Frozen: "12,669.250" }, features), {});
 });
+
+test("a customer far from every segment gets a low reading whatever its confidence figure", () => {
+  const near = confidenceWords(0.9, "kmeans", "Cafés", "Shops");
+  assert.equal(near.level, "high");
+  const far = confidenceWords(0.9, "kmeans", "Cafés", "Shops", "90%", true);
+  assert.deepEqual(far, {
+    level: "low",
+    text: "The centre of “Cafés” is 90% closer to this customer than the next one, “Shops”. But this customer is far from every segment, so the figure says little: check the amounts first.",
+  });
+  const mixture = confidenceWords(0.999, "gmm", "Cafés", "Shops", ">99%", true);
+  assert.equal(mixture.level, "low");
+  assert.match(mixture.text, /^The model gives a >99% chance that this customer belongs to “Cafés”\. But this customer is far from every segment/);
+});
