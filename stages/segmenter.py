@@ -314,10 +314,16 @@ class Segmenter:
             return cls.from_dict(json.load(fh))
 
 
+def nearest_distance(distances: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row's distance to its nearest segment centre: ``distances.min(axis=1)``, taken column by column, which
+    on a million customers and three segments is several times faster than reducing along the short axis."""
+    return reduce(np.minimum, distances.T)
+
+
 def distance_limit(segmenter: Segmenter, X: NDArray[np.float64], quantile: float = ATYPICAL_QUANTILE) -> float:
     """The distance from the nearest segment centre that ``quantile`` of the customers ``X`` (raw spending, the
     customers the model was fitted on) stay within, measured by ``segmenter`` itself, as the API will measure."""
-    return float(np.quantile(segmenter.assign(X).distances.min(axis=1), quantile))
+    return float(np.quantile(nearest_distance(segmenter.assign(X).distances), quantile))
 
 
 def centroid_confidence(distances: NDArray[np.float64]) -> NDArray[np.float64]:

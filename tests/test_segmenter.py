@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from stages import config
-from stages.segmenter import Segmenter, affine, affine_terms, centroid_confidence, fill_missing, spend_transform, squared_distance
+from stages.segmenter import (
+    Segmenter, affine, affine_terms, centroid_confidence, fill_missing, nearest_distance, spend_transform, squared_distance,
+)
 from tests.mixture import uneven_mixture
 
 N_RANDOM = 10_000
@@ -267,3 +269,9 @@ def test_a_mixture_gives_each_segments_probability_and_picks_the_most_probable(s
     nearest = result.distances.argmin(axis=1)
     assert (result.segment != nearest).any(), "the wide segment must win some customers whose nearest centre is another"
     assert (result.segment == nearest).any()
+
+
+def test_nearest_distance_is_the_row_minimum(served: Segmenter) -> None:
+    distances = served.assign(random_customers(500)).distances
+    assert np.array_equal(nearest_distance(distances), distances.min(axis=1))
+    assert np.array_equal(nearest_distance(np.array([[3.0], [1.0]])), np.array([3.0, 1.0]))  # one segment

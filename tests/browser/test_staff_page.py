@@ -637,3 +637,69 @@ def test_a_customer_unlike_any_segment_is_told_so_not_called_a_border_case(page:
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator(".atypical-mark")).to_have_count(0)
     expect(rows.nth(1).locator(".atypical-mark")).to_have_text("Unlike any segment: check the amounts.")
+
+
+def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_the_answer_tells_the_segments_figure_from_the_customers_and_the_map_label_hides_no_centre(
+    page: Page, customers: pd.DataFrame, personas: list[dict[str, Any]]
+) -> None:
+    """Where the segment stands out, the line gives the segment's ratio and this customer's own amount and ratio
+    (against the same typical customer); on the map, "This customer" is never written over a numbered centre."""
+    fields = api_json(page, "/api/fields")["features"]
+    medians = {f["name"]: f["median"] for f in fields}
+    labels = {f["name"]: f["label"] for f in fields}
+    checked = 0
+    for row in range(8):
+        values = {name: int(customers.iloc[row][name]) for name in FEATURES}
+        fill_customer(page, fields, values)
+        page.get_by_role("button", name="Find the segment").click()
+        persona = personas[int(customers.iloc[row]["segment"])]
+        expect(page.locator("#answer-title")).to_have_text(re.compile(rf"^\s*Segment {persona['id']}:"))
+        for name, level in persona["levels"].items():
+            if level == "typical":
+                continue
+            line = page.locator(".standouts li").filter(has_text=labels[name])
+            ratio, own = persona["profile"][name], values[name] / medians[name]
+            expect(line).to_contain_text(f"the segment buys {ratio:.2f}× the typical customer (this customer: {values[name]:,}, {own:.2f}×)")
+            checked += 1
+        label = page.locator(".customer-label").bounding_box()
+        centres = page.locator(".map-svg .centre circle")
+        expect(centres).to_have_count(len(personas))
+        hidden = [i for i in range(len(personas)) if boxes_overlap(label, centres.nth(i).bounding_box())]
+        assert hidden == [], f"row {row + 1}: the label covers centre {hidden}"
+    assert checked, "no customer whose segment stands out in a category"
+    assert accessibility_problems(page) == []
+
+
+def test_an_answer_the_page_cannot_read_is_an_error_not_a_blank_page(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
+    """A 200 without the answer's fields (a proxy's, an older service's): the form says so and keeps the amounts."""
+    fields = api_json(page, "/api/fields")["features"]
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    page.route("**/api/segment", lambda route: route.fulfill(status=200, content_type="application/json", body="{}"))
+    fill_customer(page, fields, values)
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator(".form-error")).to_have_text(
+        "The service answered with something this page cannot read. Nothing you typed is lost: try again, or tell whoever runs the service.")
+    expect(page.locator("#answer-title")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Segment a customer")).to_be_visible()
+    for name in FEATURES:
+        expect(spending_input(page, fields, name)).to_have_value(str(values[name]))
+    assert watch.page_errors == []
+
+
+def test_card_buttons_and_filled_in_categories_are_named_for_people(page: Page, tmp_path: Path, personas: list[dict[str, Any]]) -> None:
+    """Each card's button names its segment (screen readers list them apart); a file's filled-in categories are
+    named by the form's labels, not the data set's column names."""
+    for persona in personas:
+        named = re.compile(rf"^(Show|Hide) spending profile and mix of {re.escape(persona['name'])}(\s|$)")
+        expect(page.get_by_role("button", name=named)).to_have_count(1)
+    labels = {f["name"]: f["label"] for f in api_json(page, "/api/fields")["features"]}
+    assert labels["Detergents_Paper"] != "Detergents_Paper"
+    path = tmp_path / "gap.csv"
+    path.write_text(",".join(FEATURES) + "\n12669,9656,7561,214,,1338\n")
+    page.get_by_label("CSV file").set_input_files(path)
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator("table.rows tbody tr")).to_contain_text(f"(filled in: {labels['Detergents_Paper']})")

@@ -12,6 +12,16 @@ function standouts(persona) {
     .sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)));
 }
 
+/** This customer's amount in a category and, when given, how it compares with the typical customer (the median of
+ * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.43×"; a filled-in amount is that
+ * median, so it says "filled in" instead. */
+function customerFigure(answer, name, features) {
+  const amount = answer.input[name];
+  if (answer.imputed && answer.imputed.includes(name)) return `${money(amount)}, filled in`;
+  const field = features.find((f) => f.name === name);
+  return field && field.median > 0 ? `${money(amount)}, ${times(amount / field.median)}` : money(amount);
+}
+
 /** The runner-up: the second most probable segment of a mixture, else the nearest centre after the customer's own. */
 function runnerUp(answer) {
   if (answer.probabilities) {
@@ -137,10 +147,10 @@ export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
             <ul className="standouts">
               {apart.map((s) => (
                 <li key={s.name}>
-                  <span className={`level ${s.level}`}>{s.level === "high" ? "High" : "Low"}</span> {categoryWords(s.name, features)}:{" "}
-                  {times(s.ratio)} the typical customer
+                  <span className={`level ${s.level}`}>{s.level === "high" ? "High" : "Low"}</span> {categoryWords(s.name, features)}: the
+                  segment buys {times(s.ratio)} the typical customer
                   {answer.input && answer.input[s.name] != null && (
-                    <> (this customer: {money(answer.input[s.name])}{answer.imputed && answer.imputed.includes(s.name) ? ", filled in" : ""})</>
+                    <> (this customer: {customerFigure(answer, s.name, features)})</>
                   )}
                 </li>
               ))}

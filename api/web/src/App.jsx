@@ -64,7 +64,7 @@ export function App() {
         )}
         <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} onModel={seenModel} />
         <Personas personas={personas} fields={fields.data} />
-        <Batch personas={personas} onModel={seenModel} />
+        <Batch personas={personas} fields={fields.data} onModel={seenModel} />
       </main>
       <footer className="site-footer">
         <div className="wrap">

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postFile } from "./api.js";
-import { money, percent } from "./format.js";
+import { categoryWords, money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
 const BATCH_URL = "/api/segment/batch";
@@ -48,7 +48,8 @@ function Counts({ batch, personas }) {
   );
 }
 
-function Rows({ batch }) {
+function Rows({ batch, fields }) {
+  const features = fields ? fields.features : [];
   const shown = batch.results.slice(0, MAX_ROWS_SHOWN);
   const hidden = batch.results.length - shown.length;
   const hiddenProblems = batch.results.slice(MAX_ROWS_SHOWN).filter((r) => !r.ok).length;
@@ -77,7 +78,7 @@ function Rows({ batch }) {
                 <th scope="row" className="num">{r.row}</th>
                 <td>
                   <Swatch segment={r.segment} /> {r.segment}: {r.persona_name}
-                  {r.imputed && r.imputed.length > 0 && <span className="hint"> (filled in: {r.imputed.join(", ")})</span>}
+                  {r.imputed && r.imputed.length > 0 && <span className="hint"> (filled in: {r.imputed.map((n) => categoryWords(n, features)).join(", ")})</span>}
                   {r.atypical && <strong className="atypical-mark"> Unlike any segment: check the amounts.</strong>}
                 </td>
                 <td className="num">{percent(r.confidence)}</td>
@@ -100,7 +101,7 @@ function Rows({ batch }) {
 }
 
 /** Section 3: upload a CSV file, see the segment or the problem of each row, download the results. */
-export function Batch({ personas, onModel }) {
+export function Batch({ personas, fields, onModel }) {
   const inputId = useId();
   const [file, setFile] = useState(null);
   // The answer together with the file that produced it, so Download re-sends exactly that file.
@@ -217,7 +218,7 @@ export function Batch({ personas, onModel }) {
           </div>
           <div className="batch-grid">
             <Counts batch={batch} personas={personas} />
-            <Rows batch={batch} />
+            <Rows batch={batch} fields={fields} />
           </div>
         </div>
       )}

@@ -1,5 +1,6 @@
 import { segmentColour } from "./colours.js";
-import { decimal2, percent } from "./format.js";
+import { percent } from "./format.js";
+import { labelPlace } from "./mapLabel.js";
 import { Swatch } from "./Swatch.jsx";
 
 const WIDTH = 640;
@@ -25,7 +26,8 @@ export function PcaMap({ pca, personas, customer }) {
   const nameOf = (segment) => (personas.find((p) => p.id === segment) || { name: `Segment ${segment}` }).name;
   const cx = sx(customer.x);
   const cy = sy(customer.y);
-  const labelLeft = cx > WIDTH * 0.7;
+  const frame = { x0: PAD.left, x1: WIDTH - PAD.right, y0: PAD.top, y1: HEIGHT - PAD.bottom };
+  const label = labelPlace(cx, cy, pca.centres.map((c) => ({ x: sx(c.x), y: sy(c.y) })), frame);
 
   return (
     <figure className="map">
@@ -38,7 +40,7 @@ export function PcaMap({ pca, personas, customer }) {
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="map-svg-title map-svg-desc" className="map-svg">
         <title id="map-svg-title">Map of customers by segment</title>
         <desc id="map-svg-desc">
-          {`Dots are customers coloured by segment; numbered circles are the segment centres. This customer, in segment ${customer.segment} (${nameOf(customer.segment)}), is the ringed point at ${decimal2(customer.x)}, ${decimal2(customer.y)}.`}
+          {`Dots are customers coloured by segment; numbered circles are the segment centres. This customer, in segment ${customer.segment} (${nameOf(customer.segment)}), is the ringed point.`}
         </desc>
         <rect x={PAD.left} y={PAD.top} width={WIDTH - PAD.left - PAD.right} height={HEIGHT - PAD.top - PAD.bottom} fill="#fff" stroke="#9aa3ad" />
         <line x1={sx(0)} x2={sx(0)} y1={PAD.top} y2={HEIGHT - PAD.bottom} stroke="#d5d9de" />
@@ -74,7 +76,7 @@ export function PcaMap({ pca, personas, customer }) {
             <circle cx={cx} cy={cy} r="14" fill="none" stroke="#fff" strokeWidth="6" />
             <circle cx={cx} cy={cy} r="14" fill="none" stroke="#1b1f24" strokeWidth="3" />
             <circle cx={cx} cy={cy} r="5" fill={segmentColour(customer.segment)} stroke="#1b1f24" strokeWidth="1.5" />
-            <text x={labelLeft ? cx - 20 : cx + 20} y={cy - 16} textAnchor={labelLeft ? "end" : "start"} className="customer-label">
+            <text x={label.x} y={label.y} textAnchor={label.anchor} className="customer-label">
               This customer
             </text>
           </g>

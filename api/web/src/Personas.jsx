@@ -63,7 +63,7 @@ function PersonaCard({ persona, shareText, fields }) {
       </p>
       <p>{persona.description}</p>
       <button type="button" className="expander" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen(!open)}>
-        {open ? "Hide" : "Show"} spending profile and mix
+        {open ? "Hide" : "Show"} spending profile and mix<span className="visually-hidden"> of {persona.name}</span>
       </button>
       <div id={panelId} className="persona-detail" hidden={!open}>
         <h4>Spending against the whole base</h4>

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postJson } from "./api.js";
-import { money, parseAmount, unsendableAmounts } from "./format.js";
+import { isSegmentAnswer, money, parseAmount, unsendableAmounts } from "./format.js";
 import { Answer } from "./Answer.jsx";
 
 /** What staff typed → the request body: blanks left out (the API imputes them), amounts as numbers (see parseAmount). */
@@ -144,6 +144,9 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
     }
     try {
       const result = await postJson("/api/segment", requestBody(full, channel, region));
+      if (!isSegmentAnswer(result)) {
+        throw new ApiError(200, "The service answered with something this page cannot read. Nothing you typed is lost: try again, or tell whoever runs the service.");
+      }
       setErrors({ byField: {}, general: [] });
       setAnswer(result);
       if (onModel) onModel(result.model_version);

@@ -121,3 +121,19 @@ export function confidenceWords(confidence, algorithm, segmentName, runnerUp, sh
   }[level];
   return { level, text: lead + tail };
 }
+
+/** Whether a 2xx answer of ``POST /api/segment`` has what the page shows (a proxy or an older service might answer
+ * 200 with something else): the page then says so instead of failing to draw the answer. */
+export function isSegmentAnswer(answer) {
+  const number = (v) => typeof v === "number" && Number.isFinite(v);
+  const persona = answer && answer.persona;
+  return Boolean(
+    answer && Number.isInteger(answer.segment) && number(answer.confidence) && typeof answer.atypical === "boolean"
+      && persona && typeof persona.name === "string" && typeof persona.description === "string" && Array.isArray(persona.actions)
+      && persona.levels && typeof persona.levels === "object" && persona.profile && typeof persona.profile === "object"
+      && Array.isArray(answer.distances) && answer.distances.length > 0
+      && answer.distances.every((d) => d && Number.isInteger(d.segment) && typeof d.name === "string" && number(d.distance))
+      && answer.position && number(answer.position.x) && number(answer.position.y)
+      && (answer.probabilities == null || (Array.isArray(answer.probabilities) && answer.probabilities.every(number))),
+  );
+}
