@@ -25,6 +25,7 @@ import yaml
 from stages import artifacts, config, plots
 from stages.algorithms import ALGORITHM_NAMES
 from stages.dataset import CATEGORY_NAMES
+from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
     agreement_reading, channel_ari_by_k, channel_reading, k_note, silhouette_band, silhouette_strength, stability_reading,
 )
@@ -153,6 +154,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "channel_baseline": pct(metrics["channel_baseline"]),
             "channel_ari": f"{metrics['channel_ari']:.2f}",
             "version": lock_md5(outputs, "ml/segmenter.json"),
+            "atypical_share": pct(ATYPICAL_QUANTILE),
         },
         "personas": {
             "count": str(len(personas)),

@@ -123,7 +123,7 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "72%"
     assert v["model"]["silhouette"] == "0.55" and v["model"]["silhouette_strength"] == "reasonable"
     assert v["model"]["agreement_reading"] == "the methods agree only in part (which customers share a segment depends on the method), so treat the boundaries as soft"
-    assert v["model"]["version"] == "abc"
+    assert v["model"]["version"] == "abc" and v["model"]["atypical_share"] == "99%"
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means and Gaussian mixture"
     assert v["method"]["pca_use"].startswith("all 2 categories, transformed and scaled as above, not principal components")
