@@ -703,3 +703,16 @@ def test_card_buttons_and_filled_in_categories_are_named_for_people(page: Page, 
     page.get_by_label("CSV file").set_input_files(path)
     page.get_by_role("button", name="Segment the file").click()
     expect(page.locator("table.rows tbody tr")).to_contain_text(f"(filled in: {labels['Detergents_Paper']})")
+
+
+def test_an_error_naming_a_field_not_on_the_form_is_shown_as_the_api_words_it(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
+    """An error for a field the form does not have (a newer API's, say; here one named like a JavaScript object
+    property) goes above the form as "field: message", not under an input and not as a made-up label."""
+    watch.expect_status(422)
+    fields = api_json(page, "/api/fields")["features"]
+    body = {"error": {"message": "The customer's data is not valid.", "errors": [{"field": "constructor", "row": None, "message": "unknown field"}]}}
+    page.route("**/api/segment", lambda route: route.fulfill(status=422, content_type="application/json", body=json.dumps(body)))
+    fill_customer(page, fields, {name: int(customers.iloc[0][name]) for name in FEATURES})
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator(".form-error p")).to_have_text(["The customer's data is not valid.", "constructor: unknown field"])
+    expect(page.locator(".field-error")).to_have_count(0)

@@ -19,7 +19,7 @@ function requestBody(values, channel, region) {
 
 /** The summary line for errors under some of the form's fields, naming them by their labels ("Detergents & paper"). */
 function checkFields(names, labels) {
-  return `The customer's data is not valid: check ${names.map((n) => labels[n] || n).join(", ")}.`;
+  return `The customer's data is not valid: check ${names.map((n) => (Object.hasOwn(labels, n) ? labels[n] : n)).join(", ")}.`;
 }
 
 /** Error messages per field name, and the summary: one line naming the form's fields by their labels (or the API's
@@ -28,7 +28,7 @@ function splitErrors(error, labels) {
   const byField = {};
   const other = [];
   for (const e of error.errors || []) {
-    if (e.field && e.field in labels) byField[e.field] = byField[e.field] ? `${byField[e.field]} ${e.message}` : e.message;
+    if (e.field && Object.hasOwn(labels, e.field)) byField[e.field] = byField[e.field] ? `${byField[e.field]} ${e.message}` : e.message;
     else other.push(e.field ? `${e.field}: ${e.message}` : e.message);
   }
   const names = Object.keys(byField);
