@@ -466,21 +466,25 @@ def test_amounts_with_points_that_may_group_thousands_are_asked_about_not_misrea
     values = {name: int(customers.iloc[0][name]) for name in FEATURES}
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
-    fill_customer(page, fields, {**values, "Milk": "1.200", "Grocery": "12.669"})
+    fill_customer(page, fields, {**values, "Milk": "1.200", "Grocery": "12.669", "Fresh": f"€{values['Fresh']:,}"})
     page.get_by_role("button", name="Find the segment").click()
     milk, grocery = (spending_input(page, fields, n) for n in ("Milk", "Grocery"))
     expect(page.locator(".field").filter(has=milk).locator(".field-error")).to_have_text(
         "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2")
     expect(page.locator(".field").filter(has=grocery).locator(".field-error")).to_contain_text("12,669 or 12.669?")
     labels = {f["name"]: f["label"] for f in fields}
-    expect(page.locator(".form-error")).to_have_text(f"The customer's data is not valid: check {labels['Milk']}, {labels['Grocery']}.")
-    expect(milk).to_be_focused()
+    expect(page.locator(".field").filter(has=spending_input(page, fields, "Fresh")).locator(".field-error")).to_have_text(
+        f"type the amount without the currency sign: {values['Fresh']:,}")
+    expect(page.locator(".form-error")).to_have_text(
+        f"The customer's data is not valid: check {labels['Fresh']}, {labels['Milk']}, {labels['Grocery']}.")
+    expect(spending_input(page, fields, "Fresh")).to_be_focused()
     expect(milk).to_have_value("1.200")  # what was typed is kept
     assert sent == [] and page.locator("#answer-title").count() == 0
     assert accessibility_problems(page) == []
 
     milk.fill("1200")
     grocery.fill("12,669")
+    spending_input(page, fields, "Fresh").fill(f"{values['Fresh']:,}")
     page.get_by_role("button", name="Find the segment").click()
     answer = page.request.post("/api/segment", data={**values, "Milk": 1200, "Grocery": 12669}).json()
     expect(page.locator("#answer-title")).to_have_text(re.compile(rf"^\s*Segment {answer['segment']}:"))
@@ -637,6 +641,8 @@ def test_a_customer_unlike_any_segment_is_told_so_not_called_a_border_case(page:
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator(".atypical-mark")).to_have_count(0)
     expect(rows.nth(1).locator(".atypical-mark")).to_have_text("Unlike any segment: check the amounts.")
+    expect(rows.nth(1).locator("td.num")).to_have_text(f"{round(100 * answer['confidence'])}% (low)")
+    expect(rows.nth(0).locator("td.num")).to_have_text(re.compile(r"^\d+% \((high|medium|low)\)$"))
 
 
 def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:

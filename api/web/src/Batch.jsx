@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postFile } from "./api.js";
-import { categoryWords, money, percent } from "./format.js";
+import { categoryWords, confidenceLevel, money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
 const BATCH_URL = "/api/segment/batch";
@@ -81,7 +81,9 @@ function Rows({ batch, fields }) {
                   {r.imputed && r.imputed.length > 0 && <span className="hint"> (filled in: {r.imputed.map((n) => categoryWords(n, features)).join(", ")})</span>}
                   {r.atypical && <strong className="atypical-mark"> Unlike any segment: check the amounts.</strong>}
                 </td>
-                <td className="num">{percent(r.confidence)}</td>
+                <td className="num">
+                  {percent(r.confidence)} ({confidenceLevel(r.confidence, r.probabilities != null, r.atypical)})
+                </td>
               </tr>
             ) : (
               <tr key={r.row} className="row-error">

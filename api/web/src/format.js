@@ -62,6 +62,9 @@ export function parseAmount(text) {
  * so staff typing a Portuguese amount would get a customer a thousand times smaller, without a word. */
 const DOT_GROUPED = /^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$/;
 
+/** A currency sign before or after an amount, with the spaces next to it. */
+const CURRENCY = /^[€$£]\s*|\s*[€$£]$/g;
+
 /** The words for an amount whose points may group thousands: what it could mean and what to type for each. */
 function ambiguousAmount(text) {
   const thousands = Number(text.replace(/\./g, ""));
@@ -78,15 +81,19 @@ function ambiguousAmount(text) {
  * - digits too long for a number ("1e400", 400 nines) read as Infinity, which JSON cannot carry (it would arrive as
  *   null, and the API would answer "not null"), in the API's words for an amount over its limit (``max_allowed`` of
  *   ``GET /api/fields``);
- * - points that may group thousands ("1.200": 1,200 or 1.2?), which :data:`DOT_GROUPED` describes.
+ * - points that may group thousands ("1.200": 1,200 or 1.2?), which :data:`DOT_GROUPED` describes;
+ * - an amount with a currency sign ("€1,200"), with the amount to type instead (the data and the API, whose number
+ *   syntax the page shares, read plain amounts).
  */
 export function unsendableAmounts(values, features) {
   const problems = {};
   for (const field of features) {
     const text = (values[field.name] || "").trim();
     const number = parseAmount(text);
+    const bare = text.replace(CURRENCY, "");
     if (number !== null && !Number.isFinite(number)) problems[field.name] = `must be at most ${money(field.max_allowed)} (got ${text})`;
-    else if (DOT_GROUPED.test(text)) problems[field.name] = ambiguousAmount(text);
+    else if (DOT_GROUPED.test(bare)) problems[field.name] = ambiguousAmount(bare);
+    else if (bare !== text && parseAmount(bare) !== null) problems[field.name] = `type the amount without the currency sign: ${bare}`;
   }
   return problems;
 }
@@ -100,19 +107,26 @@ export const categoryWords = (name, fields) => {
 /** What the confidence figure is worth for a customer far from every segment (``atypical`` in the API's answer). */
 const FAR_FROM_EVERY_SEGMENT = " But this customer is far from every segment, so the figure says little: check the amounts first.";
 
-/** Plain-words reading of the model's confidence figure: {level: "high"|"medium"|"low", text}; ``shown`` is its
- * percent text. An ``atypical`` customer's is read as low whatever its value: it compares segments that all fit badly. */
+/** The confidence figure as a level: "high", "medium" or "low" (a mixture's probability has its own bands). An
+ * ``atypical`` customer's is low whatever its value: it compares segments that all fit badly. */
+export function confidenceLevel(confidence, mixture, atypical = false) {
+  if (atypical) return "low";
+  if (mixture) return confidence >= 0.9 ? "high" : confidence >= 0.6 ? "medium" : "low";
+  return confidence >= 0.5 ? "high" : confidence >= 0.2 ? "medium" : "low"; // 1 − d(nearest) / d(second-nearest)
+}
+
+/** Plain-words reading of the model's confidence figure: {level (see confidenceLevel), text}; ``shown`` is its
+ * percent text. */
 export function confidenceWords(confidence, algorithm, segmentName, runnerUp, shown = percent(confidence), atypical = false) {
   const other = runnerUp ? `“${runnerUp}”` : "another segment";
   const far = " But this customer is far from every segment, so the figure says little: check the amounts first.";
+  const level = confidenceLevel(confidence, algorithm === "gmm", atypical);
   if (algorithm === "gmm") {
-    const level = atypical ? "low" : confidence >= 0.9 ? "high" : confidence >= 0.6 ? "medium" : "low";
     const lead = `The model gives a ${shown} chance that this customer belongs to “${segmentName}”.`;
     const tail = atypical ? far : level === "low" ? ` It could also be ${other}: treat the persona as a hint.` : "";
     return { level, text: lead + tail };
   }
   // Distance-based models: confidence = 1 − d(nearest centre) / d(second-nearest centre).
-  const level = atypical ? "low" : confidence >= 0.5 ? "high" : confidence >= 0.2 ? "medium" : "low";
   const lead = `The centre of “${segmentName}” is ${shown} closer to this customer than the next one, ${other}.`;
   const tail = atypical ? far : {
     high: " The customer sits well inside the segment.",

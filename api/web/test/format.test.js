@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { confidenceWords, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { confidenceLevel, confidenceWords, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -143,4 +143,25 @@ test("a customer far from every segment gets a low reading whatever its confiden
   const mixture = confidenceWords(0.999, "gmm", "Cafés", "Shops", ">99%", true);
   assert.equal(mixture.level, "low");
   assert.match(mixture.text, /^The model gives a >99% chance that this customer belongs to “Cafés”\. But this customer is far from every segment/);
+});
+
+test("an amount with a currency sign is stopped with the amount to type instead", () => {
+  const features = ["Fresh", "Milk", "Grocery", "Frozen", "Delicassen"].map((name) => ({ name, max_allowed: 10000000 }));
+  assert.deepEqual(unsendableAmounts({ Fresh: "€1,200", Milk: "1200 €", Grocery: "$12669.50", Frozen: "£ 5" }, features), {
+    Fresh: "type the amount without the currency sign: 1,200",
+    Milk: "type the amount without the currency sign: 1200",
+    Grocery: "type the amount without the currency sign: 12669.50",
+    Frozen: "type the amount without the currency sign: 5",
+  });
+  // an ambiguous amount behind the sign is asked about; text with a sign stays the API's to refuse
+  assert.deepEqual(unsendableAmounts({ Fresh: "€1.200", Milk: "€abc", Grocery: "€" }, features), {
+    Fresh: "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2",
+  });
+});
+
+test("the confidence level has a mixture's bands and is low for an atypical customer", () => {
+  assert.deepEqual([0.5, 0.2, 0.19].map((c) => confidenceLevel(c, false)), ["high", "medium", "low"]);
+  assert.deepEqual([0.9, 0.6, 0.59].map((c) => confidenceLevel(c, true)), ["high", "medium", "low"]);
+  assert.equal(confidenceLevel(0.99, false, true), "low");
+  assert.equal(confidenceWords(0.55, "kmeans", "A", "B").level, confidenceLevel(0.55, false));
 });
