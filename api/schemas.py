@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name
 from stages.dataset import LABEL_CODES
+from stages.segmenter import ATYPICAL_QUANTILE
 
 
 def _label_validator(label: str) -> Any:
@@ -166,7 +167,7 @@ CONFIDENCE_TEXT = (
 
 
 ATYPICAL_TEXT = (
-    "true when the customer's nearest segment centre is farther away than it is for 99% of the customers the model "
+    f"true when the customer's nearest segment centre is farther away than it is for {ATYPICAL_QUANTILE:.0%} of the customers the model "
     "was fitted on (distance_limit in ml/segmenter.json): the segment is still the nearest one, but the customer "
     "resembles none of the segments well, most often because an amount was mistyped (thousands read as units, say). "
     "Check the amounts before acting on the persona."

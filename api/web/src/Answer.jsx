@@ -13,7 +13,7 @@ function standouts(persona) {
 }
 
 /** This customer's amount in a category and, when given, how it compares with the typical customer (the median of
- * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.43×"; a filled-in amount is that
+ * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.39×"; a filled-in amount is that
  * median, so it says "filled in" instead. */
 function customerFigure(answer, name, features) {
   const amount = answer.input[name];

@@ -17,9 +17,10 @@ function requestBody(values, channel, region) {
   return body;
 }
 
-/** The summary line for errors under some of the form's fields, naming them by their labels ("Detergents & paper"). */
+/** The summary line for errors under some of the form's fields (``names``, each a key of ``labels``), naming them by
+ * their labels ("Detergents and paper"). */
 function checkFields(names, labels) {
-  return `The customer's data is not valid: check ${names.map((n) => (Object.hasOwn(labels, n) ? labels[n] : n)).join(", ")}.`;
+  return `The customer's data is not valid: check ${names.map((n) => labels[n]).join(", ")}.`;
 }
 
 /** Error messages per field name, and the summary: one line naming the form's fields by their labels (or the API's

@@ -10,7 +10,7 @@ export class ApiError extends Error {
 }
 
 /** How long the page waits for an answer before saying so: a hung server must not leave the form locked. */
-export const TIMEOUT_MS = { json: 15000, file: 120000 };
+const TIMEOUT_MS = { json: 15000, file: 120000 };
 
 async function send(url, options, timeoutMs = TIMEOUT_MS.json) {
   // The wait is for the answer to start (its status line); reading a long answer is not cut off.
