@@ -15,6 +15,7 @@ from api.fields import FEATURES, MAX_SPEND
 from stages import config
 from stages.artifacts import read_json
 from stages.dataset import CATEGORY_NAMES, md5_of
+from stages.names import axis_meaning
 from stages.segmenter import Segmenter
 
 if TYPE_CHECKING:
@@ -178,6 +179,8 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
             model_version=art.model_version,
             explained_variance=metrics["pca_explained_variance"],
             axes={"x": "PC1", "y": "PC2"},
+            axis_meaning={axis: axis_meaning(dict(zip(FEATURES, art.segmenter.pca_components[i].tolist())))
+                          for i, axis in enumerate(("x", "y"))},
             points=[
                 {"x": x, "y": y, "segment": s, "clustered": bool(c)}
                 for x, y, s, c in pca_map[["PC1", "PC2", "segment", "clustered"]].itertuples(index=False)

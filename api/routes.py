@@ -24,6 +24,7 @@ from api.fields import FEATURES, FieldError
 from api.openapi import openapi_document
 from api.schemas import CustomerIn
 from stages.dataset import LABEL_CODES
+from stages.names import algorithm_name
 
 bp = Blueprint("api", __name__)
 
@@ -314,7 +315,9 @@ def fields() -> Response:
 def health() -> Response:
     """Status and model version."""
     art = artifacts()
-    return jsonify({"status": "ok", "model_version": art.model_version, "k": art.segmenter.k, "algorithm": art.segmenter.algorithm})
+    algorithm = art.segmenter.algorithm
+    return jsonify({"status": "ok", "model_version": art.model_version, "k": art.segmenter.k, "algorithm": algorithm,
+                    "algorithm_name": algorithm_name(algorithm)})
 
 
 @bp.get("/openapi.json")

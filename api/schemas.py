@@ -281,6 +281,9 @@ class PcaOut(BaseModel):
     model_version: str
     explained_variance: list[float]
     axes: dict[str, str]
+    axis_meaning: dict[str, str] = Field(
+        description="What moving along each map direction (x, y) means, from its heaviest category weights: for "
+                    "example 'more milk products, groceries, detergents and paper'.")
     points: list[MapPoint]
     centres: list[MapCentre]
 
@@ -338,7 +341,8 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
     model_version: str
     k: int
-    algorithm: str
+    algorithm: str = Field(description="The served algorithm's code in params.yaml: kmeans, agglomerative or gmm.")
+    algorithm_name: str = Field(description="Its name in prose, as the report writes it (k-Means, …).")
 
 
 def _beyond_float(value: Any) -> bool:

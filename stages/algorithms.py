@@ -12,9 +12,8 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 
-ALGORITHMS = ("kmeans", "agglomerative", "gmm")
-#: How the reports name each algorithm in prose.
-ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
+# Defined in stages.names (light, for the API); the notebooks import them from here too.
+from stages.names import ALGORITHM_NAMES, ALGORITHMS  # noqa: F401
 
 
 def check_served(algorithm: str, swept: list[str]) -> None:

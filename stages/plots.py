@@ -12,6 +12,8 @@ from numpy.typing import NDArray
 from plotly.subplots import make_subplots
 from sklearn.metrics import silhouette_samples
 
+from stages.names import axis_meaning
+
 #: Colour of each segment id (colour-blind safe, Okabe–Ito), shared with the staff page.
 SEGMENT_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999", "#882255"]
 
@@ -104,14 +106,24 @@ def k_sweep_curves(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def pca_map(points: pd.DataFrame, centres: NDArray[np.float64], names: list[str], hover_cols: list[str]) -> go.Figure:
-    """Customers on PC1/PC2 coloured by segment, with segment centres and spending on hover."""
+def map_axis_titles(explained_variance: list[float], loadings: dict[str, dict[str, float]]) -> list[str]:
+    """The PCA map's two axis titles: the component, its share of the variation and what moving along it means
+    (:func:`stages.names.axis_meaning`, the words the staff page shows): ``"PC1 (44%): more milk products, … →"``."""
+    return [f"PC{i} ({explained_variance[i - 1]:.0%}): {axis_meaning(loadings[f'PC{i}'])} →" for i in (1, 2)]
+
+
+def pca_map(
+    points: pd.DataFrame, centres: NDArray[np.float64], names: list[str], hover_cols: list[str], axis_titles: list[str] | None = None
+) -> go.Figure:
+    """Customers on PC1/PC2 coloured by segment, with segment centres and spending on hover; ``axis_titles``
+    (:func:`map_axis_titles`) in place of the bare component names."""
     fig = go.Figure()
     for seg in sorted(points["segment"].unique()):
         sub = points[points["segment"] == seg]
         fig.add_trace(go.Scatter(x=sub["PC1"], y=sub["PC2"], mode="markers", name=f"{seg}: {names[seg]}", marker=dict(color=colour(int(seg)), size=6, opacity=0.75), customdata=sub[hover_cols].values, hovertemplate=_hover(hover_cols)))
     fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers+text", name="segment centres", text=[str(i) for i in range(len(centres))], textposition="top center", marker=dict(symbol="x", size=14, color="black")))
-    fig.update_layout(title="Customers on the first two principal components, by segment", xaxis_title="PC1", yaxis_title="PC2", height=560)
+    x_title, y_title = axis_titles or ["PC1", "PC2"]
+    fig.update_layout(title="Customers on the first two principal components, by segment", xaxis_title=x_title, yaxis_title=y_title, height=560)
     return fig
 
 

@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.algorithms import ALGORITHM_NAMES
+from stages.names import ALGORITHM_NAMES
 from stages.dataset import CATEGORY_NAMES
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (

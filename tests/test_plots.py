@@ -27,6 +27,15 @@ def test_pca_map_has_one_trace_per_segment_plus_centres() -> None:
     assert list(fig.data[1].x) == [1.0, 2.0]
 
 
+def test_pca_map_axes_say_what_each_direction_means() -> None:
+    loadings = {"PC1": {"Fresh": -0.1, "Milk": 0.6, "Grocery": 0.7}, "PC2": {"Fresh": 0.9, "Milk": 0.1, "Grocery": -0.2}}
+    titles = plots.map_axis_titles([0.44, 0.26, 0.3], loadings)
+    assert titles == ["PC1 (44%): more milk products, groceries →", "PC2 (26%): more fresh food →"]
+    points = pd.DataFrame({"PC1": [0.0, 1.0], "PC2": [0.0, 1.0], "segment": [0, 0], **{c: [1, 2] for c in FEATURES}})
+    fig = plots.pca_map(points, np.array([[0.5, 0.5]]), ["a"], FEATURES, titles)
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == tuple(titles)
+
+
 def test_k_sweep_curves_skip_criteria_an_algorithm_lacks() -> None:
     table = pd.DataFrame({"algorithm": ["kmeans"] * 2 + ["gmm"] * 2, "k": [2, 3, 2, 3], "inertia": [2.0, 1.0, 2.5, 1.5],
                           "silhouette": [0.3, 0.2, 0.3, 0.1], "calinski_harabasz": [1.0, 2.0, 1.0, 2.0], "davies_bouldin": [1.0, 1.1, 1.0, 1.2],

@@ -151,6 +151,19 @@ def test_every_notebook_stage_depends_on_the_code_it_runs() -> None:
         assert not missing, f"stage {name} runs {missing} but does not list them in dvc.yaml deps"
 
 
+def test_the_report_and_site_stages_depend_on_the_code_they_run() -> None:
+    """``python -m stages.report`` (the report stage, and Quarto's post-render hook of the site stage) and every
+    stages module it imports are dependencies of both, so editing one re-runs them."""
+    import yaml
+
+    needed = _closure({"stages/report.py"})
+    assert "stages/names.py" in needed  # through report.py's own import: the closure follows imports
+    report = yaml.safe_load((config.ROOT / "dvc.yaml").read_text())["stages"]["report"]
+    assert sorted(needed - set(report["deps"])) == [], "report stage"
+    site = yaml.safe_load((config.ROOT / "site" / "dvc.yaml").read_text())["stages"]["site"]
+    assert sorted(needed - {d.removeprefix("../") for d in site["deps"]}) == [], "site stage"
+
+
 def _config_files(code: str) -> set[str]:
     """Project files a notebook names through ``stages.config`` constants (``config.K_SWEEP`` …), relative to the project."""
     names = {n.attr for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "config"}

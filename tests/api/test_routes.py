@@ -17,6 +17,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from api.schemas import FEATURES
 from stages import config
+from stages.dataset import CATEGORY_NAMES
 from tests.api.conftest import GOOD, HEADER
 from tests.api.test_openapi import conform
 
@@ -110,6 +111,30 @@ def test_clusters_pca_elbow_fields_health(client: FlaskClient) -> None:
     assert [f["name"] for f in fields["features"]] == list(FEATURES)
     assert all(f["p5"] <= f["median"] <= f["p95"] < f["max_allowed"] for f in fields["features"])
     assert fields["channel"] == {"1": "Horeca", "2": "Retail"} and isinstance(fields["report_available"], bool)
+
+
+def test_health_names_the_algorithm_as_the_report_does(client: FlaskClient, gmm_app: Flask) -> None:
+    assert client.get("/api/health").get_json()["algorithm_name"] == "k-Means"
+    assert gmm_app.test_client().get("/api/health").get_json()["algorithm_name"] == "Gaussian mixture"
+
+
+def test_the_map_directions_are_described_by_what_customers_along_them_buy(client: FlaskClient) -> None:
+    """Each category the words name rises (or, after "less", falls) with the map coordinate across the customers."""
+    pca = client.get("/api/pca").get_json()
+    points = pd.DataFrame(pca["points"])
+    spending = pd.read_csv(config.PCA_MAP)[list(FEATURES)]
+    by_name = {name: column for column, name in CATEGORY_NAMES.items()}
+    for axis in ("x", "y"):
+        words = pca["axis_meaning"][axis]
+        if words.startswith("less "):
+            more, less = "", words.removeprefix("less ")
+        else:
+            more, _, less = words.removeprefix("more ").partition(", less ")
+        named = {by_name[n]: +1 for n in more.split(", ") if n} | {by_name[n]: -1 for n in less.split(", ") if n}
+        assert named, words
+        for column, sign in named.items():
+            rho = points[axis].corr(spending[column], method="spearman")
+            assert sign * rho > 0.5, (axis, words, column, rho)
 
 
 def test_security_headers_and_no_cors(client: FlaskClient) -> None:

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from stages import config
 from stages.dataset import LABEL_CODES
+from stages.names import ALGORITHM_NAMES
 from stages.segmenter import Segmenter
 from tests.mixture import uneven_mixture
 
@@ -96,11 +97,25 @@ def test_segment_a_customer_and_see_the_persona(page: Page, customers: pd.DataFr
     expect(answer.locator(".map-svg .centre")).to_have_count(len(personas))
     expect(answer.locator(".map-svg .customer")).to_contain_text("This customer")
 
+    # The map says what its two directions mean, in words, and keeps its axis words inside the picture.
+    kept = round(100 * (pca["explained_variance"][0] + pca["explained_variance"][1]))
+    expect(answer.locator(".map figcaption .hint")).to_contain_text(f"the map keeps {kept}% of the differences between customers")
+    expect(answer.locator(".map-axes")).to_have_text(f"Further right: {pca['axis_meaning']['x']}. Further up: {pca['axis_meaning']['y']}.")
+    expect(answer.locator(".map-svg")).not_to_contain_text("PC1")
+
     footer = page.locator("footer")
     expect(footer.locator("code")).to_have_text(health["model_version"][:12])
+    expect(footer).to_contain_text(f"({ALGORITHM_NAMES[health['algorithm']]}, {health['k']} segments)")
     expect(footer.get_by_role("link", name="Read the full report")).to_have_count(1 if fields["report_available"] else 0)
     assert accessibility_problems(page) == []
     screenshots(page, "segment-one-customer")
+    for size in ({"width": 1280, "height": 900}, {"width": 360, "height": 800}):
+        page.set_viewport_size(size)
+        svg = answer.locator(".map-svg").bounding_box()
+        for i in range(2):
+            box = answer.locator(".map-svg .axis-label").nth(i).bounding_box()
+            inside = svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 0.5 and svg["y"] <= box["y"] and box["y"] + box["height"] <= svg["y"] + svg["height"] + 0.5
+            assert inside, f"axis label {i} leaves the map at {size['width']} px: {box} vs {svg}"
 
 
 def test_a_mixture_model_shows_each_segments_probability_and_which_centre_is_nearest(
@@ -296,7 +311,7 @@ def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tm
             page.get_by_role("button", name="Find the segment").click()
             expect(page.locator(".alert[role=status]")).to_contain_text(f"another model (version {after[:12]})")
             expect(footer).to_have_text(after[:12])
-            expect(page.locator("footer")).to_contain_text("(gmm, ")
+            expect(page.locator("footer")).to_contain_text("(Gaussian mixture, ")
 
 
 def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:

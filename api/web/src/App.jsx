@@ -72,7 +72,7 @@ export function App() {
             {health.data ? (
               <>
                 Model version <code title={health.data.model_version}>{health.data.model_version.slice(0, 12)}</code>{" "}
-                ({health.data.algorithm}, {health.data.k} segments).
+                ({health.data.algorithm_name || health.data.algorithm}, {health.data.k} segments).
               </>
             ) : (
               "Model version: loading…"

@@ -22,7 +22,8 @@ export function PcaMap({ pca, personas, customer }) {
   const sx = scale(Math.min(...xs), Math.max(...xs), PAD.left, WIDTH - PAD.right);
   const sy = scale(Math.min(...ys), Math.max(...ys), HEIGHT - PAD.bottom, PAD.top);
   const variance = pca.explained_variance || [];
-  const axisLabel = (name, i) => (variance[i] != null ? `${name} (${percent(variance[i])} of the spread)` : name);
+  const kept = variance.length >= 2 ? variance[0] + variance[1] : null;
+  const meaning = pca.axis_meaning || {};
   const nameOf = (segment) => (personas.find((p) => p.id === segment) || { name: `Segment ${segment}` }).name;
   const cx = sx(customer.x);
   const cy = sy(customer.y);
@@ -34,7 +35,8 @@ export function PcaMap({ pca, personas, customer }) {
       <figcaption id="map-title">
         <h4>Where this customer sits among all {pca.points.length} customers</h4>
         <p className="hint">
-          Each faint dot is a customer, placed by its spending pattern (principal components of the report). Customers close together buy alike.
+          Each faint dot is a customer, placed by its spending pattern (the report's principal components). Customers close together buy alike
+          {kept != null ? `; the map keeps ${percent(kept)} of the differences between customers, so a few who differ in other ways sit close too.` : "."}
         </p>
       </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="map-svg-title map-svg-desc" className="map-svg">
@@ -46,10 +48,10 @@ export function PcaMap({ pca, personas, customer }) {
         <line x1={sx(0)} x2={sx(0)} y1={PAD.top} y2={HEIGHT - PAD.bottom} stroke="#d5d9de" />
         <line x1={PAD.left} x2={WIDTH - PAD.right} y1={sy(0)} y2={sy(0)} stroke="#d5d9de" />
         <text x={(PAD.left + WIDTH - PAD.right) / 2} y={HEIGHT - 12} textAnchor="middle" className="axis-label">
-          {axisLabel(pca.axes ? pca.axes.x : "PC1", 0)}
+          further right →
         </text>
         <text x={26} y={(PAD.top + HEIGHT - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 26 ${(PAD.top + HEIGHT - PAD.bottom) / 2})`}>
-          {axisLabel(pca.axes ? pca.axes.y : "PC2", 1)}
+          further up →
         </text>
         <g aria-hidden="true">
           {pca.points.map((p, i) => (
@@ -82,6 +84,11 @@ export function PcaMap({ pca, personas, customer }) {
           </g>
         </g>
       </svg>
+      {(meaning.x || meaning.y) && (
+        <p className="map-axes">
+          {meaning.x && <span>Further right: {meaning.x}.</span>} {meaning.y && <span>Further up: {meaning.y}.</span>}
+        </p>
+      )}
       <ul className="legend" aria-label="Map legend">
         {personas.map((p) => (
           <li key={p.id}>

@@ -1,0 +1,56 @@
+"""How the reports and the staff page name things to people: the algorithms and the map's two directions.
+
+Light on purpose (no scikit-learn, no pandas): the API imports it at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from stages.dataset import CATEGORY_NAMES
+
+ALGORITHMS = ("kmeans", "agglomerative", "gmm")
+#: How the reports and the staff page name each algorithm in prose.
+ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
+
+#: A map direction is described by its heaviest categories, taken until they hold this share of its squared weights.
+AXIS_WEIGHT_SHARE = 0.75
+
+
+def algorithm_name(algorithm: str) -> str:
+    """The prose name of an algorithm code (``kmeans`` → ``k-Means``); an unknown code is returned as it is."""
+    return ALGORITHM_NAMES.get(algorithm, algorithm)
+
+
+def _words(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def axis_meaning(weights: Mapping[str, float]) -> str:
+    """What moving along one map direction means, in words, from its weight on each category (a principal component).
+
+    The heaviest categories are named, in the order ``weights`` lists them, until their squared weights reach
+    :data:`AXIS_WEIGHT_SHARE` of the total: ``{"Milk": 0.54, "Grocery": 0.57, "Fresh": -0.1, …}`` →
+    ``"more milk products, groceries"``. The words read the direction the way its weights point (a principal
+    component's sign is arbitrary, so a map drawn from the same weights reads the same way); categories weighted
+    against it are named after ``less``: ``"more fresh food, less groceries"``. Weights are over the transformed,
+    scaled spending, so the words say which way a customer's mix moves, not by how much.
+    """
+    if not weights:
+        raise ValueError("axis_meaning: no category weights")
+    total = sum(w * w for w in weights.values())
+    if not total > 0:
+        raise ValueError("axis_meaning: every category weight is zero")
+    ranked = sorted(weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+    chosen: list[tuple[str, float]] = []  # by weight
+    held = 0.0
+    for name, w in ranked:
+        chosen.append((name, w))
+        held += w * w
+        if held >= AXIS_WEIGHT_SHARE * total:
+            break
+    chosen_names = {n for n, _ in chosen}
+    in_order = [(n, w) for n, w in weights.items() if n in chosen_names]  # the data's column order reads best
+    more = [CATEGORY_NAMES.get(n, n) for n, w in in_order if w > 0]
+    less = [CATEGORY_NAMES.get(n, n) for n, w in in_order if w < 0]
+    return ", ".join(part for part in (more and "more " + _words(more), less and "less " + _words(less)) if part)

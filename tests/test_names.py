@@ -1,0 +1,49 @@
+"""How things are named to people: algorithms and the map's directions."""
+
+from __future__ import annotations
+
+import pytest
+
+from stages.dataset import CATEGORY_NAMES
+from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning
+
+
+def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
+    assert set(ALGORITHM_NAMES) == set(ALGORITHMS)
+    assert algorithm_name("kmeans") == "k-Means" and algorithm_name("gmm") == "Gaussian mixture"
+    assert algorithm_name("dbscan") == "dbscan"
+
+
+def test_an_axis_is_named_by_its_heaviest_categories_in_the_data_order() -> None:
+    # Squared weights: Grocery .33, Detergents .30, Milk .30 of a total ≈ .99: three are needed to pass 75%.
+    weights = {"Fresh": -0.1, "Milk": 0.54, "Grocery": 0.57, "Frozen": -0.05, "Detergents_Paper": 0.55, "Delicassen": 0.1}
+    assert axis_meaning(weights) == "more milk products, groceries, detergents and paper"
+
+
+def test_one_dominant_category_is_enough() -> None:
+    assert axis_meaning({"Fresh": 0.95, "Milk": 0.2, "Grocery": 0.2}) == "more fresh food"
+
+
+def test_categories_weighted_against_the_direction_are_named_after_less() -> None:
+    assert axis_meaning({"Fresh": 0.7, "Milk": 0.05, "Grocery": -0.7}) == "more fresh food, less groceries"
+    # A direction that only loses spending reads as such: the words follow the weights' signs, not a guess.
+    assert axis_meaning({"Fresh": -0.9, "Milk": 0.1}) == "less fresh food"
+
+
+def test_the_words_flip_with_the_direction() -> None:
+    weights = {"Fresh": 0.6, "Frozen": 0.6, "Grocery": -0.5}
+    flipped = {k: -v for k, v in weights.items()}
+    assert axis_meaning(weights) == "more fresh food, frozen food, less groceries"
+    assert axis_meaning(flipped) == "more groceries, less fresh food, frozen food"
+
+
+@pytest.mark.parametrize("weights", [{}, {"Fresh": 0.0, "Milk": 0.0}])
+def test_no_weights_is_an_error_not_an_empty_description(weights: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="axis_meaning"):
+        axis_meaning(weights)
+
+
+@pytest.mark.parametrize("category", list(CATEGORY_NAMES))
+def test_every_category_is_named_in_plain_words(category: str) -> None:
+    weights = {c: (0.9 if c == category else 0.1) for c in CATEGORY_NAMES}
+    assert axis_meaning(weights) == "more " + CATEGORY_NAMES[category]
