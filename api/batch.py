@@ -238,13 +238,14 @@ def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Check
     n = len(rows)
     suspect = np.zeros(n, dtype=bool)
     X = np.full((n, len(FEATURES)), np.nan)
+    read: dict[str, list[Any]] = {}  # a column's cells as payload values, where they had to be read one by one
     for j, f in enumerate(FEATURES):
         arr = cells[f]
         present = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
         try:
             col = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            values = [None if v is None else _cell_value(v) for v in arr.to_pylist()]
+            values = read[f] = [None if v is None else _cell_value(v) for v in arr.to_pylist()]
             numeric = np.fromiter((type(v) is float for v in values), dtype=bool, count=n)
             suspect |= present & ~numeric
             col = np.array([v if ok else math.nan for v, ok in zip(values, numeric)], dtype=np.float64)
@@ -262,13 +263,15 @@ def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Check
         labels[label] = names
     checked = Checked(rows=rows, X=X, channel=labels["Channel"], region=labels["Region"])
 
+    @functools.cache
+    def column(name: str) -> list[Any]:  # as payload values once, not cell by cell (a file of many bad rows)
+        if name in read:
+            return read[name]
+        texts = cells[name].to_pylist()
+        return [None if v is None else _cell_value(v) for v in texts] if name in FEATURES else texts
+
     def payload(i: int) -> dict[str, Any]:
-        out = {}
-        for name, arr in cells.items():
-            v = arr[i].as_py()
-            if v is not None:
-                out[name] = _cell_value(v) if name in FEATURES else v
-        return out
+        return {name: v for name in cells if (v := column(name)[i]) is not None}
 
     return _settle(checked, suspect, payload)
 

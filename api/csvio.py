@@ -17,6 +17,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import IO, Any
 
 import numpy as np
@@ -49,9 +50,10 @@ class Header:
     #: of blank lines would break.
     data_start: int = 0
 
-    @property
+    @cached_property
     def written(self) -> dict[str, str]:
-        """Column names as the header writes them, by field, where they differ (``Delicassen`` → ``Delicatessen``)."""
+        """Column names as the header writes them, by field, where they differ (``Delicassen`` → ``Delicatessen``).
+        Worked out once: every error of a file's rows is renamed through it."""
         return {f: n for n, f in zip(self.names, self.fields) if n != f}
 
     def rename(self, error: FieldError) -> FieldError:
@@ -170,8 +172,9 @@ NOT_UTF8 = "not valid UTF-8 text (save the file as CSV UTF-8)"
 
 
 #: Longest wait, in seconds, in :meth:`Utf8Repaired.stop` for pyarrow to let go of a source it stopped reading
-#: (measured: within a millisecond).
-STOP_WAIT = 1.0
+#: (measured: within a millisecond on an idle machine; 1 s was once too short on 2 cores under a load of 4, and the
+#: process aborted). The wait ends as soon as pyarrow lets go: a long limit costs nothing.
+STOP_WAIT = 10.0
 
 
 class Utf8Repaired(io.RawIOBase):
@@ -298,6 +301,26 @@ UNCLOSED_QUOTE = ("out of sync with chunker", "straddle")
 NOTHING_AFTER_HEADER = "Empty CSV file"
 
 
+def joined_lines(text: str) -> str:
+    """The note for a row whose text holds line breaks: a quote ``"`` that is never closed made the lines after it
+    part of this row (they are not rows of their own). Empty when ``text`` is one line."""
+    n = len(text.splitlines()) - 1 if ("\n" in text or "\r" in text) else 0
+    if n <= 0:
+        return ""
+    return f" (a quote \" that is not closed joins the {n:,} line{'s' if n > 1 else ''} after it into this row)"
+
+
+def _line_breaks(table: pa.Table, names: list[str]) -> dict[int, dict[str, str]]:
+    """Cells holding a line break (only a quote left open puts one in a cell), by row index and column as written:
+    the :func:`joined_lines` note for each."""
+    found: dict[int, dict[str, str]] = {}
+    for name, column in zip(names, table.columns):
+        hit = pc.fill_null(pc.match_substring_regex(column, "[\r\n]"), False)
+        for i in np.flatnonzero(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)):
+            found.setdefault(int(i), {})[name] = joined_lines(column[int(i)].as_py())
+    return found
+
+
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     if not header.rows_follow:
@@ -308,7 +331,7 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
     def on_invalid(row: Any) -> str:
         # ``number`` counts the non-blank lines from the first data line (``data_start``), so it is the row number.
         # a quote that is never closed makes the rest of the file one cell of this row: say so, or rows just vanish
-        quote = " (a quote \" that is not closed joins the lines after it into this row)" if "\n" in row.text or "\r" in row.text else ""
+        quote = joined_lines(row.text)
         pending[int(row.number)] = f"has {row.actual_columns} fields, the header has {row.expected_columns}{quote}"
         return "skip"
 
@@ -358,10 +381,15 @@ def write_options(include_header: bool = True) -> pacsv.WriteOptions:
 def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     """Validate a chunk; malformed rows become error rows in their place. Returns the rows and their cells as written."""
     checked = check_cells(chunk.cells(header), chunk.rows)
-    checked.errors = {i: [header.rename(e) for e in errs] for i, errs in checked.errors.items()}
+    if header.written:
+        checked.errors = {i: [header.rename(e) for e in errs] for i, errs in checked.errors.items()}
     checked.written = header.written
     for i, names in chunk.not_utf8.items():
         checked.errors[i] = [FieldError(field=name, row=int(chunk.rows[i]), message=NOT_UTF8) for name in names]
+    # A quote left open in a row's last field keeps the count of fields right: its error says the lines were joined.
+    for i, notes in _line_breaks(chunk.table, header.names).items():
+        if i in checked.errors:
+            checked.errors[i] = [replace(e, message=e.message + notes[e.field]) if e.field in notes else e for e in checked.errors[i]]
     echo = chunk.table.rename_columns(header.names)
     if not chunk.malformed:
         return checked, echo

@@ -377,6 +377,23 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+def _message(kind: str, value: Any, default: str) -> str:
+    """The sentence for one of pydantic's error kinds about ``value`` (its own message for the kinds not listed)."""
+    if kind == "float_type":
+        return f"must be a number (yearly spending), not {_describe(value)}"
+    if kind == "finite_number":
+        return "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed"
+    if kind == "greater_than_equal":
+        return f"must be 0 or more (got {_number(value)})"
+    if kind == "less_than_equal":
+        return f"must be at most {MAX_SPEND:,} (got {_number(value)})"
+    if kind == "extra_forbidden":
+        return f"unknown field; allowed fields are {ALLOWED_TEXT}"
+    if kind in ("model_type", "model_attributes_type"):
+        return f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}"
+    return default
+
+
 def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldError]:
     """Translate pydantic's errors into one clear sentence per field, naming the field (and row)."""
     out: list[FieldError] = []
@@ -390,14 +407,6 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
             field = "Delicatessen"
         if kind == "float_type" and _beyond_float(value):
             kind = "finite_number"  # the same digits as JSON text (POST /api/segment) parse to infinity: same message
-        message = {
-            "float_type": lambda: f"must be a number (yearly spending), not {_describe(value)}",
-            "finite_number": lambda: "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed",
-            "greater_than_equal": lambda: f"must be 0 or more (got {_number(value)})",
-            "less_than_equal": lambda: f"must be at most {MAX_SPEND:,} (got {_number(value)})",
-            "extra_forbidden": lambda: f"unknown field; allowed fields are {ALLOWED_TEXT}",
-            "model_type": lambda: f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}",
-            "model_attributes_type": lambda: f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}",
-        }.get(kind, lambda: e["msg"])()
+        message = _message(kind, value, e["msg"])
         out.append(FieldError(field=field, row=row, message=message))
     return out

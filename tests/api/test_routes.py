@@ -440,6 +440,35 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_defused_in_csv_answers(cl
     assert target.read_text() == answer
 
 
+@pytest.mark.parametrize(
+    ("header", "first", "field", "joined"),
+    [
+        (HEADER, '100,200,300,400,500,600,1,"Lisbon', "Region", 3),  # the last field: the count of fields stays right
+        ("Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen", '100,200,300,400,500,"600', "Delicassen", 3),
+        ("Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicatessen", '100,200,300,400,500,"600', "Delicatessen", 3),
+    ],
+)
+def test_a_quote_left_open_in_the_last_field_says_how_many_lines_it_joined(
+    client: FlaskClient, tmp_path: Path, header: str, first: str, field: str, joined: int
+) -> None:
+    """The lines after an open quote become part of its cell, so those customers are not rows: the error says so
+    (the endpoint and api.score alike) instead of only that the cell is not a valid value."""
+    from api.score import main
+
+    width = header.count(",") + 1
+    body = "\n".join([header, first, *[",".join(["7"] * 6 + ["2"] * (width - 6)) for _ in range(joined)]]) + "\n"
+    answer = client.post("/api/segment/batch", data=body.encode(), content_type="text/csv").get_json()
+    assert answer["n_rows"] == 1
+    (error,) = answer["results"][0]["errors"]
+    assert error["field"] == field
+    assert error["message"].endswith(f'(a quote " that is not closed joins the {joined} lines after it into this row)')
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(body)
+    assert main([str(source), "-o", str(target)]) == 0
+    (row,) = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert row["error"] == f"{field}: {error['message']}"
+
+
 def test_a_quote_that_is_never_closed_is_named_not_a_parser_message(client: FlaskClient, tmp_path: Path) -> None:
     """In a small file the rest of the file joins the row (its error says why the rows after it are gone); in a
     large one pyarrow loses its place ("out of sync with chunker"): the answer says what to fix, and where."""
@@ -447,7 +476,7 @@ def test_a_quote_that_is_never_closed_is_named_not_a_parser_message(client: Flas
 
     small = f"{HEADER}\n2,3,\"12669\n1,3,22615,5410,7198,3915,1777,5185\n"
     rows = client.post("/api/segment/batch", data=small.encode(), content_type="text/csv").get_json()["results"]
-    assert rows == [{"row": 1, "ok": False, "errors": [{"field": "row", "row": 1, "message": 'has 3 fields, the header has 8 (a quote " that is not closed joins the lines after it into this row)'}]}]
+    assert rows == [{"row": 1, "ok": False, "errors": [{"field": "row", "row": 1, "message": 'has 3 fields, the header has 8 (a quote " that is not closed joins the 1 line after it into this row)'}]}]
     large = "Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen\n1,2,3,4,5,6\n\"12669,2,3,4,5,6\n" + "7,8,9,10,11,12\n" * 200_000
     from api import create_app
 

@@ -274,3 +274,45 @@ def test_a_file_pyarrow_cannot_parse_exits_2_without_aborting(tmp_path: Path) ->
         done = subprocess.run(_command(str(source), "-o", "-", "--block-size", "100000"), cwd=config.ROOT, capture_output=True, text=True, check=False)
         assert done.returncode == 2 and "terminate called" not in done.stderr, done.stderr
         assert 'a quote " that is not closed, or a row longer than 100,000 bytes, in the first rows' in done.stderr
+
+
+def test_two_runs_writing_the_same_file_each_write_a_whole_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs with the same output, both mid-write at once (held there by a barrier): each finishes, and the
+    file is one run's whole answer, never a mix. They once shared one temporary name: one run's rows were written
+    over the other's, and that run still reported success."""
+    import threading
+
+    from api import artifacts as artifact_files
+
+    art = artifact_files.load(config.ROOT, pages=False)
+    sources = {}
+    for name, rows in (("a", ROWS[:1] * 40), ("b", ROWS[4:5] * 25)):
+        sources[name] = tmp_path / f"{name}.csv"
+        sources[name].write_text("\n".join([HEADER, *rows]) + "\n")
+    target = tmp_path / "out.csv"
+    barrier = threading.Barrier(2, timeout=20)
+    write = score_module._score_into
+
+    def held(*args: Any) -> tuple[int, int]:
+        counts = write(*args)
+        barrier.wait()  # both temporary files written, neither yet in place
+        return counts
+
+    monkeypatch.setattr(score_module, "_score_into", held)
+    results: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        try:
+            results[name] = score_module.score_file(sources[name], target, art)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            results[name] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in sources]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == {"a": (40, 0), "b": (25, 0)}
+    answer = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert len(answer) in (40, 25) and len({r["Fresh"] for r in answer}) == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
