@@ -39,7 +39,8 @@ def check_params(params: dict[str, Any], n_features: int) -> None:
         raise ValueError(f"features.outliers.iqr_factor: {factor!r} must be a number of at least {MIN_IQR_FACTOR} (Tukey's "
                          "rule uses 1.5, and 3 for far-out values; below 0.5 most customers would count as outliers)")
     if not 1 <= int(out["min_features"]) <= n_features:
-        raise ValueError(f"features.outliers.min_features: must be between 1 and {n_features}")
+        raise ValueError(f"features.outliers.min_features: {out['min_features']} must be between 1 and {n_features}, the number "
+                         f"of categories in data.features (a customer is an outlier when at least this many are)")
     n = int(params["pca"]["n_components"])
     if not 0 <= n <= n_features:
         raise ValueError(f"features.pca.n_components: {n} must be between 0 and {n_features}")

@@ -1,4 +1,4 @@
-"""How the reports and the staff page name things to people: the algorithms and the map's two directions.
+"""How the reports and the staff page name things to people: the algorithms, the criteria and the map's directions.
 
 Light on purpose (no scikit-learn, no pandas): the API imports it at start-up.
 """
@@ -13,6 +13,16 @@ ALGORITHMS = ("kmeans", "agglomerative", "gmm")
 #: How the reports and the staff page name each algorithm in prose.
 ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
 
+#: How the reports name each criterion of select_k.criterion in prose.
+CRITERION_NAMES = {
+    "elbow": "elbow",
+    "silhouette": "silhouette",
+    "calinski_harabasz": "Calinski–Harabasz",
+    "davies_bouldin": "Davies–Bouldin",
+    "bic": "BIC",
+    "stability": "stability",
+}
+
 #: A map direction is described by its heaviest categories, taken until they hold this share of its squared weights.
 AXIS_WEIGHT_SHARE = 0.75
 
@@ -20,6 +30,11 @@ AXIS_WEIGHT_SHARE = 0.75
 def algorithm_name(algorithm: str) -> str:
     """The prose name of an algorithm code (``kmeans`` → ``k-Means``); an unknown code is returned as it is."""
     return ALGORITHM_NAMES.get(algorithm, algorithm)
+
+
+def criterion_name(criterion: str) -> str:
+    """The prose name of a criterion code (``davies_bouldin`` → ``Davies–Bouldin``); an unknown code is kept."""
+    return CRITERION_NAMES.get(criterion, criterion)
 
 
 def _words(names: list[str]) -> str:

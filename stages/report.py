@@ -171,8 +171,8 @@ def words_list(items: list[str]) -> str:
 def pca_use(n_components: int, n_features: int) -> str:
     """Methods page: what the clustering space is (``features.pca.n_components``)."""
     if n_components == 0:
-        return (f"all {n_features} categories, transformed and scaled as above, not principal components "
-                "(`features.pca.n_components: 0`)")
+        every = "both" if n_features == 2 else f"all {n_features}"  # as prepared above: with or without transform, scaler
+        return f"{every} categories as prepared above, not principal components (`features.pca.n_components: 0`)"
     first = "the first principal component" if n_components == 1 else f"the first {n_components} principal components"
     return f"{first} (`features.pca.n_components: {n_components}`)"
 

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
+from stages.names import criterion_name
 
 #: criterion → (column of the sweep, whether larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
@@ -21,6 +22,10 @@ CRITERIA: dict[str, tuple[str, bool]] = {
     "bic": ("bic", False),
     "stability": ("stability", True),
 }
+
+#: Smallest difference in adjusted Rand index with Channel that :func:`channel_note` reads as a difference: a
+#: smaller one (0.46 against 0.45, say) is too small to argue for either k. A convention of this project, not a test.
+CHANNEL_ARI_GAP = 0.05
 
 #: Kaufman & Rousseeuw's reading of the average silhouette (Finding Groups in Data, 1990), lower bounds.
 SILHOUETTE_BANDS = ((0.71, "strong"), (0.51, "reasonable"), (0.26, "weak"), (float("-inf"), "no substantial"))
@@ -233,6 +238,7 @@ def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ar
     """Where the number of segments comes from (params.yaml or the selection criterion) and, when ``params.yaml``
     overrides the criterion, what the Channel label says about the two (``channel_ari``: k → the served algorithm's
     adjusted Rand index with Channel, see :func:`channel_note`)."""
+    criterion = criterion_name(criterion)
     if k_param == "auto":
         return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
     if k == chosen_k:
@@ -249,9 +255,13 @@ def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ar
 def channel_note(k: int, chosen_k: int, ari_k: float, ari_chosen: float) -> str:
     """What the Channel label (known to the distributor, never fitted on) says about serving k segments rather than
     the criterion's ``chosen_k``, from the adjusted Rand index of each partition with it. When more segments depart
-    from the label, that is the case for them: fewer would repeat more of what the distributor already records."""
+    from the label, that is the case for them: fewer would repeat more of what the distributor already records.
+    A difference under :data:`CHANNEL_ARI_GAP` is read as none."""
     a_k, a_c = f"{ari_k:.2f}", f"{ari_chosen:.2f}"
-    if k > chosen_k and float(a_c) > float(a_k):
+    if abs(ari_k - ari_chosen) < CHANNEL_ARI_GAP:
+        return (f"The adjusted Rand index with the Channel label is about the same at k = {k} ({a_k}) and at "
+                f"k = {chosen_k} ({a_c}), so the label favours neither.")
+    if k > chosen_k and ari_chosen > ari_k:
         return (f"At k = {chosen_k} the segments stay closer to the Channel label the distributor already records "
                 f"(adjusted Rand index {a_c} with it); at k = {k} they depart further from it ({a_k}) and add "
                 "distinctions the label does not make.")

@@ -84,7 +84,7 @@ def test_preprocess_fills_missing_spend_with_the_given_values() -> None:
         ("transform", "sqrt", "features.transform"),
         ("outliers.method", "zscore", "features.outliers.method"),
         ("outliers.action", "clip", "features.outliers.action"),
-        ("outliers.min_features", 9, "features.outliers.min_features"),
+        ("outliers.min_features", 9, "features.outliers.min_features: 9 must be between 1 and 6, the number of categories in data.features"),
         ("outliers.iqr_factor", -3, "features.outliers.iqr_factor: -3 must be a number of at least 0.5"),
         ("outliers.iqr_factor", 0, "features.outliers.iqr_factor"),
         ("outliers.iqr_factor", "abc", "features.outliers.iqr_factor: 'abc'"),

@@ -126,7 +126,7 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     assert v["model"]["version"] == "abc" and v["model"]["atypical_share"] == "99%"
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means and Gaussian mixture"
-    assert v["method"]["pca_use"].startswith("all 2 categories, transformed and scaled as above, not principal components")
+    assert v["method"]["pca_use"].startswith("both categories as prepared above, not principal components")
     assert v["personas"] == {"count": "2", "largest": "The largest, *Persona 0*, is 60% of the base."}
     assert v["method"]["criteria"].endswith("Davies–Bouldin indices, the Gaussian mixture's BIC")
     # the served algorithm's Channel ARI at the criterion's k = 3 (the sweep) and at the served k = 2 (metrics.json)
@@ -392,6 +392,7 @@ def test_lists_in_words_and_the_clustering_space() -> None:
     assert report.words_list(["k-Means", "agglomerative (Ward)", "Gaussian mixture"]) == "k-Means, agglomerative (Ward) and Gaussian mixture"
     assert report.words_list(["k-Means"]) == "k-Means"
     assert report.pca_use(2, 6) == "the first 2 principal components (`features.pca.n_components: 2`)"
+    assert report.pca_use(0, 6) == "all 6 categories as prepared above, not principal components (`features.pca.n_components: 0`)"
     assert report.pca_use(1, 6).startswith("the first principal component ")
 
 

@@ -161,8 +161,25 @@ def test_k_note_gives_the_channel_label_as_the_case_for_more_segments_than_the_c
 
 
 @pytest.mark.parametrize(("k", "chosen", "ari_k", "ari_chosen"), [
-    (3, 2, 0.60, 0.54),    # more segments, closer to the label: no case made from it
     (3, 2, 0.371, 0.369),  # the same at two decimals
+    (3, 2, 0.45, 0.464),   # agglomerative's 0.45 against 0.46: no departure worth a sentence
+    (2, 3, 0.50, 0.46),
+])
+def test_channel_note_reads_a_gap_under_the_threshold_as_none(k: int, chosen: int, ari_k: float, ari_chosen: float) -> None:
+    assert channel_note(k, chosen, ari_k, ari_chosen) == (
+        f"The adjusted Rand index with the Channel label is about the same at k = {k} ({ari_k:.2f}) and at k = {chosen} "
+        f"({ari_chosen:.2f}), so the label favours neither.")
+    assert "depart" not in channel_note(k, chosen, ari_k, ari_chosen)
+
+
+def test_k_note_names_the_criterion_as_the_report_does() -> None:
+    note = k_note(3, 3, "davies_bouldin", 2)
+    assert note.startswith("The Davies–Bouldin criterion (`select_k.criterion`) prefers k = 2") and "davies_bouldin" not in note
+    assert "the BIC criterion picks" in k_note(4, "auto", "bic", 4)
+
+
+@pytest.mark.parametrize(("k", "chosen", "ari_k", "ari_chosen"), [
+    (3, 2, 0.60, 0.54),    # more segments, closer to the label: no case made from it
     (2, 3, 0.54, 0.37),    # fewer segments than the criterion's
 ])
 def test_channel_note_only_states_the_figures_when_they_make_no_case(k: int, chosen: int, ari_k: float, ari_chosen: float) -> None:
