@@ -437,11 +437,14 @@ def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 def answer_table(echo: pa.Table, scored: Scored, names: list[str]) -> pa.Table:
     """CSV answer rows: row number, the input columns (formula-like cells defused), then segment, persona,
-    confidence, atypical, imputed and error."""
-    # A formula-like cell is never a valid amount, code or name, so only a block with rejected rows can hold one.
+    confidence, atypical, imputed and error (defused too: an unknown field's name, first in its message, is input)."""
+    # A cell a spreadsheet would run is never a valid amount, code or name, so only a block with rejected rows can
+    # hold one. (A valid cell with a tab or CR first, trimmed when read, is a plain number or name: harmless as it is.)
     check = defused if scored.checked.errors else (lambda column: column)
     inputs = {name: check(column) for name, column in zip(echo.column_names, echo.columns)}
-    columns = {"row": pa.array(scored.checked.rows), **inputs, **result_columns(scored, names)}
+    results = result_columns(scored, names)
+    results["error"] = check(results["error"])
+    columns = {"row": pa.array(scored.checked.rows), **inputs, **results}
     return pa.table(columns)
 
 

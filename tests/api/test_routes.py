@@ -440,6 +440,15 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_defused_in_csv_answers(cl
     assert target.read_text() == answer
 
 
+@pytest.mark.parametrize("key", ['=HYPERLINK("http://x")', "@SUM(1)", "-2+3+cmd", "\t=1+1"])
+def test_an_error_naming_a_field_from_the_input_is_defused_in_csv_answers(client: FlaskClient, key: str) -> None:
+    """An unknown field's name comes first in its row's error: the error cell gets the leading ' too."""
+    r = client.post("/api/segment/batch?format=csv", json=[{**GOOD, key: 1}, GOOD])
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert rows[0]["error"].startswith(f"'{key}: unknown field")
+    assert rows[1]["error"] == ""
+
+
 @pytest.mark.parametrize(
     ("header", "first", "field", "joined"),
     [
