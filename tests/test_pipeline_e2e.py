@@ -149,8 +149,11 @@ def test_the_readme_way_back_after_an_experiment_restores_every_output(reproduce
         assert len(model.steps[-1][1].mapping_) == 5, f"ml/models/{algorithm}.joblib is not this run's"
     changed = [out for out in REPORT if md5(reproduced / out) != md5(config.ROOT / out)]
     assert changed, "the experiment must change the report's inputs, or this test shows nothing"
+    # the README's way back, as written there (touch first: git can take DVC's same-size rewrite for unchanged)
+    sh(reproduced, "touch", "params.yaml", "dvc.lock")
     sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "ml/")
     sh(reproduced, "dvc", "checkout")
+    assert sh(reproduced, "dvc", "params", "diff").stdout.strip() == ""
     assert sh(reproduced, "dvc", "status", *ROOT_STAGES).stdout.strip() == "Data and pipelines are up to date."
     # The project's own outputs are the committed results (the first test: a fresh repro gives them byte for byte).
     back = [out for out in DETERMINISTIC + REPORT if md5(reproduced / out) != md5(config.ROOT / out)]
@@ -168,6 +171,7 @@ def test_a_failed_experiment_changes_no_output_and_the_way_back_works(reproduced
     assert "params.yaml: cluster.k: must be auto or a whole number of segments, at least 2 (got 'abc')" in result.stderr + result.stdout
     assert "nothing was changed: the stage's previous outputs are in place" in result.stderr + result.stdout
     assert {out: md5(reproduced / out) for out in watched if (reproduced / out).exists()} == before
+    sh(reproduced, "touch", "params.yaml")  # see the way back below
     sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml")
     result = sh(reproduced, "dvc", "exp", "run", "-S", "cluster.k=500", check=False)
     assert result.returncode != 0  # refused in the notebook, which knows how many customers there are
@@ -175,8 +179,11 @@ def test_a_failed_experiment_changes_no_output_and_the_way_back_works(reproduced
     assert "nothing was changed: the stage's previous outputs are in place" in result.stderr + result.stdout
     assert {out: md5(reproduced / out) for out in watched if (reproduced / out).exists()} == before
     assert (reproduced / ".dvc/tmp/stages/04_cluster.failed.ipynb").is_file()
+    # the README's way back, as written there (touch first: git can take DVC's same-size rewrite for unchanged)
+    sh(reproduced, "touch", "params.yaml", "dvc.lock")
     sh(reproduced, "git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "ml/")
     sh(reproduced, "dvc", "checkout")
+    assert sh(reproduced, "dvc", "params", "diff").stdout.strip() == ""
     assert sh(reproduced, "dvc", "status", *ROOT_STAGES).stdout.strip() == "Data and pipelines are up to date."
 
 
