@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, handler)
     seconds = time.perf_counter() - started
     print(
-        f"{where}: {n_rows:,} rows, {n_rows - n_errors:,} segmented, {n_errors:,} with errors (see its error column); "
+        f"{where}: {n_rows:,} row{'' if n_rows == 1 else 's'}, {n_rows - n_errors:,} segmented, {n_errors:,} with errors (see its error column); "
         f"model {art.model_version}; {seconds:.2f} s",
         file=sys.stderr,
     )

@@ -316,3 +316,10 @@ def test_two_runs_writing_the_same_file_each_write_a_whole_answer(tmp_path: Path
     answer = list(csv.DictReader(io.StringIO(target.read_text())))
     assert len(answer) in (40, 25) and len({r["Fresh"] for r in answer}) == 1
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_summary_counts_one_row_in_the_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "\n" + ROWS[0] + "\n")
+    assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 0
+    assert ": 1 row, 1 segmented, 0 with errors" in capsys.readouterr().err
