@@ -43,13 +43,17 @@ class SecurityHeaders:
     COMMON = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
     PAGE = [*COMMON, ("Content-Security-Policy", PAGE_CSP)]
     REPORT = [*COMMON, ("Content-Security-Policy", REPORT_CSP)]
+    #: Answers about customers (their segments, and errors that quote what was sent) are kept by no cache: not the
+    #: browser's (a shared computer), not a proxy's.
+    CUSTOMER_DATA = [*PAGE, ("Cache-Control", "no-store")]
 
     def __init__(self, wsgi_app: Any):
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         """Serve the request, adding the headers that fit its path."""
-        extra = self.REPORT if environ.get("PATH_INFO", "").startswith("/report/") else self.PAGE
+        path = environ.get("PATH_INFO", "")
+        extra = self.CUSTOMER_DATA if path.startswith("/api/segment") else self.REPORT if path.startswith("/report/") else self.PAGE
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, headers + extra, exc_info)

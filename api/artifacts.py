@@ -15,7 +15,7 @@ from api.fields import FEATURES, MAX_SPEND
 from stages import config
 from stages.artifacts import read_json
 from stages.dataset import CATEGORY_NAMES, md5_of
-from stages.names import axis_meaning
+from stages.names import algorithm_name, axis_meaning
 from stages.segmenter import Segmenter
 
 if TYPE_CHECKING:
@@ -93,6 +93,13 @@ class Artifacts:
     def persona_names(self) -> list[str]:
         """Persona name of each segment id."""
         return [p["name"] for p in self.personas]
+
+    @cached_property
+    def health(self) -> dict[str, Any]:
+        """The answer of ``GET /api/health``: the same for the served model's whole life."""
+        algorithm = self.segmenter.algorithm
+        return {"status": "ok", "model_version": self.model_version, "k": self.segmenter.k, "algorithm": algorithm,
+                "algorithm_name": algorithm_name(algorithm)}
 
     @cached_property
     def briefs(self) -> list[dict[str, Any]]:

@@ -141,6 +141,12 @@ def _label_cells(label: str, arr: pa.Array) -> tuple[pa.Array, NDArray[np.bool_]
     index = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=pa.array(list(lookup)))
     names = pc.take(pa.array(list(lookup.values())), index)
     bad = np.asarray(pc.and_(arr.is_valid(), index.is_null()).to_numpy(zero_copy_only=False), dtype=bool)
+    if bad.any():  # other spellings of a code ("2.00", "+2"): each distinct text once through label_name
+        others = {v: name for v in pc.unique(arr.filter(pa.array(bad))).to_pylist() if (name := _label_or_bad(label, v)) is not _BAD}
+        if others:
+            found = pc.index_in(arr, value_set=pa.array(list(others)))
+            names = pc.coalesce(names, pc.take(pa.array(list(others.values())), found))
+            bad &= np.asarray(found.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     return names, bad
 
 

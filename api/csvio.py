@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
-from api.fields import ALIAS_OF, ALIASES, ALLOWED_TEXT, FEATURES, LABELS, FieldError
+from api.fields import ALIAS_OF, ALIASES, FEATURES, LABELS, FieldError, unknown_name
 from stages.dataset import NUMBER, header_delimiter
 
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
@@ -100,7 +100,7 @@ def parse_header(line: bytes) -> Header:
         raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
     errors = [
-        FieldError(field=n or f"(column {i} has no name)", message=f"unknown column; allowed columns are {ALLOWED_TEXT}"
+        FieldError(field=n or f"(column {i} has no name)", message=unknown_name(n, "column")
                    + ("" if n else " (a spreadsheet writes these for trailing empty cells: delete them)"))
         for i, (n, f) in enumerate(zip(names, fields), start=1)
         if f not in FEATURES and f not in LABELS
@@ -320,6 +320,17 @@ def _line_breaks(table: pa.Table, names: list[str]) -> dict[int, dict[str, str]]
     return found
 
 
+REPEATED_HEADER = "repeats the header line, so it is not a customer (were files joined together?)"
+
+
+def _repeated_headers(table: pa.Table, names: list[str]) -> NDArray[np.int64]:
+    """Indexes of the rows whose cells are the header's column names again (white space around them aside)."""
+    same = pa.scalar(True)
+    for name, column in zip(names, table.columns):
+        same = pc.and_(same, pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), name.strip()), False))
+    return np.flatnonzero(np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
+
+
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     if not header.rows_follow:
@@ -390,6 +401,10 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     for i, notes in (_line_breaks(chunk.table, header.names) if checked.errors else {}).items():
         if i in checked.errors:
             checked.errors[i] = [replace(e, message=e.message + notes[e.field]) if e.field in notes else e for e in checked.errors[i]]
+    # A header line again (files joined together): one error that says so, not one "not a number" per column.
+    for i in _repeated_headers(chunk.table, header.names) if checked.errors else ():
+        if i in checked.errors:
+            checked.errors[i] = [FieldError(field="row", row=int(checked.rows[i]), message=REPEATED_HEADER)]
     echo = chunk.table.rename_columns(header.names)
     if not chunk.malformed:
         return checked, echo

@@ -6,10 +6,12 @@ limits and label spellings from here, and their error answers carry :class:`Fiel
 
 from __future__ import annotations
 
+import difflib
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from stages.dataset import COLUMN_ALIASES, LABEL_CODES
+from stages.dataset import COLUMN_ALIASES, LABEL_CODES, parse_number
 
 #: The six spending categories, in the served model's column order (checked against ml/segmenter.json at start-up).
 FEATURES: tuple[str, ...] = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
@@ -23,8 +25,9 @@ MAX_SPEND = 10_000_000
 #: Every field name a request may use.
 ALLOWED_FIELDS: tuple[str, ...] = (*FEATURES, *ALIASES, *LABELS)
 ALLOWED_TEXT = ", ".join(FEATURES) + f" (or {', '.join(f'{a} for {c}' for a, c in ALIASES.items())}), " + ", ".join(LABELS)
-#: Accepted spellings of each label value (code as number or text, name in any case) → the label name. A code
-#: may also be written ``2.0``, as pandas writes a code column with an empty cell, and as the pipeline reads it.
+#: Accepted spellings of each label value (code as number or text, name in any case) → the label name. A code may
+#: also be written as any other number equal to it (``2.0``, as pandas writes a code column with an empty cell;
+#: ``2.00``, ``+2``), as the pipeline reads it (:func:`label_name`); the common ``2.0`` is looked up directly.
 LABEL_LOOKUP: dict[str, dict[Any, str]] = {
     label: {
         **{code: name for code, name in codes.items()},
@@ -34,6 +37,26 @@ LABEL_LOOKUP: dict[str, dict[Any, str]] = {
     }
     for label, codes in LABEL_CODES.items()
 }
+
+
+def _folded(name: str) -> str:
+    return name.strip().casefold().replace(" ", "_").replace("-", "_")
+
+
+#: Each accepted name by its folded spelling (any case, spaces or hyphens for underscores): "detergents paper".
+_FOLDED_NAMES = {_folded(n): n for n in ALLOWED_FIELDS}
+
+
+@functools.lru_cache(maxsize=256)
+def unknown_name(name: str, what: str = "field") -> str:
+    """The error for a field or column ``name`` that the API does not know, with the name meant when it is a near
+    spelling of one ("fresh", "Detergents Paper", "Frozn"): names are matched exactly, as the data set writes them."""
+    key = _folded(name)
+    if key not in _FOLDED_NAMES:
+        key = next(iter(difflib.get_close_matches(key, _FOLDED_NAMES, n=1, cutoff=0.8)), key)
+    meant = _FOLDED_NAMES.get(key)
+    hint = f" (did you mean {meant}? a name must match exactly)" if meant and meant != name else ""
+    return f"unknown {what}{hint}; allowed {what}s are {ALLOWED_TEXT}"
 
 
 def label_name(label: str, value: Any) -> str | None:
@@ -48,7 +71,12 @@ def label_name(label: str, value: Any) -> str | None:
     try:
         return LABEL_LOOKUP[label][key]
     except KeyError:
-        raise ValueError from None
+        pass
+    if isinstance(key, str):  # a number equal to a code, written otherwise ("2.00", "+2", "2e0"): the pipeline takes it
+        number = parse_number(key)  # raises ValueError when the text is no number
+        if number.is_integer() and int(number) in LABEL_CODES[label]:
+            return LABEL_CODES[label][int(number)]
+    raise ValueError
 
 
 _FIELD_ERROR_DOCS = {

@@ -24,7 +24,6 @@ from api.fields import FEATURES, FieldError
 from api.openapi import openapi_document
 from api.schemas import CustomerIn
 from stages.dataset import LABEL_CODES
-from stages.names import algorithm_name
 
 bp = Blueprint("api", __name__)
 
@@ -196,7 +195,9 @@ def _wants_csv() -> bool:
         return fmt == "csv"
     # media-type parameters (text/csv; charset=utf-8) do not change the format; werkzeug would match them literally
     accepted = MIMEAccept([(value.split(";")[0].strip(), quality) for value, quality in request.accept_mimetypes])
-    return accepted.best_match(["application/json", "text/csv"]) == "text/csv"
+    # application/csv is not registered, but some clients ask for it; a type we cannot give gets JSON, as RFC 9110
+    # (12.5.1) lets a server disregard Accept rather than answer 406
+    return accepted.best_match(["application/json", "text/csv", "application/csv"]) in ("text/csv", "application/csv")
 
 
 def _row_limit(n: int) -> None:
@@ -314,10 +315,7 @@ def fields() -> Response:
 @bp.get("/health")
 def health() -> Response:
     """Status and model version."""
-    art = artifacts()
-    algorithm = art.segmenter.algorithm
-    return jsonify({"status": "ok", "model_version": art.model_version, "k": art.segmenter.k, "algorithm": algorithm,
-                    "algorithm_name": algorithm_name(algorithm)})
+    return jsonify(artifacts().health)
 
 
 @bp.get("/openapi.json")

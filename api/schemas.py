@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name
+from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name, unknown_name
 from stages.dataset import LABEL_CODES
 from stages.segmenter import ATYPICAL_QUANTILE
 
@@ -34,7 +34,7 @@ def _label_validator(label: str) -> Any:
             {"type": "null"},
         ],
         "description": f"{label} by code or name ({accepted}); optional, returned as the name. Names are read in any "
-        "case and codes also as text or as a whole number written with a decimal point (2.0).",
+        "case and codes also as text or as another number equal to the code (2.0, 2.00), as the pipeline reads them.",
     }
     return Annotated[str | None, BeforeValidator(check), WithJsonSchema(schema, mode="validation")]
 
@@ -387,8 +387,6 @@ def _message(kind: str, value: Any, default: str) -> str:
         return f"must be 0 or more (got {_number(value)})"
     if kind == "less_than_equal":
         return f"must be at most {MAX_SPEND:,} (got {_number(value)})"
-    if kind == "extra_forbidden":
-        return f"unknown field; allowed fields are {ALLOWED_TEXT}"
     if kind in ("model_type", "model_attributes_type"):
         return f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}"
     return default
@@ -407,6 +405,6 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
             field = "Delicatessen"
         if kind == "float_type" and _beyond_float(value):
             kind = "finite_number"  # the same digits as JSON text (POST /api/segment) parse to infinity: same message
-        message = _message(kind, value, e["msg"])
+        message = unknown_name(field) if kind == "extra_forbidden" else _message(kind, value, e["msg"])
         out.append(FieldError(field=field, row=row, message=message))
     return out

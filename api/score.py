@@ -25,8 +25,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-if __name__ == "__main__":  # before pyarrow is imported (see api.lean)
-    from api.lean import pyarrow_without_pandas
+if __name__ == "__main__":
+    # Ctrl-C while the libraries load (about half a second): a line that says so, not a traceback of an import.
+    def _stopped_starting(signum: int, frame: object) -> None:
+        print("stopped by SIGINT while starting; nothing was written", file=sys.stderr)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, _stopped_starting)
+
+    from api.lean import pyarrow_without_pandas  # before pyarrow is imported (see api.lean)
 
     pyarrow_without_pandas()
 
@@ -195,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    art = artifact_files.load(args.root, pages=False)
+    try:
+        art = artifact_files.load(args.root, pages=False)
+    except KeyboardInterrupt:
+        print("stopped by SIGINT while starting; nothing was written", file=sys.stderr)
+        return 128 + signal.SIGINT
     where = "standard output" if descriptor(args.output) == 1 else args.output
     started = time.perf_counter()
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -203,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         n_rows, n_errors = score_file(args.input, args.output, art, args.block_size)
     except ApiError as exc:
         print(f"error: {args.input}: {exc.message}", file=sys.stderr)
-        for e in exc.errors:
-            print(f"  {e.field}: {e.message}", file=sys.stderr)
+        for e in exc.errors:  # "body" is the API's word for what was sent; here that is the file
+            print(f"  {'file' if e.field == 'body' else e.field}: {e.message}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader of standard output stopped early (`| head`): stop quietly, like other tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
@@ -246,4 +257,5 @@ def _exit(code: int) -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # main() says what Ctrl-C stopped from here on
     _exit(main())

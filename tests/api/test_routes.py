@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from api.batch import as_list, check_cells
 from api.schemas import FEATURES
 from stages import config
 from stages.dataset import CATEGORY_NAMES
@@ -146,6 +148,21 @@ def test_security_headers_and_no_cors(client: FlaskClient) -> None:
     assert "Access-Control-Allow-Origin" not in r.headers
 
 
+def test_answers_about_customers_are_not_stored_by_any_cache(client: FlaskClient) -> None:
+    """Segments of customers, and errors that quote what was sent, carry Cache-Control: no-store (a shared
+    computer's browser cache, a proxy); the model's own facts may be cached as usual."""
+    answers = [
+        client.post("/api/segment", json=GOOD),
+        client.post("/api/segment", json=GOOD | {"Milk": -1}),
+        client.post("/api/segment/batch", json=[GOOD], headers={"Accept": "text/csv"}),
+        client.post("/api/segment/batch", data=f"{HEADER}\n-1,1,1,1,1,1,1,1\n".encode(), content_type="text/csv"),
+        client.get("/api/segment"),
+    ]
+    assert [r.headers.get("Cache-Control") for r in answers] == ["no-store"] * len(answers)
+    assert [r.status_code for r in answers] == [200, 422, 200, 200, 405]
+    assert client.get("/api/clusters").headers.get("Cache-Control") is None
+
+
 def batch_csv(rows: list[list[Any]], header: str = HEADER, sep: str = ",") -> bytes:
     out = io.StringIO()
     out.write(header.replace(",", sep) + "\n")
@@ -244,7 +261,8 @@ def test_batch_json_in_csv_out_by_accept_header(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("accept", "mimetype"),
     [("text/csv; charset=utf-8", "text/csv"), ("text/csv;header=present", "text/csv"), ("TEXT/CSV", "text/csv"),
-     ("application/json, text/csv;q=0.5", "application/json"), ("text/csv;q=0.5, application/json;charset=utf-8", "application/json")],
+     ("application/json, text/csv;q=0.5", "application/json"), ("text/csv;q=0.5, application/json;charset=utf-8", "application/json"),
+     ("application/csv", "text/csv"), ("application/xml", "application/json"), ("*/*", "application/json")],
 )
 def test_media_type_parameters_do_not_change_the_answers_format(client: FlaskClient, accept: str, mimetype: str) -> None:
     assert client.post("/api/segment/batch", json=[GOOD], headers={"Accept": accept}).mimetype == mimetype
@@ -260,6 +278,48 @@ def test_a_label_code_written_as_a_whole_decimal_is_read_like_the_pipeline_reads
     assert rows[2]["errors"] == [{"field": "Channel", "row": 3, "message": "must be one of 1 or Horeca, 2 or Retail (code or name)"}]
     batch = client.post("/api/segment/batch", json=[{**GOOD, "Channel": 1.0}, {**GOOD, "Region": 2.5}]).get_json()["results"]
     assert batch[0]["ok"] is True and batch[1]["errors"][0]["field"] == "Region"
+
+
+#: Ways a file may write a Channel code, and text that is none.
+CODE_SPELLINGS = ["2", "2.0", "2.00", " 2.000 ", "+2", "2e0", "1.", "1.5", "0", "3", "2,0", "two", "nan", "inf", "0x2"]
+
+
+@pytest.mark.parametrize("cell", CODE_SPELLINGS)
+def test_the_api_reads_a_label_code_as_the_pipeline_reads_it(client: FlaskClient, cell: str) -> None:
+    """A Channel cell the prepare stage takes as a code is taken by the API (CSV batch, and as text in JSON) as the
+    same label, and one it refuses is refused, naming the field (2.00 was refused while 2.0 was taken)."""
+    from stages.prepare import DataValidationError, validate_raw
+
+    raw = pd.DataFrame({**{f: [str(v)] for f, v in GOOD.items()}, "Channel": [cell], "Region": ["3"]})
+    try:
+        expected = {1: "Horeca", 2: "Retail"}[int(validate_raw(raw, list(FEATURES), ["Channel", "Region"], "test").loc[0, "Channel"])]
+    except DataValidationError:
+        expected = None
+    body = f"{HEADER}\n" + ",".join([*map(str, GOOD.values()), f'"{cell}"', "3"]) + "\n"
+    row = client.post("/api/segment/batch", data=body.encode(), content_type="text/csv").get_json()["results"][0]
+    one = client.post("/api/segment", json={**GOOD, "Channel": cell})
+    cells = {**{f: pa.array([str(v)]) for f, v in GOOD.items()}, "Channel": pa.array([cell]), "Region": pa.array(["3"])}
+    read = check_cells(cells, np.array([1]))  # what the CSV path read (its JSON answer does not echo the input)
+    if expected is None:
+        assert row["errors"][0]["field"] == "Channel" == one.get_json()["error"]["errors"][0]["field"] and one.status_code == 422
+        assert list(read.errors) == [0]
+    else:
+        assert row["ok"] and one.get_json()["input"]["Channel"] == expected == as_list(read.channel)[0]
+
+
+@pytest.mark.parametrize(("written", "meant"), [("fresh", "Fresh"), ("MILK", "Milk"), ("Detergents Paper", "Detergents_Paper"),
+                                               ("Frozn", "Frozen"), ("delicatessen", "Delicatessen"), ("region", "Region"), ("Fresh food", None)])
+def test_an_unknown_name_close_to_a_known_one_says_which_was_meant(client: FlaskClient, written: str, meant: str | None) -> None:
+    """A field or column named in another case or with a typo gets the name it is close to, in JSON and in a CSV
+    header alike; every such error still lists the allowed names."""
+    one = client.post("/api/segment", json={"Grocery": 1, written: 1}).get_json()["error"]["errors"]
+    header = HEADER.replace("Fresh", written) if meant == "Fresh" else f"{HEADER},{written}"
+    csv_errors = client.post("/api/segment/batch", data=f"{header}\n{','.join(['1'] * (header.count(',') + 1))}\n".encode(),
+                             content_type="text/csv").get_json()["error"]["errors"]
+    for what, errors in (("field", one), ("column", csv_errors)):
+        message = next(e["message"] for e in errors if e["field"] == written)
+        assert message.startswith(f"unknown {what}") and f"allowed {what}s are Fresh, Milk" in message
+        assert (f"did you mean {meant}?" in message) if meant else ("did you mean" not in message)
 
 
 def _json(payload: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -323,3 +324,47 @@ def test_the_summary_counts_one_row_in_the_singular(tmp_path: Path, capsys: pyte
     source.write_text(HEADER + "\n" + ROWS[0] + "\n")
     assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 0
     assert ": 1 row, 1 segmented, 0 with errors" in capsys.readouterr().err
+
+
+def test_a_repeated_header_line_is_one_error_that_says_so(tmp_path: Path, client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two exports joined together: the second header is one error naming what it is (it was eight: "not a
+    number" per category and "not a valid code" per label), from the command and the endpoint alike, with the
+    header written as the file writes it (Delicatessen, spaces around a name); every customer is still scored."""
+    header = HEADER.replace("Delicassen", "Delicatessen")
+    data = "\n".join([header, ROWS[0], header.replace("Fresh", " Fresh "), ROWS[0]]) + "\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(data, encoding="utf-8")
+    assert main([str(source), "-o", str(target)]) == 0
+    assert "3 rows, 2 segmented, 1 with errors" in capsys.readouterr().err
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [r["error"] for r in rows] == ["", "row: repeats the header line, so it is not a customer (were files joined together?)", ""]
+    http = client.post("/api/segment/batch", data=data.encode(), content_type="text/csv").get_json()["results"]
+    assert http[1]["errors"] == [{"field": "row", "row": 2, "message": "repeats the header line, so it is not a customer (were files joined together?)"}]
+    # a row that only starts like the header is a customer with bad cells, named one by one
+    partial = client.post("/api/segment/batch", data=f"{HEADER}\nFresh,1,1,1,1,1,1,1\n".encode(), content_type="text/csv").get_json()["results"]
+    assert [e["field"] for e in partial[0]["errors"]] == ["Fresh"]
+
+
+def test_ctrl_c_while_the_libraries_load_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """SIGINT sent once pyarrow's library is mapped into the process (its imports and the artifacts' loading take
+    about half a second): exit 130 with a line saying so, no traceback, no output file."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    _customers(source, 3)
+    with subprocess.Popen(_command(str(source), "-o", str(target)), cwd=config.ROOT, stderr=subprocess.PIPE, text=True) as command:
+        maps = Path(f"/proc/{command.pid}/maps")
+        while command.poll() is None and "libarrow" not in maps.read_text():
+            time.sleep(0.001)
+        command.send_signal(signal.SIGINT)
+        stderr = command.stderr.read() if command.stderr else ""
+        code = command.wait(timeout=60)
+    assert code == 128 + signal.SIGINT, stderr
+    assert "Traceback" not in stderr and "stopped by SIGINT" in stderr, stderr
+    assert not target.exists()
+
+
+def test_a_problem_of_the_whole_file_is_named_as_the_file_not_as_a_request_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"")
+    assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "  file: empty file" in err and "body" not in err
