@@ -87,6 +87,8 @@ class Watch:
 
     origin: str
     expected_statuses: set[int] = field(default_factory=set)
+    expected_errors: list[str] = field(default_factory=list)
+    caught_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
@@ -103,9 +105,18 @@ class Watch:
         """Allow Chromium's own console line for an API answer with this status (it logs every 4xx/5xx fetch)."""
         self.expected_statuses.add(status)
 
+    def expect_caught_error(self, words: str) -> None:
+        """Allow, and keep in ``caught_errors``, a console error containing ``words``: React's log of an error that a
+        part of the page caught (the test provokes it with a malformed answer)."""
+        self.expected_errors.append(words)
+
     def on_console(self, message: ConsoleMessage) -> None:
-        """Keep console errors, except Chromium's line for an API error answer the test provoked on purpose."""
+        """Keep console errors, except Chromium's line for an API error answer the test provoked on purpose and the
+        caught errors the test expects."""
         if message.type != "error":
+            return
+        if any(words in message.text for words in self.expected_errors):
+            self.caught_errors.append(message.text)
             return
         url = message.location.get("url", "")
         provoked = any(message.text.startswith(f"Failed to load resource: the server responded with a status of {s} ") for s in self.expected_statuses)

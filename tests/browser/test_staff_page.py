@@ -622,6 +622,120 @@ def test_a_part_of_the_page_that_failed_to_load_can_be_tried_again(browser: Brow
     context.close()
 
 
+def malformed(body: dict[str, Any], served: list[str] | None = None) -> Any:
+    """A route handler answering 200 with ``body``: valid JSON in a shape the page does not expect (``served`` counts the answers)."""
+
+    def answer(route: Any) -> None:
+        if served is not None:
+            served.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    return answer
+
+
+def assert_no_error_text(page: Page) -> None:
+    """The page shows staff no error text or stack trace, only its own words."""
+    text = page.locator("body").inner_text()
+    for raw in ("TypeError", "is not a function", "Cannot read properties", "    at ", "app.js"):
+        assert raw not in text, f"the page shows error text {raw!r}"
+
+
+def test_a_section_that_cannot_be_drawn_fails_alone_and_can_be_tried_again(
+    page: Page, watch: Watch, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]
+) -> None:
+    """GET /api/clusters answers personas whose actions are not a list: the segments say, in words and without error
+    text, that they could not be shown, and offer Try again; segmenting a customer and scoring a file still work. Try
+    again while the answer is still wrong keeps the message; once the service answers properly it brings the cards
+    back, and the answer and the file's results stay."""
+    watch.expect_caught_error("is not a function")  # React's console.error for the caught error
+    good = api_json(page, "/api/clusters")
+    served: list[str] = []
+    page.route("**/api/clusters", malformed({**good, "personas": [{**p, "actions": "Call them"} for p in good["personas"]]}, served))
+    page.reload()
+    section = page.locator("#personas")
+    alert = section.get_by_role("alert")
+    expect(alert).to_contain_text("The segments could not be shown: something went wrong while reading what the service sent.")
+    expect(alert).to_contain_text("The rest of the page still works.")
+    expect(section.get_by_role("heading", name="The segments")).to_be_visible()
+    expect(section.locator(".persona-card")).to_have_count(0)
+
+    fields = api_json(page, "/api/fields")["features"]
+    customer = customers.iloc[0]
+    expected = personas[int(customer["segment"])]
+    fill_customer(page, fields, {name: int(customer[name]) for name in FEATURES})
+    page.get_by_role("button", name="Find the segment").click()
+    heading = page.locator("#answer-title")
+    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    answer = page.locator("article.answer")
+    expect(answer.get_by_text(expected["actions"][0], exact=True)).to_be_visible()
+    expect(answer.locator(".map-svg")).to_be_visible()
+    upload = tmp_path / "two.csv"
+    upload.write_text(",".join(FEATURES) + "\n" + "\n".join(",".join(str(int(customers.iloc[r][n])) for n in FEATURES) for r in (0, 1)) + "\n")
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Segment the file").click()
+    summary = page.locator(".summary")
+    expect(summary).to_have_text("2 rows: 2 segmented, 0 with a problem.")
+    expect(page.get_by_role("alert")).to_have_count(1)  # only the segments failed
+    assert watch.caught_errors, "the error the segments caught was not logged to the console"
+    assert watch.page_errors == []
+    assert_no_error_text(page)
+    assert accessibility_problems(page) == []
+    screenshots(page, "section-failed")
+
+    alert.get_by_role("button", name="Try again").click()  # the service still answers wrongly
+    for _ in range(100):
+        if len(served) > 1:
+            break
+        page.wait_for_timeout(50)
+    assert len(served) == 2, "Try again did not fetch the segments again"
+    expect(alert).to_contain_text("The segments could not be shown")
+    expect(section.locator(".persona-card")).to_have_count(0)
+
+    page.unroute("**/api/clusters")
+    alert.get_by_role("button", name="Try again").click()
+    expect(section.locator(".persona-card")).to_have_count(len(personas))
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    expect(summary).to_have_text("2 rows: 2 segmented, 0 with a problem.")
+    assert watch.page_errors == []
+
+
+def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
+    page: Page, watch: Watch, customers: pd.DataFrame, personas: list[dict[str, Any]]
+) -> None:
+    """GET /api/pca answers without its points: the answer (persona, actions, confidence) and the form stay, the map
+    says it could not be shown, and Try again draws it once the service answers properly."""
+    watch.expect_caught_error("Cannot read properties of undefined")  # React's console.error for the caught error
+    pca = api_json(page, "/api/pca")
+    page.route("**/api/pca", malformed({key: value for key, value in pca.items() if key != "points"}))
+    page.reload()
+    fields = api_json(page, "/api/fields")["features"]
+    customer = customers.iloc[0]
+    expected = personas[int(customer["segment"])]
+    fill_customer(page, fields, {name: int(customer[name]) for name in FEATURES})
+    page.get_by_role("button", name="Find the segment").click()
+    heading = page.locator("#answer-title")
+    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    answer = page.locator("article.answer")
+    alert = answer.get_by_role("alert")
+    expect(alert).to_contain_text("The map of customers could not be shown")
+    expect(answer.get_by_text(expected["actions"][0], exact=True)).to_be_visible()
+    expect(answer.locator(".confidence")).to_contain_text("Confidence")
+    expect(answer.locator(".map-svg")).to_have_count(0)
+    expect(page.get_by_role("button", name="Find the segment")).to_be_visible()
+    expect(page.locator(".persona-card")).to_have_count(len(personas))
+    assert watch.caught_errors, "the error the map caught was not logged to the console"
+    assert_no_error_text(page)
+    assert accessibility_problems(page) == []
+
+    page.unroute("**/api/pca")
+    alert.get_by_role("button", name="Try again").click()
+    expect(answer.locator(".map-svg g[aria-hidden] > circle")).to_have_count(len(pca["points"]))
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    assert watch.page_errors == []
+
+
 def test_a_customer_unlike_any_segment_is_told_so_not_called_a_border_case(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
     """A real customer's spending typed in thousands (12.67 for 12,669): the nearest persona is shown, with a warning
     that the customer is unlike the segments and a low confidence reading whatever its figure; a real customer gets

@@ -3,6 +3,7 @@ import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
 import { Actions } from "./Actions.jsx";
+import { ErrorBoundary } from "./ErrorBoundary.jsx";
 
 /** The categories where the segment differs from the whole base (levels high or low), biggest difference first. */
 function standouts(persona) {
@@ -114,7 +115,7 @@ function Probabilities({ answer }) {
 }
 
 /** The answer for one customer: persona, why, how sure, distances, and where it sits on the map. */
-export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
+export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref }) {
   const persona = answer.persona;
   const apart = standouts(persona);
   const features = fields ? fields.features : [];
@@ -164,7 +165,12 @@ export function Answer({ answer, fields, pca, personas, algorithm, ref }) {
           <Distances answer={answer} />
         </div>
       </div>
-      {pca && <PcaMap pca={pca} personas={personas} customer={{ ...answer.position, segment: answer.segment }} />}
+      {pca && (
+        // A map that cannot be drawn (GET /api/pca in an unexpected shape) must not take the answer and the form with it.
+        <ErrorBoundary what="The map of customers" onRetry={onReload} resetKeys={[pca, answer]}>
+          <PcaMap pca={pca} personas={personas} customer={{ ...answer.position, segment: answer.segment }} />
+        </ErrorBoundary>
+      )}
     </article>
   );
 }

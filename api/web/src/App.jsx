@@ -3,6 +3,7 @@ import { useJson } from "./useJson.js";
 import { SegmentOne } from "./SegmentOne.jsx";
 import { Personas } from "./Personas.jsx";
 import { Batch } from "./Batch.jsx";
+import { ErrorBoundary } from "./ErrorBoundary.jsx";
 
 /** The staff page: segment one customer, explore the segments, score a CSV file. */
 export function App() {
@@ -21,6 +22,7 @@ export function App() {
       setGeneration((g) => g + 1);
     }
   }
+  const reload = () => setGeneration((g) => g + 1);
   const loadErrors = [health, fields, clusters, pca].map((s) => s.error).filter(Boolean);
   const reportAvailable = Boolean(fields.data && fields.data.report_available);
   const personas = clusters.data ? clusters.data.personas : [];
@@ -48,7 +50,7 @@ export function App() {
           <div className="alert" role="alert">
             <p>Part of the page could not be loaded: {[...new Set(loadErrors)].join(" ")}</p>
             <p>
-              <button type="button" onClick={() => setGeneration((g) => g + 1)}>
+              <button type="button" onClick={reload}>
                 Try again
               </button>
             </p>
@@ -62,9 +64,17 @@ export function App() {
             </p>
           </div>
         )}
-        <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} onModel={seenModel} />
-        <Personas personas={personas} fields={fields.data} />
-        <Batch personas={personas} fields={fields.data} onModel={seenModel} />
+        {/* A section that failed to draw is drawn again when the data it draws from is loaded again (each load gives
+            new objects, or null on failure): its Try again reloads them. */}
+        <ErrorBoundary id="segment" title="Segment a customer" what="The form to segment a customer" onRetry={reload} resetKeys={[fields.data, clusters.data, pca.data, health.data]}>
+          <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} onModel={seenModel} onReload={reload} />
+        </ErrorBoundary>
+        <ErrorBoundary id="personas" title="The segments" what="The segments" onRetry={reload} resetKeys={[fields.data, clusters.data]}>
+          <Personas personas={personas} fields={fields.data} />
+        </ErrorBoundary>
+        <ErrorBoundary id="batch" title="Score a file of customers" what="The form to score a file" onRetry={reload} resetKeys={[fields.data, clusters.data]}>
+          <Batch personas={personas} fields={fields.data} onModel={seenModel} />
+        </ErrorBoundary>
       </main>
       <footer className="site-footer">
         <div className="wrap">

@@ -102,7 +102,7 @@ function LabelSelect({ name, label, options, value, error, onChange }) {
 }
 
 /** Section 1: the form for one customer, and the answer under it. */
-export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
+export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload }) {
   const features = fields ? fields.features : [];
   const names = features.map((f) => f.name);
   const labels = { ...Object.fromEntries(features.map((f) => [f.name, f.label])), Channel: "Channel", Region: "Region" };
@@ -222,7 +222,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel }) {
           The details have changed since this answer was given: press “Find the segment” for an answer to them.
         </p>
       )}
-      {answer && <Answer ref={answerRef} answer={answer} fields={fields} pca={pca} personas={personas} algorithm={algorithm} />}
+      {answer && <Answer ref={answerRef} answer={answer} fields={fields} pca={pca} personas={personas} algorithm={algorithm} onReload={onReload} />}
     </section>
   );
 }
