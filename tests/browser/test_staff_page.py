@@ -1,4 +1,5 @@
-"""The staff page's four journeys in headless Chromium, against the real Flask app serving the built bundle.
+"""The staff page's journeys in headless Chromium, against the real Flask app serving the built bundle; each runs
+axe-core's WCAG 2.1 A/AA checks on the page it ends with.
 
 Expected answers come from the pipeline's own outputs (ml/plots/pca_map.csv: each customer's segment; ml/personas.json),
 not from the API, so a page or API that shows the wrong segment fails.
@@ -255,6 +256,7 @@ def test_amounts_typed_as_the_page_shows_them(page: Page, watch: Watch, customer
     expect(fresh_error).to_have_text("must be at most 10,000,000 (got 1e400)")
     expect(page.locator(".field-error")).to_have_count(1)
     expect(spending_input(page, fields, "Fresh")).to_be_focused()
+    assert accessibility_problems(page) == []
 
 
 def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.DataFrame) -> None:
@@ -283,6 +285,7 @@ def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.Dat
         if name != "Milk" and answer["persona"]["levels"][name] != "typical":
             label = next(f["label"] for f in fields if f["name"] == name)
             expect(result.locator(".standouts li").filter(has_text=label)).not_to_contain_text("filled in")
+    assert accessibility_problems(page) == []
 
 
 def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tmp_path: Path) -> None:
@@ -312,6 +315,7 @@ def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tm
             expect(page.locator(".alert[role=status]")).to_contain_text(f"another model (version {after[:12]})")
             expect(footer).to_have_text(after[:12])
             expect(page.locator("footer")).to_contain_text("(Gaussian mixture, ")
+            assert accessibility_problems(page) == []
 
 
 def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:
@@ -427,6 +431,7 @@ def test_a_large_file_shows_its_first_rows_and_keeps_the_focus(page: Page, watch
     page.get_by_role("button", name="Segment the file").click()
     expect(page.locator("#batch .field-error")).to_contain_text("Foo")
     expect(page.get_by_label("CSV file")).to_be_focused()
+    assert accessibility_problems(page) == []
 
 
 def test_batch_answer_for_a_file_no_longer_chosen_is_dropped(page: Page, tmp_path: Path) -> None:
@@ -472,6 +477,7 @@ def test_batch_answer_for_a_file_no_longer_chosen_is_dropped(page: Page, tmp_pat
     download_info.value.save_as(saved)
     with saved.open(newline="") as f:
         assert [r["Fresh"] for r in csv.DictReader(f)] == ["300", "301", "302"]  # B's rows, as sent again
+        assert accessibility_problems(page) == []
 
 
 def test_amounts_with_points_that_may_group_thousands_are_asked_about_not_misread(page: Page, customers: pd.DataFrame) -> None:
@@ -823,6 +829,7 @@ def test_an_answer_the_page_cannot_read_is_an_error_not_a_blank_page(page: Page,
     for name in FEATURES:
         expect(spending_input(page, fields, name)).to_have_value(str(values[name]))
     assert watch.page_errors == []
+    assert accessibility_problems(page) == []
 
 
 def test_card_buttons_and_filled_in_categories_are_named_for_people(page: Page, tmp_path: Path, personas: list[dict[str, Any]]) -> None:
@@ -838,6 +845,7 @@ def test_card_buttons_and_filled_in_categories_are_named_for_people(page: Page, 
     page.get_by_label("CSV file").set_input_files(path)
     page.get_by_role("button", name="Segment the file").click()
     expect(page.locator("table.rows tbody tr")).to_contain_text(f"(filled in: {labels['Detergents_Paper']})")
+    assert accessibility_problems(page) == []
 
 
 def test_an_error_naming_a_field_not_on_the_form_is_shown_as_the_api_words_it(page: Page, watch: Watch, customers: pd.DataFrame) -> None:
@@ -851,3 +859,4 @@ def test_an_error_naming_a_field_not_on_the_form_is_shown_as_the_api_words_it(pa
     page.get_by_role("button", name="Find the segment").click()
     expect(page.locator(".form-error p")).to_have_text(["The customer's data is not valid.", "constructor: unknown field"])
     expect(page.locator(".field-error")).to_have_count(0)
+    assert accessibility_problems(page) == []
