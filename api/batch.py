@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import math
 import operator
 from collections import Counter
@@ -481,13 +482,32 @@ def result_columns(scored: Scored, names: list[str]) -> dict[str, pa.Array]:
     }
 
 
-def echo_columns(checked: Checked) -> dict[str, pa.Array]:
-    """The input of JSON rows as CSV columns (spending as understood, labels by name; empty for bad rows)."""
+def _as_sent(value: Any) -> str | None:
+    """A value of a refused JSON row as CSV text: text as it is, null as an empty cell, anything else as JSON writes it."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # NaN, Infinity and huge integers too
+
+
+def echo_columns(checked: Checked, records: Sequence[Any]) -> dict[str, pa.Array]:
+    """The input of JSON rows as CSV columns: good rows' spending as understood and labels by name; a refused row's
+    values as it sent them (``-1``, ``"abc"``, ``true``), so the analyst sees what its error is about."""
     ok = checked.ok
     cols: dict[str, pa.Array] = {}
     for j, f in enumerate(FEATURES):
         cols[f] = pa.array(checked.X[:, j], mask=~ok | np.isnan(checked.X[:, j]))
-    bad = set(checked.errors)
-    cols["Channel"] = pa.array([None if i in bad else v for i, v in enumerate(as_list(checked.channel))], type=pa.string())
-    cols["Region"] = pa.array([None if i in bad else v for i, v in enumerate(as_list(checked.region))], type=pa.string())
+    cols["Channel"] = pa.array(as_list(checked.channel), type=pa.string(), mask=~ok)
+    cols["Region"] = pa.array(as_list(checked.region), type=pa.string(), mask=~ok)
+    if not checked.errors:
+        return cols
+    bad = np.flatnonzero(~ok)
+    sent = [r if type(r) is dict else {} for r in (records[i] for i in bad)]
+    for name in cols:
+        alias = ALIAS_OF.get(name)
+        texts = [_as_sent(r.get(name, r.get(alias)) if alias else r.get(name)) for r in sent]
+        column = cols[name] if pa.types.is_string(cols[name].type) else pc.cast(cols[name], pa.string())  # as the CSV writer writes it
+        values = column.to_pylist()
+        for i, text in zip(bad, texts):
+            values[i] = text
+        cols[name] = pa.array(values, type=pa.string())
     return cols

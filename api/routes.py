@@ -259,7 +259,7 @@ def segment_batch() -> Response:
         _row_limit(len(records))
         scored = score(art.segmenter, check_records(records))
         if as_csv:
-            echo = pa.table(echo_columns(scored.checked))
+            echo = pa.table(echo_columns(scored.checked, records))
             return _csv_response(csvio.answer_table(echo, scored, art.persona_names))
         return _json_response([scored])
     if request.mimetype in CSV_TYPES or request.mimetype == "multipart/form-data":

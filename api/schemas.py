@@ -397,7 +397,7 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
     out: list[FieldError] = []
     for e in exc.errors(include_url=False):
         kind, loc, value = e["type"], e["loc"], e.get("input")
-        field = str(loc[0]) if loc else "body"
+        field = str(loc[0]) if loc else "body" if row is None else "row"  # a batch row that is not an object: the row
         if kind == "no_spending":
             out.extend(FieldError(field=f, row=row, message=e["msg"]) for f in FEATURES)
             continue

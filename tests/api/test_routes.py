@@ -322,6 +322,22 @@ def test_an_unknown_name_close_to_a_known_one_says_which_was_meant(client: Flask
         assert (f"did you mean {meant}?" in message) if meant else ("did you mean" not in message)
 
 
+def test_a_json_batch_answered_as_csv_shows_what_a_refused_row_sent(client: FlaskClient) -> None:
+    """A refused row's input columns hold what it sent (they were empty, so the analyst could not see what the error
+    is about), formula-like text defused; a good row's columns read as they do in a batch without refused rows; a row
+    that is not an object has empty input columns and a row-level error."""
+    good = GOOD | {"Channel": 2}
+    sent = [good, GOOD | {"Milk": -1, "Fresh": "=abc", "Channel": 7, "Grocery": 10**30}, {"Fresh": None, "Milk": [1], "Delicatessen": True, "Region": "Lisbon"}, 5]
+    rows = list(csv.DictReader(io.StringIO(client.post("/api/segment/batch?format=csv", **_json(sent)).get_data(as_text=True))))
+    alone = next(csv.DictReader(io.StringIO(client.post("/api/segment/batch?format=csv", json=[good]).get_data(as_text=True))))
+    assert rows[0] == alone
+    assert {k: rows[1][k] for k in ("Fresh", "Milk", "Grocery", "Frozen", "Channel", "Region")} == {
+        "Fresh": "'=abc", "Milk": "-1", "Grocery": "1e+30", "Frozen": "214", "Channel": "7", "Region": ""}
+    assert {k: rows[2][k] for k in ("Fresh", "Milk", "Delicassen", "Region", "Grocery")} == {"Fresh": "", "Milk": "[1]", "Delicassen": "true", "Region": "Lisbon", "Grocery": ""}
+    assert all(rows[3][f] == "" for f in (*FEATURES, "Channel", "Region")) and rows[3]["error"].startswith("row: must be a JSON object")
+    assert all(r["error"] for r in rows[1:]) and not rows[0]["error"]
+
+
 def _json(payload: Any) -> dict[str, Any]:
     return {"data": json.dumps(payload), "content_type": "application/json"}
 
