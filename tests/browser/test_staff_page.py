@@ -706,14 +706,20 @@ def test_a_section_that_cannot_be_drawn_fails_alone_and_can_be_tried_again(
     assert watch.page_errors == []
 
 
+@pytest.mark.parametrize("broken", ["without points", "points without coordinates"])
 def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
-    page: Page, watch: Watch, customers: pd.DataFrame, personas: list[dict[str, Any]]
+    page: Page, watch: Watch, customers: pd.DataFrame, personas: list[dict[str, Any]], broken: str
 ) -> None:
-    """GET /api/pca answers without its points: the answer (persona, actions, confidence) and the form stay, the map
-    says it could not be shown, and Try again draws it once the service answers properly."""
-    watch.expect_caught_error("Cannot read properties of undefined")  # React's console.error for the caught error
+    """GET /api/pca answers without its points, or with points that have no coordinates (which drew dots at NaN
+    without a word): the answer (persona, actions, confidence) and the form stay, the map says it could not be shown,
+    and Try again draws it once the service answers properly."""
+    watch.expect_caught_error("in a shape the page cannot draw")  # React's console.error for the caught error
     pca = api_json(page, "/api/pca")
-    page.route("**/api/pca", malformed({key: value for key, value in pca.items() if key != "points"}))
+    if broken == "without points":
+        body = {key: value for key, value in pca.items() if key != "points"}
+    else:
+        body = {**pca, "points": [{"segment": p["segment"]} for p in pca["points"]]}
+    page.route("**/api/pca", malformed(body))
     page.reload()
     fields = api_json(page, "/api/fields")["features"]
     customer = customers.iloc[0]

@@ -1,5 +1,5 @@
 import { segmentColour } from "./colours.js";
-import { percent } from "./format.js";
+import { isMapData, percent } from "./format.js";
 import { labelPlace } from "./mapLabel.js";
 import { Swatch } from "./Swatch.jsx";
 
@@ -17,6 +17,7 @@ function scale(lo, hi, a, b) {
 
 /** All customers on the report's PCA map, faint and coloured by segment, the segment centres, and this customer. */
 export function PcaMap({ pca, personas, customer }) {
+  if (!isMapData(pca)) throw new Error("GET /api/pca answered map data in a shape the page cannot draw");
   const xs = [...pca.points.map((p) => p.x), ...pca.centres.map((c) => c.x), customer.x];
   const ys = [...pca.points.map((p) => p.y), ...pca.centres.map((c) => c.y), customer.y];
   const sx = scale(Math.min(...xs), Math.max(...xs), PAD.left, WIDTH - PAD.right);

@@ -151,3 +151,15 @@ export function isSegmentAnswer(answer) {
       && (answer.probabilities == null || (Array.isArray(answer.probabilities) && answer.probabilities.every(number))),
   );
 }
+
+/** Whether a ``GET /api/pca`` answer has what the map draws: points and centres with finite coordinates and a
+ * whole segment number. A map drawn from anything else puts dots at NaN without a word; the map throws instead,
+ * and its error boundary says it could not be shown. */
+export function isMapData(pca) {
+  const number = (v) => typeof v === "number" && Number.isFinite(v);
+  const place = (p) => p && number(p.x) && number(p.y) && Number.isInteger(p.segment);
+  return Boolean(
+    pca && Array.isArray(pca.points) && pca.points.every(place) && Array.isArray(pca.centres) && pca.centres.length > 0
+      && pca.centres.every(place),
+  );
+}

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { confidenceLevel, confidenceWords, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { confidenceLevel, confidenceWords, isMapData, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -164,4 +164,26 @@ test("the confidence level has a mixture's bands and is low for an atypical cust
   assert.deepEqual([0.9, 0.6, 0.59].map((c) => confidenceLevel(c, true)), ["high", "medium", "low"]);
   assert.equal(confidenceLevel(0.99, false, true), "low");
   assert.equal(confidenceWords(0.55, "kmeans", "A", "B").level, confidenceLevel(0.55, false));
+});
+
+test("isMapData takes a map with finite coordinates and refuses one the map could only draw at NaN", () => {
+  const map = {
+    points: [{ x: 1.4, y: -0.3, segment: 1, clustered: true }, { x: -2, y: 0, segment: 0 }],
+    centres: [{ segment: 0, x: -1.3, y: 0.08 }, { segment: 1, x: 1.36, y: 0.85 }],
+  };
+  assert.equal(isMapData(map), true);
+  assert.equal(isMapData({ ...map, points: [] }), true); // a model without points still has its centres
+  for (const bad of [
+    null,
+    {},
+    { ...map, points: undefined },
+    { ...map, points: [{ segment: 0 }] },
+    { ...map, points: [{ x: "1", y: 0, segment: 0 }] },
+    { ...map, points: [{ x: 1, y: null, segment: 0 }] },
+    { ...map, centres: [] },
+    { ...map, centres: [{ x: 0, y: 0, segment: 0.5 }] },
+    { ...map, centres: [{ x: Infinity, y: 0, segment: 0 }] },
+  ]) {
+    assert.equal(isMapData(bad), false, JSON.stringify(bad));
+  }
 });
