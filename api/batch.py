@@ -3,7 +3,9 @@
 Validity is defined once, by :class:`api.schemas.CustomerIn`. The checks here are a vectorised fast path:
 rows that are plainly valid (numbers in range, known fields, known labels) are accepted column by column;
 every other row goes through ``CustomerIn`` itself, so a row in a batch gets exactly the verdict and the
-messages it would get alone at ``POST /api/segment``.
+messages it would get alone at ``POST /api/segment``; or, when its only problems are bad values (the usual bad
+row), the model's own sentences for them, worded here without running it (:func:`_cell_errors`, tested to give the
+same records).
 """
 
 from __future__ import annotations
@@ -156,8 +158,9 @@ def as_list(values: Any) -> list[Any]:
     return values.to_pylist() if isinstance(values, pa.Array) else list(values)
 
 
-def _settle(checked: Checked, suspect: NDArray[np.bool_], payload_of: Any) -> Checked:
-    """Send suspect rows through the pydantic model: keep its values when it accepts, its errors when not."""
+def _settle(checked: Checked, suspect: NDArray[np.bool_], payload_of: Any, worded: dict[int, list[FieldError]]) -> Checked:
+    """Send suspect rows through the pydantic model: keep its values when it accepts, its errors when not; with the
+    errors of the rows ``worded`` without it, in row order (as the model would have given them all)."""
     if suspect.any():
         checked.channel, checked.region = as_list(checked.channel), as_list(checked.region)
     for i in np.flatnonzero(suspect):
@@ -167,6 +170,11 @@ def _settle(checked: Checked, suspect: NDArray[np.bool_], payload_of: Any) -> Ch
             checked.channel[i], checked.region[i] = result.Channel, result.Region
         else:
             checked.errors[int(i)] = result
+    if worded and checked.errors:
+        worded |= checked.errors
+        checked.errors = {i: worded[i] for i in sorted(worded)}
+    else:
+        checked.errors = checked.errors or worded
     return checked
 
 
@@ -221,6 +229,7 @@ def check_records(records: Sequence[Any], first_row: int = 1) -> Checked:
         else:
             suspect[i] = True
             dicts.append({})
+    unusual = suspect.copy()
     X = _spending(dicts, suspect)
     suspect |= np.isnan(X).all(axis=1)
     labels = {}
@@ -229,7 +238,48 @@ def check_records(records: Sequence[Any], first_row: int = 1) -> Checked:
         suspect |= np.fromiter((v is _BAD for v in names), dtype=bool, count=n)
         labels[label] = names
     checked = Checked(rows=rows, X=X, channel=labels["Channel"], region=labels["Region"])
-    return _settle(checked, suspect, lambda i: records[i])
+    worded = _record_errors(dicts, labels, rows, suspect, unusual) if suspect.any() else {}
+    return _settle(checked, suspect, lambda i: records[i], worded)
+
+
+def _record_errors(
+    dicts: Sequence[Mapping[str, Any]], labels: Mapping[str, list[Any]], rows: NDArray[np.int64], suspect: NDArray[np.bool_], unusual: NDArray[np.bool_]
+) -> dict[int, list[FieldError]]:
+    """The errors of the suspect JSON rows with a bad value, worded with the model's sentences as :func:`_cell_errors`
+    words a CSV row's, value by value; those rows are taken out of ``suspect`` (in place).
+
+    Rows that are ``unusual`` (not an object, an unknown field, both names of Delicassen, a field given twice) are
+    left to the model; any other row's only errors are its values' (spending is looked for when they are all valid).
+    """
+    from api.schemas import label_message, spending_message  # pydantic, as for check_one: only when a row fails the fast checks
+
+    said: dict[tuple[type, Any], str | None] = {}
+
+    def word(value: Any) -> str | None:  # each distinct value once (by type too: true is not 1)
+        key = (type(value), value)
+        try:
+            return said[key]
+        except KeyError:
+            said[key] = message = spending_message(value)
+            return message
+        except TypeError:  # a list or an object
+            return spending_message(value)
+
+    where = np.flatnonzero(suspect & ~unusual)
+    errors: dict[int, list[FieldError]] = {i: [] for i in where.tolist()}
+    for f in FEATURES:
+        for name in (f, ALIAS_OF[f]) if f in ALIAS_OF else (f,):  # a usual row gives one of them, in the model's place
+            for i, row in zip(where.tolist(), rows[where].tolist()):
+                if (value := dicts[i].get(name, _ABSENT)) is not _ABSENT and (message := word(value)) is not None:
+                    errors[i].append(FieldError(field=name, row=row, message=message))
+    for label in LABELS:
+        message = label_message(label)
+        for i, row in zip(where.tolist(), rows[where].tolist()):
+            if labels[label][i] is _BAD:
+                errors[i].append(FieldError(field=label, row=row, message=message))
+    worded = {i: e for i, e in errors.items() if e}
+    suspect[list(worded)] = False
+    return worded
 
 
 def _cell_value(text: str) -> Any:
@@ -240,24 +290,37 @@ def _cell_value(text: str) -> Any:
         return text
 
 
+#: A cell that pyarrow and :func:`_cell_value` read as the same float: digits, perhaps a point and decimals, too few
+#: to overflow (nearly every cell of a spreadsheet's or pandas' number column).
+_PLAIN_NUMBER = r"^[0-9]{1,20}(?:\.[0-9]{0,20})?$"
+
+
+def _numbers(arr: pa.Array) -> NDArray[np.float64]:
+    """CSV cells as :func:`_cell_value` reads them, as floats: NaN for an empty cell and for text that is no number."""
+    try:
+        return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # A cell pyarrow cannot read (text, a number with spaces around it): plain numbers by pyarrow, each other text once.
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_NUMBER), False)
+    col = np.array(pc.cast(pc.if_else(plain, arr, pa.scalar(None, arr.type)), pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    others = np.flatnonzero(np.asarray(pc.and_(arr.is_valid(), pc.invert(plain)).to_numpy(zero_copy_only=False), dtype=bool))
+    encoded = pc.dictionary_encode(arr.take(pa.array(others)))
+    values = [v if type(v := _cell_value(t)) is float else math.nan for t in encoded.dictionary.to_pylist()]
+    col[others] = np.array(values, dtype=np.float64)[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+    return col
+
+
 def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Checked:
     """Validate CSV cells (string columns named as the model's fields, null = empty cell), vectorised per column."""
     n = len(rows)
     suspect = np.zeros(n, dtype=bool)
     X = np.full((n, len(FEATURES)), np.nan)
-    read: dict[str, list[Any]] = {}  # a column's cells as payload values, where they had to be read one by one
     for j, f in enumerate(FEATURES):
         arr = cells[f]
         present = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        try:
-            col = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            values = read[f] = [None if v is None else _cell_value(v) for v in arr.to_pylist()]
-            numeric = np.fromiter((type(v) is float for v in values), dtype=bool, count=n)
-            suspect |= present & ~numeric
-            col = np.array([v if ok else math.nan for v, ok in zip(values, numeric)], dtype=np.float64)
-        col = np.asarray(col, dtype=np.float64)
-        suspect |= present & ~_in_range(col)
+        col = _numbers(arr)
+        suspect |= present & ~_in_range(col)  # also a cell of text (NaN)
         X[:, j] = np.where(present, col, np.nan)
     suspect |= np.isnan(X).all(axis=1)
     labels: dict[str, Any] = {}
@@ -272,15 +335,49 @@ def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Check
 
     @functools.cache
     def column(name: str) -> list[Any]:  # as payload values once, not cell by cell (a file of many bad rows)
-        if name in read:
-            return read[name]
         texts = cells[name].to_pylist()
         return [None if v is None else _cell_value(v) for v in texts] if name in FEATURES else texts
 
     def payload(i: int) -> dict[str, Any]:
         return {name: v for name in cells if (v := column(name)[i]) is not None}
 
-    return _settle(checked, suspect, payload)
+    return _settle(checked, suspect, payload, _cell_errors(cells, rows, suspect) if suspect.any() else {})
+
+
+def _cell_errors(cells: Mapping[str, pa.Array], rows: NDArray[np.int64], suspect: NDArray[np.bool_]) -> dict[int, list[FieldError]]:
+    """The errors of the suspect CSV rows with a bad cell (a spending that is text, below 0, above the limit or not
+    finite; a label that is no code or name), worded column by column with the model's sentences, each distinct
+    cell once. Those rows are taken out of ``suspect`` (in place); the model words the others (no spending given).
+
+    Bad cells are a CSV row's only possible errors but one: its columns are the model's fields (the header is
+    checked), and the model looks for some spending only when every field is valid. So it gives such a row exactly
+    these errors, in its order of fields (tested). It takes about 130 µs a row (mostly pydantic's ``errors()``).
+    """
+    from api.schemas import label_message, spending_message  # pydantic, as for check_one: only when a row fails the fast checks
+
+    where = np.flatnonzero(suspect)
+    taken = pa.array(where)
+    wrong = np.zeros(len(where), dtype=bool)
+    columns: list[tuple[str, NDArray[np.bool_], NDArray[np.int64], list[str | None]]] = []
+    for name in (f for f in (*FEATURES, *LABELS) if f in cells):
+        encoded = pc.dictionary_encode(cells[name].take(taken))
+        codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        texts = encoded.dictionary.to_pylist()
+        if name in FEATURES:
+            words = [spending_message(_cell_value(t)) for t in texts]
+        else:
+            message = label_message(name)
+            words = [message if _label_or_bad(name, t) is _BAD else None for t in texts]
+        bad = np.array([w is not None for w in words] + [False], dtype=bool)[codes]  # code -1, an empty cell: the last
+        wrong |= bad
+        columns.append((name, bad, codes, words))
+    suspect[where[wrong]] = False
+    errors: dict[int, list[FieldError]] = {i: [] for i in where[wrong].tolist()}
+    for name, bad, codes, words in columns:
+        at = np.flatnonzero(bad)
+        for i, row, code in zip(where[at].tolist(), rows[where[at]].tolist(), codes[at].tolist()):
+            errors[i].append(FieldError(field=name, row=row, message=words[code]))
+    return errors
 
 
 def assign(segmenter: Segmenter, X: NDArray[np.float64]) -> Assignment:

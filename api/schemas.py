@@ -17,15 +17,28 @@ from stages.dataset import LABEL_CODES
 from stages.segmenter import ATYPICAL_QUANTILE
 
 
+#: The error for a Channel or Region value that is no code or name of it.
+LABEL_RULE = "must be one of {accepted} (code or name)"
+
+
+def _accepted(label: str) -> str:
+    return ", ".join(f"{c} or {n}" for c, n in LABEL_CODES[label].items())
+
+
+def label_message(label: str) -> str:
+    """The model's sentence for a ``label`` value that is no code or name of it."""
+    return LABEL_RULE.format(accepted=_accepted(label))
+
+
 def _label_validator(label: str) -> Any:
     codes = LABEL_CODES[label]
-    accepted = ", ".join(f"{c} or {n}" for c, n in codes.items())
+    accepted = _accepted(label)
 
     def check(value: Any) -> str | None:
         try:
             return label_name(label, value)
         except ValueError:
-            raise PydanticCustomError("label", "must be one of {accepted} (code or name)", {"accepted": accepted}) from None
+            raise PydanticCustomError("label", LABEL_RULE, {"accepted": accepted}) from None
 
     schema = {
         "anyOf": [
@@ -390,6 +403,20 @@ def _message(kind: str, value: Any, default: str) -> str:
     if kind in ("model_type", "model_attributes_type"):
         return f"must be a JSON object with the fields {ALLOWED_TEXT}, not {_describe(value)}"
     return default
+
+
+def spending_message(value: Any) -> str | None:
+    """The model's sentence for a spending value (parsed from JSON, or a CSV cell as a float or, when it is no number,
+    its text), None when the model accepts it: what :func:`field_errors` words for that field, without the model."""
+    if type(value) is not int and type(value) is not float:  # text, true/false, null, a list, an object
+        return _message("float_type", value, "")
+    if _beyond_float(value) or not math.isfinite(value):
+        return _message("finite_number", value, "")
+    if value < 0:
+        return _message("greater_than_equal", value, "")
+    if value > MAX_SPEND:
+        return _message("less_than_equal", value, "")
+    return None
 
 
 def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldError]:

@@ -12,15 +12,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from flask import Flask
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from flask.testing import FlaskClient
 
-from api import routes
-from api.batch import Scored, assign, check_cells, check_one, check_records, json_numbers, json_object_with_array, json_results, score
+from api import batch, routes
+from api.batch import Checked, Scored, assign, check_cells, check_one, check_records, json_numbers, json_object_with_array, json_results, score
 from api.errors import ApiError
+from api.fields import ALLOWED_FIELDS, LABELS
 from api.schemas import FEATURES, MAX_SPEND, CustomerIn
 from stages import config
+from stages.dataset import parse_number
 from tests.api.conftest import GOOD
 from tests.mixture import uneven_mixture
 
@@ -76,6 +78,7 @@ def uniform_records(n: int, seed: int, extra: list[Any] = []) -> list[dict[str, 
     pytest.param(random_records(3000, seed=1), id="mixed rows"),
     pytest.param(uniform_records(3000, seed=5), id="uniform rows"),
     pytest.param(uniform_records(500, seed=6, extra=[10**400]), id="uniform rows, an integer beyond float range"),
+    pytest.param([{"Milk": m, "Delicatessen": d, "Region": r} for d in VALUES for m in (1, -1, "x") for r in ("x", 3)], id="Delicatessen for Delicassen"),
 ])
 def test_fast_path_gives_the_models_verdict_on_every_row(records: list[Any]) -> None:
     checked = check_records(records)
@@ -87,6 +90,23 @@ def test_fast_path_gives_the_models_verdict_on_every_row(records: list[Any]) -> 
             assert (checked.channel[i], checked.region[i]) == (single.Channel, single.Region)
         else:
             assert checked.errors[i] == single
+
+
+def test_json_rows_with_bad_values_get_the_models_errors_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above checks every row's errors; this one that only the unusual rows reach the model: not an object,
+    an unknown field, both names of Delicassen, or no spending and nothing else wrong."""
+    records = random_records(3000, seed=1) + uniform_records(1000, seed=5)
+    sent: list[int] = []
+    monkeypatch.setattr(batch, "check_one", lambda payload, row: sent.append(row) or check_one(payload, row))
+    checked = check_records(records)
+
+    def usual(r: Any) -> bool:
+        return type(r) is dict and set(r) <= set(ALLOWED_FIELDS) and not {"Delicassen", "Delicatessen"} <= set(r)
+
+    unusual = [i + 1 for i, r in enumerate(records) if not usual(r)]
+    no_spending = [i + 1 for i, r in enumerate(records) if usual(r) and isinstance(e := check_one(r), list) and [x.field for x in e] == list(FEATURES)]
+    assert sent == sorted(unusual + no_spending)
+    assert len(checked.errors) - len(sent) > 500, "the sample must hold usual rows with bad values"
 
 
 def test_csv_cells_give_the_models_verdict_on_every_row() -> None:
@@ -110,6 +130,80 @@ def test_csv_cells_give_the_models_verdict_on_every_row() -> None:
         assert (i in checked.errors) == (not isinstance(single, CustomerIn)), payload
         if isinstance(single, CustomerIn):
             np.testing.assert_array_equal(checked.X[i], single.spending())
+
+
+#: CSV spending cells: good, the common bad kinds (text, below 0, above the limit, not finite) and empty (None).
+SPEND_TEXTS: list[str | None] = [
+    None, "0", "12", "3.5", "1e3", "+7", " 12 ", "-0", "-0.0", "10000000", "12669.000000000001", "0.1", "1" * 16, ".5",
+    "abc", "", " ", "1,5", "12 669", "1_000", "0x10", "\uff11\uff12", "'7'", "=1+1", "12\n3", "a" * 45, "Fresh",
+    "-1", "-2.5", "-1e-300", "-0.5e1", "-" + "9" * 20, "20000000", "10000000.5", "1e400", "1" * 400,
+    "nan", "NaN", "-nan", "inf", "-inf", "Infinity", " -INF ",
+]
+#: CSV label cells: codes and names as the pipeline reads them, and cells that are none.
+LABEL_TEXTS: list[str | None] = [None, "1", "2", "3", "2.0", "2.00", "+2", "1e0", "Retail", "horeca", " Oporto ", "x", "0", "4", "1.5", "nan", "-1", " ", "Lisbonn"]
+
+
+def cell_payload(cells: dict[str, pa.Array], i: int) -> dict[str, Any]:
+    """Row ``i`` of CSV cells as one customer's JSON: spending as a float when the cell is a number, else its text."""
+    payload: dict[str, Any] = {}
+    for name, arr in cells.items():
+        text = arr[i].as_py()
+        if text is not None:
+            try:
+                payload[name] = parse_number(text) if name in FEATURES else text
+            except ValueError:
+                payload[name] = text
+    return payload
+
+
+def assert_cells_get_the_models_answers(cells: dict[str, pa.Array], rows: np.ndarray) -> Checked:
+    """``check_cells`` gives each row exactly what ``check_one`` gives it alone: the errors, record by record, or the values."""
+    checked = check_cells(cells, rows)
+    for i, row in enumerate(rows.tolist()):
+        single = check_one(cell_payload(cells, i), row)
+        if isinstance(single, CustomerIn):
+            assert i not in checked.errors, (cell_payload(cells, i), checked.errors[i])
+            np.testing.assert_array_equal(checked.X[i], single.spending())
+        else:
+            assert checked.errors.get(i) == single, cell_payload(cells, i)
+    assert list(checked.errors) == sorted(checked.errors)
+    return checked
+
+
+def random_cells(n: int, seed: int) -> dict[str, pa.Array]:
+    """CSV cells mixing good rows, rows with common bad cells and rows without spending; columns in any order, labels or not."""
+    rng = np.random.default_rng(seed)
+    spend = {f: [str(rng.integers(0, 50_000)) if rng.random() < 0.6 else SPEND_TEXTS[rng.integers(len(SPEND_TEXTS))] for _ in range(n)] for f in FEATURES}
+    for i in np.flatnonzero(rng.random(n) < 0.05):  # no spending: the model's own error, unless a label is wrong
+        for f in FEATURES:
+            spend[f][i] = None
+    labels = {label: [LABEL_TEXTS[rng.integers(len(LABEL_TEXTS))] if rng.random() < 0.4 else str(rng.integers(1, 3)) for _ in range(n)] for label in LABELS}
+    names = [*FEATURES, *(label for label in LABELS if rng.random() < 0.8)]
+    rng.shuffle(names)  # a header in any order: the model still words its errors in its own order of fields
+    return {name: pa.array((spend | labels)[name], pa.string()) for name in names}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_csv_cells_get_the_models_errors_record_by_record(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows whose every problem is a common one are worded column by column, the rest by the model: both exactly as
+    the model words each row alone; only rows without spending (and nothing else wrong) reach the model here."""
+    cells = random_cells(1500, seed)
+    rows = np.arange(1, 1501) + 1000 * seed
+    sent: list[Any] = []
+    monkeypatch.setattr(batch, "check_one", lambda payload, row: sent.append(payload) or check_one(payload, row))
+    checked = assert_cells_get_the_models_answers(cells, rows)
+    payloads = [cell_payload(cells, i) for i in range(len(rows))]
+    no_spending = [p for p in payloads if not set(p) & set(FEATURES) and [e.field for e in check_one(p)] == list(FEATURES)]
+    assert sent == no_spending
+    assert len(checked.errors) > 300 and len(no_spending) > 20, "the sample must hold both kinds of rows"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.sampled_from(SPEND_TEXTS) | st.text(max_size=6) for _ in FEATURES], st.sampled_from(LABEL_TEXTS), st.sampled_from(LABEL_TEXTS) | st.text(max_size=4)), min_size=1, max_size=20))
+def test_csv_cells_of_any_text_get_the_models_errors(table: list[tuple[str | None, ...]]) -> None:
+    names = [*FEATURES, *LABELS]
+    cells = {name: pa.array([r[j] for r in table], pa.string()) for j, name in enumerate(names)}
+    assert_cells_get_the_models_answers(cells, np.arange(1, len(table) + 1))
 
 
 def random_customers(n: int, seed: int) -> pd.DataFrame:
