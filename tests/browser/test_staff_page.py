@@ -655,6 +655,8 @@ def test_a_section_that_cannot_be_drawn_fails_alone_and_can_be_tried_again(
     back, and the answer and the file's results stay."""
     watch.expect_caught_error("is not a function")  # React's console.error for the caught error
     good = api_json(page, "/api/clusters")
+    # the page's first load must be over before the route is set, or its own request is served and counted too
+    expect(page.locator("#personas .persona-card")).to_have_count(len(good["personas"]))
     served: list[str] = []
     page.route("**/api/clusters", malformed({**good, "personas": [{**p, "actions": "Call them"} for p in good["personas"]]}, served))
     page.reload()
