@@ -708,6 +708,35 @@ def test_a_section_that_cannot_be_drawn_fails_alone_and_can_be_tried_again(
     assert watch.page_errors == []
 
 
+def test_segments_that_are_not_a_list_are_a_load_error_and_a_file_is_still_scored(
+    page: Page, watch: Watch, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]
+) -> None:
+    """GET /api/clusters answers personas that are not a list: the page says once that the segments could not be read
+    (the file section used to fail once a file was scored, losing its result), a file is still scored, and Try again
+    brings the segments back once the service answers properly."""
+    good = api_json(page, "/api/clusters")
+    expect(page.locator("#personas .persona-card")).to_have_count(len(good["personas"]))
+    page.route("**/api/clusters", malformed({**good, "personas": {str(p["id"]): p for p in good["personas"]}}))
+    page.reload()
+    alert = page.locator(".alert[role=alert]")
+    expect(alert).to_contain_text("Part of the page could not be loaded: The segments came in a shape this page cannot read.")
+    upload = tmp_path / "two.csv"
+    upload.write_text(",".join(FEATURES) + "\n" + "\n".join(",".join(str(int(customers.iloc[r][n])) for n in FEATURES) for r in (0, 1)) + "\n")
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator(".summary")).to_have_text("2 rows: 2 segmented, 0 with a problem.")
+    expect(page.get_by_role("alert")).to_have_count(1)  # no section failed
+    assert watch.page_errors == [] and watch.console_errors == []
+    assert_no_error_text(page)
+    assert accessibility_problems(page) == []
+
+    page.unroute("**/api/clusters")
+    alert.get_by_role("button", name="Try again").click()
+    expect(page.locator("#personas .persona-card")).to_have_count(len(personas))
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".summary")).to_have_text("2 rows: 2 segmented, 0 with a problem.")
+
+
 @pytest.mark.parametrize("broken", ["without points", "points without coordinates"])
 def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
     page: Page, watch: Watch, customers: pd.DataFrame, personas: list[dict[str, Any]], broken: str

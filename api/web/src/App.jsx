@@ -23,9 +23,13 @@ export function App() {
     }
   }
   const reload = () => setGeneration((g) => g + 1);
+  // The segments' list is drawn by three sections and the map legend: one that is not a list is a load error, said
+  // once, and every part that names segments goes on without them (a number stands in for a name).
+  const segmentsReadable = !clusters.data || Array.isArray(clusters.data.personas);
   const loadErrors = [health, fields, clusters, pca].map((s) => s.error).filter(Boolean);
+  if (!segmentsReadable) loadErrors.push("The segments came in a shape this page cannot read.");
   const reportAvailable = Boolean(fields.data && fields.data.report_available);
-  const personas = clusters.data ? clusters.data.personas : [];
+  const personas = clusters.data && segmentsReadable ? clusters.data.personas : [];
   const algorithm = health.data ? health.data.algorithm : null;
 
   return (
