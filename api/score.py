@@ -25,10 +25,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+#: What Ctrl-C while the command starts (imports, artifacts) leaves: nothing written yet.
+STOPPED_STARTING = "stopped by SIGINT while starting; nothing was written"
+
 if __name__ == "__main__":
     # Ctrl-C while the libraries load (about half a second): a line that says so, not a traceback of an import.
     def _stopped_starting(signum: int, frame: object) -> None:
-        print("stopped by SIGINT while starting; nothing was written", file=sys.stderr)
+        print(STOPPED_STARTING, file=sys.stderr)
         os._exit(128 + signum)
 
     signal.signal(signal.SIGINT, _stopped_starting)
@@ -205,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         art = artifact_files.load(args.root, pages=False)
     except KeyboardInterrupt:
-        print("stopped by SIGINT while starting; nothing was written", file=sys.stderr)
+        print(STOPPED_STARTING, file=sys.stderr)
         return 128 + signal.SIGINT
     where = "standard output" if descriptor(args.output) == 1 else args.output
     started = time.perf_counter()

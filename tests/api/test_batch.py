@@ -118,14 +118,7 @@ def test_csv_cells_give_the_models_verdict_on_every_row() -> None:
     cells["Channel"] = pa.array([labels[i] or None for i in rng.integers(len(labels), size=n)], pa.string())
     checked = check_cells(cells, np.arange(1, n + 1))
     for i in range(n):
-        payload: dict[str, Any] = {}
-        for name, arr in cells.items():
-            v = arr[i].as_py()
-            if v is not None:
-                try:
-                    payload[name] = float(v) if name in FEATURES else v
-                except ValueError:
-                    payload[name] = v
+        payload = cell_payload(cells, i)
         single = check_one(payload, i + 1)
         assert (i in checked.errors) == (not isinstance(single, CustomerIn)), payload
         if isinstance(single, CustomerIn):

@@ -639,6 +639,27 @@ def malformed(body: dict[str, Any], served: list[str] | None = None) -> Any:
     return answer
 
 
+def segment_first_customer(page: Page, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> tuple[dict[str, Any], Any, Any]:
+    """Segment the first training customer through the form: its expected persona, the answer's heading (checked to
+    name that persona) and the answer."""
+    fields = api_json(page, "/api/fields")["features"]
+    customer = customers.iloc[0]
+    expected = personas[int(customer["segment"])]
+    fill_customer(page, fields, {name: int(customer[name]) for name in FEATURES})
+    page.get_by_role("button", name="Find the segment").click()
+    heading = page.locator("#answer-title")
+    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    return expected, heading, page.locator("article.answer")
+
+
+def score_two_customers(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
+    """Score a file of the first two training customers through the file form."""
+    upload = tmp_path / "two.csv"
+    upload.write_text(",".join(FEATURES) + "\n" + "\n".join(",".join(str(int(customers.iloc[r][n])) for n in FEATURES) for r in (0, 1)) + "\n")
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Segment the file").click()
+
+
 def assert_no_error_text(page: Page) -> None:
     """The page shows staff no error text or stack trace, only its own words."""
     text = page.locator("body").inner_text()
@@ -667,20 +688,10 @@ def test_a_section_that_cannot_be_drawn_fails_alone_and_can_be_tried_again(
     expect(section.get_by_role("heading", name="The segments")).to_be_visible()
     expect(section.locator(".persona-card")).to_have_count(0)
 
-    fields = api_json(page, "/api/fields")["features"]
-    customer = customers.iloc[0]
-    expected = personas[int(customer["segment"])]
-    fill_customer(page, fields, {name: int(customer[name]) for name in FEATURES})
-    page.get_by_role("button", name="Find the segment").click()
-    heading = page.locator("#answer-title")
-    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
-    answer = page.locator("article.answer")
+    expected, heading, answer = segment_first_customer(page, customers, personas)
     expect(answer.get_by_text(expected["actions"][0], exact=True)).to_be_visible()
     expect(answer.locator(".map-svg")).to_be_visible()
-    upload = tmp_path / "two.csv"
-    upload.write_text(",".join(FEATURES) + "\n" + "\n".join(",".join(str(int(customers.iloc[r][n])) for n in FEATURES) for r in (0, 1)) + "\n")
-    page.get_by_label("CSV file").set_input_files(upload)
-    page.get_by_role("button", name="Segment the file").click()
+    score_two_customers(page, tmp_path, customers)
     summary = page.locator(".summary")
     expect(summary).to_have_text("2 rows: 2 segmented, 0 with a problem.")
     expect(page.get_by_role("alert")).to_have_count(1)  # only the segments failed
@@ -720,10 +731,7 @@ def test_segments_that_are_not_a_list_are_a_load_error_and_a_file_is_still_score
     page.reload()
     alert = page.locator(".alert[role=alert]")
     expect(alert).to_contain_text("Part of the page could not be loaded: The segments came in a shape this page cannot read.")
-    upload = tmp_path / "two.csv"
-    upload.write_text(",".join(FEATURES) + "\n" + "\n".join(",".join(str(int(customers.iloc[r][n])) for n in FEATURES) for r in (0, 1)) + "\n")
-    page.get_by_label("CSV file").set_input_files(upload)
-    page.get_by_role("button", name="Segment the file").click()
+    score_two_customers(page, tmp_path, customers)
     expect(page.locator(".summary")).to_have_text("2 rows: 2 segmented, 0 with a problem.")
     expect(page.get_by_role("alert")).to_have_count(1)  # no section failed
     assert watch.page_errors == [] and watch.console_errors == []
@@ -752,14 +760,7 @@ def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
         body = {**pca, "points": [{"segment": p["segment"]} for p in pca["points"]]}
     page.route("**/api/pca", malformed(body))
     page.reload()
-    fields = api_json(page, "/api/fields")["features"]
-    customer = customers.iloc[0]
-    expected = personas[int(customer["segment"])]
-    fill_customer(page, fields, {name: int(customer[name]) for name in FEATURES})
-    page.get_by_role("button", name="Find the segment").click()
-    heading = page.locator("#answer-title")
-    expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
-    answer = page.locator("article.answer")
+    expected, heading, answer = segment_first_customer(page, customers, personas)
     alert = answer.get_by_role("alert")
     expect(alert).to_contain_text("The map of customers could not be shown")
     expect(answer.get_by_text(expected["actions"][0], exact=True)).to_be_visible()
