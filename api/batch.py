@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from api.fields import ALIAS_OF, ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name
+from api.fields import ALIAS_OF, ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name, unknown_name
 from stages.dataset import parse_number
 from stages.segmenter import Assignment, Segmenter, nearest_distance
 
@@ -221,15 +221,21 @@ def check_records(records: Sequence[Any], first_row: int = 1) -> Checked:
     """Validate JSON rows (dicts as parsed from a JSON array), vectorised per column."""
     n = len(records)
     rows = np.arange(first_row, first_row + n, dtype=np.int64)
-    suspect = np.zeros(n, dtype=bool)
+    unusual = np.zeros(n, dtype=bool)
+    unknown = np.zeros(n, dtype=bool)
     dicts: list[Mapping[str, Any]] = []
     for i, r in enumerate(records):
-        if type(r) is dict and _ALLOWED.issuperset(r) and (_ALIAS_NAMES.isdisjoint(r) or not any(a in r and c in r for a, c in ALIASES.items())):
-            dicts.append(r)
-        else:
-            suspect[i] = True
+        if type(r) is not dict:
+            unusual[i] = True
             dicts.append({})
-    unusual = suspect.copy()
+        elif _ALLOWED.issuperset(r):
+            if not _ALIAS_NAMES.isdisjoint(r) and any(a in r and c in r for a, c in ALIASES.items()):
+                unusual[i] = True
+            dicts.append(r)
+        else:  # an unknown field (an id column, say): always refused, worded here like a bad value
+            unknown[i] = True
+            dicts.append(r)
+    suspect = unusual | unknown
     X = _spending(dicts, suspect)
     suspect |= np.isnan(X).all(axis=1)
     labels = {}
@@ -238,18 +244,25 @@ def check_records(records: Sequence[Any], first_row: int = 1) -> Checked:
         suspect |= np.fromiter((v is _BAD for v in names), dtype=bool, count=n)
         labels[label] = names
     checked = Checked(rows=rows, X=X, channel=labels["Channel"], region=labels["Region"])
-    worded = _record_errors(dicts, labels, rows, suspect, unusual) if suspect.any() else {}
+    worded = _record_errors(dicts, labels, rows, suspect, unusual, unknown) if suspect.any() else {}
     return _settle(checked, suspect, lambda i: records[i], worded)
 
 
 def _record_errors(
-    dicts: Sequence[Mapping[str, Any]], labels: Mapping[str, list[Any]], rows: NDArray[np.int64], suspect: NDArray[np.bool_], unusual: NDArray[np.bool_]
+    dicts: Sequence[Mapping[str, Any]],
+    labels: Mapping[str, list[Any]],
+    rows: NDArray[np.int64],
+    suspect: NDArray[np.bool_],
+    unusual: NDArray[np.bool_],
+    unknown: NDArray[np.bool_],
 ) -> dict[int, list[FieldError]]:
-    """The errors of the suspect JSON rows with a bad value, worded with the model's sentences as :func:`_cell_errors`
-    words a CSV row's, value by value; those rows are taken out of ``suspect`` (in place).
+    """The errors of the suspect JSON rows with a bad value or an ``unknown`` field, worded with the model's sentences
+    as :func:`_cell_errors` words a CSV row's, value by value; those rows are taken out of ``suspect`` (in place).
 
-    Rows that are ``unusual`` (not an object, an unknown field, both names of Delicassen, a field given twice) are
-    left to the model; any other row's only errors are its values' (spending is looked for when they are all valid).
+    Rows that are ``unusual`` (not an object, both names of Delicassen, a field given twice) are left to the model;
+    any other row's only errors are its values', then its unknown fields' in the order given (as the model's: it checks
+    the whole row only when every field is valid, so an unknown field also hides a missing spending or both names
+    of Delicassen); spending is looked for when they are all valid.
     """
     from api.schemas import label_message, spending_message  # pydantic, as for check_one: only when a row fails the fast checks
 
@@ -277,6 +290,8 @@ def _record_errors(
         for i, row in zip(where.tolist(), rows[where].tolist()):
             if labels[label][i] is _BAD:
                 errors[i].append(FieldError(field=label, row=row, message=message))
+    for i, row in zip(np.flatnonzero(unknown).tolist(), rows[unknown].tolist()):
+        errors[i] += [FieldError(field=str(name), row=row, message=unknown_name(str(name))) for name in dicts[i] if name not in _ALLOWED]
     worded = {i: e for i, e in errors.items() if e}
     suspect[list(worded)] = False
     return worded
@@ -583,7 +598,9 @@ def _as_sent(value: Any) -> str | None:
     """A value of a refused JSON row as CSV text: text as it is, null as an empty cell, anything else as JSON writes it."""
     if value is None or isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # NaN, Infinity and huge integers too
+    if type(value) is int or (type(value) is float and math.isfinite(value)):  # the usual bad value, as json writes it
+        return int.__repr__(value) if type(value) is int else float.__repr__(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # NaN, Infinity, true, lists and objects too
 
 
 def echo_columns(checked: Checked, records: Sequence[Any]) -> dict[str, pa.Array]:

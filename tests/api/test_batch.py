@@ -74,11 +74,25 @@ def uniform_records(n: int, seed: int, extra: list[Any] = []) -> list[dict[str, 
     return out
 
 
+def unknown_field_records() -> list[dict[str, Any]]:
+    """Rows with one or two unknown fields (a customer id, a typo, a number as a name) before, between and after the
+    others, with good and bad values, no spending, both names of Delicassen, or nothing else."""
+    rows = []
+    for unknown in ({"id": 7}, {"Fresh ": 1, "region": "x"}, {"7": None}):
+        for given in ({}, GOOD, {"Milk": -1, "Channel": 9}, {"Region": "Lisbon"}, {**GOOD, "Delicatessen": "x"},
+                      {"Fresh": "12", "Delicatessen": 1}, {f: True for f in FEATURES}):
+            rows += [{**unknown, **given}, {**given, **unknown}]
+            items = list(given.items())
+            rows.append(dict(items[:1] + list(unknown.items()) + items[1:]))
+    return rows
+
+
 @pytest.mark.parametrize("records", [
     pytest.param(random_records(3000, seed=1), id="mixed rows"),
     pytest.param(uniform_records(3000, seed=5), id="uniform rows"),
     pytest.param(uniform_records(500, seed=6, extra=[10**400]), id="uniform rows, an integer beyond float range"),
     pytest.param([{"Milk": m, "Delicatessen": d, "Region": r} for d in VALUES for m in (1, -1, "x") for r in ("x", 3)], id="Delicatessen for Delicassen"),
+    pytest.param(unknown_field_records(), id="unknown fields anywhere in the row"),
 ])
 def test_fast_path_gives_the_models_verdict_on_every_row(records: list[Any]) -> None:
     checked = check_records(records)
@@ -94,19 +108,20 @@ def test_fast_path_gives_the_models_verdict_on_every_row(records: list[Any]) -> 
 
 def test_json_rows_with_bad_values_get_the_models_errors_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test above checks every row's errors; this one that only the unusual rows reach the model: not an object,
-    an unknown field, both names of Delicassen, or no spending and nothing else wrong."""
+    both names of Delicassen and no unknown field, or no spending and nothing else wrong."""
     records = random_records(3000, seed=1) + uniform_records(1000, seed=5)
     sent: list[int] = []
     monkeypatch.setattr(batch, "check_one", lambda payload, row: sent.append(row) or check_one(payload, row))
     checked = check_records(records)
 
     def usual(r: Any) -> bool:
-        return type(r) is dict and set(r) <= set(ALLOWED_FIELDS) and not {"Delicassen", "Delicatessen"} <= set(r)
+        return type(r) is dict and (not set(r) <= set(ALLOWED_FIELDS) or not {"Delicassen", "Delicatessen"} <= set(r))
 
     unusual = [i + 1 for i, r in enumerate(records) if not usual(r)]
     no_spending = [i + 1 for i, r in enumerate(records) if usual(r) and isinstance(e := check_one(r), list) and [x.field for x in e] == list(FEATURES)]
     assert sent == sorted(unusual + no_spending)
     assert len(checked.errors) - len(sent) > 500, "the sample must hold usual rows with bad values"
+    assert sum("Unknown" in r for r in records if type(r) is dict) > 50, "and rows with an unknown field"
 
 
 def test_csv_cells_give_the_models_verdict_on_every_row() -> None:
@@ -197,6 +212,19 @@ def test_csv_cells_of_any_text_get_the_models_errors(table: list[tuple[str | Non
     names = [*FEATURES, *LABELS]
     cells = {name: pa.array([r[j] for r in table], pa.string()) for j, name in enumerate(names)}
     assert_cells_get_the_models_answers(cells, np.arange(1, len(table) + 1))
+
+
+#: Field names a JSON row may hold: the known ones, the alias, and unknown ones (a typo, another case, an id).
+ROW_KEYS = [*ALLOWED_FIELDS, "id", "fresh", "Milk ", "Channels", ""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(ROW_KEYS), st.sampled_from(VALUES + LABEL_VALUES) | st.integers() | st.text(max_size=3), max_size=9), min_size=1, max_size=20))
+def test_json_rows_of_any_fields_get_the_models_errors(records: list[dict[str, Any]]) -> None:
+    checked = check_records(records)
+    for i, r in enumerate(records):
+        single = check_one(r, i + 1)
+        assert checked.errors.get(i) == (None if isinstance(single, CustomerIn) else single), r
 
 
 def random_customers(n: int, seed: int) -> pd.DataFrame:
@@ -322,3 +350,8 @@ def test_json_numbers_read_back_as_the_same_floats(values: list[float]) -> None:
 
 def test_json_numbers_write_integers_as_integers() -> None:
     assert json_numbers(np.array([0, 7, -3], dtype=np.int64)).to_pylist() == ["0", "7", "-3"]
+
+
+@pytest.mark.parametrize("value", [-1, 0, 10**30, -(10**400), 2.5, -0.0, 1e-300, 1e308, 0.1 + 0.2, math.nan, math.inf, -math.inf, True, False, [1], {"a": 1}, "é"])
+def test_a_refused_value_is_echoed_as_json_writes_it(value: Any) -> None:
+    assert batch._as_sent(value) == (value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False))
