@@ -780,6 +780,69 @@ def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
     assert watch.page_errors == []
 
 
+def test_the_form_drawn_again_after_it_failed_keeps_what_was_typed(
+    page: Page, watch: Watch, customers: pd.DataFrame, personas: list[dict[str, Any]]
+) -> None:
+    """An answer that passes the page's check but breaks the section itself (``imputed`` a text, not a list, outside
+    the map's own boundary): the section says it could not be shown; Try again draws the form again with the amounts,
+    Channel and Region as typed (they were lost: the form's state lived in the section), and it sends them."""
+    watch.expect_caught_error("is not a function")  # React's console.error for the caught error
+    fields = api_json(page, "/api/fields")["features"]
+    customer = customers.iloc[0]
+    values = {name: str(int(customer[name])) for name in FEATURES}
+    answer = page.request.post("/api/segment", data={name: int(v) for name, v in values.items()}).json()
+    page.route("**/api/segment", malformed({**answer, "imputed": "Milk"}))
+    fill_customer(page, fields, values)
+    channel, region = config_label("Channel", int(customer["Channel"])), config_label("Region", int(customer["Region"]))
+    page.get_by_label("Channel").select_option(channel)
+    page.get_by_label("Region").select_option(region)
+    page.get_by_role("button", name="Find the segment").click()
+    section = page.locator("#segment")
+    alert = section.get_by_role("alert")
+    expect(alert).to_contain_text("The form to segment a customer could not be shown")
+    expect(section.locator("input")).to_have_count(0)
+    assert watch.caught_errors, "the error the section caught was not logged to the console"
+    assert_no_error_text(page)
+
+    page.unroute("**/api/segment")
+    alert.get_by_role("button", name="Try again").click()
+    expect(alert).to_have_count(0)
+    for name in FEATURES:
+        expect(spending_input(page, fields, name)).to_have_value(values[name])
+    expect(page.get_by_label("Channel")).to_have_value(channel)
+    expect(page.get_by_label("Region")).to_have_value(region)
+    page.get_by_role("button", name="Find the segment").click()
+    expected = personas[int(customer["segment"])]
+    expect(page.locator("#answer-title")).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
+    assert watch.page_errors == []
+    assert accessibility_problems(page) == []
+
+
+def test_the_file_section_drawn_again_after_it_failed_keeps_the_chosen_file(
+    page: Page, watch: Watch, tmp_path: Path, customers: pd.DataFrame
+) -> None:
+    """A file's answer in a shape the file section cannot draw (``results`` not a list): the section says it could not
+    be shown; Try again draws it again with the chosen file still in its input (an input drawn anew is empty, and
+    the file had to be chosen again), and the file is scored."""
+    watch.expect_caught_error("is not a function")  # React's console.error for the caught error
+    page.route("**/api/segment/batch", malformed({"n_rows": 2, "n_ok": 2, "n_errors": 0, "counts": {}, "results": {}}))
+    score_two_customers(page, tmp_path, customers)
+    section = page.locator("#batch")
+    alert = section.get_by_role("alert")
+    expect(alert).to_contain_text("The form to score a file could not be shown")
+    assert watch.caught_errors, "the error the section caught was not logged to the console"
+
+    page.unroute("**/api/segment/batch")
+    alert.get_by_role("button", name="Try again").click()
+    expect(alert).to_have_count(0)
+    chosen = page.get_by_label("CSV file")
+    assert chosen.evaluate("input => [...input.files].map((f) => f.name)") == ["two.csv"]
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator(".summary")).to_have_text("2 rows: 2 segmented, 0 with a problem.")
+    assert watch.page_errors == []
+    assert accessibility_problems(page) == []
+
+
 def test_a_customer_unlike_any_segment_is_told_so_not_called_a_border_case(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
     """A real customer's spending typed in thousands (12.67 for 12,669): the nearest persona is shown, with a warning
     that the customer is unlike the segments and a low confidence reading whatever its figure; a real customer gets

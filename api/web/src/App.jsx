@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { useJson } from "./useJson.js";
-import { SegmentOne } from "./SegmentOne.jsx";
+import { EMPTY_DRAFT, SegmentOne } from "./SegmentOne.jsx";
 import { Personas } from "./Personas.jsx";
 import { Batch } from "./Batch.jsx";
 import { ErrorBoundary } from "./ErrorBoundary.jsx";
@@ -11,6 +11,10 @@ export function App() {
   // artifacts): the footer, the segments and the map are fetched again.
   const [generation, setGeneration] = useState(0);
   const [switched, setSwitched] = useState(null);
+  // What staff typed and the file they chose, kept here, above the sections' error boundaries: a section that failed
+  // to draw and is drawn again with Try again gets them back.
+  const [draft, setDraft] = useState(EMPTY_DRAFT);
+  const [file, setFile] = useState(null);
   const health = useJson("/api/health", generation);
   const fields = useJson("/api/fields", generation);
   const clusters = useJson("/api/clusters", generation);
@@ -71,13 +75,13 @@ export function App() {
         {/* A section that failed to draw is drawn again when the data it draws from is loaded again (each load gives
             new objects, or null on failure): its Try again reloads them. */}
         <ErrorBoundary id="segment" title="Segment a customer" what="The form to segment a customer" onRetry={reload} resetKeys={[fields.data, clusters.data, pca.data, health.data]}>
-          <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} onModel={seenModel} onReload={reload} />
+          <SegmentOne fields={fields.data} personas={personas} pca={pca.data} algorithm={algorithm} onModel={seenModel} onReload={reload} draft={draft} onDraft={setDraft} />
         </ErrorBoundary>
         <ErrorBoundary id="personas" title="The segments" what="The segments" onRetry={reload} resetKeys={[fields.data, clusters.data]}>
           <Personas personas={personas} fields={fields.data} />
         </ErrorBoundary>
         <ErrorBoundary id="batch" title="Score a file of customers" what="The form to score a file" onRetry={reload} resetKeys={[fields.data, clusters.data]}>
-          <Batch personas={personas} fields={fields.data} onModel={seenModel} />
+          <Batch personas={personas} fields={fields.data} onModel={seenModel} file={file} onFile={setFile} />
         </ErrorBoundary>
       </main>
       <footer className="site-footer">

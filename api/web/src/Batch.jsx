@@ -102,16 +102,30 @@ function Rows({ batch, fields }) {
   );
 }
 
-/** Section 3: upload a CSV file, see the segment or the problem of each row, download the results. */
-export function Batch({ personas, fields, onModel }) {
+/** Put ``file`` back in a file input, which is empty whenever it is drawn anew; false where the browser cannot. */
+function refill(input, file) {
+  try {
+    const list = new DataTransfer();
+    list.items.add(file);
+    input.files = list.files;
+    return input.files.length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Section 3: upload a CSV file, see the segment or the problem of each row, download the results. The chosen
+ * ``file`` (changed through ``onFile``) is kept by the caller, above this section's error boundary: a section that
+ * failed to draw and is drawn again with Try again puts it back in its input (forgets it where the browser cannot,
+ * so the form never sends a file it does not show); the results and the errors are not kept. */
+export function Batch({ personas, fields, onModel, file, onFile }) {
   const inputId = useId();
-  const [file, setFile] = useState(null);
   // The answer together with the file that produced it, so Download re-sends exactly that file.
   const [result, setResult] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   // The file currently chosen: an answer for any other file arrived too late and is dropped.
-  const chosen = useRef(null);
+  const chosen = useRef(file);
   const fileInput = useRef(null);
   const summary = useRef(null);
   const batch = result && result.batch;
@@ -123,10 +137,14 @@ export function Batch({ personas, fields, onModel }) {
   useEffect(() => {
     if (error && !batch && fileInput.current) fileInput.current.focus();
   }, [error, batch]);
+  useEffect(() => {
+    const input = fileInput.current;
+    if (file && input && input.files.length === 0 && !refill(input, file)) onFile(null);
+  }, []); // once, when drawn: later choices come from the input itself
 
   function choose(next) {
     chosen.current = next;
-    setFile(next);
+    onFile(next);
     setResult(null);
     setError(null);
     setBusy(false);

@@ -101,14 +101,17 @@ function LabelSelect({ name, label, options, value, error, onChange }) {
   );
 }
 
-/** Section 1: the form for one customer, and the answer under it. */
-export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload }) {
+/** An empty form: the amounts typed, by field name, and the Channel and Region chosen ("" for not known). */
+export const EMPTY_DRAFT = { values: {}, channel: "", region: "" };
+
+/** Section 1: the form for one customer, and the answer under it. What is typed (``draft``, see EMPTY_DRAFT, changed
+ * through ``onDraft`` as a state setter) is kept by the caller, above this section's error boundary, so a section
+ * that failed to draw and is drawn again with Try again still holds it; the answer and the errors are not kept. */
+export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload, draft, onDraft }) {
   const features = fields ? fields.features : [];
   const names = features.map((f) => f.name);
   const labels = { ...Object.fromEntries(features.map((f) => [f.name, f.label])), Channel: "Channel", Region: "Region" };
-  const [values, setValues] = useState({});
-  const [channel, setChannel] = useState("");
-  const [region, setRegion] = useState("");
+  const { values, channel, region } = draft;
   const [errors, setErrors] = useState({ byField: {}, general: [] });
   const [answer, setAnswer] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -163,20 +166,18 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
   }
 
   function clear() {
-    setValues({});
-    setChannel("");
-    setRegion("");
+    onDraft(EMPTY_DRAFT);
     setErrors({ byField: {}, general: [] });
     setAnswer(null);
     setStale(false);
   }
 
   const change = (name, value) => {
-    setValues((old) => ({ ...old, [name]: value }));
+    onDraft((old) => ({ ...old, values: { ...old.values, [name]: value } }));
     setStale(true);
   };
-  const choose = (setter) => (value) => {
-    setter(value);
+  const choose = (key) => (value) => {
+    onDraft((old) => ({ ...old, [key]: value }));
     setStale(true);
   };
 
@@ -201,8 +202,8 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
             {features.map((field) => (
               <SpendInput key={field.name} field={field} value={values[field.name] || ""} error={errors.byField[field.name]} onChange={change} />
             ))}
-            <LabelSelect name="Channel" label="Channel" options={fields.channel} value={channel} error={errors.byField.Channel} onChange={choose(setChannel)} />
-            <LabelSelect name="Region" label="Region" options={fields.region} value={region} error={errors.byField.Region} onChange={choose(setRegion)} />
+            <LabelSelect name="Channel" label="Channel" options={fields.channel} value={channel} error={errors.byField.Channel} onChange={choose("channel")} />
+            <LabelSelect name="Region" label="Region" options={fields.region} value={region} error={errors.byField.Region} onChange={choose("region")} />
           </div>
           <div className="actions">
             <button type="submit" className="primary" disabled={busy}>
