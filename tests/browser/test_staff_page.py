@@ -24,7 +24,7 @@ from stages.names import ALGORITHM_NAMES
 from stages.segmenter import Segmenter
 from tests.mixture import uneven_mixture
 
-from .conftest import Watch, accessibility_problems, screenshots, serving, watched_page
+from .conftest import DESKTOP, PHONE, Watch, accessibility_problems, screenshots, serving, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -885,11 +885,15 @@ def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
     return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_the_answer_tells_the_segments_figure_from_the_customers_and_the_map_label_hides_no_centre(
-    page: Page, customers: pd.DataFrame, personas: list[dict[str, Any]]
+    page: Page, customers: pd.DataFrame, personas: list[dict[str, Any]], size: str
 ) -> None:
     """Where the segment stands out, the line gives the segment's ratio and this customer's own amount and ratio
-    (against the same typical customer); on the map, "This customer" is never written over a numbered centre."""
+    (against the same typical customer); on the map, "This customer" is never written over a numbered centre, and
+    stays inside the map's frame, also at phone width (where the type is larger: it was placed for the desktop's
+    and ran past the map's right edge, cut off as "This custom")."""
+    page.set_viewport_size(PHONE if size == "phone" else DESKTOP)
     fields = api_json(page, "/api/fields")["features"]
     medians = {f["name"]: f["median"] for f in fields}
     labels = {f["name"]: f["label"] for f in fields}
@@ -912,6 +916,8 @@ def test_the_answer_tells_the_segments_figure_from_the_customers_and_the_map_lab
         expect(centres).to_have_count(len(personas))
         hidden = [i for i in range(len(personas)) if boxes_overlap(label, centres.nth(i).bounding_box())]
         assert hidden == [], f"row {row + 1}: the label covers centre {hidden}"
+        frame = page.locator(".map-svg > rect").bounding_box()
+        assert frame["x"] <= label["x"] and label["x"] + label["width"] <= frame["x"] + frame["width"], f"row {row + 1}: the label runs out of the map"
     assert checked, "no customer whose segment stands out in a category"
     assert accessibility_problems(page) == []
 

@@ -1,6 +1,7 @@
 import { segmentColour } from "./colours.js";
 import { isMapData, percent } from "./format.js";
-import { labelPlace } from "./mapLabel.js";
+import { LABEL_SIZES, NARROW, labelPlace } from "./mapLabel.js";
+import { useMedia } from "./useMedia.js";
 import { Swatch } from "./Swatch.jsx";
 
 const WIDTH = 640;
@@ -17,6 +18,7 @@ function scale(lo, hi, a, b) {
 
 /** All customers on the report's PCA map, faint and coloured by segment, the segment centres, and this customer. */
 export function PcaMap({ pca, personas, customer }) {
+  const narrow = useMedia(NARROW);
   if (!isMapData(pca)) throw new Error("GET /api/pca answered map data in a shape the page cannot draw");
   const xs = [...pca.points.map((p) => p.x), ...pca.centres.map((c) => c.x), customer.x];
   const ys = [...pca.points.map((p) => p.y), ...pca.centres.map((c) => c.y), customer.y];
@@ -29,7 +31,8 @@ export function PcaMap({ pca, personas, customer }) {
   const cx = sx(customer.x);
   const cy = sy(customer.y);
   const frame = { x0: PAD.left, x1: WIDTH - PAD.right, y0: PAD.top, y1: HEIGHT - PAD.bottom };
-  const label = labelPlace(cx, cy, pca.centres.map((c) => ({ x: sx(c.x), y: sy(c.y) })), frame);
+  const size = LABEL_SIZES[narrow ? "narrow" : "wide"];
+  const label = labelPlace(cx, cy, pca.centres.map((c) => ({ x: sx(c.x), y: sy(c.y) })), frame, size);
 
   return (
     <figure className="map">
@@ -80,7 +83,11 @@ export function PcaMap({ pca, personas, customer }) {
             <circle cx={cx} cy={cy} r="14" fill="none" stroke="#1b1f24" strokeWidth="3" />
             <circle cx={cx} cy={cy} r="5" fill={segmentColour(customer.segment)} stroke="#1b1f24" strokeWidth="1.5" />
             <text x={label.x} y={label.y} textAnchor={label.anchor} className="customer-label">
-              This customer
+              {size.lines.map((line, i) => (
+                <tspan key={line} x={label.x} dy={i === 0 ? 0 : "1.2em"}>
+                  {line}
+                </tspan>
+              ))}
             </text>
           </g>
         </g>
