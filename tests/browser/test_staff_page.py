@@ -784,8 +784,9 @@ def test_the_form_drawn_again_after_it_failed_keeps_what_was_typed(
     page: Page, watch: Watch, customers: pd.DataFrame, personas: list[dict[str, Any]]
 ) -> None:
     """An answer that passes the page's check but breaks the section itself (``imputed`` a text, not a list, outside
-    the map's own boundary): the section says it could not be shown; Try again draws the form again with the amounts,
-    Channel and Region as typed (they were lost: the form's state lived in the section), and it sends them."""
+    the map's own boundary): the section says it could not be shown; Try again (from the keyboard) draws the form again
+    with the amounts, Channel and Region as typed (they were lost: the form's state lived in the section) and the
+    focus on its heading (it was left on the page's body), and the form sends them."""
     watch.expect_caught_error("is not a function")  # React's console.error for the caught error
     fields = api_json(page, "/api/fields")["features"]
     customer = customers.iloc[0]
@@ -805,8 +806,12 @@ def test_the_form_drawn_again_after_it_failed_keeps_what_was_typed(
     assert_no_error_text(page)
 
     page.unroute("**/api/segment")
-    alert.get_by_role("button", name="Try again").click()
+    alert.get_by_role("button", name="Try again").press("Enter")
     expect(alert).to_have_count(0)
+    # the focus goes to the section's heading (it fell to the page's body with the button), and Tab to the first amount
+    expect(section.get_by_role("heading", name="Segment a customer")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(spending_input(page, fields, FEATURES[0])).to_be_focused()
     for name in FEATURES:
         expect(spending_input(page, fields, name)).to_have_value(values[name])
     expect(page.get_by_label("Channel")).to_have_value(channel)
@@ -822,8 +827,8 @@ def test_the_file_section_drawn_again_after_it_failed_keeps_the_chosen_file(
     page: Page, watch: Watch, tmp_path: Path, customers: pd.DataFrame
 ) -> None:
     """A file's answer in a shape the file section cannot draw (``results`` not a list): the section says it could not
-    be shown; Try again draws it again with the chosen file still in its input (an input drawn anew is empty, and
-    the file had to be chosen again), and the file is scored."""
+    be shown; Try again draws it again with the focus on its heading and the chosen file still in its input (an input
+    drawn anew is empty, and the file had to be chosen again), and the file is scored."""
     watch.expect_caught_error("is not a function")  # React's console.error for the caught error
     page.route("**/api/segment/batch", malformed({"n_rows": 2, "n_ok": 2, "n_errors": 0, "counts": {}, "results": {}}))
     score_two_customers(page, tmp_path, customers)
@@ -835,6 +840,7 @@ def test_the_file_section_drawn_again_after_it_failed_keeps_the_chosen_file(
     page.unroute("**/api/segment/batch")
     alert.get_by_role("button", name="Try again").click()
     expect(alert).to_have_count(0)
+    expect(section.get_by_role("heading", name="Score a file of customers")).to_be_focused()
     chosen = page.get_by_label("CSV file")
     assert chosen.evaluate("input => [...input.files].map((f) => f.name)") == ["two.csv"]
     page.get_by_role("button", name="Segment the file").click()

@@ -189,7 +189,7 @@ export function Batch({ personas, fields, onModel, file, onFile }) {
 
   return (
     <section id="batch" aria-labelledby="batch-title" className="card-section">
-      <h2 id="batch-title">Score a file of customers</h2>
+      <h2 id="batch-title" tabIndex={-1}>Score a file of customers</h2>
       <form onSubmit={submit} noValidate>
         <div className={error ? "field invalid" : "field"}>
           <label htmlFor={inputId}>CSV file, one customer per row</label>

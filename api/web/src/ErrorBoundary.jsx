@@ -25,7 +25,8 @@ function Broken({ what, onRetry }) {
  * (React would otherwise unmount the whole page). `what` names the part ("The segments"); with `id` and `title` the
  * message keeps the section's anchor and heading. Try again calls `onRetry` (which reloads the page's data) and the
  * part is drawn again once `resetKeys` change, i.e. with the reloaded data; without `onRetry` it is drawn again at
- * once. React itself logs the caught error with console.error (createRoot's default onCaughtError). */
+ * once. A part drawn again after Try again gets the focus on its heading (`${id}-title`). React itself logs the
+ * caught error with console.error (createRoot's default onCaughtError). */
 export class ErrorBoundary extends Component {
   constructor(props) {
     super(props);
@@ -44,8 +45,18 @@ export class ErrorBoundary extends Component {
 
   retry() {
     // Drawn again with the same data, the part would fail the same way: wait for the data onRetry reloads.
+    this.retried = true;
     if (this.props.onRetry) this.props.onRetry();
     else this.setState({ failed: false });
+  }
+
+  componentDidUpdate(_, before) {
+    // Try again's button goes with the message: once the part is drawn again, focus its heading (the section draws
+    // it with the same id, focusable), rather than leave a keyboard or screen reader user at the top of the page.
+    if (!before.failed || this.state.failed || !this.retried) return;
+    this.retried = false;
+    const heading = this.props.id && document.getElementById(`${this.props.id}-title`);
+    if (heading) heading.focus();
   }
 
   render() {
@@ -55,7 +66,9 @@ export class ErrorBoundary extends Component {
     if (!id) return message;
     return (
       <section id={id} aria-labelledby={`${id}-title`} className="card-section">
-        <h2 id={`${id}-title`}>{title}</h2>
+        <h2 id={`${id}-title`} tabIndex={-1}>
+          {title}
+        </h2>
         {message}
       </section>
     );

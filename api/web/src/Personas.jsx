@@ -107,7 +107,7 @@ export function Personas({ personas, fields }) {
   const shares = percents(personas.map((p) => p.share));
   return (
     <section id="personas" aria-labelledby="personas-title" className="card-section">
-      <h2 id="personas-title">The segments</h2>
+      <h2 id="personas-title" tabIndex={-1}>The segments</h2>
       {personas.length === 0 ? (
         <p>Loading the segments…</p>
       ) : (

@@ -183,7 +183,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
 
   return (
     <section id="segment" aria-labelledby="segment-title" className="card-section">
-      <h2 id="segment-title">Segment a customer</h2>
+      <h2 id="segment-title" tabIndex={-1}>Segment a customer</h2>
       {!fields ? (
         <p>Loading the form…</p>
       ) : (
