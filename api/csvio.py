@@ -99,21 +99,43 @@ def parse_header(line: bytes) -> Header:
     except csv.Error as exc:
         raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
+    unknown = [(i, n) for i, (n, f) in enumerate(zip(names, fields), start=1) if f not in FEATURES and f not in LABELS]
+    twice = sorted({f for f in fields if f and fields.count(f) > 1})
+    alias_too = {f for f in twice if {f, ALIAS_OF.get(f)} <= set(names)}
+    missing = [f for f in FEATURES if f not in fields]
     errors = [
         FieldError(field=n or f"(column {i} has no name)", message=unknown_name(n, "column")
                    + ("" if n else " (a spreadsheet writes these for trailing empty cells: delete them)"))
-        for i, (n, f) in enumerate(zip(names, fields), start=1)
-        if f not in FEATURES and f not in LABELS
+        for i, n in unknown
     ]
     errors += [
-        FieldError(field=f, message=f"give {f} or {ALIAS_OF[f]}, not both" if {f, ALIAS_OF.get(f)} <= set(names) else "column given twice")
-        for f in sorted({f for f in fields if f and fields.count(f) > 1})
+        FieldError(field=f, message=f"give {f} or {ALIAS_OF[f]}, not both" if f in alias_too else "column given twice")
+        for f in twice
     ]
-    errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in FEATURES if f not in fields]
+    errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in missing]
     if errors:
-        listed = ", ".join(e.field for e in errors)
-        raise _header_error(f"The CSV header is wrong ({listed}); it needs the columns {', '.join(FEATURES)} and may have {', '.join(LABELS)}.", errors)
+        raise _header_error(header_summary(unknown, twice, missing, alias_too), errors)
     return Header(delimiter, names, fields)
+
+
+def _named(one: str, many: str, names: list[str]) -> str:
+    return f"{one if len(names) == 1 else many} {', '.join(names)}"
+
+
+def header_summary(unknown: list[tuple[int, str]], twice: list[str], missing: list[str], alias_too: set[str]) -> str:
+    """The message of a wrong header: its problems by kind ("unknown columns a, b; missing column Grocery"; ``unknown``
+    by position and name, ``twice`` the fields given twice, those in ``alias_too`` once by their other name), then
+    what a header needs. The errors name each column and what to do about it."""
+    named = [n for _, n in unknown if n]
+    unnamed = [str(i) for i, n in unknown if not n]
+    problems = [
+        _named("unknown column", "unknown columns", named) if named else "",
+        _named("no name for column", "no names for columns", unnamed) if unnamed else "",
+        f"{', '.join(f'{f} (once as {ALIAS_OF[f]})' if f in alias_too else f for f in twice)} given twice" if twice else "",
+        _named("missing column", "missing columns", missing) if missing else "",
+    ]
+    return (f"The CSV header is wrong: {'; '.join(p for p in problems if p)}. It needs the columns {', '.join(FEATURES)} "
+            f"and may have {', '.join(LABELS)}.")
 
 
 def _blank(line: bytes) -> bool:

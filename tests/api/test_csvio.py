@@ -40,6 +40,26 @@ def test_wrong_header_names_the_columns(line: bytes, fields: list[str]) -> None:
     assert info.value.status == 422 and [e.field for e in info.value.errors] == fields
 
 
+NEEDS = "It needs the columns Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen and may have Channel, Region."
+
+
+@pytest.mark.parametrize(
+    ("line", "summary"),
+    [
+        (b"a,b,Fresh,Milk", "unknown columns a, b; missing columns Grocery, Frozen, Detergents_Paper, Delicassen"),
+        (HEADER.encode() + b",id", "unknown column id"),
+        (b"Fresh,Fresh,Milk,Grocery,Frozen,Detergents_Paper", "Fresh given twice; missing column Delicassen"),
+        (HEADER.encode() + b",Delicatessen,,", "no names for columns 10, 11; Delicassen (once as Delicatessen) given twice"),
+        (b";Fresh;Milk;Grocery;Frozen;Detergents_Paper;Delicassen", "no name for column 1"),
+    ],
+)
+def test_a_wrong_headers_message_says_what_is_wrong_by_kind(line: bytes, summary: str) -> None:
+    """The message listed every problem column in one parenthesis, so a missing Grocery read as if it were wrong."""
+    with pytest.raises(ApiError) as info:
+        parse_header(line)
+    assert info.value.message == f"The CSV header is wrong: {summary}. {NEEDS}"
+
+
 def test_malformed_rows_keep_their_place_across_chunks() -> None:
     lines = [HEADER] + [f"{i},1,1,1,1,1,1,1" for i in range(1, 3001)]
     for bad in (2, 1500, 3000):
