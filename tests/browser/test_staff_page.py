@@ -600,7 +600,8 @@ def test_an_answer_to_details_since_changed_says_so(page: Page, customers: pd.Da
 
 
 def test_a_part_of_the_page_that_failed_to_load_can_be_tried_again(browser: Browser, base_url: str) -> None:
-    """GET /api/fields fails once (503): the page says so and offers Try again, which brings the form."""
+    """GET /api/fields fails once (503): the page says so and offers Try again, which (from the keyboard) brings the
+    form and puts the focus on its heading (the alert went with the button and left the focus on the page's body)."""
     watch = Watch(origin=base_url)
     watch.expect_status(503)
     context = browser.new_context(base_url=base_url)
@@ -621,9 +622,12 @@ def test_a_part_of_the_page_that_failed_to_load_can_be_tried_again(browser: Brow
     expect(alert).to_contain_text("Part of the page could not be loaded: The service answered 503 Service Unavailable instead of a result.")
     expect(page.get_by_text("Loading the form…")).to_be_visible()
     assert accessibility_problems(page) == []
-    page.get_by_role("button", name="Try again").click()
+    page.get_by_role("button", name="Try again").press("Enter")
     expect(page.get_by_role("button", name="Find the segment")).to_be_visible()
     expect(alert).to_have_count(0)
+    expect(page.get_by_role("heading", name="Segment a customer")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(spending_input(page, api_json(page, "/api/fields")["features"], FEATURES[0])).to_be_focused()
     assert len(failed) == 1 and watch.console_errors == []
     context.close()
 
@@ -724,7 +728,7 @@ def test_segments_that_are_not_a_list_are_a_load_error_and_a_file_is_still_score
 ) -> None:
     """GET /api/clusters answers personas that are not a list: the page says once that the segments could not be read
     (the file section used to fail once a file was scored, losing its result), a file is still scored, and Try again
-    brings the segments back once the service answers properly."""
+    brings the segments back once the service answers properly, with the focus on their heading."""
     good = api_json(page, "/api/clusters")
     expect(page.locator("#personas .persona-card")).to_have_count(len(good["personas"]))
     page.route("**/api/clusters", malformed({**good, "personas": {str(p["id"]): p for p in good["personas"]}}))
@@ -739,9 +743,10 @@ def test_segments_that_are_not_a_list_are_a_load_error_and_a_file_is_still_score
     assert accessibility_problems(page) == []
 
     page.unroute("**/api/clusters")
-    alert.get_by_role("button", name="Try again").click()
+    alert.get_by_role("button", name="Try again").press("Enter")
     expect(page.locator("#personas .persona-card")).to_have_count(len(personas))
     expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_role("heading", name="The segments")).to_be_focused()
     expect(page.locator(".summary")).to_have_text("2 rows: 2 segmented, 0 with a problem.")
 
 

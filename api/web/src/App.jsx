@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useJson } from "./useJson.js";
 import { EMPTY_DRAFT, SegmentOne } from "./SegmentOne.jsx";
 import { Personas } from "./Personas.jsx";
@@ -32,6 +32,27 @@ export function App() {
   const segmentsReadable = !clusters.data || Array.isArray(clusters.data.personas);
   const loadErrors = [health, fields, clusters, pca].map((s) => s.error).filter(Boolean);
   if (!segmentsReadable) loadErrors.push("The segments came in a shape this page cannot read.");
+  // The section each failed load draws, in page order (the map is in the first; the footer's model version has none).
+  const failedSections = [
+    (fields.error || pca.error) && "segment",
+    (clusters.error || !segmentsReadable) && "personas",
+  ].filter(Boolean);
+  // Try again's button goes with the alert once everything has loaded: then focus the heading of the first section
+  // it brought back (the first section, where the alert was, when only the footer failed), rather than leave a
+  // keyboard or screen reader user on the page's body. Set when Try again is pressed, to the sections to reload.
+  const retried = useRef(null);
+  function retry() {
+    retried.current = failedSections;
+    reload();
+  }
+  useEffect(() => {
+    if (!retried.current || loadErrors.length > 0) return;
+    const [first = "segment"] = retried.current;
+    retried.current = null;
+    const lost = !document.activeElement || document.activeElement === document.body; // not if staff moved on meanwhile
+    const heading = document.getElementById(`${first}-title`);
+    if (lost && heading) heading.focus();
+  });
   const reportAvailable = Boolean(fields.data && fields.data.report_available);
   const personas = clusters.data && segmentsReadable ? clusters.data.personas : [];
   const algorithm = health.data ? health.data.algorithm : null;
@@ -58,7 +79,7 @@ export function App() {
           <div className="alert" role="alert">
             <p>Part of the page could not be loaded: {[...new Set(loadErrors)].join(" ")}</p>
             <p>
-              <button type="button" onClick={reload}>
+              <button type="button" onClick={retry}>
                 Try again
               </button>
             </p>
