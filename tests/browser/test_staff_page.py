@@ -756,7 +756,8 @@ def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
 ) -> None:
     """GET /api/pca answers without its points, or with points that have no coordinates (which drew dots at NaN
     without a word): the answer (persona, actions, confidence) and the form stay, the map says it could not be shown,
-    and Try again draws it once the service answers properly."""
+    and Try again (from the keyboard) draws it once the service answers properly, with the focus on the map's heading
+    (the button went with the message and left the focus on the page's body)."""
     watch.expect_caught_error("in a shape the page cannot draw")  # React's console.error for the caught error
     pca = api_json(page, "/api/pca")
     if broken == "without points":
@@ -778,9 +779,10 @@ def test_a_map_that_cannot_be_drawn_leaves_the_answer_and_can_be_tried_again(
     assert accessibility_problems(page) == []
 
     page.unroute("**/api/pca")
-    alert.get_by_role("button", name="Try again").click()
+    alert.get_by_role("button", name="Try again").press("Enter")
     expect(answer.locator(".map-svg g[aria-hidden] > circle")).to_have_count(len(pca["points"]))
     expect(page.get_by_role("alert")).to_have_count(0)
+    expect(answer.get_by_role("heading", name=f"Where this customer sits among all {len(pca['points'])} customers")).to_be_focused()
     expect(heading).to_have_text(re.compile(rf"Segment {expected['id']}: {re.escape(expected['name'])}"))
     assert watch.page_errors == []
 

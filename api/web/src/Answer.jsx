@@ -167,7 +167,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
       </div>
       {pca && (
         // A map that cannot be drawn (GET /api/pca in an unexpected shape) must not take the answer and the form with it.
-        <ErrorBoundary what="The map of customers" onRetry={onReload} resetKeys={[pca, answer]}>
+        <ErrorBoundary what="The map of customers" focus="map-heading" onRetry={onReload} resetKeys={[pca, answer]}>
           <PcaMap pca={pca} personas={personas} customer={{ ...answer.position, segment: answer.segment }} />
         </ErrorBoundary>
       )}

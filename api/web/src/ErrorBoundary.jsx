@@ -25,8 +25,9 @@ function Broken({ what, onRetry }) {
  * (React would otherwise unmount the whole page). `what` names the part ("The segments"); with `id` and `title` the
  * message keeps the section's anchor and heading. Try again calls `onRetry` (which reloads the page's data) and the
  * part is drawn again once `resetKeys` change, i.e. with the reloaded data; without `onRetry` it is drawn again at
- * once. A part drawn again after Try again gets the focus on its heading (`${id}-title`). React itself logs the
- * caught error with console.error (createRoot's default onCaughtError). */
+ * once. A part drawn again after Try again gets the focus on its heading (`${id}-title`, or the element whose id is
+ * `focus`, for a part that is no section, focusable). React itself logs the caught error with console.error
+ * (createRoot's default onCaughtError). */
 export class ErrorBoundary extends Component {
   constructor(props) {
     super(props);
@@ -51,11 +52,12 @@ export class ErrorBoundary extends Component {
   }
 
   componentDidUpdate(_, before) {
-    // Try again's button goes with the message: once the part is drawn again, focus its heading (the section draws
-    // it with the same id, focusable), rather than leave a keyboard or screen reader user at the top of the page.
+    // Try again's button goes with the message: once the part is drawn again, focus its heading (the part draws it
+    // with the same id, focusable), rather than leave a keyboard or screen reader user at the top of the page.
     if (!before.failed || this.state.failed || !this.retried) return;
     this.retried = false;
-    const heading = this.props.id && document.getElementById(`${this.props.id}-title`);
+    const { id, focus = id && `${id}-title` } = this.props;
+    const heading = focus && document.getElementById(focus);
     if (heading) heading.focus();
   }
 

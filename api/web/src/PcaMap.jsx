@@ -37,7 +37,7 @@ export function PcaMap({ pca, personas, customer }) {
   return (
     <figure className="map">
       <figcaption id="map-title">
-        <h4>Where this customer sits among all {pca.points.length} customers</h4>
+        <h4 id="map-heading" tabIndex={-1}>Where this customer sits among all {pca.points.length} customers</h4>
         <p className="hint">
           Each faint dot is a customer, placed by its spending pattern (the report's principal components). Customers close together buy alike
           {kept != null ? `; the map keeps ${percent(kept)} of the differences between customers, so a few who differ in other ways sit close too.` : "."}
