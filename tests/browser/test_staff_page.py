@@ -63,6 +63,25 @@ def fill_customer(page: Page, fields: list[dict[str, Any]], values: dict[str, An
         spending_input(page, fields, name).fill(str(values[name]))
 
 
+def mark_empty_live_regions(page: Page) -> None:
+    """Mark the live regions (``role=status``, ``aria-live``) that are in the page now and empty, for
+    :func:`assert_in_a_live_region_that_was_empty`."""
+    page.evaluate("""() => {
+        for (const region of document.querySelectorAll("[role=status], [aria-live]")) {
+            if (region.textContent.trim() === "") region.dataset.wasEmpty = "";
+        }
+    }""")
+
+
+def assert_in_a_live_region_that_was_empty(text: Locator) -> None:
+    """``text`` sits in a live region that was already in the page, empty, when :func:`mark_empty_live_regions` ran:
+    screen readers announce a change of text in such a region, and often say nothing of one inserted with its text."""
+    assert text.evaluate("""(element) => {
+        const region = element.closest("[role=status], [aria-live]");
+        return region !== null && "wasEmpty" in region.dataset;
+    }"""), "the text came in a live region inserted with it, not in one that was in the page, empty, before"
+
+
 def config_label(column: str, code: int) -> str:
     """The words for a Channel or Region code, as the data set's documentation gives them."""
     return LABEL_CODES[column][code]
@@ -290,7 +309,8 @@ def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.Dat
 
 def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tmp_path: Path) -> None:
     """The server is restarted with other artifacts while the page is open: the first answer from the new model
-    says so, and the footer, the segments and the map are fetched again (the footer kept the old version)."""
+    says so (in a live region that was in the page, empty, before: one inserted with its text is often not announced),
+    and the footer, the segments and the map are fetched again (the footer kept the old version)."""
     from api import create_app
     from tests.mixture import mixture_artifacts
 
@@ -311,8 +331,11 @@ def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tm
             assert after != before
             fields = api_json(page, "/api/fields")["features"]
             fill_customer(page, fields, {name: 1000 for name in FEATURES})
+            mark_empty_live_regions(page)
             page.get_by_role("button", name="Find the segment").click()
-            expect(page.locator(".alert[role=status]")).to_contain_text(f"another model (version {after[:12]})")
+            notice = page.get_by_text("The service now answers with another model")
+            expect(notice).to_contain_text(f"another model (version {after[:12]})")
+            assert_in_a_live_region_that_was_empty(notice)
             expect(footer).to_have_text(after[:12])
             expect(page.locator("footer")).to_contain_text("(Gaussian mixture, ")
             assert accessibility_problems(page) == []
@@ -569,7 +592,8 @@ def test_a_server_that_does_not_answer_releases_the_form_and_keeps_what_was_type
 
 def test_an_answer_to_details_since_changed_says_so(page: Page, customers: pd.DataFrame) -> None:
     """Change an amount after the answer (or while it is on its way): the answer is marked as being for the old
-    details until the form is sent again."""
+    details until the form is sent again, in a live region that was in the page, empty, before the note (one inserted
+    with its text is often not announced)."""
     fields = api_json(page, "/api/fields")["features"]
     values = {name: int(customers.iloc[0][name]) for name in FEATURES}
     fill_customer(page, fields, values)
@@ -577,12 +601,17 @@ def test_an_answer_to_details_since_changed_says_so(page: Page, customers: pd.Da
     expect(page.locator("#answer-title")).to_be_visible()
     stale = page.locator(".stale-note")
     expect(stale).to_have_count(0)
+    mark_empty_live_regions(page)
     spending_input(page, fields, "Milk").fill("100")
     expect(stale).to_have_text("The details have changed since this answer was given: press “Find the segment” for an answer to them.")
+    assert_in_a_live_region_that_was_empty(stale)
     page.get_by_role("button", name="Find the segment").click()
     expect(stale).to_have_count(0)
+    expect(page.locator("#answer-title")).to_be_focused()
+    mark_empty_live_regions(page)
     page.get_by_label("Channel").select_option(label="Retail")
     expect(stale).to_be_visible()
+    assert_in_a_live_region_that_was_empty(stale)
 
     held: list[Any] = []
     page.route("**/api/segment", lambda route: held.append(route))

@@ -85,14 +85,18 @@ export function App() {
             </p>
           </div>
         )}
-        {switched && (
-          <div className="alert" role="status">
-            <p>
-              The service now answers with another model (version <code>{switched.slice(0, 12)}</code>): the segments, the map and
-              the model version below have been reloaded. Results shown before came from the previous model.
-            </p>
-          </div>
-        )}
+        {/* Always in the page, empty until the model changes: a live region inserted with its text is often not
+            announced. */}
+        <div role="status">
+          {switched && (
+            <div className="alert">
+              <p>
+                The service now answers with another model (version <code>{switched.slice(0, 12)}</code>): the segments, the map
+                and the model version below have been reloaded. Results shown before came from the previous model.
+              </p>
+            </div>
+          )}
+        </div>
         {/* A section that failed to draw is drawn again when the data it draws from is loaded again (each load gives
             new objects, or null on failure): its Try again reloads them. */}
         <ErrorBoundary id="segment" title="Segment a customer" what="The form to segment a customer" onRetry={reload} resetKeys={[fields.data, clusters.data, pca.data, health.data]}>

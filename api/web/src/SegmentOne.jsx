@@ -218,11 +218,15 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
           </p>
         </form>
       )}
-      {answer && stale && (
-        <p className="note stale-note" role="status">
-          The details have changed since this answer was given: press “Find the segment” for an answer to them.
-        </p>
-      )}
+      {/* A live region always in the page, whose text comes and goes: screen readers often say nothing of one that
+          is inserted with its text. */}
+      <div role="status">
+        {answer && stale && (
+          <p className="note stale-note">
+            The details have changed since this answer was given: press “Find the segment” for an answer to them.
+          </p>
+        )}
+      </div>
       {answer && <Answer ref={answerRef} answer={answer} fields={fields} pca={pca} personas={personas} algorithm={algorithm} onReload={onReload} />}
     </section>
   );
