@@ -76,24 +76,52 @@ function ambiguousAmount(text) {
   return `is ambiguous: ${money(thousands)} or ${plain}? For ${money(thousands)}, type ${forThousands}; for ${plain}, type ${forDecimal}`;
 }
 
+/** The least amount the API accepts (its OpenAPI ``minimum``; ``GET /api/fields`` publishes only the maximum). */
+const MIN_SPEND = 0;
+
+/** A text as the API quotes it in its messages (Python's repr, 40 characters at most): 'abc', "it's". */
+function quoted(text) {
+  const chars = [...text];
+  const shown = chars.slice(0, 40).join("").replace(/\\/g, "\\\\");
+  const quote = shown.includes("'") && !shown.includes('"') ? '"' : "'";
+  return `${quote}${quote === "'" ? shown.replace(/'/g, "\\'") : shown}${quote}${chars.length > 40 ? "…" : ""}`;
+}
+
+/** A number as the API writes it in its messages (Python's str: 1e+16 and above with an exponent). */
+const asApi = (number) => (Math.abs(number) >= 1e16 ? number.toExponential() : String(number));
+
 /**
- * Amounts the page will not send, by field name → the message to show:
- * - digits too long for a number ("1e400", 400 nines) read as Infinity, which JSON cannot carry (it would arrive as
- *   null, and the API would answer "not null"), in the API's words for an amount over its limit (``max_allowed`` of
- *   ``GET /api/fields``);
+ * The problem with one typed amount (``text``, trimmed; empty is left to be imputed) for ``field`` (an item of
+ * ``GET /api/fields``), or null when the page may send it. The API's own rules, in its words, so that every field's
+ * problem shows at once rather than some only after a round trip (the API still checks, and its 422 is shown):
+ * - not a number (``abc``, ``0x10``, a decimal comma ``1,5``): the API refuses any text;
+ * - below 0 or above ``max_allowed``; digits too long for a number ("1e400", 400 nines) read as Infinity, which JSON
+ *   cannot carry (it would arrive as null), are said to be beyond the limit too, with the text as typed;
+ * and the page's own:
  * - points that may group thousands ("1.200": 1,200 or 1.2?), which :data:`DOT_GROUPED` describes;
  * - an amount with a currency sign ("€1,200"), with the amount to type instead (the data and the API, whose number
  *   syntax the page shares, read plain amounts).
  */
+export function amountProblem(text, field) {
+  if (text === "") return null;
+  const number = parseAmount(text);
+  const bare = text.replace(CURRENCY, "");
+  const max = field.max_allowed;
+  if (number !== null && !Number.isFinite(number)) return number > 0 ? `must be at most ${money(max)} (got ${text})` : `must be ${MIN_SPEND} or more (got ${text})`;
+  if (DOT_GROUPED.test(bare)) return ambiguousAmount(bare);
+  if (bare !== text && parseAmount(bare) !== null) return `type the amount without the currency sign: ${bare}`;
+  if (number === null) return `must be a number (yearly spending), not text ${quoted(text)}`;
+  if (number < MIN_SPEND) return `must be ${MIN_SPEND} or more (got ${asApi(number)})`;
+  if (Number.isFinite(max) && number > max) return `must be at most ${money(max)} (got ${asApi(number)})`;
+  return null;
+}
+
+/** Amounts the page will not send (see :func:`amountProblem`), by field name → the message to show. */
 export function unsendableAmounts(values, features) {
   const problems = {};
   for (const field of features) {
-    const text = (values[field.name] || "").trim();
-    const number = parseAmount(text);
-    const bare = text.replace(CURRENCY, "");
-    if (number !== null && !Number.isFinite(number)) problems[field.name] = `must be at most ${money(field.max_allowed)} (got ${text})`;
-    else if (DOT_GROUPED.test(bare)) problems[field.name] = ambiguousAmount(bare);
-    else if (bare !== text && parseAmount(bare) !== null) problems[field.name] = `type the amount without the currency sign: ${bare}`;
+    const problem = amountProblem((values[field.name] || "").trim(), field);
+    if (problem) problems[field.name] = problem;
   }
   return problems;
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { confidenceLevel, confidenceWords, isMapData, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { amountProblem, confidenceLevel, confidenceWords, isMapData, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -100,11 +100,37 @@ test("parseAmount reads a number as the pipeline and the API do, and grouped dig
 test("an amount too long for a number is stopped on the page with the API's words, not sent as null", () => {
   const features = [{ name: "Fresh", max_allowed: 10000000 }, { name: "Milk", max_allowed: 10000000 }, { name: "Frozen", max_allowed: 10000000 }];
   assert.equal(parseAmount("1e400"), Infinity);
-  assert.deepEqual(unsendableAmounts({ Fresh: " 1e400 ", Milk: "9".repeat(320), Frozen: "20000000" }, features), {
+  assert.deepEqual(unsendableAmounts({ Fresh: " 1e400 ", Milk: "9".repeat(320), Frozen: "-1e400" }, features), {
     Fresh: "must be at most 10,000,000 (got 1e400)",
     Milk: `must be at most 10,000,000 (got ${"9".repeat(320)})`,
+    Frozen: "must be 0 or more (got -1e400)",
   });
-  assert.deepEqual(unsendableAmounts({ Fresh: "12,669", Milk: "abc" }, features), {});
+  assert.deepEqual(unsendableAmounts({ Fresh: "12,669", Milk: "" }, features), {});
+});
+
+test("the API's rules for an amount are checked on the page, in the API's words, every field at once", () => {
+  const features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"].map((name) => ({ name, max_allowed: 10000000 }));
+  // the messages as POST /api/segment words them for the same values (api/schemas.py _message)
+  assert.deepEqual(unsendableAmounts({ Fresh: "abc", Milk: "-5", Grocery: "20,000,000", Frozen: "1.200", Detergents_Paper: "0x10", Delicassen: "12669" }, features), {
+    Fresh: "must be a number (yearly spending), not text 'abc'",
+    Milk: "must be 0 or more (got -5)",
+    Grocery: "must be at most 10,000,000 (got 20000000)",
+    Frozen: "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2",
+    Detergents_Paper: "must be a number (yearly spending), not text '0x10'",
+  });
+  const fresh = features[0];
+  assert.equal(amountProblem("-0.5", fresh), "must be 0 or more (got -0.5)");
+  assert.equal(amountProblem("12345678.5", fresh), "must be at most 10,000,000 (got 12345678.5)");
+  assert.equal(amountProblem("1e17", fresh), "must be at most 10,000,000 (got 1e+17)");
+  assert.equal(amountProblem("1,5", fresh), "must be a number (yearly spending), not text '1,5'");
+  // quoted as the API quotes text (Python's repr, 40 characters at most)
+  assert.equal(amountProblem("it's", fresh), `must be a number (yearly spending), not text "it's"`);
+  assert.equal(amountProblem('a"b', fresh), `must be a number (yearly spending), not text 'a"b'`);
+  assert.equal(amountProblem("back\\slash", fresh), "must be a number (yearly spending), not text 'back\\\\slash'");
+  assert.equal(amountProblem("x".repeat(50), fresh), `must be a number (yearly spending), not text '${"x".repeat(40)}'…`);
+  // the limits themselves are accepted; blank is left to be imputed; without a published maximum, the API decides
+  for (const text of ["0", "-0", "10000000", "10,000,000", ""]) assert.equal(amountProblem(text, fresh), null, text);
+  assert.equal(amountProblem("20000000", { name: "Fresh" }), null);
 });
 
 test("times shows a ratio with two decimals, so a ratio just under a threshold does not print as on it", () => {
@@ -153,9 +179,11 @@ test("an amount with a currency sign is stopped with the amount to type instead"
     Grocery: "type the amount without the currency sign: 12669.50",
     Frozen: "type the amount without the currency sign: 5",
   });
-  // an ambiguous amount behind the sign is asked about; text with a sign stays the API's to refuse
+  // an ambiguous amount behind the sign is asked about; text with a sign is no number, as the API would say
   assert.deepEqual(unsendableAmounts({ Fresh: "€1.200", Milk: "€abc", Grocery: "€" }, features), {
     Fresh: "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2",
+    Milk: "must be a number (yearly spending), not text '€abc'",
+    Grocery: "must be a number (yearly spending), not text '€'",
   });
 });
 
