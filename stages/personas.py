@@ -205,7 +205,7 @@ def build_personas(
                 "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg]),
             }
         )
-    return _unique_names(personas)
+    return distinct_names(personas, high)
 
 
 def _name_key(name: str) -> str:
@@ -213,14 +213,41 @@ def _name_key(name: str) -> str:
     return " ".join(sorted(name.lower().replace("&", " ").split()))
 
 
-def _unique_names(personas: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Names staff can tell apart: the segment number is added to names that are the same, or the same words."""
-    seen: dict[str, int] = {}
+def named_categories(name: str) -> set[str]:
+    """The categories a persona's name already names: "Milk products buyers (Horeca)" names Milk."""
+    return {c for c, words in CATEGORY_NAMES.items() if words in name.lower()}
+
+
+def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[str]:
+    """What sets each of two or more personas with the same name apart from the others, as a short phrase.
+
+    "more <category>" for the category its name does not already name where it buys most against its twins, when
+    that is at least ``high`` times what each of them buys (:func:`contrast`); else "bigger spenders" or "smaller
+    spenders" when its median spends add up to the most or the least of the twins; else "segment <id>". The phrases
+    differ: only one twin can buy more of a category than all the others.
+    """
+    named = named_categories(twins[0]["name"])
+    totals = [sum(p["centre"].values()) for p in twins]
+    phrases = []
+    for i, p in enumerate(twins):
+        apart = contrast(p["profile"], [o["profile"] for j, o in enumerate(twins) if j != i])
+        leads = sorted((c for c in apart if c not in named and apart[c] >= high), key=lambda c: (-apart[c], c))
+        rest = totals[:i] + totals[i + 1:]
+        phrases.append(f"more {CATEGORY_NAMES[leads[0]]}" if leads else "bigger spenders" if totals[i] > max(rest)
+                       else "smaller spenders" if totals[i] < min(rest) else f"segment {p['id']}")
+    return phrases
+
+
+def distinct_names(personas: list[dict[str, Any]], high: float) -> list[dict[str, Any]]:
+    """Names staff can tell apart: personas whose names are the same, or the same words in another order, get
+    " – " and what sets each apart from the others (:func:`twin_qualifiers`); every other name stays as it is."""
+    twins: dict[str, list[dict[str, Any]]] = {}
     for p in personas:
-        seen[_name_key(p["name"])] = seen.get(_name_key(p["name"]), 0) + 1
-    for p in personas:
-        if seen[_name_key(p["name"])] > 1:
-            p["name"] = f"{p['name']} – segment {p['id']}"
+        twins.setdefault(_name_key(p["name"]), []).append(p)
+    for group in twins.values():
+        if len(group) > 1:
+            for p, phrase in zip(group, twin_qualifiers(group, high)):
+                p["name"] = f"{p['name']} – {phrase}"
     return personas
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,13 +169,72 @@ def test_thresholds_that_would_mislabel_segments_are_refused(customers: pd.DataF
         build_personas(customers, segments, np.log(customers[FEATURES].to_numpy()), FEATURES, {**PARAMS, **change})
 
 
-def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
-    from stages.personas import _unique_names
+def _two_category_twins() -> tuple[pd.DataFrame, np.ndarray]:
+    """Fifteen Horeca customers over Fresh and Milk only (as with ``-S 'data.features=[Fresh,Milk]'``): segments 0
+    and 2 both buy much more milk products; 0 buys fresh food like the typical customer, 2 almost none."""
+    spend = [(1200, 1800)] * 4 + [(1200, 300)] * 8 + [(80, 1500)] * 3
+    frame = pd.DataFrame(spend, columns=["Fresh", "Milk"], dtype=float)
+    frame.insert(0, "Region", 3)
+    frame.insert(0, "Channel", 1)
+    frame.insert(0, "row", np.arange(1, len(frame) + 1))
+    return frame, np.array([0] * 4 + [1] * 8 + [2] * 3)
 
-    personas = [{"id": 0, "name": "Frozen food & fresh food buyers (Horeca)"}, {"id": 1, "name": "Fresh food & frozen food buyers (Horeca)"},
-                {"id": 2, "name": "Small accounts"}]
-    assert [p["name"] for p in _unique_names(personas)] == [
-        "Frozen food & fresh food buyers (Horeca) – segment 0", "Fresh food & frozen food buyers (Horeca) – segment 1", "Small accounts"]
+
+def test_twin_names_say_what_sets_each_apart_not_the_segment_number() -> None:
+    """Two segments named "Milk products buyers (Horeca)" were told apart by " – segment 0" and " – segment 2", which
+    tells sales staff nothing. Now one buys much more fresh food than its twin; the other spends less in all."""
+    customers, segments = _two_category_twins()
+    personas = build_personas(customers, segments, np.log(customers[["Fresh", "Milk"]].to_numpy()), ["Fresh", "Milk"], PARAMS)
+    assert [p["name"] for p in personas] == [
+        "Milk products buyers (Horeca) – more fresh food", "Typical accounts (Horeca)", "Milk products buyers (Horeca) – smaller spenders"]
+    assert not any("segment" in p["name"] for p in personas)
+    assert f"## Segment 2: {personas[2]['name']}" in personas_markdown(personas, ["Fresh", "Milk"])
+
+
+def _persona(seg: int, name: str, profile: dict[str, float], total: float = 6000.0) -> dict[str, Any]:
+    return {"id": seg, "name": name, "profile": profile, "centre": {c: total / len(profile) for c in profile}}
+
+
+def test_twins_each_named_by_the_category_where_they_buy_most_against_the_other() -> None:
+    """Profiles of `-S cluster.k=6`: two "Small accounts (Horeca)", one low only in frozen food, the other in four
+    categories. Each is named by where it buys at least ``personas.high`` times what its twin buys, most first."""
+    from stages.personas import distinct_names
+
+    near_typical = {"Fresh": 0.864, "Milk": 0.9075, "Grocery": 0.7628, "Frozen": 0.4374, "Detergents_Paper": 0.8665, "Delicassen": 0.8244}
+    kitchens = {"Fresh": 0.8554, "Milk": 0.2151, "Grocery": 0.2597, "Frozen": 0.9096, "Detergents_Paper": 0.1225, "Delicassen": 0.3376}
+    personas = [_persona(1, "Frozen food buyers (Horeca)", FLAT), _persona(2, "Small accounts (Horeca)", near_typical, 16438),
+                _persona(3, "Small accounts (Horeca)", kitchens, 11103)]
+    assert [p["name"] for p in distinct_names(personas, 1.5)] == [
+        "Frozen food buyers (Horeca)", "Small accounts (Horeca) – more detergents and paper", "Small accounts (Horeca) – more frozen food"]
+
+
+def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
+    """Twins by their words: the one far ahead in delicatessen says so; its twin, ahead in nothing its name does not
+    already say (fresh food), is the smaller spender."""
+    from stages.personas import distinct_names
+
+    first = {**FLAT, "Fresh": 2.0, "Frozen": 3.0, "Delicassen": 1.8}
+    second = {**FLAT, "Fresh": 2.5, "Frozen": 2.0, "Delicassen": 0.9}
+    personas = [_persona(0, "Frozen food & fresh food buyers (Horeca)", first, 30000), _persona(1, "Fresh food & frozen food buyers (Horeca)", second, 25000),
+                _persona(2, "Small accounts", FLAT)]
+    assert [p["name"] for p in distinct_names(personas, 1.5)] == [
+        "Frozen food & fresh food buyers (Horeca) – more delicatessen", "Fresh food & frozen food buyers (Horeca) – smaller spenders", "Small accounts"]
+
+
+def test_twin_names_fall_back_to_size_then_to_the_segment_number_and_are_always_unique() -> None:
+    from stages.personas import distinct_names
+
+    alike = [_persona(j, "Small accounts", FLAT) for j in range(3)]
+    assert [p["name"] for p in distinct_names(alike, 1.5)] == [f"Small accounts – segment {j}" for j in range(3)]
+    scaled = [_persona(0, "Typical accounts", FLAT, 9000), _persona(1, "Typical accounts", FLAT, 8000), _persona(2, "Typical accounts", FLAT, 7000)]
+    assert [p["name"] for p in distinct_names(scaled, 1.5)] == [
+        "Typical accounts – bigger spenders", "Typical accounts – segment 1", "Typical accounts – smaller spenders"]
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # random twins: whatever their profiles and sizes, the names differ
+        group = [_persona(j, "Small accounts", dict(zip(FEATURES, rng.choice([0.2, 0.5, 1.0, 2.0], 6))), float(rng.choice([1, 2])))
+                 for j in range(int(rng.integers(2, 6)))]
+        names = [p["name"] for p in distinct_names(group, 1.5)]
+        assert len(set(names)) == len(names)
 
 
 def test_a_category_most_customers_do_not_buy_gives_finite_personas(customers: pd.DataFrame) -> None:
