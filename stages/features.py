@@ -181,6 +181,29 @@ def strongest_correlations(frame: pd.DataFrame, n: int = 3) -> list[tuple[str, s
     return sorted(pairs, key=lambda p: (-abs(p[2]), p[0], p[1]))[:n]
 
 
+#: A correlation this strong or stronger (either sign) is read as two categories bought together (or one instead of
+#: the other); weaker ones are not worth a sentence about groups of categories.
+STRONG_CORRELATION = 0.5
+
+
+def correlation_text(pairs: list[tuple[str, str, float]]) -> str:
+    """The strongest correlations (:func:`strongest_correlations`) in words true to their sign and strength: only
+    pairs at :data:`STRONG_CORRELATION` or beyond are said to move together (or against each other)."""
+    def listed(ps: list[tuple[str, str, float]]) -> str:
+        return ", ".join(f"{a}–{b} ({r:.2f})".replace("-", "−") for a, b, r in ps)
+
+    strong = [(a, b, r) for a, b, r in pairs if abs(r) >= STRONG_CORRELATION]
+    if not strong:
+        return (f"No two categories move together strongly: the strongest correlation is {listed(pairs[:1])}, so the "
+                "segments cannot rest on categories bought together.")
+    text = f"The strongest correlations are {listed(strong)}" if len(strong) > 1 else f"The strongest correlation is {listed(strong)}"
+    if all(r > 0 for *_, r in strong):
+        return text + (": customers who buy much of one of these buy much of the other. Such groups of categories that "
+                       "move together are what the segments will pick up.")
+    return text + (": where a correlation is positive, customers who buy much of one category buy much of the other; "
+                   "where it is negative, little of the other. Such patterns are what the segments will pick up.")
+
+
 def skew_summary(raw: pd.Series, transformed: pd.Series, transform: str) -> str:
     """How the transform changed the categories' skewness, in words computed from both (the mean of the absolute
     skewness, and the categories still beyond ±1), so it stays true for any ``features.transform``."""

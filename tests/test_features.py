@@ -137,3 +137,23 @@ def test_map_share_text_says_what_the_map_leaves_out() -> None:
     from stages.features import map_share_text
 
     assert "the other 30% of the variance is not on it" in map_share_text([0.44, 0.26, 0.2, 0.1])
+
+
+def test_correlation_sentence_is_true_to_the_sign_and_strength_of_the_pairs() -> None:
+    """With -S 'data.features=[Fresh,Grocery,Frozen]' the notebook said "Fresh–Frozen (0.37), Grocery–Frozen (-0.15),
+    Fresh–Grocery (-0.12): customers who buy much of one of these buy much of the other" (and the same of Fresh–Milk
+    at -0.02 with two categories): false for weak and negative correlations. The shipped wording stays for strong
+    positive pairs."""
+    from stages.features import correlation_text
+
+    shipped = correlation_text([("Grocery", "Detergents_Paper", 0.79), ("Milk", "Grocery", 0.78), ("Milk", "Detergents_Paper", 0.67)])
+    assert shipped == ("The strongest correlations are Grocery–Detergents_Paper (0.79), Milk–Grocery (0.78), Milk–Detergents_Paper "
+                       "(0.67): customers who buy much of one of these buy much of the other. Such groups of categories that "
+                       "move together are what the segments will pick up.")
+    weak = correlation_text([("Fresh", "Frozen", 0.37), ("Grocery", "Frozen", -0.15), ("Fresh", "Grocery", -0.12)])
+    assert weak.startswith("No two categories move together strongly: the strongest correlation is Fresh–Frozen (0.37)")
+    assert "buy much of the other" not in weak and "−0.15" not in weak
+    assert correlation_text([("Fresh", "Milk", -0.02)]).startswith("No two categories move together strongly: the strongest correlation is Fresh–Milk (−0.02)")
+    mixed = correlation_text([("Milk", "Grocery", 0.8), ("Fresh", "Grocery", -0.6), ("Fresh", "Milk", 0.1)])
+    assert mixed.startswith("The strongest correlations are Milk–Grocery (0.80), Fresh–Grocery (−0.60): where a correlation is positive")
+    assert correlation_text([("Milk", "Grocery", 0.8), ("Fresh", "Milk", 0.1)]).startswith("The strongest correlation is Milk–Grocery (0.80): customers")
