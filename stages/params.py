@@ -41,6 +41,8 @@ class Data(Section):
             raise ValueError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; use some of {', '.join(CATEGORY_NAMES)}")
         if len(set(value)) < len(value):
             raise ValueError("a category is named twice")
+        if len(value) < 2:  # the map of the report and the staff page is two principal components
+            raise ValueError("name at least two categories, for the two axes of the customer map")
         return value
 
     @field_validator("labels")

@@ -47,6 +47,8 @@ def test_the_shipped_params_pass() -> None:
     ("data.features", [], "data.features: must not be empty (got [])"),
     ("data.features", ["Fresh", "Fresh", "Milk"], "data.features: a category is named twice"),
     ("data.features", ["Fresh", "Wine"], "data.features: unknown category Wine"),
+    # one category stopped the features stage with KeyError: "['PC2'] not in index" (-S 'data.features=[Milk]')
+    ("data.features", ["Milk"], "data.features: name at least two categories, for the two axes of the customer map (got ['Milk'])"),
     ("select_k.algorithms", ["kmeans", 3], "select_k.algorithms, item 2: must be text (got 3)"),
     ("select_k.algorithms", ["kmeans", "gmm", "kmeans"], "select_k.algorithms: kmeans named twice: name each algorithm once"),
     ("features.pca", 3, "features.pca: must be a section of keys (got 3)"),
