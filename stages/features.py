@@ -229,7 +229,25 @@ def skew_summary(raw: pd.Series, transformed: pd.Series, transform: str) -> str:
 
 
 def map_share_text(explained_variance: list[float]) -> str:
-    """What the 2-D map of the first two principal components shows and leaves out, from their explained variance."""
+    """What the 2-D map of the first two principal components shows and leaves out, from their explained variance
+    (with two categories the map holds all of it)."""
     shown = explained_variance[0] + explained_variance[1]
+    if len(explained_variance) <= 2 or 1 - shown < 0.005:
+        return "They draw the map of the report and the staff page, which holds all of the variance"
     return (f"They draw the map of the report and the staff page; the other {1 - shown:.0%} of the variance is not on "
             "it, so customers close on the map can still differ")
+
+
+def outlier_rule_text(outliers: dict[str, Any], n_flagged: int, transform: str) -> str:
+    """The features notebook's account of the outlier rule (``features.outliers``) and of the ``n_flagged``
+    customers it flagged: on the raw spending when ``transform`` is none, else on the transformed values."""
+    if outliers["method"] == "none":
+        return "No outlier rule is applied (`features.outliers.method: none`): every customer is kept in the fits."
+    f, m = outliers["iqr_factor"], outliers["min_features"]
+    scale = "raw spending" if transform == "none" else "transformed values"
+    who = "No customer is flagged" if n_flagged == 0 else "1 customer is flagged" if n_flagged == 1 else f"{n_flagged} customers are flagged"
+    fate = "" if n_flagged == 0 else (f"; with action `{outliers['action']}` {'it is' if n_flagged == 1 else 'they are'} "
+                                     + ("left out of the fits (and still segmented afterwards)" if outliers["action"] == "drop" else "kept in the fits"))
+    return (f"Tukey's rule flags a value outside [Q1 − {f}·IQR, Q3 + {f}·IQR] of its category's {scale}. Extreme "
+            "spending in one category is normal for a specialised shop, so a customer counts as an outlier only when "
+            f"flagged in at least **{m}** {'category' if m == 1 else 'categories'}. {who}{fate}.")

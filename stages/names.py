@@ -1,4 +1,5 @@
-"""How the reports and the staff page name things to people: the algorithms, the criteria and the map's directions.
+"""How the reports and the staff page name things to people: the algorithms, the criteria, the map's directions and the
+clustering space.
 
 Light on purpose (no scikit-learn, no pandas): the API imports it at start-up.
 """
@@ -69,3 +70,12 @@ def axis_meaning(weights: Mapping[str, float]) -> str:
     more = [CATEGORY_NAMES.get(n, n) for n, w in in_order if w > 0]
     less = [CATEGORY_NAMES.get(n, n) for n, w in in_order if w < 0]
     return ", ".join(part for part in (more and "more " + _words(more), less and "less " + _words(less)) if part)
+
+
+def pca_use(n_components: int, n_features: int) -> str:
+    """What the clustering space is (``features.pca.n_components``), for the features notebook and the report."""
+    if n_components == 0:
+        every = "both" if n_features == 2 else f"all {n_features}"  # as prepared above: with or without transform, scaler
+        return f"{every} categories as prepared above, not principal components (`features.pca.n_components: 0`)"
+    first = "the first principal component" if n_components == 1 else f"the first {n_components} principal components"
+    return f"{first} (`features.pca.n_components: {n_components}`)"

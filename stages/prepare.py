@@ -220,8 +220,10 @@ def spread_text(customers: pd.DataFrame, features: list[str], factor: float = 10
     median, mean = customers[features].median(), customers[features].mean()
     above = [f"{c} {mean[c] / median[c]:.1f}×" for c in features if median[c] > 0 and mean[c] > median[c]]
     if above:
-        text = (f"The mean is above the median in {len(above)} of the {len(features)} categories ({', '.join(above)}): "
-                "spending is right-skewed.")
+        n = len(features)
+        where = ("the one category" if n == 1 else f"{len(above)} of the {n} categories" if len(above) < n
+                 else "both categories" if n == 2 else f"all {n} categories")
+        text = f"The mean is above the median in {where} ({', '.join(above)}): spending is right-skewed."
     else:
         text = "The mean is above the median in no category: spending is not right-skewed here."
     positive = [c for c in features if median[c] > 0]

@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES
+from stages.names import ALGORITHM_NAMES, pca_use
 from stages.dataset import CATEGORY_NAMES
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
@@ -166,15 +166,6 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
 def words_list(items: list[str]) -> str:
     """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def pca_use(n_components: int, n_features: int) -> str:
-    """Methods page: what the clustering space is (``features.pca.n_components``)."""
-    if n_components == 0:
-        every = "both" if n_features == 2 else f"all {n_features}"  # as prepared above: with or without transform, scaler
-        return f"{every} categories as prepared above, not principal components (`features.pca.n_components: 0`)"
-    first = "the first principal component" if n_components == 1 else f"the first {n_components} principal components"
-    return f"{first} (`features.pca.n_components: {n_components}`)"
 
 
 def criteria_text(algorithms: list[str]) -> str:

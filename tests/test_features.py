@@ -157,3 +157,28 @@ def test_correlation_sentence_is_true_to_the_sign_and_strength_of_the_pairs() ->
     mixed = correlation_text([("Milk", "Grocery", 0.8), ("Fresh", "Grocery", -0.6), ("Fresh", "Milk", 0.1)])
     assert mixed.startswith("The strongest correlations are Milk–Grocery (0.80), Fresh–Grocery (−0.60): where a correlation is positive")
     assert correlation_text([("Milk", "Grocery", 0.8), ("Fresh", "Milk", 0.1)]).startswith("The strongest correlation is Milk–Grocery (0.80): customers")
+
+
+def test_map_share_text_with_two_categories_says_the_map_holds_everything() -> None:
+    """With two categories the two components are the whole space: "the other 0% … can still differ" was false."""
+    from stages.features import map_share_text
+
+    assert map_share_text([0.7, 0.3]) == "They draw the map of the report and the staff page, which holds all of the variance"
+    assert map_share_text([0.7, 0.299, 0.001]).endswith("which holds all of the variance")
+
+
+@pytest.mark.parametrize(("n", "transform", "words"), [
+    (0, "log", "of its category's transformed values. Extreme spending in one category is normal for a specialised shop, so a customer "
+               "counts as an outlier only when flagged in at least **2** categories. No customer is flagged."),
+    (1, "log", "**2** categories. 1 customer is flagged; with action `drop` it is left out of the fits (and still segmented afterwards)."),
+    (5, "none", "of its category's raw spending."),
+    (5, "log1p", "5 customers are flagged; with action `drop` they are left out of the fits"),
+])
+def test_outlier_rule_text_counts_customers_and_names_the_scale(n: int, transform: str, words: str) -> None:
+    """The notebook said "these 0 customers" and "these 1 customers", and "transformed category" of raw spending."""
+    from stages.features import outlier_rule_text
+
+    rule = {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}
+    assert words in outlier_rule_text(rule, n, transform)
+    assert outlier_rule_text({**rule, "action": "keep", "min_features": 1}, 3, "log").endswith("**1** category. 3 customers are flagged; with action `keep` they are kept in the fits.")
+    assert outlier_rule_text({**rule, "method": "none"}, 0, "log").startswith("No outlier rule is applied")

@@ -162,3 +162,11 @@ def test_spread_text_is_computed_from_the_data() -> None:
     assert text.startswith("The mean is above the median in 1 of the 2 categories (Fresh 10.6×): spending is right-skewed.")
     assert "1 of 4 customers (25%) spend 10 times a category's median or more" in text
     assert spread_text(pd.DataFrame({"Fresh": [3, 3, 1]}), ["Fresh"]).startswith("The mean is above the median in no category")
+
+
+@pytest.mark.parametrize(("features", "where"), [(["Fresh", "Milk"], "both categories"), (["Fresh", "Milk", "Frozen"], "all 3 categories")])
+def test_spread_text_says_both_or_all_not_2_of_the_2(features: list[str], where: str) -> None:
+    from stages.prepare import spread_text
+
+    frame = pd.DataFrame({"Fresh": [1, 2, 3, 100], "Milk": [1, 2, 3, 50], "Frozen": [1, 2, 3, 70]})
+    assert spread_text(frame, features).startswith(f"The mean is above the median in {where} (")
