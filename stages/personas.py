@@ -21,6 +21,25 @@ HIGH_ACTIONS = {
 }
 
 
+#: A category as the first words of a name ("… buyers", "… focus"): a noun before a noun, as English writes it
+#: ("grocery buyers", not "groceries buyers").
+NAME_WORDS = {
+    "Fresh": "fresh food",
+    "Milk": "milk product",
+    "Grocery": "grocery",
+    "Frozen": "frozen food",
+    "Detergents_Paper": "detergent and paper",
+    "Delicassen": "delicatessen",
+}
+
+
+def name_list(words: list[str]) -> str:
+    """Categories in a name, "fresh food & frozen food"; one that is two things is listed as two, so a name reads
+    "detergent, paper & grocery buyers", not "detergent and paper & grocery buyers"."""
+    parts = [part for w in words for part in w.split(" and ")]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " & " + parts[-1]
+
+
 def relative_profile(members: pd.DataFrame, base: pd.DataFrame, features: list[str]) -> dict[str, float]:
     """Median spend of the segment per category divided by the median of the whole base. A median under 1 counts as
     1, the floor the log transform uses: a category most customers do not buy at all (base median 0) compares by
@@ -83,11 +102,11 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
         core = "Large all-round buyers"
     elif len(highs) >= 4:
         apart = contrast(profile, others or [])
-        core = "Large buyers, standing out in " + " & ".join(CATEGORY_NAMES[c] for c in sorted(highs, key=lambda c: (-apart[c], c))[:2])
+        core = "Large buyers, standing out in " + name_list([CATEGORY_NAMES[c] for c in sorted(highs, key=lambda c: (-apart[c], c))[:2]])
     elif highs:
-        core = (" & ".join(CATEGORY_NAMES[c] for c in highs[:2]) + " buyers").capitalize()
+        core = (name_list([NAME_WORDS[c] for c in highs[:2]]) + " buyers").capitalize()
     elif above:
-        core = (" & ".join(CATEGORY_NAMES[c] for c in above) + " focus").capitalize()
+        core = (name_list([NAME_WORDS[c] for c in above]) + " focus").capitalize()
     elif any(level_of(r, high, low) == "low" for r in profile.values()):
         core = "Small accounts"
     else:
@@ -214,8 +233,10 @@ def _name_key(name: str) -> str:
 
 
 def named_categories(name: str) -> set[str]:
-    """The categories a persona's name already names: "Milk products buyers (Horeca)" names Milk."""
-    return {c for c, words in CATEGORY_NAMES.items() if words in name.lower()}
+    """The categories a persona's name already names: "Milk product buyers (Horeca)" names Milk, and "Large buyers,
+    standing out in detergents, paper & groceries" names Detergents_Paper and Grocery."""
+    lower = name.lower()
+    return {c for c in CATEGORY_NAMES if any(part in lower for words in (NAME_WORDS[c], CATEGORY_NAMES[c]) for part in words.split(" and "))}
 
 
 def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[str]:

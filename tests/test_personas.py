@@ -23,7 +23,7 @@ def test_levels() -> None:
 
 def test_name_from_the_categories_a_segment_buys_most() -> None:
     profile = {**FLAT, "Grocery": 3.0, "Detergents_Paper": 4.0, "Fresh": 0.3}
-    assert persona_name(profile, {"Horeca": 0.2, "Retail": 0.8}, 1.5, 0.67, 0.7) == "Detergents and paper & groceries buyers (Retail)"
+    assert persona_name(profile, {"Horeca": 0.2, "Retail": 0.8}, 1.5, 0.67, 0.7) == "Detergent, paper & grocery buyers (Retail)"
 
 
 def test_name_for_small_and_all_round_buyers() -> None:
@@ -37,7 +37,7 @@ def test_name_for_small_and_all_round_buyers() -> None:
     four = {**big, "Fresh": 1.35, "Frozen": 1.42, "Detergents_Paper": 4.3, "Delicassen": 2.1}
     other = {**big, "Detergents_Paper": 5.1, "Delicassen": 0.5, "Milk": 1.6}
     assert persona_name(four, mixed, 1.5, 0.67, 0.7, [other]) == "Large buyers, standing out in delicatessen & milk products"
-    assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers, standing out in detergents and paper & delicatessen"
+    assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers, standing out in detergents, paper & delicatessen"
 
 
 def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> None:
@@ -61,7 +61,7 @@ def test_a_segment_low_in_nothing_and_above_the_base_in_nothing_is_typical_not_s
     assert persona_name(NEAR_TYPICAL, horeca, 1.5, 0.67, 0.7) == "Typical accounts (Horeca)"
     assert "close to the typical customer in every category" in describe(330, 0.75, NEAR_TYPICAL, FLAT, horeca, 1.5, 0.67)
     assert persona_name({**NEAR_TYPICAL, "Milk": 0.5}, horeca, 1.5, 0.67, 0.7) == "Small accounts (Horeca)"
-    assert persona_name({**NEAR_TYPICAL, "Milk": 1.2}, horeca, 1.5, 0.67, 0.7) == "Milk products focus (Horeca)"  # unchanged
+    assert persona_name({**NEAR_TYPICAL, "Milk": 1.2}, horeca, 1.5, 0.67, 0.7) == "Milk product focus (Horeca)"  # unchanged
 
 
 def test_no_action_says_a_segment_spends_most_where_it_spends_less_than_typical() -> None:
@@ -186,7 +186,7 @@ def test_twin_names_say_what_sets_each_apart_not_the_segment_number() -> None:
     customers, segments = _two_category_twins()
     personas = build_personas(customers, segments, np.log(customers[["Fresh", "Milk"]].to_numpy()), ["Fresh", "Milk"], PARAMS)
     assert [p["name"] for p in personas] == [
-        "Milk products buyers (Horeca) – more fresh food", "Typical accounts (Horeca)", "Milk products buyers (Horeca) – smaller spenders"]
+        "Milk product buyers (Horeca) – more fresh food", "Typical accounts (Horeca)", "Milk product buyers (Horeca) – smaller spenders"]
     assert not any("segment" in p["name"] for p in personas)
     assert f"## Segment 2: {personas[2]['name']}" in personas_markdown(personas, ["Fresh", "Milk"])
 
@@ -248,3 +248,16 @@ def test_a_category_most_customers_do_not_buy_gives_finite_personas(customers: p
         assert all(np.isfinite(p["profile"]["Frozen"]) and p["profile"]["Frozen"] > 0 for p in personas)
         json.dumps(personas, allow_nan=False)
     assert personas[1]["levels"]["Frozen"] == "high" and personas[0]["levels"]["Frozen"] == "typical"  # like most customers
+
+
+@pytest.mark.parametrize(("highs", "name"), [
+    (["Grocery"], "Grocery buyers"),
+    (["Detergents_Paper"], "Detergent & paper buyers"),
+    (["Detergents_Paper", "Grocery"], "Detergent, paper & grocery buyers"),
+    (["Milk", "Detergents_Paper"], "Milk product, detergent & paper buyers"),
+    (["Frozen", "Fresh"], "Frozen food & fresh food buyers"),
+])
+def test_names_read_as_english(highs: list[str], name: str) -> None:
+    """Names said "Groceries buyers" and "Detergents and paper & groceries buyers" (the shipped segment 2)."""
+    profile = {**FLAT, **{c: 4.0 - i for i, c in enumerate(highs)}}
+    assert persona_name(profile, {}, 1.5, 0.67, 0.7) == name
