@@ -67,6 +67,8 @@ bench: pipeline web  ## benchmarks, each printed as a ratio against a reference 
 notebooks: setup  ## copy params.yaml into the notebooks' parameters cells and refresh their checked outputs
 	dvc repro
 	$(PY) -m stages.run_notebook --refresh-sources
+	@# a refreshed notebook is its stage's dependency: run that stage again, so dvc.lock records the notebook as it is
+	dvc repro
 
 lab: setup  ## open the notebooks in JupyterLab, kernels pinned like the pipeline's (installs the dev extra once)
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[dev]'
