@@ -227,7 +227,9 @@ export function Batch({ personas, fields, onModel, file, onFile }) {
         </div>
       </form>
       {batch && (
-        <div className="batch-result" aria-live="polite">
+        // No live region round the results: the focus moves to the summary, which is read then, and a live region
+        // would read out the table of rows as well.
+        <div className="batch-result">
           <p className="summary" ref={summary} tabIndex={-1}>
             {money(batch.n_rows)} rows: {money(batch.n_ok)} segmented, {money(batch.n_errors)} with a problem.
           </p>
