@@ -69,14 +69,14 @@ def silhouette_band(silhouette: float) -> str:
 AGREEMENT_READINGS = (
     (0.80, "the methods find much the same segments"),
     (0.65, "the methods agree on the broad split and differ on some boundaries"),
-    (float("-inf"), "the methods agree only in part (which customers share a segment depends on the method), so "
+    (float("-inf"), "the methods agree only in part (which customers share a segment depends on the method): "
                     "treat the boundaries as soft"),
 )
 #: What the bootstrap stability (mean ARI between refits on resamples and the served partition) says, same bands:
 STABILITY_READINGS = (
     (0.80, "refits on other samples of customers find much the same segments"),
     (0.65, "refits keep the broad segments, while some customers change segment"),
-    (float("-inf"), "refits often put customers in other segments, so treat the segments as tentative"),
+    (float("-inf"), "refits often put customers in other segments: treat the segments as tentative"),
 )
 #: What the ARI between the segments and the Channel label says. It cannot reach 1 with more segments than channels,
 #: so its bands are lower than Steinley's: this project's reading, stated with the number.

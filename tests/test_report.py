@@ -122,7 +122,7 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     # the baseline of the clustered customers (metrics.json), not the 70% Horeca share of every row
     assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "72%"
     assert v["model"]["silhouette"] == "0.55" and v["model"]["silhouette_strength"] == "reasonable"
-    assert v["model"]["agreement_reading"] == "the methods agree only in part (which customers share a segment depends on the method), so treat the boundaries as soft"
+    assert v["model"]["agreement_reading"] == "the methods agree only in part (which customers share a segment depends on the method): treat the boundaries as soft"
     assert v["model"]["version"] == "abc" and v["model"]["atypical_share"] == "99%"
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means and Gaussian mixture"
@@ -362,6 +362,13 @@ def test_agreement_reading_follows_the_ari(ari: float, words: str) -> None:
 def test_stability_reading_follows_the_ari(ari: float, words: str) -> None:
     """The home page and notebook 4 said refits "reproduce the segments" at any stability, 0.46 included."""
     assert words in report.stability_reading(ari)
+
+
+def test_readings_follow_a_so_without_a_second_one() -> None:
+    """Notebook 4 writes "…, so {reading}": "so the methods agree only in part (…), so treat the boundaries as soft"."""
+    from stages.select_k import AGREEMENT_READINGS, STABILITY_READINGS
+
+    assert [text for _, text in AGREEMENT_READINGS + STABILITY_READINGS if ", so " in text] == []
 
 
 @pytest.mark.parametrize(("ari", "words"), [(0.8, "follow the Horeca/Retail split closely"), (0.37, "in part"), (0.15, "largely cut across")])
