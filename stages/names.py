@@ -79,3 +79,8 @@ def pca_use(n_components: int, n_features: int) -> str:
         return f"{every} categories as prepared above, not principal components (`features.pca.n_components: 0`)"
     first = "the first principal component" if n_components == 1 else f"the first {n_components} principal components"
     return f"{first} (`features.pca.n_components: {n_components}`)"
+
+
+def words_list(items: list[str]) -> str:
+    """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES, LABEL_CODES
+from stages.names import words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -159,10 +160,11 @@ def describe(size: int, share: float, profile: dict[str, float], centre: dict[st
     highs = [c for c in profile if level_of(profile[c], high, low) == "high"]
     lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
     parts = [f"{size} customers ({share:.0%} of the base)."]
-    if highs:
-        parts.append("They buy much more " + ", ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)} the typical customer)" for c in highs) + ".")
+    if highs:  # the first ratio says what it is of; the rest read the same
+        parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)}{' the typical customer' if i == 0 else ''})"
+                                                      for i, c in enumerate(highs)]) + ".")
     if lows:
-        parts.append("They buy little " + ", ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows) + ".")
+        parts.append("They buy little " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows]) + ".")
     leans = leaning(profile)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in leans)

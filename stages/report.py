@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, pca_use
+from stages.names import ALGORITHM_NAMES, pca_use, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
@@ -161,11 +161,6 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "largest": largest_text(personas),
         },
     }
-
-
-def words_list(items: list[str]) -> str:
-    """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def criteria_text(algorithms: list[str]) -> str:

@@ -261,3 +261,11 @@ def test_names_read_as_english(highs: list[str], name: str) -> None:
     """Names said "Groceries buyers" and "Detergents and paper & groceries buyers" (the shipped segment 2)."""
     profile = {**FLAT, **{c: 4.0 - i for i, c in enumerate(highs)}}
     assert persona_name(profile, {}, 1.5, 0.67, 0.7) == name
+
+
+def test_a_description_lists_its_categories_as_a_sentence() -> None:
+    """Descriptions repeated "the typical customer" after every ratio and listed without "and"."""
+    profile = {**FLAT, "Milk": 2.0, "Grocery": 2.19, "Delicassen": 2.09, "Fresh": 0.18, "Frozen": 0.26}
+    text = describe(139, 0.32, profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    assert "They buy much more milk products (2.00× the typical customer), groceries (2.19×) and delicatessen (2.09×)." in text
+    assert "They buy little fresh food (0.18×) and frozen food (0.26×)." in text
