@@ -230,8 +230,9 @@ def build_personas(
 
 
 def _name_key(name: str) -> str:
-    """A name's words in any order: "Frozen food & fresh food buyers" and "Fresh food & frozen food buyers" match."""
-    return " ".join(sorted(name.lower().replace("&", " ").split()))
+    """A name's words in any order: "Frozen food & fresh food buyers" and "Fresh food & frozen food buyers" match, and
+    so do "Detergent, paper & grocery buyers" and "Grocery, detergent & paper buyers"."""
+    return " ".join(sorted(name.lower().replace("&", " ").replace(",", " ").split()))
 
 
 def named_categories(name: str) -> set[str]:

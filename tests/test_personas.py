@@ -269,3 +269,15 @@ def test_a_description_lists_its_categories_as_a_sentence() -> None:
     text = describe(139, 0.32, profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "They buy much more milk products (2.00× the typical customer), groceries (2.19×) and delicatessen (2.09×)." in text
     assert "They buy little fresh food (0.18×) and frozen food (0.26×)." in text
+
+
+def test_names_listing_three_words_in_another_order_are_twins() -> None:
+    """Names list a category that is two things as two ("Detergent, paper & grocery buyers"): the same words in another
+    order, commas included, are the same name to staff."""
+    from stages.personas import distinct_names
+
+    first = {**FLAT, "Detergents_Paper": 5.0, "Grocery": 3.0, "Fresh": 2.0}
+    second = {**FLAT, "Detergents_Paper": 3.0, "Grocery": 4.0}
+    personas = [_persona(0, "Detergent, paper & grocery buyers", first, 30000), _persona(1, "Grocery, detergent & paper buyers", second, 20000)]
+    assert [p["name"] for p in distinct_names(personas, 1.5)] == [
+        "Detergent, paper & grocery buyers – more fresh food", "Grocery, detergent & paper buyers – smaller spenders"]
