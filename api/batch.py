@@ -598,8 +598,10 @@ def _as_sent(value: Any) -> str | None:
     """A value of a refused JSON row as CSV text: text as it is, null as an empty cell, anything else as JSON writes it."""
     if value is None or isinstance(value, str):
         return value
-    if type(value) is int or (type(value) is float and math.isfinite(value)):  # the usual bad value, as json writes it
-        return int.__repr__(value) if type(value) is int else float.__repr__(value)
+    if type(value) is int:  # the usual bad values, as json writes them
+        return int.__repr__(value)
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # NaN, Infinity, true, lists and objects too
 
 
