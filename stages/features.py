@@ -239,15 +239,27 @@ def map_share_text(explained_variance: list[float]) -> str:
 
 
 def outlier_rule_text(outliers: dict[str, Any], n_flagged: int, transform: str) -> str:
-    """The features notebook's account of the outlier rule (``features.outliers``) and of the ``n_flagged``
-    customers it flagged: on the raw spending when ``transform`` is none, else on the transformed values."""
+    """The one account of the outlier rule (``features.outliers``), for the features notebook and the report's
+    Methods page: the rule on the raw spending when ``transform`` is none, else on the transformed values, why it
+    asks for ``min_features`` categories, how many customers (``n_flagged``) it flagged and what ``action`` did."""
     if outliers["method"] == "none":
-        return "No outlier rule is applied (`features.outliers.method: none`): every customer is kept in the fits."
-    f, m = outliers["iqr_factor"], outliers["min_features"]
+        return "No outlier rule is applied (`features.outliers.method: none`): every customer is fitted."
+    f, m, action = outliers["iqr_factor"], int(outliers["min_features"]), outliers["action"]
     scale = "raw spending" if transform == "none" else "transformed values"
-    who = "No customer is flagged" if n_flagged == 0 else "1 customer is flagged" if n_flagged == 1 else f"{n_flagged} customers are flagged"
-    fate = "" if n_flagged == 0 else (f"; with action `{outliers['action']}` {'it is' if n_flagged == 1 else 'they are'} "
-                                     + ("left out of the fits (and still segmented afterwards)" if outliers["action"] == "drop" else "kept in the fits"))
-    return (f"Tukey's rule flags a value outside [Q1 − {f}·IQR, Q3 + {f}·IQR] of its category's {scale}. Extreme "
-            "spending in one category is normal for a specialised shop, so a customer counts as an outlier only when "
-            f"flagged in at least **{m}** {'category' if m == 1 else 'categories'}. {who}{fate}.")
+    rule = (f"Tukey's rule flags a value outside [Q1 − {f}·IQR, Q3 + {f}·IQR] of its category's {scale}: more than "
+            f"{f} interquartile ranges below the lower quartile or above the upper quartile. ")
+    rule += ("A customer counts as an outlier when flagged in any category (`features.outliers.min_features: 1`). " if m == 1 else
+             "Extreme spending in one category is normal for a specialised shop, so a customer counts as an outlier only "
+             f"when flagged in at least **{m}** categories (`features.outliers.min_features`). ")
+    if n_flagged == 0:
+        return rule + "No customer was flagged."
+    one = n_flagged == 1
+    who = "1 customer was flagged" if one else f"{n_flagged:,} customers were flagged"
+    they, them, themselves = ("it", "it", "itself") if one else ("they", "them", "themselves")
+    if action == "keep":
+        return (rule + f"{who}; with action `keep` {they} {'is' if one else 'are'} flagged only: the segments are fitted "
+                f"on {them} like on everyone else, so {they} can pull segment centres towards {themselves}.")
+    return (rule + f"{who}; with action `drop` {they} {'is' if one else 'are'} left out while fitting so that {they} "
+            f"cannot pull segment centres towards {themselves}, and then assigned by the served model like any new "
+            "customer: to the segment with the nearest centre, or, for a Gaussian mixture, to the most probable segment "
+            "(which weighs each segment's size and spread, so it need not be the nearest).")

@@ -25,6 +25,7 @@ import yaml
 from stages import artifacts, config, plots
 from stages.names import ALGORITHM_NAMES, pca_use, words_list
 from stages.dataset import CATEGORY_NAMES
+from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
     agreement_reading, channel_ari_by_k, channel_reading, k_note, silhouette_band, silhouette_strength, stability_reading,
@@ -336,26 +337,6 @@ def transform_scale_method(transform: str, scaler: str) -> str:
     return " ".join(lines)
 
 
-def outlier_method(method: str, iqr_factor: float, min_features: int, action: str, n_flagged: int, transform: str = "log") -> str:
-    """Methods page: the outlier rule, how many customers it flagged and what the pipeline did with them."""
-    if method == "none":
-        return ("**Outliers.** No outlier rule is applied (`features.outliers.method: none`): every customer is "
-                "fitted.")
-    flagged = "No customer was flagged." if n_flagged == 0 else f"{customers_were(n_flagged)} flagged."
-    rule = (f"**Outliers.** A customer flagged by Tukey's rule (more than {iqr_factor} interquartile ranges below the "
-            f"lower quartile or above the upper quartile of a category's {'raw spending' if transform == 'none' else 'transformed values'}) in at least "
-            f"{min_features} {'category' if min_features == 1 else 'categories'} is an outlier; action: *{action}*. {flagged}")
-    if n_flagged == 0:
-        return rule
-    if action == "keep":
-        return rule + (" They are flagged only: the segments are fitted on them like on everyone else, so they can "
-                       "pull segment centres towards themselves.")
-    return rule + (" They are left out while fitting so that they cannot pull segment centres towards themselves, and "
-                   "are then assigned by the served model like any new customer: to the segment with the nearest "
-                   "centre, or, for a Gaussian mixture, to the most probable segment (which weighs each segment's "
-                   "size and spread, so it need not be the nearest).")
-
-
 def summary_markdown(params: dict[str, Any], features_report: dict[str, Any]) -> str:
     """Home page, "What was done": how spending was transformed and scaled, and what happened to outliers."""
     f, out = params["features"], params["features"]["outliers"]
@@ -375,8 +356,7 @@ def method_choices_markdown(params: dict[str, Any], features_report: dict[str, A
     """Methods page: the "Transform and scale" and "Outliers" paragraphs."""
     f, out = params["features"], params["features"]["outliers"]
     return (transform_scale_method(f["transform"], f["scaler"]) + "\n\n"
-            + outlier_method(out["method"], out["iqr_factor"], int(out["min_features"]), out["action"],
-                             features_report["n_outliers"], f["transform"]) + "\n")
+            + "**Outliers.** " + outlier_rule_text(out, features_report["n_outliers"], f["transform"]) + "\n")
 
 
 def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],

@@ -168,11 +168,14 @@ def test_map_share_text_with_two_categories_says_the_map_holds_everything() -> N
 
 
 @pytest.mark.parametrize(("n", "transform", "words"), [
-    (0, "log", "of its category's transformed values. Extreme spending in one category is normal for a specialised shop, so a customer "
-               "counts as an outlier only when flagged in at least **2** categories. No customer is flagged."),
-    (1, "log", "**2** categories. 1 customer is flagged; with action `drop` it is left out of the fits (and still segmented afterwards)."),
-    (5, "none", "of its category's raw spending."),
-    (5, "log1p", "5 customers are flagged; with action `drop` they are left out of the fits"),
+    (0, "log", "of its category's transformed values: more than 1.5 interquartile ranges below the lower quartile or above "
+               "the upper quartile. Extreme spending in one category is normal for a specialised shop, so a customer counts "
+               "as an outlier only when flagged in at least **2** categories (`features.outliers.min_features`). No customer "
+               "was flagged."),
+    (1, "log", "1 customer was flagged; with action `drop` it is left out while fitting so that it cannot pull segment "
+               "centres towards itself, and then assigned by the served model like any new customer"),
+    (5, "none", "of its category's raw spending:"),
+    (5, "log1p", "5 customers were flagged; with action `drop` they are left out while fitting"),
 ])
 def test_outlier_rule_text_counts_customers_and_names_the_scale(n: int, transform: str, words: str) -> None:
     """The notebook said "these 0 customers" and "these 1 customers", and "transformed category" of raw spending."""
@@ -180,5 +183,28 @@ def test_outlier_rule_text_counts_customers_and_names_the_scale(n: int, transfor
 
     rule = {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}
     assert words in outlier_rule_text(rule, n, transform)
-    assert outlier_rule_text({**rule, "action": "keep", "min_features": 1}, 3, "log").endswith("**1** category. 3 customers are flagged; with action `keep` they are kept in the fits.")
+    assert outlier_rule_text({**rule, "action": "keep"}, 3, "log").endswith(
+        "3 customers were flagged; with action `keep` they are flagged only: the segments are fitted on them like on "
+        "everyone else, so they can pull segment centres towards themselves.")
     assert outlier_rule_text({**rule, "method": "none"}, 0, "log").startswith("No outlier rule is applied")
+    assert "Tukey" not in outlier_rule_text({**rule, "method": "none"}, 0, "log")
+
+
+def test_outlier_rule_text_gives_no_reason_for_several_categories_when_one_is_enough() -> None:
+    """With min_features 1 the notebook said one extreme category is normal, "so" an outlier needs at least 1 category."""
+    from stages.features import outlier_rule_text
+
+    text = outlier_rule_text({"method": "tukey", "iqr_factor": 1.5, "min_features": 1, "action": "keep"}, 42, "log")
+    assert "A customer counts as an outlier when flagged in any category (`features.outliers.min_features: 1`)." in text
+    assert "normal for a specialised shop" not in text and "at least" not in text
+
+
+def test_the_features_notebook_and_the_methods_page_word_the_outlier_rule_once() -> None:
+    """Both read stages.features.outlier_rule_text: the Methods page's paragraph is that text after its heading."""
+    from stages import report
+    from stages.features import outlier_rule_text
+
+    params = {"features": {"transform": "log", "scaler": "standard",
+                           "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}}
+    text = report.method_choices_markdown(params, {"n_outliers": 5})
+    assert text.endswith("\n\n**Outliers.** " + outlier_rule_text(params["features"]["outliers"], 5, "log") + "\n")

@@ -260,22 +260,30 @@ def test_transform_scale_method_follows_the_params(transform: str, scaler: str, 
     assert all(s in text for s in says) and not any(s in text for s in not_says), text
 
 
+def _outlier_method(method: str, iqr_factor: float, min_features: int, action: str, n: int, transform: str = "log") -> str:
+    """The Methods page's "Outliers" paragraph for these params."""
+    params = {"features": {"transform": transform, "scaler": "standard", "outliers": {
+        "method": method, "iqr_factor": iqr_factor, "min_features": min_features, "action": action}}}
+    return report.method_choices_markdown(params, {"n_outliers": n}).split("\n\n")[1]
+
+
 def test_outlier_method_defaults() -> None:
-    text = report.outlier_method("tukey", 1.5, 2, "drop", 5)
-    assert text.startswith("**Outliers.** A customer flagged by Tukey's rule (more than 1.5 interquartile ranges below the "
-                           "lower quartile or above the upper quartile of a category's transformed values) in at least 2 categories is an outlier; action: *drop*. 5 customers were flagged. They are left "
-                           "out while fitting")
+    text = _outlier_method("tukey", 1.5, 2, "drop", 5)
+    assert text.startswith("**Outliers.** Tukey's rule flags a value outside [Q1 − 1.5·IQR, Q3 + 1.5·IQR] of its "
+                           "category's transformed values: more than 1.5 interquartile ranges below the lower quartile or "
+                           "above the upper quartile.")
+    assert "in at least **2** categories (`features.outliers.min_features`). 5 customers were flagged; with action `drop` they are left out while fitting" in text
     assert "most probable segment" in text
 
 
 @pytest.mark.parametrize(("method", "action", "n", "says", "not_says"), [
-    ("tukey", "keep", 5, ["action: *keep*. 5 customers were flagged.", "fitted on them like on everyone else"],
+    ("tukey", "keep", 5, ["5 customers were flagged; with action `keep`", "fitted on them like on everyone else"],
      ["left out"]),
-    ("tukey", "drop", 0, ["No customer was flagged."], ["left out", "They"]),
+    ("tukey", "drop", 0, ["No customer was flagged."], ["left out", "They", "they"]),
     ("none", "drop", 0, ["No outlier rule is applied (`features.outliers.method: none`)"], ["Tukey", "flagged"]),
 ])
 def test_outlier_method_follows_the_params(method: str, action: str, n: int, says: list[str], not_says: list[str]) -> None:
-    text = report.outlier_method(method, 1.5, 2, action, n)
+    text = _outlier_method(method, 1.5, 2, action, n)
     assert all(s in text for s in says) and not any(s in text for s in not_says), text
 
 
@@ -285,7 +293,7 @@ def test_generated_sentences_use_the_flagged_count_not_the_removed_one(inputs: d
     inputs["metrics"]["n_outliers"] = 0
     inputs["features_report"].update(n_outliers=2, n_clustered=50)
     files = report.generated_files(versions={}, python="3.11.0", **inputs)
-    assert "2 customers were flagged." in files[report.GENERATED / "method-choices.md"]
+    assert "2 customers were flagged;" in files[report.GENERATED / "method-choices.md"]
     assert "places every customer" in files[report.GENERATED / "map.md"]
 
 
@@ -349,8 +357,8 @@ def test_missing_rule_follows_data_impute(impute: str, words: str) -> None:
 
 
 def test_outlier_rule_counts_one_category_in_the_singular() -> None:
-    assert "in at least 1 category is an outlier" in report.outlier_method("tukey", 1.5, 1, "keep", 42)
-    assert "in at least 2 categories is an outlier" in report.outlier_method("tukey", 1.5, 2, "keep", 42)
+    assert "when flagged in any category" in _outlier_method("tukey", 1.5, 1, "keep", 42)
+    assert "in at least **2** categories" in _outlier_method("tukey", 1.5, 2, "keep", 42)
 
 
 @pytest.mark.parametrize(("ari", "words"), [(0.95, "much the same segments"), (0.7, "differ on some boundaries"), (0.46, "agree only in part")])
@@ -389,8 +397,8 @@ def test_the_largest_segment_sentence_names_every_segment_of_that_size() -> None
 
 
 def test_the_outlier_rule_names_raw_spending_when_nothing_is_transformed() -> None:
-    assert "a category's raw spending)" in report.outlier_method("tukey", 1.5, 2, "drop", 41, "none")
-    assert "a category's transformed values)" in report.outlier_method("tukey", 1.5, 2, "drop", 5, "log")
+    assert "its category's raw spending:" in _outlier_method("tukey", 1.5, 2, "drop", 41, "none")
+    assert "its category's transformed values:" in _outlier_method("tukey", 1.5, 2, "drop", 5, "log")
 
 
 def test_lists_in_words_and_the_clustering_space() -> None:
