@@ -150,7 +150,7 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
     flag_cols = [c for c in flags.columns if c.startswith("flag_")]
     report = {
         "n_rows": int(len(X)),
-        "n_outliers": int(flags["outlier"].sum()),
+        "n_flagged": int(flags["outlier"].sum()),  # outliers by the rule; ml/metrics.json n_outliers counts those removed
         "n_clustered": int(kept.sum()),
         "outlier_rows": customers.loc[flags["outlier"].to_numpy(), "row"].astype(int).sort_values().tolist(),
         "flags_per_feature": {c.removeprefix("flag_"): int(flags[c].sum()) for c in flag_cols},

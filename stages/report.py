@@ -341,7 +341,7 @@ def summary_markdown(params: dict[str, Any], features_report: dict[str, Any]) ->
     """Home page, "What was done": how spending was transformed and scaled, and what happened to outliers."""
     f, out = params["features"], params["features"]["outliers"]
     return (transform_scale_summary(f["transform"], f["scaler"]) + " "
-            + outlier_summary(out["method"], int(out["min_features"]), out["action"], features_report["n_outliers"],
+            + outlier_summary(out["method"], int(out["min_features"]), out["action"], features_report["n_flagged"],
                               **features_report["outlier_flags"]) + "\n")
 
 
@@ -356,7 +356,7 @@ def method_choices_markdown(params: dict[str, Any], features_report: dict[str, A
     """Methods page: the "Transform and scale" and "Outliers" paragraphs."""
     f, out = params["features"], params["features"]["outliers"]
     return (transform_scale_method(f["transform"], f["scaler"]) + "\n\n"
-            + "**Outliers.** " + outlier_rule_text(out, features_report["n_outliers"], f["transform"]) + "\n")
+            + "**Outliers.** " + outlier_rule_text(out, features_report["n_flagged"], f["transform"]) + "\n")
 
 
 def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],

@@ -56,6 +56,18 @@ def test_keep_action_fits_on_every_row(customers: pd.DataFrame) -> None:
     assert result.table["clustered"].all()
 
 
+def test_the_features_report_counts_the_flagged_under_its_own_name(customers: pd.DataFrame) -> None:
+    """ml/features.json called the flagged count n_outliers, the name ml/metrics.json gives the rows removed (none
+    with action keep): the same name for two numbers that differ under keep."""
+    data = customers.copy()
+    data.loc[0, FEATURES] = [1, 1, 1, 1, 1, 1]
+    params = copy.deepcopy(PARAMS)
+    params["outliers"]["action"] = "keep"
+    report = engineer(data, FEATURES, {}, params).report
+    assert "n_outliers" not in report
+    assert report["n_flagged"] == len(report["outlier_rows"]) >= 1 and report["n_clustered"] == len(data)
+
+
 def test_pca_explained_variance_sums_to_one(customers: pd.DataFrame) -> None:
     result = engineer(customers, FEATURES, {}, PARAMS)
     assert len(result.report["pca_explained_variance"]) == 6
@@ -206,5 +218,5 @@ def test_the_features_notebook_and_the_methods_page_word_the_outlier_rule_once()
 
     params = {"features": {"transform": "log", "scaler": "standard",
                            "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}}
-    text = report.method_choices_markdown(params, {"n_outliers": 5})
+    text = report.method_choices_markdown(params, {"n_flagged": 5})
     assert text.endswith("\n\n**Outliers.** " + outlier_rule_text(params["features"]["outliers"], 5, "log") + "\n")

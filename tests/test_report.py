@@ -53,7 +53,7 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
     select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3}
     k_sweep = pd.DataFrame({"k": [2, 3, 4], "kmeans_channel_ari": [0.41, 0.3, 0.2], "gmm_channel_ari": [0.5, 0.6, 0.7]})
-    features_report = {"n_rows": 50, "n_outliers": 2, "n_clustered": 48, "outlier_flags": {"low": 3, "high": 1},
+    features_report = {"n_rows": 50, "n_flagged": 2, "n_clustered": 48, "outlier_flags": {"low": 3, "high": 1},
                        "pca_explained_variance": [0.5, 0.3, 0.2]}
     params = {"base": {"seed": 1}, "data": {"features": FEATURES, "impute": "median"},
               "features": {"transform": "log", "scaler": "standard",
@@ -264,7 +264,7 @@ def _outlier_method(method: str, iqr_factor: float, min_features: int, action: s
     """The Methods page's "Outliers" paragraph for these params."""
     params = {"features": {"transform": transform, "scaler": "standard", "outliers": {
         "method": method, "iqr_factor": iqr_factor, "min_features": min_features, "action": action}}}
-    return report.method_choices_markdown(params, {"n_outliers": n}).split("\n\n")[1]
+    return report.method_choices_markdown(params, {"n_flagged": n}).split("\n\n")[1]
 
 
 def test_outlier_method_defaults() -> None:
@@ -288,10 +288,10 @@ def test_outlier_method_follows_the_params(method: str, action: str, n: int, say
 
 
 def test_generated_sentences_use_the_flagged_count_not_the_removed_one(inputs: dict[str, Any]) -> None:
-    """With action keep, ml/metrics.json removes none (n_outliers 0) while ml/features.json still counts the flagged."""
+    """With action keep, ml/metrics.json removes none (n_outliers 0) while ml/features.json still counts the flagged (n_flagged)."""
     inputs["params"]["features"]["outliers"]["action"] = "keep"
     inputs["metrics"]["n_outliers"] = 0
-    inputs["features_report"].update(n_outliers=2, n_clustered=50)
+    inputs["features_report"].update(n_flagged=2, n_clustered=50)
     files = report.generated_files(versions={}, python="3.11.0", **inputs)
     assert "2 customers were flagged;" in files[report.GENERATED / "method-choices.md"]
     assert "places every customer" in files[report.GENERATED / "map.md"]
