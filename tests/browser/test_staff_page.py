@@ -221,12 +221,13 @@ def assert_parts_of_a_whole(texts: list[str], shares: Any) -> None:
 def test_every_bad_amount_is_shown_at_once_in_the_apis_words_before_sending(page: Page, customers: pd.DataFrame) -> None:
     """Amounts the API would refuse (text, negative, above the maximum GET /api/fields publishes) next to one the page
     asks about (1.200): every field's message shows at once, under its field, worded as the API words it for the same
-    value, and nothing is sent (the API's errors used to come only once the page's own were fixed: two rounds)."""
+    value (a tiny negative too: -1e-05, not the -0.00001 typed), and nothing is sent (the API's errors used to come
+    only once the page's own were fixed: two rounds)."""
     fields = api_json(page, "/api/fields")["features"]
     values = {name: int(customers.iloc[0][name]) for name in FEATURES}
     maximum = next(f["max_allowed"] for f in fields if f["name"] == "Frozen")
-    bad = {"Fresh": "1.200", "Milk": "-5", "Grocery": "abc", "Frozen": f"{int(maximum) * 2:,}"}
-    refused = page.request.post("/api/segment", data={"Milk": -5, "Grocery": "abc", "Frozen": int(maximum) * 2})
+    bad = {"Fresh": "1.200", "Milk": "-5", "Grocery": "abc", "Frozen": f"{int(maximum) * 2:,}", "Delicassen": "-0.00001"}
+    refused = page.request.post("/api/segment", data={"Milk": -5, "Grocery": "abc", "Frozen": int(maximum) * 2, "Delicassen": -0.00001})
     assert refused.status == 422
     api_words = {e["field"]: e["message"] for e in refused.json()["error"]["errors"]}
     sent: list[str] = []

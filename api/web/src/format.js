@@ -87,8 +87,16 @@ function quoted(text) {
   return `${quote}${quote === "'" ? shown.replace(/'/g, "\\'") : shown}${quote}${chars.length > 40 ? "…" : ""}`;
 }
 
-/** A number as the API writes it in its messages (Python's str: 1e+16 and above with an exponent). */
-const asApi = (number) => (Math.abs(number) >= 1e16 ? number.toExponential() : String(number));
+/**
+ * A number as the API writes it in its messages: Python's str, which uses an exponent from 1e+16 up and below 1e-04
+ * (JavaScript's only from 1e21 and below 1e-6), with at least two exponent digits ("-1e-05", where String gives
+ * "-0.00001" and toExponential "-1e-5"). Both write the shortest digits that read back as the same number.
+ */
+export function asApi(number) {
+  const size = Math.abs(number);
+  if (size === 0 || !Number.isFinite(number) || (size >= 1e-4 && size < 1e16)) return String(number);
+  return number.toExponential().replace(/e([+-])(\d)$/, (_, sign, digit) => `e${sign}0${digit}`);
+}
 
 /**
  * The problem with one typed amount (``text``, trimmed; empty is left to be imputed) for ``field`` (an item of

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { amountProblem, confidenceLevel, confidenceWords, isMapData, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -131,6 +131,16 @@ test("the API's rules for an amount are checked on the page, in the API's words,
   // the limits themselves are accepted; blank is left to be imputed; without a published maximum, the API decides
   for (const text of ["0", "-0", "10000000", "10,000,000", ""]) assert.equal(amountProblem(text, fresh), null, text);
   assert.equal(amountProblem("20000000", { name: "Fresh" }), null);
+});
+
+test("asApi writes a number as Python's str does, so the page's messages quote amounts as the API's do", () => {
+  // each pair: the number, then how the API writes it: Python 3's str() of the float, a whole one without its ".0"
+  const python = [[-0.00001, "-1e-05"], [-0.0001, "-0.0001"], [-1.5e-7, "-1.5e-07"], [-1e-100, "-1e-100"],
+    [-0.000123456, "-0.000123456"], [-0.5, "-0.5"], [-5, "-5"], [12345678.5, "12345678.5"], [1.5e16, "1.5e+16"],
+    [1e16, "1e+16"], [1.2345e20, "1.2345e+20"], [1e21, "1e+21"], [123456789012345680, "1.2345678901234568e+17"],
+    [9999999999999998, "9999999999999998"]];
+  for (const [number, text] of python) assert.equal(asApi(number), text, String(number));
+  assert.equal(amountProblem("-0.00001", { name: "Fresh", max_allowed: 10000000 }), "must be 0 or more (got -1e-05)");
 });
 
 test("times shows a ratio with two decimals, so a ratio just under a threshold does not print as on it", () => {
