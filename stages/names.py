@@ -6,7 +6,8 @@ Light on purpose (no scikit-learn, no pandas): the API imports it at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 
 from stages.dataset import CATEGORY_NAMES
 
@@ -84,3 +85,35 @@ def pca_use(n_components: int, n_features: int) -> str:
 def words_list(items: list[str]) -> str:
     """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _percent_text(share: float, points: int) -> str:
+    """A share rounded to ``points`` percent; strictly between 0 and 1 it never reads "0%" or "100%"."""
+    if points <= 0 < share:
+        return "<1%"
+    if points >= 100 and share < 1:
+        return ">99%"
+    return f"{points:,}%"
+
+
+def percent(share: float) -> str:
+    """A share as whole percent, halves rounded up: 0.4213 → '42%', 0.0004 → '<1%', 0.9996 → '>99%'."""
+    return _percent_text(share, math.floor(share * 100 + 0.5))
+
+
+def percents(shares: Sequence[float]) -> list[str]:
+    """The parts of one whole (shares that add up to 1) as percents that add up to 100: each share rounded down or up,
+    the points left over going to the largest remainders (ties: the larger share, then the earlier one). Rounding each
+    on its own can show 63% + 27% + 11% = 101%. Shares that do not add up to 1 (within the half point that storing
+    them to four decimals can cost) are rounded one by one.
+
+    The staff page's ``percents`` (api/web/src/format.js) is the same rule; tests/percents.json holds the
+    cases both are tested on, so a persona's description, the report and the page show the same figures.
+    """
+    if not shares or abs(sum(shares) - 1) > 0.005:
+        return [percent(s) for s in shares]
+    points = [math.floor(s * 100) for s in shares]
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] * 100 - points[i]), -shares[i], i))
+    for i in order[: 100 - sum(points)]:
+        points[i] += 1
+    return [_percent_text(s, p) for s, p in zip(shares, points, strict=True)]

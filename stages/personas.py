@@ -9,7 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES, LABEL_CODES
-from stages.names import words_list
+from stages.names import percents, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -155,11 +155,13 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     return actions[:max_actions]
 
 
-def describe(size: int, share: float, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float) -> str:
-    """One paragraph a sales rep can read: what the segment buys, how much, through which channel."""
+def describe(size: int, share: str, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float) -> str:
+    """One paragraph a sales rep can read: what the segment buys, how much, through which channel. ``share`` is the
+    segment's share of the base as words ('49%', '<1%'): :func:`build` rounds the shares of all the segments together
+    by :func:`stages.names.percents`, as the report and the staff page show them."""
     highs = [c for c in profile if level_of(profile[c], high, low) == "high"]
     lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
-    parts = [f"{size} customers ({share:.0%} of the base)."]
+    parts = [f"{'1 customer' if size == 1 else f'{size:,} customers'} ({share} of the base)."]
     if highs:  # the first ratio says what it is of; the rest read the same
         parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)}{' the typical customer' if i == 0 else ''})"
                                                       for i, c in enumerate(highs)]) + ".")
@@ -172,7 +174,7 @@ def describe(size: int, share: float, profile: dict[str, float], centre: dict[st
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
     parts.append(f"Their median spends add up to about {sum(centre.values()):,.0f} a year.")
-    parts.append("Channel: " + ", ".join(f"{name} {s:.0%}" for name, s in channel_mix.items()) + ".")
+    parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)
 
 
@@ -202,6 +204,8 @@ def build_personas(
     n = len(customers)
     ids = range(int(segments.max()) + 1)
     profiles = [relative_profile(customers.loc[segments == seg], customers, features) for seg in ids]
+    shares = [round(float((segments == seg).sum() / n), 4) for seg in ids]  # as stored, so the page rounds the same
+    share_texts = percents(shares)
     for seg in ids:
         in_seg = segments == seg
         members = customers.loc[in_seg]
@@ -214,9 +218,9 @@ def build_personas(
             {
                 "id": seg,
                 "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg]),
-                "description": describe(int(in_seg.sum()), in_seg.sum() / n, profile, centre, channel_mix, high, low),
+                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low),
                 "size": int(in_seg.sum()),
-                "share": round(float(in_seg.sum() / n), 4),
+                "share": shares[seg],
                 "centre": {c: round(v, 2) for c, v in centre.items()},
                 "profile": {c: round(v, 4) for c, v in profile.items()},
                 "levels": {c: level_of(profile[c], high, low) for c in features},

@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, pca_use, words_list
+from stages.names import ALGORITHM_NAMES, pca_use, percents, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
@@ -108,6 +108,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     channel, region = data_report["labels"]["Channel"], data_report["labels"]["Region"]
     n_rows = data_report["n_rows"]
     ev = metrics["pca_explained_variance"]
+    horeca_share, retail_share = percents([channel["Horeca"] / n_rows, channel["Retail"] / n_rows])
     return {
         "data": {
             "n_rows": count(n_rows),
@@ -115,7 +116,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "n_customers": count(metrics["n_customers"]),
             "md5": data_report["md5"],
             "horeca": count(channel["Horeca"]), "retail": count(channel["Retail"]),
-            "horeca_share": pct(channel["Horeca"] / n_rows), "retail_share": pct(channel["Retail"] / n_rows),
+            "horeca_share": horeca_share, "retail_share": retail_share,
             "lisbon": count(region["Lisbon"]), "oporto": count(region["Oporto"]), "other": count(region["Other"]),
             "other_share": pct(region["Other"] / n_rows),
             "missing": count(sum(data_report["missing"].values())),
@@ -177,10 +178,13 @@ def largest_text(personas: list[dict[str, Any]]) -> str:
     29% of the base each.'"""
     size = max(p["size"] for p in personas)
     names = [f"*{p['name']}*" for p in personas if p["size"] == size]
-    share = pct(next(p["share"] for p in personas if p["size"] == size))
+    # as the table shows them, where the largest remainder can give one of equal shares a point more (34%, 33%, 33%)
+    shares = [t for p, t in zip(personas, percents([p["share"] for p in personas]), strict=True) if p["size"] == size]
     if len(names) == 1:
-        return f"The largest, {names[0]}, is {share} of the base."
-    return f"The largest, {', '.join(names[:-1])} and {names[-1]}, are {share} of the base each."
+        return f"The largest, {names[0]}, is {shares[0]} of the base."
+    if len(set(shares)) > 1:
+        return f"The largest, {words_list(names)}, are {words_list(shares)} of the base."
+    return f"The largest, {words_list(names)}, are {shares[0]} of the base each."
 
 
 def params_markdown(params: dict[str, Any]) -> str:
@@ -208,10 +212,10 @@ def persona_summary_markdown(personas: list[dict[str, Any]], n_fitted: int) -> s
     """Home-page table: one row per persona with its size, channel mix and first action, then which customers the
     sizes count (all of them; ``n_fitted`` were fitted on, the rest set aside before fitting)."""
     lines = ["| segment | customers | share | Horeca / Retail | first thing to do |", "| --- | ---: | ---: | --- | --- |"]
-    for p in personas:
-        mix = p["channel_mix"]
+    for p, share in zip(personas, percents([p["share"] for p in personas]), strict=True):
+        horeca, retail = percents([p["channel_mix"]["Horeca"], p["channel_mix"]["Retail"]])
         lines.append(f"| [{p['id']} · {p['name']}](personas.qmd#persona-{p['id']}) | {count(p['size'])} | "
-                     f"{pct(p['share'])} | {pct(mix['Horeca'])} / {pct(mix['Retail'])} | {p['actions'][0]} |")
+                     f"{share} | {horeca} / {retail} | {p['actions'][0]} |")
     n = sum(p["size"] for p in personas)
     if n > n_fitted:
         lines += ["", f"The sizes count all {count(n)} customers: the {count(n - n_fitted)} set aside before fitting are in "
@@ -236,7 +240,7 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
     """Personas page: one card per persona with its description, profile chart, mixes and actions."""
     blocks = []
     for p in personas:
-        region = " · ".join(f"{name} {pct(v)}" for name, v in p["region_mix"].items())
+        region = " · ".join(f"{name} {text}" for name, text in zip(p["region_mix"], percents(list(p["region_mix"].values())), strict=True))
         typical = p["typical_customer"]
         spends = " · ".join(f"{CATEGORY_NAMES.get(c, c)} {count(typical[c])}" for c in features)
         blocks.append("\n".join([

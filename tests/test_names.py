@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from stages.dataset import CATEGORY_NAMES
-from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning
+from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning, percent, percents
 
 
 def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
@@ -47,3 +50,18 @@ def test_no_weights_is_an_error_not_an_empty_description(weights: dict[str, floa
 def test_every_category_is_named_in_plain_words(category: str) -> None:
     weights = {c: (0.9 if c == category else 0.1) for c in CATEGORY_NAMES}
     assert axis_meaning(weights) == "more " + CATEGORY_NAMES[category]
+
+
+def test_percents_gives_the_texts_of_the_table_it_shares_with_the_staff_page() -> None:
+    """tests/percents.json is also the staff page's test table (api/web/test/format.test.js): a persona's
+    description words its share and channel mix as the page's cards show them."""
+    table = json.loads((Path(__file__).parent / "percents.json").read_text(encoding="utf-8"))
+    assert len(table["cases"]) > 200
+    for case in table["cases"]:
+        assert percents(case["shares"]) == case["texts"], case["shares"]
+
+
+@pytest.mark.parametrize(("share", "text"), [(0.4213, "42%"), (0.425, "43%"), (0.0004, "<1%"), (0.005, "1%"),
+                                             (0.994, "99%"), (0.996, ">99%"), (0, "0%"), (1, "100%")])
+def test_percent_rounds_halves_up_and_keeps_a_part_short_of_none_or_all(share: float, text: str) -> None:
+    assert percent(share) == text

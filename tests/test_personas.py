@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from stages import config
+from stages.names import percents
 from stages.personas import HIGH_ACTIONS, build_personas, describe, level_of, medoid_index, persona_actions, persona_name, personas_markdown, times
 from tests.conftest import FEATURES
 
@@ -45,7 +46,7 @@ def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> 
     must not call it a buyer of them; its description says where its spending leans."""
     profile = {**FLAT, "Frozen": 1.37, "Fresh": 1.14, "Milk": 0.45, "Grocery": 0.46, "Detergents_Paper": 0.34, "Delicassen": 0.73}
     assert persona_name(profile, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67, 0.7) == "Frozen food & fresh food focus (Horeca)"
-    text = describe(214, 0.49, profile, {c: 1.0 for c in FEATURES}, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
+    text = describe(214, "49%", profile, {c: 1.0 for c in FEATURES}, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
     assert "leans to frozen food (1.37×) and fresh food (1.14×), without being high in any category" in text
     assert "the category where they spend most against the typical customer" in persona_actions(profile, 1.5, 0.67)[-1]
 
@@ -59,7 +60,7 @@ def test_a_segment_low_in_nothing_and_above_the_base_in_nothing_is_typical_not_s
     close to the typical customer in every category. "Small accounts" needs a low category (and none above the base)."""
     horeca = {"Horeca": 0.8, "Retail": 0.2}
     assert persona_name(NEAR_TYPICAL, horeca, 1.5, 0.67, 0.7) == "Typical accounts (Horeca)"
-    assert "close to the typical customer in every category" in describe(330, 0.75, NEAR_TYPICAL, FLAT, horeca, 1.5, 0.67)
+    assert "close to the typical customer in every category" in describe(330, "75%", NEAR_TYPICAL, FLAT, horeca, 1.5, 0.67)
     assert persona_name({**NEAR_TYPICAL, "Milk": 0.5}, horeca, 1.5, 0.67, 0.7) == "Small accounts (Horeca)"
     assert persona_name({**NEAR_TYPICAL, "Milk": 1.2}, horeca, 1.5, 0.67, 0.7) == "Milk product focus (Horeca)"  # unchanged
 
@@ -78,10 +79,10 @@ def test_no_action_says_a_segment_spends_most_where_it_spends_less_than_typical(
 def test_description_ratios_never_contradict_their_level() -> None:
     """0.657 is low at 0.67 but printed "0.7×" (and the table 0.66×); 1.4999 is not high at 1.5 and must not print 1.50."""
     profile = {**FLAT, "Fresh": 0.657, "Milk": 0.6704, "Frozen": 1.4999, "Grocery": 1.52}
-    text = describe(100, 0.25, profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    text = describe(100, "25%", profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "They buy little fresh food (0.66×)." in text
     assert "groceries (1.52× the typical customer)" in text and "0.7×" not in text
-    leaning = describe(100, 0.25, {**FLAT, "Frozen": 1.4999, "Fresh": 0.6}, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    leaning = describe(100, "25%", {**FLAT, "Frozen": 1.4999, "Fresh": 0.6}, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "leans to frozen food (1.4999×), without being high in any category" in leaning
     assert [times(r, 1.5, 0.67) for r in (0.657, 0.6704, 0.67, 1.4999, 1.5, 1.0004, 0.9996, 2.0)] == [
         "0.66×", "0.6704×", "0.67×", "1.4999×", "1.50×", "1.0004×", "0.9996×", "2.00×"]
@@ -132,6 +133,29 @@ def test_build_personas_on_synthetic_segments(customers: pd.DataFrame) -> None:
     assert len({p["name"] for p in personas}) == 2
     assert len({tuple(p["actions"][:2]) for p in personas}) == 2
     assert f"## Segment 1: {personas[1]['name']}" in personas_markdown(personas, FEATURES)
+
+
+def test_descriptions_word_shares_as_the_report_and_the_staff_page_show_them(customers: pd.DataFrame) -> None:
+    """Three segments of 40 in 120 customers: rounded one by one each is 33% of the base, which adds up to 99% and is
+    not what the page's cards beside the descriptions show (34%, 33%, 33%); a one-customer segment was '1 customers'
+    (and, in 440 customers, '0% of the base', where the page shows '<1%')."""
+    segments = np.repeat([0, 1, 2], 40)
+    S = np.log(customers[FEATURES].to_numpy())
+    personas = build_personas(customers, segments, S, FEATURES, PARAMS)
+    assert [p["description"].split(".")[0] for p in personas] == [
+        "40 customers (34% of the base)", "40 customers (33% of the base)", "40 customers (33% of the base)"]
+    assert percents([p["share"] for p in personas]) == ["34%", "33%", "33%"]
+    segments = np.r_[np.zeros(119, dtype=int), 1]
+    single = build_personas(customers, segments, S, FEATURES, PARAMS)[1]
+    assert single["description"].startswith("1 customer (1% of the base).")
+
+
+def test_a_description_words_the_channel_mix_as_parts_of_one_whole() -> None:
+    """Horeca 99.5% and Retail 0.5% read 'Horeca 100%, Retail 0%' (or 'Horeca 100%, Retail 1%': 101%)."""
+    text = describe(200, "45%", FLAT, FLAT, {"Horeca": 0.995, "Retail": 0.005}, 1.5, 0.67)
+    assert text.endswith("Channel: Horeca >99%, Retail <1%.")
+    text = describe(1_200, "45%", FLAT, FLAT, {"Horeca": 0.626, "Retail": 0.374}, 1.5, 0.67)
+    assert text.startswith("1,200 customers (45% of the base).") and text.endswith("Channel: Horeca 63%, Retail 37%.")
 
 
 def test_shipped_personas_have_the_contract_keys() -> None:
@@ -266,7 +290,7 @@ def test_names_read_as_english(highs: list[str], name: str) -> None:
 def test_a_description_lists_its_categories_as_a_sentence() -> None:
     """Descriptions repeated "the typical customer" after every ratio and listed without "and"."""
     profile = {**FLAT, "Milk": 2.0, "Grocery": 2.19, "Delicassen": 2.09, "Fresh": 0.18, "Frozen": 0.26}
-    text = describe(139, 0.32, profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    text = describe(139, "32%", profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "They buy much more milk products (2.00× the typical customer), groceries (2.19×) and delicatessen (2.09×)." in text
     assert "They buy little fresh food (0.18×) and frozen food (0.26×)." in text
 

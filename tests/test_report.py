@@ -396,6 +396,16 @@ def test_the_largest_segment_sentence_names_every_segment_of_that_size() -> None
     assert report.largest_text(personas[1:]) == "The largest, *B*, is 29% of the base."
 
 
+def test_the_reports_shares_are_the_staff_pages_parts_of_one_whole() -> None:
+    """Three segments of equal size rounded one by one read 33% each (99% in all) where the staff page's cards show
+    34%, 33%, 33%; a channel mix of 99.5% and 0.5% read '100% / 0%' (or '100% / 1%')."""
+    mix = {"Horeca": 0.995, "Retail": 0.005}
+    personas = [{"id": i, "name": n, "size": 40, "share": 0.3333, "channel_mix": mix, "actions": ["Call."]} for i, n in enumerate("ABC")]
+    table = report.persona_summary_markdown(personas, 120)
+    assert [row.split(" | ")[2:4] for row in table.splitlines()[2:5]] == [["34%", ">99% / <1%"], ["33%", ">99% / <1%"], ["33%", ">99% / <1%"]]
+    assert report.largest_text(personas) == "The largest, *A*, *B* and *C*, are 34%, 33% and 33% of the base."
+
+
 def test_the_outlier_rule_names_raw_spending_when_nothing_is_transformed() -> None:
     assert "its category's raw spending:" in _outlier_method("tukey", 1.5, 2, "drop", 41, "none")
     assert "its category's transformed values:" in _outlier_method("tukey", 1.5, 2, "drop", 5, "log")

@@ -47,6 +47,14 @@ test("each of the percents is its share rounded down or up", () => {
   }
 });
 
+test("percents gives the texts of the table it shares with the pipeline's stages.names.percents", () => {
+  // tests/percents.json: the pipeline words a persona's share and channel mix by the same rule, so the
+  // page's cards and the descriptions they show never disagree (tests/test_names.py checks the Python side)
+  const table = JSON.parse(readFileSync(new URL("../../../tests/percents.json", import.meta.url), "utf8"));
+  assert.ok(table.cases.length > 200);
+  for (const { shares, texts } of table.cases) assert.deepEqual(percents(shares), texts, `shares ${shares}`);
+});
+
 test("percents keep a tiny part visible and an almost certain one short of certain", () => {
   assert.deepEqual(percents([0.9999998, 0.0000001, 0.0000001]), [">99%", "<1%", "<1%"]);
   assert.deepEqual(percents([1, 0, 0]), ["100%", "0%", "0%"]);
