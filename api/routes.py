@@ -27,7 +27,6 @@ from stages.dataset import LABEL_CODES
 
 bp = Blueprint("api", __name__)
 
-JSON_TYPES = ("application/json",)
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
@@ -252,7 +251,7 @@ def segment_batch() -> Response:
     """Segment many customers (JSON array, CSV body or multipart upload): one result or error per row, in order."""
     art = artifacts()
     as_csv = _wants_csv()
-    if request.mimetype in JSON_TYPES:
+    if request.is_json:  # application/json or a +json type, as for one customer (werkzeug's rule)
         records = _json_body("the customers as a JSON array")
         if not isinstance(records, list):
             raise ApiError(422, "The batch must be a JSON array of customers.", [FieldError(field="body", message="must be a JSON array")])
