@@ -31,6 +31,10 @@ from api.errors import ApiError
 from api.fields import ALIAS_OF, ALIASES, FEATURES, LABELS, FieldError, unknown_name
 from stages.dataset import NUMBER, header_delimiter
 
+#: Content types a batch's CSV body may be sent as (a multipart upload aside): application/csv is not registered but
+#: some clients send it, and text/plain is what tools without a CSV type send.
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
 BLOCK_SIZE = 1 << 20
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from api.csvio import CSV_TYPES
 from api.schemas import (
     ALLOWED_TEXT,
     MAX_SPEND,
@@ -67,7 +68,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
         "required": True,
         "content": {
             "application/json": {"schema": {"type": "array", "items": _ref(CustomerIn), "minItems": 1, "maxItems": batch_max_rows}},
-            "text/csv": {"schema": csv_text},
+            **{media_type: {"schema": csv_text} for media_type in CSV_TYPES},
             "multipart/form-data": {
                 "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary", **{"description": csv_text["description"]}}}, "required": ["file"]}
             },

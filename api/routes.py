@@ -27,8 +27,6 @@ from stages.dataset import LABEL_CODES
 
 bp = Blueprint("api", __name__)
 
-CSV_TYPES = ("text/csv", "application/csv", "text/plain")
-
 
 def artifacts() -> Artifacts:
     """The artifacts loaded by ``create_app``."""
@@ -261,7 +259,7 @@ def segment_batch() -> Response:
             echo = pa.table(echo_columns(scored.checked, records))
             return _csv_response(csvio.answer_table(echo, scored, art.persona_names))
         return _json_response([scored])
-    if request.mimetype in CSV_TYPES or request.mimetype == "multipart/form-data":
+    if request.mimetype in csvio.CSV_TYPES or request.mimetype == "multipart/form-data":
         source = _csv_source()
         try:
             header = csvio.read_header(source)

@@ -51,6 +51,17 @@ def test_real_answers_conform_to_the_spec(client: FlaskClient, spec: dict[str, A
     conform(spec, path, method, r.status_code, r.get_json())
 
 
+@pytest.mark.parametrize("content_type", ["text/csv", "application/csv", "text/plain", "text/tab-separated-values",
+                                          "application/octet-stream", "application/vnd.ms-excel"])
+def test_the_batch_takes_a_csv_body_exactly_as_the_types_the_spec_lists(client: FlaskClient, spec: dict[str, Any], content_type: str) -> None:
+    """A client reading the spec sends CSV as any type it lists, and one it does not list is refused (the spec listed
+    text/csv alone while application/csv and text/plain were read as CSV too)."""
+    body = ",".join(GOOD) + "\n" + ",".join(map(str, GOOD.values())) + "\n"
+    r = client.post("/api/segment/batch", data=body, content_type=content_type)
+    listed = content_type in spec["paths"]["/api/segment/batch"]["post"]["requestBody"]["content"]
+    assert (r.status_code, listed) in {(200, True), (415, False)}, (r.status_code, listed)
+
+
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
