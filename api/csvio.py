@@ -34,6 +34,9 @@ from stages.dataset import NUMBER, header_delimiter
 #: Content types a batch's CSV body may be sent as (a multipart upload aside): application/csv is not registered but
 #: some clients send it, and text/plain is what tools without a CSV type send.
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+#: Accept types that ask a batch for its answer as CSV (which is sent as text/csv); application/csv is not
+#: registered, but some clients ask for it.
+CSV_ANSWER_TYPES = ("text/csv", "application/csv")
 
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
 BLOCK_SIZE = 1 << 20

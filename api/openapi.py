@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from api.csvio import CSV_TYPES
+from api.csvio import CSV_ANSWER_TYPES, CSV_TYPES
 from api.schemas import (
     ALLOWED_TEXT,
     MAX_SPEND,
@@ -91,7 +91,9 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
                 {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), atypical (true or false), imputed and error."}}},
                 ("400", "413", "415", "422"),
                 description=f"One result or one error per row, in input order; at most {batch_max_rows:,} rows. "
-                "CSV out with `Accept: text/csv` or `?format=csv`.",
+                f"CSV out with `?format=csv`, or, without `format`, when `Accept` prefers {' or '.join(f'`{t}`' for t in CSV_ANSWER_TYPES)} "
+                "(media-type parameters such as `; charset=utf-8` aside), or `text/*`, to `application/json`; "
+                "JSON on a tie and for an `Accept` that admits neither.",
                 parameters=[{"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}}],
                 requestBody=batch_body,
             )

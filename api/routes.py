@@ -192,9 +192,9 @@ def _wants_csv() -> bool:
         return fmt == "csv"
     # media-type parameters (text/csv; charset=utf-8) do not change the format; werkzeug would match them literally
     accepted = MIMEAccept([(value.split(";")[0].strip(), quality) for value, quality in request.accept_mimetypes])
-    # application/csv is not registered, but some clients ask for it; a type we cannot give gets JSON, as RFC 9110
-    # (12.5.1) lets a server disregard Accept rather than answer 406
-    return accepted.best_match(["application/json", "text/csv", "application/csv"]) in ("text/csv", "application/csv")
+    # JSON wins a tie; a type we cannot give gets JSON, as RFC 9110 (12.5.1) lets a server disregard Accept rather
+    # than answer 406
+    return accepted.best_match(["application/json", *csvio.CSV_ANSWER_TYPES]) in csvio.CSV_ANSWER_TYPES
 
 
 def _row_limit(n: int) -> None:

@@ -62,6 +62,14 @@ def test_the_batch_takes_a_csv_body_exactly_as_the_types_the_spec_lists(client: 
     assert (r.status_code, listed) in {(200, True), (415, False)}, (r.status_code, listed)
 
 
+@pytest.mark.parametrize("accept", ["text/csv", "application/csv; charset=utf-8", "text/*", "text/*, application/xml;q=0.5"])
+def test_every_accept_that_gets_csv_is_named_in_the_batch_description(client: FlaskClient, spec: dict[str, Any], accept: str) -> None:
+    """The description named `Accept: text/csv` alone, while application/csv and text/* got CSV too."""
+    assert client.post("/api/segment/batch", json=[GOOD], headers={"Accept": accept}).mimetype == "text/csv"
+    description = spec["paths"]["/api/segment/batch"]["post"]["description"]
+    assert f"`{accept.split(',')[0].split(';')[0]}`" in description
+
+
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
