@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from tests.api.conftest import GOOD
+from tests.api.conftest import GOOD, HEADER
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,22 @@ def test_every_accept_that_gets_csv_is_named_in_the_batch_description(client: Fl
     assert client.post("/api/segment/batch", json=[GOOD], headers={"Accept": accept}).mimetype == "text/csv"
     description = spec["paths"]["/api/segment/batch"]["post"]["description"]
     assert f"`{accept.split(',')[0].split(';')[0]}`" in description
+
+
+#: Requests refused for a reason the spec's description of that status must name (it said "The body is empty or not
+#: valid JSON." for 400 and "The body's content type is not accepted." for 415).
+REFUSED = [
+    ("/api/segment/batch", {"data": HEADER.encode() + b"\n1,2,3,4,5,6,,\n", "content_type": "text/csv",
+                            "environ_overrides": {"CONTENT_LENGTH": "99"}}, 400, "Content-Length"),
+    ("/api/segment", {"data": b"\x1f\x8b\x08\x00", "content_type": "application/json", "headers": {"Content-Encoding": "gzip"}}, 415, "Content-Encoding"),
+    ("/api/segment/batch", {"data": b"", "content_type": "text/csv"}, 422, "not valid"),
+]
+
+
+@pytest.mark.parametrize(("path", "kwargs", "status", "words"), REFUSED)
+def test_each_refusal_is_described_under_its_status(client: FlaskClient, spec: dict[str, Any], path: str, kwargs: dict[str, Any], status: int, words: str) -> None:
+    assert client.post(path, **kwargs).status_code == status
+    assert words in spec["paths"][path]["post"]["responses"][str(status)]["description"]
 
 
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
