@@ -81,7 +81,7 @@ def label_name(label: str, value: Any) -> str | None:
 
 _FIELD_ERROR_DOCS = {
     "field": "Field or column name; `body` for the request as a whole, `row` for a batch row as a whole.",
-    "row": "Row number from 1 in input order (CSV: header not counted); null outside batches.",
+    "row": "Row number from 1 in input order (CSV: header and blank lines not counted); null outside batches.",
 }
 
 

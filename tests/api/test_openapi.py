@@ -86,6 +86,15 @@ def test_each_refusal_is_described_under_its_status(client: FlaskClient, spec: d
     assert words in spec["paths"][path]["post"]["responses"][str(status)]["description"]
 
 
+def test_the_row_numbering_of_a_csv_is_described_as_it_is(client: FlaskClient, spec: dict[str, Any]) -> None:
+    """A blank line between rows is not counted; the description said only that the header is not."""
+    good = ",".join(map(str, GOOD.values()))
+    body = f"{','.join(GOOD)}\n{good}\n\n-1{good[good.index(','):]}\n"
+    results = client.post("/api/segment/batch", data=body, content_type="text/csv").get_json()["results"]
+    assert [r["row"] for r in results] == [1, 2] and results[1]["errors"][0]["row"] == 2
+    assert "header and blank lines not counted" in spec["components"]["schemas"]["FieldError"]["properties"]["row"]["description"]
+
+
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
