@@ -159,8 +159,8 @@ class PersonaBrief(BaseModel):
     share: float
 
 
-class CustomerEcho(BaseModel):
-    """The input as understood: six spendings (imputed ones filled in) and the label names."""
+class Spending(BaseModel):
+    """Yearly spending in each of the six categories."""
 
     Fresh: float
     Milk: float
@@ -168,6 +168,11 @@ class CustomerEcho(BaseModel):
     Frozen: float
     Detergents_Paper: float
     Delicassen: float
+
+
+class CustomerEcho(Spending):
+    """The input as understood: six spendings (imputed ones filled in) and the label names."""
+
     Channel: str | None
     Region: str | None
 
@@ -243,6 +248,13 @@ class BatchOut(BaseModel):
     results: list[BatchRowOk | BatchRowError]
 
 
+class TypicalCustomer(Spending):
+    """The segment's medoid: the member with the smallest total distance to the other members (in the space the
+    model clusters in), and its yearly spending."""
+
+    row: int = Field(description="Its row in data/raw/wholesale_customers.csv, numbered from 1 (header not counted).")
+
+
 class Persona(BaseModel):
     """A segment described for sales staff (ml/personas.json)."""
 
@@ -258,7 +270,7 @@ class Persona(BaseModel):
     levels: dict[str, str]
     channel_mix: dict[str, float]
     region_mix: dict[str, float]
-    typical_customer: dict[str, float]
+    typical_customer: TypicalCustomer
     actions: list[str]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
@@ -93,6 +94,15 @@ def test_the_row_numbering_of_a_csv_is_described_as_it_is(client: FlaskClient, s
     results = client.post("/api/segment/batch", data=body, content_type="text/csv").get_json()["results"]
     assert [r["row"] for r in results] == [1, 2] and results[1]["errors"][0]["row"] == 2
     assert "header and blank lines not counted" in spec["components"]["schemas"]["FieldError"]["properties"]["row"]["description"]
+
+
+def test_the_typical_customer_s_row_is_served_as_the_integer_personas_json_holds(app: Flask, client: FlaskClient, spec: dict[str, Any]) -> None:
+    """typical_customer was typed as numbers only, so its row (390 in ml/personas.json) was served as 390.0 and undescribed."""
+    served = [p["typical_customer"] for p in client.get("/api/clusters").get_json()["personas"]]
+    written = [p["typical_customer"] for p in json.loads((app.config["ARTIFACTS_ROOT"] / "ml" / "personas.json").read_text())]
+    assert served == written and all(type(t["row"]) is int for t in served)
+    row = spec["components"]["schemas"]["TypicalCustomer"]["properties"]["row"]
+    assert row["type"] == "integer" and "numbered from 1" in row["description"]
 
 
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
