@@ -146,6 +146,10 @@ class Distance(BaseModel):
     distance: float
 
 
+#: How a segment's median spend in a category compares with the whole base's (stages.personas.level_of).
+Level = Literal["high", "low", "typical"]
+
+
 class PersonaBrief(BaseModel):
     """The persona of a segment, as shown with an answer."""
 
@@ -153,7 +157,7 @@ class PersonaBrief(BaseModel):
     name: str
     description: str
     actions: list[str]
-    levels: dict[str, Literal["high", "low", "typical"]]
+    levels: dict[str, Level]
     profile: dict[str, float]
     size: int
     share: float
@@ -267,7 +271,7 @@ class Persona(BaseModel):
     share: float
     centre: dict[str, float]
     profile: dict[str, float]
-    levels: dict[str, str]
+    levels: dict[str, Level]
     channel_mix: dict[str, float]
     region_mix: dict[str, float]
     typical_customer: TypicalCustomer

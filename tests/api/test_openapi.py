@@ -105,6 +105,13 @@ def test_the_typical_customer_s_row_is_served_as_the_integer_personas_json_holds
     assert row["type"] == "integer" and "numbered from 1" in row["description"]
 
 
+def test_a_persona_s_levels_have_one_schema_wherever_they_are_served(spec: dict[str, Any]) -> None:
+    """GET /api/clusters typed a level as any text while an answer's persona listed high, low and typical."""
+    schemas = spec["components"]["schemas"]
+    levels = [schemas[m]["properties"]["levels"]["additionalProperties"] for m in ("Persona", "PersonaBrief")]
+    assert levels[0] == levels[1] and sorted(levels[0]["enum"]) == ["high", "low", "typical"]
+
+
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
