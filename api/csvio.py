@@ -37,6 +37,8 @@ CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 #: Accept types that ask a batch for its answer as CSV (which is sent as text/csv); application/csv is not
 #: registered, but some clients ask for it.
 CSV_ANSWER_TYPES = ("text/csv", "application/csv")
+#: A CSV answer is a file to save, named so.
+CSV_ANSWER_DISPOSITION = 'attachment; filename="segments.csv"'
 
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
 BLOCK_SIZE = 1 << 20

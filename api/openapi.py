@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from api.csvio import CSV_ANSWER_TYPES, CSV_TYPES
+from api import SecurityHeaders
+from api.csvio import CSV_ANSWER_DISPOSITION, CSV_ANSWER_TYPES, CSV_TYPES
 from api.schemas import (
     ALLOWED_TEXT,
     MAX_SPEND,
@@ -46,10 +47,33 @@ ERRORS = {
 }
 
 
-def _operation(summary: str, ok: dict[str, Any], errors: tuple[str, ...] = ("default",), **extra: Any) -> dict[str, Any]:
+#: Answers about customers, errors included (they quote what was sent), are kept by no cache.
+NO_STORE = {
+    "Cache-Control": {
+        "description": "Kept by no cache, the browser's or a proxy's: the answer is about a customer.",
+        "required": True,
+        "schema": {"type": "string", "const": dict(SecurityHeaders.CUSTOMER_DATA)["Cache-Control"]},
+    }
+}
+CSV_DISPOSITION = {
+    "Content-Disposition": {
+        "description": "CSV answers only: a file to save.",
+        "schema": {"type": "string", "example": CSV_ANSWER_DISPOSITION},
+    }
+}
+
+
+def _operation(summary: str, ok: dict[str, Any], errors: tuple[str, ...] = ("default",), headers: dict[str, Any] | None = None,
+               ok_headers: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """An operation whose 200 answer has the content ``ok`` and whose ``errors`` (and any other error) are JSON;
+    every answer carries ``headers``, the 200 answer ``ok_headers`` too."""
     responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
     for code in (*errors, "default"):
         responses[code] = {"description": ERRORS[code], "content": _json(ErrorOut)}
+    for code, response in responses.items():
+        carried = {**(headers or {}), **(ok_headers or {} if code == "200" else {})}
+        if carried:
+            response["headers"] = carried
     return {"summary": summary, "responses": responses, **extra}
 
 
@@ -81,6 +105,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
                 "Segment one customer",
                 _json(SegmentOut),
                 customer_errors,
+                headers=NO_STORE,
                 description=f"Yearly spending per category, each a finite number from 0 to {MAX_SPEND:,}; fields {ALLOWED_TEXT}. "
                 "Categories left out are imputed from the training data's medians (or means, per params `data.impute`) and listed in `imputed`.",
                 requestBody={"required": True, "content": _json(CustomerIn)},
@@ -90,7 +115,9 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
             "post": _operation(
                 "Segment many customers",
                 {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), atypical (true or false), imputed and error."}}},
-                ("400", "413", "415", "422"),
+                customer_errors,
+                headers=NO_STORE,
+                ok_headers=CSV_DISPOSITION,
                 description=f"One result or one error per row, in input order; at most {batch_max_rows:,} rows. "
                 f"CSV out with `?format=csv`, or, without `format`, when `Accept` prefers {' or '.join(f'`{t}`' for t in CSV_ANSWER_TYPES)} "
                 "(media-type parameters such as `; charset=utf-8` aside), or `text/*`, to `application/json`; "

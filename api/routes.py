@@ -222,7 +222,7 @@ def _csv_response(table: pa.Table) -> Response:
     sink = pa.BufferOutputStream()
     csvio.write_table(table, sink)
     response = Response(sink.getvalue().to_pybytes(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="segments.csv"'
+    response.headers["Content-Disposition"] = csvio.CSV_ANSWER_DISPOSITION
     return response
 
 

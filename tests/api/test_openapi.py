@@ -112,6 +112,33 @@ def test_a_persona_s_levels_have_one_schema_wherever_they_are_served(spec: dict[
     assert levels[0] == levels[1] and sorted(levels[0]["enum"]) == ["high", "low", "typical"]
 
 
+HEADED = [
+    ("/api/segment", "post", {"json": GOOD}),
+    ("/api/segment", "post", {"json": GOOD | {"Milk": -3}}),
+    ("/api/segment", "get", {}),
+    ("/api/segment/batch", "post", {"json": [GOOD], "headers": {"Accept": "text/csv"}}),
+    ("/api/segment/batch", "post", {"json": [GOOD]}),
+    ("/api/segment/batch", "post", {"data": b"<x/>", "content_type": "application/xml"}),
+    ("/api/health", "get", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "kwargs"), HEADED)
+def test_the_headers_of_real_answers_are_the_ones_the_spec_documents(client: FlaskClient, spec: dict[str, Any], path: str, method: str, kwargs: dict[str, Any]) -> None:
+    """The spec documented no header, while answers about customers carry Cache-Control: no-store and a CSV answer a
+    Content-Disposition."""
+    r = getattr(client, method)(path, **kwargs)
+    responses = next(iter(spec["paths"][path].values()))["responses"]  # the path's one operation (a 405 for the others)
+    documented = responses.get(str(r.status_code), responses["default"]).get("headers", {})
+    for name, header in documented.items():
+        assert name in r.headers or not header.get("required"), name
+        if name in r.headers:
+            jsonschema.validate(r.headers[name], header["schema"])
+    assert {"Cache-Control", "Content-Disposition"} & set(r.headers.keys()) <= set(documented)
+    if "Content-Disposition" in r.headers:
+        assert r.headers["Content-Disposition"] == documented["Content-Disposition"]["schema"]["example"]
+
+
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
