@@ -88,6 +88,8 @@ _FIELD_ERROR_DOCS = {
 def _describe_properties(schema: dict[str, Any]) -> None:
     for name, text in _FIELD_ERROR_DOCS.items():
         schema["properties"][name]["description"] = text
+    schema["required"] = list(schema["properties"])  # as_dict writes every key, row as null outside batches
+    schema["properties"]["row"].pop("default", None)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)  # slots: a refused file makes hundreds of thousands

@@ -118,7 +118,8 @@ class ErrorBody(BaseModel):
     status: int
     title: str
     message: str = Field(description="A sentence for people.")
-    errors: list[FieldError] = Field(default_factory=list)
+    errors: list[FieldError] = Field(description="Each field (and row) at fault; empty when the problem is the request's as a whole "
+                                     "and names no field (a 413, a 415 for its content type, a 404, a 405).")
 
 
 class ErrorOut(BaseModel):

@@ -139,6 +139,15 @@ def test_the_headers_of_real_answers_are_the_ones_the_spec_documents(client: Fla
         assert r.headers["Content-Disposition"] == documented["Content-Disposition"]["schema"]["example"]
 
 
+def test_what_every_error_answer_carries_is_required_by_the_spec(client: FlaskClient, spec: dict[str, Any]) -> None:
+    """An error answer always has `errors`, and each error its `row` (null outside batches); the spec made both optional."""
+    schemas = spec["components"]["schemas"]
+    strict = {**schemas["ErrorOut"], "components": spec["components"]}
+    for answer in (client.post("/api/segment", json={"Milk": -1}), client.get("/api/nowhere")):
+        jsonschema.validate(answer.get_json(), strict, cls=jsonschema.Draft202012Validator)
+    assert "errors" in schemas["ErrorBody"]["required"] and "row" in schemas["FieldError"]["required"]
+
+
 def test_a_wrong_answer_would_be_caught(spec: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         conform(spec, "/api/health", "get", 200, {"status": "ok", "model_version": "x", "k": "three", "algorithm": "kmeans"})
