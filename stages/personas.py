@@ -89,9 +89,10 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
                  others: list[dict[str, float]] | None = None) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
-    Every category high: "Large all-round buyers"; four or more: "Large buyers, standing out in …" (the two high
-    categories that set it most apart from the ``others``, their profiles: "Large buyers of all but fresh food" read
-    as if it bought little fresh food, at 1.36× the base); one to three: the (at most two) highest, "… buyers".
+    Every category high: "Large all-round buyers"; four or more: "Large buyers, standing out in …" (the high
+    categories it buys more of than all the ``others``, their profiles, at most two, :func:`standing_out`; plain
+    "Large buyers" when there are none: "Large buyers of all but fresh food" read as if it bought little fresh food,
+    at 1.36× the base); one to three: the (at most two) highest, "… buyers".
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
     ("… focus": the categories above the base median, at most two). None above it: "Small accounts" when it is low
     in at least one category, else "Typical accounts" (close to the typical customer in every category).
@@ -102,8 +103,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     if len(highs) == len(profile):
         core = "Large all-round buyers"
     elif len(highs) >= 4:
-        apart = contrast(profile, others or [])
-        core = "Large buyers, standing out in " + name_list([CATEGORY_NAMES[c] for c in sorted(highs, key=lambda c: (-apart[c], c))[:2]])
+        apart = standing_out(profile, highs, others or [])
+        core = "Large buyers, standing out in " + name_list([CATEGORY_NAMES[c] for c in apart]) if apart else "Large buyers"
     elif highs:
         core = (name_list([NAME_WORDS[c] for c in highs[:2]]) + " buyers").capitalize()
     elif above:
@@ -114,6 +115,13 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
         core = "Typical accounts"
     channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0])) if channel_mix else ("", 0.0)
     return f"{core} ({channel})" if share >= dominant else core
+
+
+def standing_out(profile: dict[str, float], highs: list[str], others: list[dict[str, float]]) -> list[str]:
+    """The (at most two) of ``highs`` the segment buys more of than every one of the ``others`` (their profiles), the
+    largest lead (:func:`contrast`) first: a segment does not stand out in a category another segment buys more of."""
+    apart = contrast(profile, others)
+    return sorted((c for c in highs if apart[c] > 1.0), key=lambda c: (-apart[c], c))[:2]
 
 
 def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[str, float]:

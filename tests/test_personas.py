@@ -41,6 +41,24 @@ def test_name_for_small_and_all_round_buyers() -> None:
     assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers, standing out in detergents, paper & delicatessen"
 
 
+def test_large_buyers_stand_out_only_in_categories_no_other_segment_buys_more_of() -> None:
+    """`dvc exp run -S cluster.k=auto -S select_k.criterion=elbow -S cluster.algorithm=gmm` (k = 6, rounded profiles):
+    segment 1 was "Large buyers, standing out in delicatessen & milk products (Retail)" at 1.97× milk, while segment 3
+    buys 2.14×. It stands out in delicatessen only; a segment another one outbuys in every high category, in none."""
+    large = {"Fresh": 0.93, "Milk": 1.97, "Grocery": 2.29, "Frozen": 0.91, "Detergents_Paper": 5.54, "Delicassen": 1.6}
+    others = [
+        {"Fresh": 1.38, "Milk": 0.42, "Grocery": 0.51, "Frozen": 1.54, "Detergents_Paper": 0.34, "Delicassen": 0.94},
+        {"Fresh": 2.0, "Milk": 0.96, "Grocery": 0.72, "Frozen": 3.7, "Detergents_Paper": 0.88, "Delicassen": 0.75},
+        {"Fresh": 0.16, "Milk": 2.14, "Grocery": 2.92, "Frozen": 0.22, "Detergents_Paper": 8.36, "Delicassen": 0.82},
+        {"Fresh": 0.38, "Milk": 1.17, "Grocery": 0.7, "Frozen": 0.57, "Detergents_Paper": 0.63, "Delicassen": 0.96},
+        {"Fresh": 0.14, "Milk": 0.25, "Grocery": 0.5, "Frozen": 0.53, "Detergents_Paper": 0.11, "Delicassen": 0.11},
+    ]
+    retail = {"Horeca": 0.2, "Retail": 0.8}
+    assert persona_name(large, retail, 1.5, 0.67, 0.7, others) == "Large buyers, standing out in delicatessen (Retail)"
+    outbought = [*others, {**large, "Delicassen": 1.7}]
+    assert persona_name(large, retail, 1.5, 0.67, 0.7, outbought) == "Large buyers (Retail)"
+
+
 def test_a_segment_high_in_nothing_is_named_by_its_lean_not_as_a_big_buyer() -> None:
     """Above the base median in Frozen and Fresh but high in neither (and another segment buys more of both): its name
     must not call it a buyer of them; its description says where its spending leans."""
