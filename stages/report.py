@@ -174,17 +174,19 @@ def criteria_text(algorithms: list[str]) -> str:
 
 
 def largest_text(personas: list[dict[str, Any]]) -> str:
-    """'The largest, *Name*, is 49% of the base.', or for segments of the same size 'The largest, *A* and *B*, are
-    29% of the base each.'"""
+    """'The largest, *Name*, is 49% of the base.' ('The larger' of two), for segments of the same size 'The largest,
+    *A* and *B*, are 29% of the base each.', and when every segment has that size '*A* and *B* are the same size, 50%
+    of the base each.' Where the table's percents of equal shares differ (34%, 33%, 33%), '40 customers each'."""
     size = max(p["size"] for p in personas)
     names = [f"*{p['name']}*" for p in personas if p["size"] == size]
     # as the table shows them, where the largest remainder can give one of equal shares a point more (34%, 33%, 33%)
     shares = [t for p, t in zip(personas, percents([p["share"] for p in personas]), strict=True) if p["size"] == size]
+    each = f"{shares[0]} of the base each" if len(set(shares)) == 1 else f"{count(size)} customers each"
+    if len(names) == len(personas) > 1:
+        return f"{words_list(names)} are the same size, {each}."
     if len(names) == 1:
-        return f"The largest, {names[0]}, is {shares[0]} of the base."
-    if len(set(shares)) > 1:
-        return f"The largest, {words_list(names)}, are {words_list(shares)} of the base."
-    return f"The largest, {words_list(names)}, are {shares[0]} of the base each."
+        return f"The {'larger' if len(personas) == 2 else 'largest'}, {names[0]}, is {shares[0]} of the base."
+    return f"The largest, {words_list(names)}, are {each}."
 
 
 def params_markdown(params: dict[str, Any]) -> str:

@@ -127,7 +127,7 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means and Gaussian mixture"
     assert v["method"]["pca_use"].startswith("both categories as prepared above, not principal components")
-    assert v["personas"] == {"count": "2", "largest": "The largest, *Persona 0*, is 60% of the base."}
+    assert v["personas"] == {"count": "2", "largest": "The larger, *Persona 0*, is 60% of the base."}
     assert v["method"]["criteria"].endswith("Davies–Bouldin indices, the Gaussian mixture's BIC")
     # the served algorithm's Channel ARI at the criterion's k = 3 (the sweep) and at the served k = 2 (metrics.json)
     assert v["model"]["k_note"].endswith("fewer segments than it picks. The adjusted Rand index with the Channel label "
@@ -393,7 +393,17 @@ def test_the_criteria_name_the_bic_only_when_the_mixture_was_swept() -> None:
 def test_the_largest_segment_sentence_names_every_segment_of_that_size() -> None:
     personas = [{"name": "A", "size": 127, "share": 0.2886}, {"name": "B", "size": 127, "share": 0.2886}, {"name": "C", "size": 100, "share": 0.2273}]
     assert report.largest_text(personas) == "The largest, *A* and *B*, are 29% of the base each."
-    assert report.largest_text(personas[1:]) == "The largest, *B*, is 29% of the base."
+    assert report.largest_text(personas[1:]) == "The larger, *B*, is 29% of the base."
+
+
+def test_the_largest_of_two_segments_is_the_larger() -> None:
+    """`cluster.k=auto` with the silhouette (or Calinski–Harabasz, Davies–Bouldin) criterion serves k = 2: the home
+    page said "The largest, *Frozen food & fresh food focus (Horeca)*, is 58% of the base." of two segments."""
+    two = [{"name": "A", "size": 254, "share": 0.5773}, {"name": "B", "size": 186, "share": 0.4227}]
+    assert report.largest_text(two) == "The larger, *A*, is 58% of the base."
+    assert report.largest_text([*two, {"name": "C", "size": 10, "share": 0.02}]).startswith("The largest, *A*")
+    halves = [{"name": "A", "size": 220, "share": 0.5}, {"name": "B", "size": 220, "share": 0.5}]
+    assert report.largest_text(halves) == "*A* and *B* are the same size, 50% of the base each."
 
 
 def test_the_reports_shares_are_the_staff_pages_parts_of_one_whole() -> None:
@@ -403,7 +413,8 @@ def test_the_reports_shares_are_the_staff_pages_parts_of_one_whole() -> None:
     personas = [{"id": i, "name": n, "size": 40, "share": 0.3333, "channel_mix": mix, "actions": ["Call."]} for i, n in enumerate("ABC")]
     table = report.persona_summary_markdown(personas, 120)
     assert [row.split(" | ")[2:4] for row in table.splitlines()[2:5]] == [["34%", ">99% / <1%"], ["33%", ">99% / <1%"], ["33%", ">99% / <1%"]]
-    assert report.largest_text(personas) == "The largest, *A*, *B* and *C*, are 34%, 33% and 33% of the base."
+    assert report.largest_text(personas) == "*A*, *B* and *C* are the same size, 40 customers each."
+    assert report.largest_text([*personas, {"name": "D", "size": 1, "share": 0.0001}]) == "The largest, *A*, *B* and *C*, are 40 customers each."
 
 
 def test_the_outlier_rule_names_raw_spending_when_nothing_is_transformed() -> None:
