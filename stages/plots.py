@@ -92,8 +92,10 @@ def _hover(columns: Any) -> str:
 
 def k_sweep_curves(table: pd.DataFrame) -> go.Figure:
     """Elbow (inertia), silhouette, Calinski–Harabasz, Davies–Bouldin, BIC and stability against k, and beside them
-    the agreement with the Channel label, which picks nothing."""
+    the agreement with the Channel label, which picks nothing. A criterion no swept algorithm has (the BIC when the
+    mixture was not swept) gets no panel, rather than an empty one under its title."""
     panels = [("inertia", "Inertia (elbow)"), ("silhouette", "Silhouette ↑"), ("calinski_harabasz", "Calinski–Harabasz ↑"), ("davies_bouldin", "Davies–Bouldin ↓"), ("bic", "BIC (mixture) ↓"), ("stability", "Bootstrap stability (ARI) ↑"), ("channel_ari", "ARI with Channel (not a criterion)")]
+    panels = [(col, title) for col, title in panels if table[col].notna().any()]
     cols = 4
     fig = make_subplots(rows=-(-len(panels) // cols), cols=cols, subplot_titles=[t for _, t in panels])
     for a_i, (algorithm, sub) in enumerate(table.groupby("algorithm", sort=False)):

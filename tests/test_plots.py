@@ -48,6 +48,17 @@ def test_k_sweep_curves_skip_criteria_an_algorithm_lacks() -> None:
     assert [list(t.y) for t in fig.data if t.yaxis == "y7"] == [[0.5, 0.4], [0.6, 0.3]]
 
 
+def test_k_sweep_curves_draw_no_empty_panel_for_a_criterion_no_algorithm_has() -> None:
+    """`dvc exp run -S select_k.algorithms=[kmeans]`: the sweep figure showed a "BIC (mixture) ↓" panel with nothing in it."""
+    table = pd.DataFrame({"algorithm": ["kmeans"] * 2, "k": [2, 3], "inertia": [2.0, 1.0], "silhouette": [0.3, 0.2],
+                          "calinski_harabasz": [1.0, 2.0], "davies_bouldin": [1.0, 1.1], "bic": [np.nan, np.nan],
+                          "stability": [0.9, 0.8], "channel_ari": [0.5, 0.4]})
+    fig = plots.k_sweep_curves(table)
+    titles = [a.text for a in fig.layout.annotations]
+    assert not any("BIC" in t for t in titles) and len(titles) == 6 == len(fig.data)
+    assert titles[-1] == "ARI with Channel (not a criterion)" and [list(t.y) for t in fig.data if t.yaxis == "y6"] == [[0.5, 0.4]]
+
+
 def test_silhouette_plot_draws_every_customer() -> None:
     rng = np.random.default_rng(0)
     S = np.vstack([rng.normal(0, 0.1, (10, 2)), rng.normal(5, 0.1, (10, 2))])
