@@ -203,6 +203,16 @@ def picks(table: pd.DataFrame) -> dict[str, dict[str, int | None]]:
     return {a: {c: pick_k(table, a, c) for c in CRITERIA} for a in table["algorithm"].unique()}
 
 
+def picks_text(prefers: dict[str, int | None]) -> str:
+    """What every criterion picks for one algorithm (a row of :func:`picks`), in words: 'the silhouette picks k = 2,
+    Calinski–Harabasz k = 2, Davies–Bouldin k = 2, the elbow sits at k = 4 and bootstrap stability is highest at
+    k = 2', with the BIC's pick where it has one (the mixture), so a run whose criterion is the BIC states its pick."""
+    bic = "" if prefers["bic"] is None else f"the BIC k = {prefers['bic']}, "
+    return (f"the silhouette picks k = {prefers['silhouette']}, Calinski–Harabasz k = {prefers['calinski_harabasz']}, "
+            f"Davies–Bouldin k = {prefers['davies_bouldin']}, {bic}the elbow sits at k = {prefers['elbow']} and "
+            f"bootstrap stability is highest at k = {prefers['stability']}")
+
+
 def wide(table: pd.DataFrame) -> pd.DataFrame:
     """The sweep with one row per k and a column per algorithm and criterion (``kmeans_silhouette`` …).
 

@@ -9,7 +9,7 @@ import yaml
 
 from stages import config
 from stages.select_k import (
-    channel_ari_by_k, channel_note, check_params, clustered_label, elbow_k, k_note, long, pick_k, picks, sweep, swept_algorithms, wide,
+    channel_ari_by_k, channel_note, check_params, clustered_label, elbow_k, k_note, long, pick_k, picks, picks_text, sweep, swept_algorithms, wide,
 )
 
 PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
@@ -185,3 +185,12 @@ def test_k_note_names_the_criterion_as_the_report_does() -> None:
 def test_channel_note_only_states_the_figures_when_they_make_no_case(k: int, chosen: int, ari_k: float, ari_chosen: float) -> None:
     assert channel_note(k, chosen, ari_k, ari_chosen) == (
         f"The adjusted Rand index with the Channel label is {ari_k:.2f} at k = {k} and {ari_chosen:.2f} at k = {chosen}.")
+
+
+def test_picks_text_states_the_bic_pick_where_the_algorithm_has_one() -> None:
+    """`dvc exp run -S cluster.k=auto -S select_k.criterion=bic -S cluster.algorithm=gmm` printed "bic picks k = 3 for
+    gmm", then "What the statistics prefer" listed every criterion's pick but the BIC's."""
+    gmm = {"elbow": 6, "silhouette": 2, "calinski_harabasz": 2, "davies_bouldin": 2, "bic": 3, "stability": 2}
+    assert picks_text(gmm) == ("the silhouette picks k = 2, Calinski–Harabasz k = 2, Davies–Bouldin k = 2, the BIC k = 3, "
+                               "the elbow sits at k = 6 and bootstrap stability is highest at k = 2")
+    assert "BIC" not in picks_text({**gmm, "bic": None})
