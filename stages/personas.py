@@ -130,11 +130,18 @@ def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[
     return {c: r / max(o[c] for o in others) if others else r for c, r in profile.items()}
 
 
+#: The categories whose :data:`CATEGORY_NAMES` are plural ("milk products", "groceries", "detergents and paper"):
+#: a pronoun for one of them is "them", not "it".
+PLURAL_NAMES = {"Milk", "Grocery", "Detergents_Paper"}
+
+
 def cross_sell_action(lows: list[str]) -> str:
-    """The action for the (one or two) categories a segment buys little of: "of it" for one, "of them" for two, joined
-    by "as well as" ("detergents and paper and milk products" read as three)."""
+    """The action for the (one or two) categories a segment buys little of: "of it" for one singular category ("fresh
+    food"), "of them" for a plural one ("milk products") or two, joined by "as well as" ("detergents and paper and milk
+    products" read as three)."""
     names = " as well as ".join(CATEGORY_NAMES[c] for c in lows)  # "and" is inside names: "detergents and paper"
-    return f"Cross-sell {names}: they buy little of {'it' if len(lows) == 1 else 'them'} from us, so a first-order discount can win that spend."
+    them = len(lows) > 1 or lows[0] in PLURAL_NAMES
+    return f"Cross-sell {names}: they buy little of {'them' if them else 'it'} from us, so a first-order discount can win that spend."
 
 
 def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
@@ -155,11 +162,11 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     if lows:
         actions.append(cross_sell_action(lows))
     if len(actions) < 2 and profile[ranked[0]] > 1.0:
-        actions.append(f"Protect their {CATEGORY_NAMES[ranked[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
+        actions.append(f"Protect their {NAME_WORDS[ranked[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
     if len(actions) < 2:
         actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
     if len(actions) < 2:
-        actions.append(f"Grow their {CATEGORY_NAMES[ranked[0]]} spend, the category where they come closest to the typical customer, with a volume discount on larger orders.")
+        actions.append(f"Grow their {NAME_WORDS[ranked[0]]} spend, the category where they come closest to the typical customer, with a volume discount on larger orders.")
     return actions[:max_actions]
 
 

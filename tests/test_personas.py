@@ -12,6 +12,7 @@ import pytest
 from stages import config
 from stages.names import percents
 from stages.personas import HIGH_ACTIONS, build_personas, describe, level_of, medoid_index, persona_actions, persona_name, personas_markdown, times
+from stages.dataset import CATEGORY_NAMES
 from tests.conftest import FEATURES
 
 PARAMS = {"high": 1.5, "low": 0.67, "dominant_channel": 0.7}
@@ -106,11 +107,21 @@ def test_description_ratios_never_contradict_their_level() -> None:
         "0.66×", "0.6704×", "0.67×", "1.4999×", "1.50×", "1.0004×", "0.9996×", "2.00×"]
 
 
-def test_cross_sell_of_two_categories_says_them_and_of_one_says_it() -> None:
+def test_cross_sell_says_them_of_two_categories_or_a_plural_one_and_it_of_a_singular_one() -> None:
+    """`dvc exp run -S cluster.k=auto -S select_k.criterion=elbow` (k = 4): "Cross-sell detergents and paper: they buy
+    little of it from us"; the pronoun follows the name ("milk products", "groceries" are plural too)."""
     two = persona_actions({**FLAT, "Detergents_Paper": 0.3, "Milk": 0.4}, 1.5, 0.67)
-    one = persona_actions({**FLAT, "Milk": 0.4}, 1.5, 0.67)
     assert "Cross-sell detergents and paper as well as milk products: they buy little of them from us," in two[0]
-    assert "Cross-sell milk products: they buy little of it from us," in one[0]
+    for category, pronoun in [("Milk", "them"), ("Grocery", "them"), ("Detergents_Paper", "them"), ("Fresh", "it"), ("Frozen", "it"), ("Delicassen", "it")]:
+        action = persona_actions({**FLAT, category: 0.4}, 1.5, 0.67)[0]
+        assert action.startswith(f"Cross-sell {CATEGORY_NAMES[category]}: they buy little of {pronoun} from us,"), action
+
+
+def test_protect_and_grow_name_the_category_as_english_puts_a_noun_before_spend() -> None:
+    """`dvc exp run -S cluster.k=auto -S select_k.criterion=bic -S cluster.algorithm=gmm`: "Protect their groceries
+    spend"; a noun before a noun reads "grocery spend", as the names read "grocery buyers"."""
+    assert persona_actions({**FLAT, "Grocery": 1.07, "Fresh": 0.3}, 1.5, 0.67)[-1].startswith("Protect their grocery spend,")
+    assert persona_actions({**{c: 0.8 for c in FEATURES}, "Milk": 0.95}, 1.5, 0.67)[-1].startswith("Grow their milk product spend,")
 
 
 def test_actions_put_first_what_sets_a_segment_apart_from_the_others() -> None:
