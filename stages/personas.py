@@ -181,7 +181,7 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
         parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)}{' the typical customer' if i == 0 else ''})"
                                                       for i, c in enumerate(highs)]) + ".")
     if lows:
-        parts.append("They buy little " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows]) + ".")
+        parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows]) + ".")
     leans = leaning(profile)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in leans)

@@ -99,7 +99,7 @@ def test_description_ratios_never_contradict_their_level() -> None:
     """0.657 is low at 0.67 but printed "0.7×" (and the table 0.66×); 1.4999 is not high at 1.5 and must not print 1.50."""
     profile = {**FLAT, "Fresh": 0.657, "Milk": 0.6704, "Frozen": 1.4999, "Grocery": 1.52}
     text = describe(100, "25%", profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
-    assert "They buy little fresh food (0.66×)." in text
+    assert "They spend little on fresh food (0.66×)." in text
     assert "groceries (1.52× the typical customer)" in text and "0.7×" not in text
     leaning = describe(100, "25%", {**FLAT, "Frozen": 1.4999, "Fresh": 0.6}, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "leans to frozen food (1.4999×), without being high in any category" in leaning
@@ -321,7 +321,7 @@ def test_a_description_lists_its_categories_as_a_sentence() -> None:
     profile = {**FLAT, "Milk": 2.0, "Grocery": 2.19, "Delicassen": 2.09, "Fresh": 0.18, "Frozen": 0.26}
     text = describe(139, "32%", profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "They buy much more milk products (2.00× the typical customer), groceries (2.19×) and delicatessen (2.09×)." in text
-    assert "They buy little fresh food (0.18×) and frozen food (0.26×)." in text
+    assert "They spend little on fresh food (0.18×) and frozen food (0.26×)." in text
 
 
 def test_names_listing_three_words_in_another_order_are_twins() -> None:
@@ -334,3 +334,11 @@ def test_names_listing_three_words_in_another_order_are_twins() -> None:
     personas = [_persona(0, "Detergent, paper & grocery buyers", first, 30000), _persona(1, "Grocery, detergent & paper buyers", second, 20000)]
     assert [p["name"] for p in distinct_names(personas, 1.5)] == [
         "Detergent, paper & grocery buyers – more fresh food", "Grocery, detergent & paper buyers – smaller spenders"]
+
+
+def test_a_description_of_low_categories_reads_for_plural_names_too() -> None:
+    """The shipped segment 0 read "They buy little milk products (0.44×), groceries (0.46×) and detergents and paper
+    (0.34×)": "little" goes with fresh food, not with milk products or groceries; spending little on them reads for all."""
+    profile = {**FLAT, "Milk": 0.44, "Grocery": 0.46, "Detergents_Paper": 0.34}
+    text = describe(216, "49%", profile, FLAT, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
+    assert "They spend little on milk products (0.44×), groceries (0.46×) and detergents and paper (0.34×)." in text
