@@ -115,14 +115,15 @@ def map_axis_titles(explained_variance: list[float], loadings: dict[str, dict[st
 
 
 def pca_map(
-    points: pd.DataFrame, centres: NDArray[np.float64], names: list[str], hover_cols: list[str], axis_titles: list[str] | None = None
+    points: pd.DataFrame, centres: NDArray[np.float64], names: list[str] | None, hover_cols: list[str], axis_titles: list[str] | None = None
 ) -> go.Figure:
     """Customers on PC1/PC2 coloured by segment, with segment centres and spending on hover; ``axis_titles``
-    (:func:`map_axis_titles`) in place of the bare component names."""
+    (:func:`map_axis_titles`) in place of the bare component names. The legend reads "0: *name*", or "segment 0"
+    without ``names`` (the clustering notebook draws the map before the personas are named)."""
     fig = go.Figure()
     for seg in sorted(points["segment"].unique()):
         sub = points[points["segment"] == seg]
-        fig.add_trace(go.Scatter(x=sub["PC1"], y=sub["PC2"], mode="markers", name=f"{seg}: {names[seg]}", marker=dict(color=colour(int(seg)), size=6, opacity=0.75), customdata=sub[hover_cols].values, hovertemplate=_hover(hover_cols)))
+        fig.add_trace(go.Scatter(x=sub["PC1"], y=sub["PC2"], mode="markers", name=f"segment {seg}" if names is None else f"{seg}: {names[seg]}", marker=dict(color=colour(int(seg)), size=6, opacity=0.75), customdata=sub[hover_cols].values, hovertemplate=_hover(hover_cols)))
     fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers+text", name="segment centres", text=[str(i) for i in range(len(centres))], textposition="top center", marker=dict(symbol="x", size=14, color="black")))
     x_title, y_title = axis_titles or ["PC1", "PC2"]
     fig.update_layout(title="Customers on the first two principal components, by segment", xaxis_title=x_title, yaxis_title=y_title, height=560)

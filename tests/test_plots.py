@@ -25,6 +25,8 @@ def test_pca_map_has_one_trace_per_segment_plus_centres() -> None:
     fig = plots.pca_map(points, np.array([[0.0, 0.0], [1.5, 0.75]]), ["a", "b"], FEATURES)
     assert [t.name for t in fig.data] == ["0: a", "1: b", "segment centres"]
     assert list(fig.data[1].x) == [1.0, 2.0]
+    unnamed = plots.pca_map(points, np.array([[0.0, 0.0], [1.5, 0.75]]), None, FEATURES)  # notebook 4 read "0: segment 0"
+    assert [t.name for t in unnamed.data] == ["segment 0", "segment 1", "segment centres"]
 
 
 def test_pca_map_axes_say_what_each_direction_means() -> None:
