@@ -262,3 +262,27 @@ def test_blank_lines_before_the_header_longer_than_a_block_are_skipped() -> None
     good = ",".join(map(str, GOOD.values())) + ",,"
     rows, errors = chunk_errors(b"\n" * 10_000 + f"{HEADER}\n{good}\n1,2\n{good}\n".encode(), block_size=4096)
     assert rows == [1, 2, 3] and list(errors) == [2]
+
+
+def test_amounts_whose_points_may_group_thousands_are_refused_with_both_readings(client: FlaskClient) -> None:
+    """A spreadsheet saving cells as shown in Portugal writes 12669 as 12.669: read as a number, a customer a thousand
+    times smaller. Such a cell is refused, saying what to write for each reading; decimals that cannot be thousands
+    (2.5, 12669.5, 0.500, 1234.567) are read as before."""
+    body = ("Fresh;Milk;Grocery;Frozen;Detergents_Paper;Delicassen\n"
+            "12.669;9.656;7561;214;2.674;1.338\n"
+            "1.234.567;1.200;2.5;12669.5;0.500;1234.567\n"
+            "12669;9656;7561;214;2674;1338\n").encode()
+    rows, errors = chunk_errors(body)
+    assert rows == [1, 2, 3]
+    assert errors == {
+        1: [("Fresh", "'12.669' is ambiguous: 12,669 or 12.669? For 12,669, write 12669; for 12.669, write 12.6690"),
+            ("Milk", "'9.656' is ambiguous: 9,656 or 9.656? For 9,656, write 9656; for 9.656, write 9.6560"),
+            ("Detergents_Paper", "'2.674' is ambiguous: 2,674 or 2.674? For 2,674, write 2674; for 2.674, write 2.6740"),
+            ("Delicassen", "'1.338' is ambiguous: 1,338 or 1.338? For 1,338, write 1338; for 1.338, write 1.3380")],
+        2: [("Fresh", "'1.234.567' is not a number (a point is a decimal point here): for 1,234,567, write 1234567"),
+            ("Milk", "'1.200' is ambiguous: 1,200 or 1.2? For 1,200, write 1200; for 1.2, write 1.2")],
+    }
+    r = client.post("/api/segment/batch?format=csv", data={"file": (io.BytesIO(body), "pt.csv")}, content_type="multipart/form-data")
+    out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(x["row"], x["segment"] != "", x["error"][:30]) for x in out] == [
+        ("1", False, "Fresh: '12.669' is ambiguous: "), ("2", False, "Fresh: '1.234.567' is not a nu"), ("3", True, "")]
