@@ -362,6 +362,32 @@ def _repeated_headers(table: pa.Table, names: list[str]) -> NDArray[np.int64]:
     return np.flatnonzero(np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
 
 
+TOTALS_ROW = "is the sum of the rows above it (a totals row?), not a customer: delete it from the file"
+
+
+def totals_rows(X: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Indexes of the rows of spending ``X`` (NaN = empty) that are the sums of the rows above them, as a
+    spreadsheet's SUM writes them under its rows (empty and bad cells count as 0; to a cent, for sums saved as shown):
+    a row with spending in two categories or more under at least two rows with spending (a customer repeated under a
+    row without any, such as a second header line, is no total), as a real customer never is."""
+    # A row's total against the total of the rows above it first (one column, not six: a file of many rows costs
+    # little), then each category of the few rows left.
+    total = X.sum(axis=1)
+    if not np.isfinite(total).all():  # rows with an empty or bad cell: only those summed again
+        bad = ~np.isfinite(total)
+        total[bad] = np.nan_to_num(X[bad], nan=0.0, posinf=0.0, neginf=0.0).sum(axis=1)
+    candidates = np.flatnonzero(np.abs(total - (np.cumsum(total) - total)) <= 6 * 0.005 + 1e-9 * np.abs(total))
+    if not len(candidates):
+        return candidates
+    filled = np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0)
+    above = np.cumsum(filled, axis=0)[candidates] - filled[candidates]
+    spent = filled.any(axis=1)
+    spent_above = (np.cumsum(spent) - spent)[candidates]
+    row = filled[candidates]
+    totals = np.isclose(row, above, rtol=1e-9, atol=0.005).all(axis=1) & ((row > 0).sum(axis=1) >= 2) & (spent_above >= 2)
+    return candidates[totals]
+
+
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     if not header.rows_follow:
@@ -436,6 +462,11 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     for i in _repeated_headers(chunk.table, header.names) if checked.errors else ():
         if i in checked.errors:
             checked.errors[i] = [FieldError(field="row", row=int(checked.rows[i]), message=REPEATED_HEADER)]
+    # A totals row under the customers: one error that says so, where it would be scored as one more (atypical) customer.
+    # Rows are summed within the block read at a time (about 30,000 rows): under more rows than that, a totals row is
+    # not found, and is scored (as atypical, its sums being far from every segment).
+    for i in totals_rows(checked.X):
+        checked.errors[int(i)] = [FieldError(field="row", row=int(checked.rows[i]), message=TOTALS_ROW)]
     echo = chunk.table.rename_columns(header.names)
     if not chunk.malformed:
         return checked, echo

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from api.csvio import NOT_UTF8, Utf8Repaired, check_chunk, iter_chunks, parse_header, read_header
 from api.errors import ApiError
 from api.fields import FieldError
+from stages import config
 from tests.api.conftest import GOOD, HEADER
 
 
@@ -286,3 +287,26 @@ def test_amounts_whose_points_may_group_thousands_are_refused_with_both_readings
     out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     assert [(x["row"], x["segment"] != "", x["error"][:30]) for x in out] == [
         ("1", False, "Fresh: '12.669' is ambiguous: "), ("2", False, "Fresh: '1.234.567' is not a nu"), ("3", True, "")]
+
+
+@pytest.mark.parametrize("label", ["Total,,", ",,"])
+def test_a_totals_row_under_the_customers_is_not_scored_as_one(client: FlaskClient, label: str) -> None:
+    """A spreadsheet's SUM row under the customers (with a word in a label column or none; an empty cell counts as 0)
+    was scored as one more customer; it is an error of its own row, saying what it is. A row that sums only some of
+    the rows above it is a customer."""
+    body = ("Channel,Region,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen\n"
+            "2,3,12669,9656,7561,214,2674,1338\n"
+            "2,3,7057,9810,9568,1762,3293,1776\n"
+            "2,3,6353,8808,7684,,3516,7844\n"
+            "2,3,19726,19466,17129,1976,5967,3114\n"  # rows 1 and 2 only
+            f"{label}45805,47740,41942,3952,15450,14072\n")
+    r = client.post("/api/segment/batch?format=csv", data={"file": (io.BytesIO(body.encode()), "sheet.csv")}, content_type="multipart/form-data")
+    out = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(x["row"], x["segment"] != "", x["error"]) for x in out] == [
+        ("1", True, ""), ("2", True, ""), ("3", True, ""), ("4", True, ""), ("5", False, "row: is the sum of the rows above it (a totals row?), not a customer: delete it from the file")]
+
+
+def test_the_data_set_has_no_totals_row() -> None:
+    """No customer of the data set is taken for a totals row."""
+    rows, errors = chunk_errors((config.ROOT / "data" / "raw" / "wholesale_customers.csv").read_bytes(), block_size=1 << 20)
+    assert len(rows) == 440 and errors == {}
