@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import contextlib
 import csv
 import io
+import itertools
 import threading
 import weakref
 from collections.abc import Iterator
@@ -174,17 +176,45 @@ def _lines(source: IO[bytes]) -> Iterator[bytes]:
         yield pending
 
 
+#: Lines looked at below a wrong first line for the header, when a title stands above it.
+HEADER_SEARCH_LINES = 10
+
+
+def _header_further_down(lines: Iterator[bytes], above: int) -> ApiError | None:
+    """The error for a file whose header is not its first line (a title above it, as a spreadsheet exports one):
+    when one of the next :data:`HEADER_SEARCH_LINES` lines is a good header, says which, and what to delete."""
+    try:
+        for n, line in enumerate(itertools.islice(lines, HEADER_SEARCH_LINES), start=above + 1):
+            with contextlib.suppress(ApiError):
+                if not _blank(line) and parse_header(line):
+                    above_it = "the line above it" if n == 2 else f"the {n - 1} lines above it"
+                    return _header_error(
+                        f"The CSV header is on line {n}, not the first line: delete {above_it} (a title, say) and send the file again.",
+                        [FieldError(field="body", message=f"header on line {n}, under other text")],
+                    )
+    except ApiError:  # a line too long to be a header: there is none further down
+        pass
+    return None
+
+
 def read_header(source: IO[bytes]) -> Header:
     """Read and check the header line (after any blank lines), then rewind ``source``."""
-    line, start = b"", 0
-    for line in _lines(source):
+    line, start, number = b"", 0, 0
+    lines = _lines(source)
+    for line in lines:
         start += len(line)
+        number += 1
         if not _blank(line):
             break
     else:
         line = b""
-    source.seek(0)
-    return replace(parse_header(line), rows_follow=line.endswith((b"\n", b"\r")), data_start=start)
+    try:
+        header = parse_header(line)
+    except ApiError as exc:
+        raise _header_further_down(lines, number) or exc from None
+    finally:
+        source.seek(0)
+    return replace(header, rows_follow=line.endswith((b"\n", b"\r")), data_start=start)
 
 
 def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]:

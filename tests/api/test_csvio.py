@@ -310,3 +310,18 @@ def test_the_data_set_has_no_totals_row() -> None:
     """No customer of the data set is taken for a totals row."""
     rows, errors = chunk_errors((config.ROOT / "data" / "raw" / "wholesale_customers.csv").read_bytes(), block_size=1 << 20)
     assert len(rows) == 440 and errors == {}
+
+
+@pytest.mark.parametrize(("above", "message"), [
+    ("Wholesale customers, export of 2026-11-27\n", "The CSV header is on line 2, not the first line: delete the line above it (a title, say) and send the file again."),
+    ("\ufeffCustomers \u2013 Lisbon,,,,,,,\n,,,,,,,\n", "The CSV header is on line 3, not the first line: delete the 2 lines above it (a title, say) and send the file again."),
+])
+def test_a_header_under_a_title_line_is_named_with_what_to_delete(client: FlaskClient, above: str, message: str) -> None:
+    """A spreadsheet's title above the header was refused as a header with unknown columns and nameless ones (said to
+    be trailing empty cells); the answer now says on which line the header is and what to delete."""
+    body = (above + HEADER + "\n12669,9656,7561,214,2674,1338,2,3\n").encode()
+    r = client.post("/api/segment/batch", data={"file": (io.BytesIO(body), "sheet.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    error = r.get_json()["error"]
+    assert error["message"] == message
+    assert [e["field"] for e in error["errors"]] == ["file"]
