@@ -96,8 +96,17 @@ def _header_error(message: str, errors: list[FieldError]) -> ApiError:
     return ApiError(422, message, errors)
 
 
+#: How spreadsheet files that are not text begin: a zip archive (Excel's .xlsx, LibreOffice's .ods) and the compound
+#: file of Excel 97-2003 (.xls), each with the words for it.
+WORKBOOKS = {b"PK\x03\x04": "an Excel (.xlsx) or LibreOffice (.ods) workbook", b"\xd0\xcf\x11\xe0": "an Excel 97-2003 (.xls) workbook"}
+
+
 def parse_header(line: bytes) -> Header:
     """Detect the delimiter and check the columns; raises a 422 :class:`ApiError` naming bad or missing columns."""
+    kind = next((words for magic, words in WORKBOOKS.items() if line.startswith(magic)), None)
+    if kind:
+        raise _header_error(f"The file is {kind}, not a CSV file: save it as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8) and send that file.",
+                            [FieldError(field="body", message="a workbook, not CSV text")])
     try:
         text = line.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError:

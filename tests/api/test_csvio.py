@@ -325,3 +325,16 @@ def test_a_header_under_a_title_line_is_named_with_what_to_delete(client: FlaskC
     error = r.get_json()["error"]
     assert error["message"] == message
     assert [e["field"] for e in error["errors"]] == ["file"]
+
+
+@pytest.mark.parametrize(("start", "kind"), [
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "an Excel (.xlsx) or LibreOffice (.ods) workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "an Excel 97-2003 (.xls) workbook"),
+])
+def test_a_workbook_uploaded_for_a_csv_is_named_as_such(client: FlaskClient, start: bytes, kind: str) -> None:
+    """A workbook chosen in place of its CSV export was 'not UTF-8 text'; the answer now says what the file is."""
+    body = start + bytes(range(256)) * 4
+    r = client.post("/api/segment/batch", data={"file": (io.BytesIO(body), "customers.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    assert r.get_json()["error"]["message"] == (
+        f"The file is {kind}, not a CSV file: save it as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8) and send that file.")
