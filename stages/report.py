@@ -277,11 +277,6 @@ def missing_rule(impute: str) -> str:
     return f"Missing values would be imputed with the {impute} of all the customers"
 
 
-def customers_were(n: int) -> str:
-    """A count of customers with its verb: '1 customer was', '5 customers were'."""
-    return f"{count(n)} customer was" if n == 1 else f"{count(n)} customers were"
-
-
 def transform_scale_summary(transform: str, scaler: str) -> str:
     """Home page: how spending was put on a common footing (``features.transform``, ``features.scaler``)."""
     scaled = {"standard": "each category standardised", "robust": "each category scaled by its median and interquartile range",
