@@ -15,7 +15,6 @@ import functools
 import itertools
 import json
 import math
-import re
 import operator
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from api.fields import ALIAS_OF, ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name, unknown_name
-from stages.dataset import parse_number
+from stages.dataset import DOT_GROUPED, dot_grouped_message, parse_number
 from stages.segmenter import Assignment, Segmenter, nearest_distance
 
 if TYPE_CHECKING:
@@ -309,24 +308,6 @@ def _cell_value(text: str) -> Any:
 #: A cell that pyarrow and :func:`_cell_value` read as the same float: digits, perhaps a point and decimals, too few
 #: to overflow (nearly every cell of a spreadsheet's or pandas' number column).
 _PLAIN_NUMBER = r"^[0-9]{1,20}(?:\.[0-9]{0,20})?$"
-
-
-#: Digits grouped in threes by points (``1.200``, ``12.669``, ``1.234.567``): thousands as Portugal and much of Europe
-#: write them (a spreadsheet saving cells as shown), or a decimal point. Read as a number, ``12.669`` would be a
-#: customer a thousand times smaller without a word, so such a cell is refused with both readings, as the staff page
-#: asks about such an amount typed in its form (``DOT_GROUPED`` in ``api/web/src/format.js``).
-DOT_GROUPED = re.compile(r"\s*[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")
-
-
-def dot_grouped_message(text: str) -> str:
-    """The error for a cell that :data:`DOT_GROUPED` matches: what it could mean and what to write for each."""
-    s = text.strip()
-    thousands = int(s.replace(".", ""))
-    if s.count(".") > 1:
-        return f"'{s}' is not a number (a point is a decimal point here): for {thousands:,}, write {thousands}"
-    plain = repr(float(s)).removesuffix(".0")
-    decimal = f"{plain}0" if DOT_GROUPED.fullmatch(plain) else plain  # 12.669 is still ambiguous: 12.6690
-    return f"'{s}' is ambiguous: {thousands:,} or {plain}? For {thousands:,}, write {thousands}; for {plain}, write {decimal}"
 
 
 def _dot_grouped(arr: pa.Array, col: NDArray[np.float64]) -> NDArray[np.bool_]:

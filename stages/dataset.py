@@ -45,6 +45,25 @@ NOT_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
 NUMBER_RULE = "write digits, with a point for decimals and no thousands separators"
 
 
+#: Digits grouped in threes by points (``1.200``, ``12.669``): thousands as Portugal and much of Europe write them (a
+#: spreadsheet saving cells as shown), or a decimal point. Read as a number, ``12.669`` would be a customer a thousand
+#: times smaller without a word, so the pipeline's raw data and the API's CSV cells refuse such a spending with both
+#: readings, as the staff page asks about such an amount typed in its form (``DOT_GROUPED`` in
+#: ``api/web/src/format.js``); ``tests/number_syntax.json`` lists the cases under "ambiguous".
+DOT_GROUPED = re.compile(r"\s*[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")
+
+
+def dot_grouped_message(text: str) -> str:
+    """The error for a cell that :data:`DOT_GROUPED` matches: what it could mean and what to write for each."""
+    s = text.strip()
+    thousands = int(s.replace(".", ""))
+    if s.count(".") > 1:
+        return f"'{s}' is not a number (a point is a decimal point here): for {thousands:,}, write {thousands}"
+    plain = repr(float(s)).removesuffix(".0")
+    decimal = f"{plain}0" if DOT_GROUPED.fullmatch(plain) else plain  # 12.669 is still ambiguous: 12.6690
+    return f"'{s}' is ambiguous: {thousands:,} or {plain}? For {thousands:,}, write {thousands}; for {plain}, write {decimal}"
+
+
 def parse_number(text: str) -> float:
     """``text`` (white space around it ignored) as a float when it is a :data:`NUMBER`, or an infinity or NaN
     (:data:`NOT_FINITE`, for the caller to refuse as such); raises ValueError for anything else."""

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.dataset import LABEL_CODES, NUMBER_RULE, header_delimiter, parse_number
+from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, parse_number
 
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
@@ -113,10 +113,14 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
         values = np.full(len(raw), np.nan)
         for i, cell in enumerate(raw[col].tolist()):
             where = f"row {i + 1}, column {col}"
+            grouped = col in features and isinstance(cell, str) and DOT_GROUPED.fullmatch(cell) is not None
             try:
                 v = _parse_number(cell)
             except ValueError:
-                problems.append(f"{where}: {cell!r} is not a number ({NUMBER_RULE})")
+                problems.append(f"{where}: {dot_grouped_message(cell) if grouped else f'{cell!r} is not a number ({NUMBER_RULE})'}")
+                continue
+            if grouped and v is not None and v >= 1:  # 12.669: twelve thousand or twelve? (a negative one is refused below)
+                problems.append(f"{where}: {dot_grouped_message(cell)}")
                 continue
             if v is None:
                 if col in labels:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from stages.dataset import parse_number
+from stages.dataset import dot_grouped_message, parse_number
 from stages.prepare import DataValidationError, prepare, read_raw_text
 
 CASES = json.loads((Path(__file__).parents[1] / "number_syntax.json").read_text(encoding="utf-8"))
@@ -69,3 +69,16 @@ def test_infinity_and_nan_are_refused_as_not_finite(client: FlaskClient, text: s
             _pipeline(text)
     row = _api_row(client, text)
     assert not row["ok"] and "must be a finite number" in row["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("text", CASES["ambiguous"])
+def test_points_that_may_group_thousands_are_refused_alike_with_both_readings(client: FlaskClient, text: str) -> None:
+    """12.669 from a Portuguese spreadsheet is twelve thousand: read as twelve, a customer a thousand times smaller
+    was scored (API) and fitted (pipeline) without a word. Both refuse it now, in the same words."""
+    message = dot_grouped_message(text)
+    assert ("is ambiguous: " if text.count(".") == 1 else "is not a number") in message
+    with pytest.raises(DataValidationError) as raised:
+        _pipeline(text)
+    assert f"row 2, column Fresh: {message}" in str(raised.value)
+    row = _api_row(client, text)
+    assert not row["ok"] and [(e["field"], e["message"]) for e in row["errors"]] == [("Fresh", message)]
