@@ -50,7 +50,7 @@ NUMBER_RULE = "write digits, with a point for decimals and no thousands separato
 #: times smaller without a word, so the pipeline's raw data and the API's CSV cells refuse such a spending with both
 #: readings, as the staff page asks about such an amount typed in its form (``DOT_GROUPED`` in
 #: ``api/web/src/format.js``); ``tests/number_syntax.json`` lists the cases under "ambiguous".
-DOT_GROUPED = re.compile(r"\s*[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")
+DOT_GROUPED = re.compile(r"\s*\+?[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")  # a negative one is refused as negative
 
 
 def dot_grouped_message(text: str) -> str:

@@ -119,7 +119,7 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
             except ValueError:
                 problems.append(f"{where}: {dot_grouped_message(cell) if grouped else f'{cell!r} is not a number ({NUMBER_RULE})'}")
                 continue
-            if grouped and v is not None and v >= 1:  # 12.669: twelve thousand or twelve? (a negative one is refused below)
+            if grouped:  # 12.669: twelve thousand or twelve?
                 problems.append(f"{where}: {dot_grouped_message(cell)}")
                 continue
             if v is None:

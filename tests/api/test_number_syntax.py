@@ -82,3 +82,12 @@ def test_points_that_may_group_thousands_are_refused_alike_with_both_readings(cl
     assert f"row 2, column Fresh: {message}" in str(raised.value)
     row = _api_row(client, text)
     assert not row["ok"] and [(e["field"], e["message"]) for e in row["errors"]] == [("Fresh", message)]
+
+
+def test_a_negative_amount_with_a_grouping_point_is_refused_as_negative_not_as_ambiguous(client: FlaskClient) -> None:
+    """'-1.200' was asked about in a file ('For -1,200, write -1200': an amount refused in turn) while the pipeline
+    said it is negative; both now say it is negative, whichever reading was meant."""
+    with pytest.raises(DataValidationError, match=re.escape("row 2, column Fresh: '-1.200' is negative")):
+        _pipeline("-1.200")
+    row = _api_row(client, "-1.200")
+    assert not row["ok"] and [(e["field"], e["message"]) for e in row["errors"]] == [("Fresh", "must be 0 or more (got -1.2)")]

@@ -60,7 +60,7 @@ export function parseAmount(text) {
 /** Digits grouped in threes by points (1.200, 12.669, 1.234.567): thousands as written in Portugal and much of Europe,
  * or a decimal point. One group reads as a decimal everywhere else on this page, the API and the data (1.200 is 1.2),
  * so staff typing a Portuguese amount would get a customer a thousand times smaller, without a word. */
-const DOT_GROUPED = /^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$/;
+const DOT_GROUPED = /^\+?[1-9]\d{0,2}(?:\.\d{3})+$/; // a negative one is refused as negative, as by the API
 
 /** A currency sign before or after an amount, with the spaces next to it. */
 const CURRENCY = /^[€$£]\s*|\s*[€$£]$/g;

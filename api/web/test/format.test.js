@@ -101,6 +101,7 @@ test("parseAmount reads a number as the pipeline and the API do, and grouped dig
   for (const text of syntax.refused) assert.equal(parseAmount(text), null, JSON.stringify(text));
   // points that may group thousands: the pipeline and the API refuse them in a file; the page asks before sending
   const fresh = [{ name: "Fresh", max_allowed: 10000000 }];
+  assert.equal(amountProblem("-1.200", fresh[0]), "must be 0 or more (got -1.2)"); // negative whichever was meant, as the API says
   for (const text of syntax.ambiguous) assert.match(unsendableAmounts({ Fresh: text }, fresh).Fresh ?? "", /^is (ambiguous|not a number)/, JSON.stringify(text));
   for (const text of syntax.not_finite) {
     const number = parseAmount(text);
