@@ -397,7 +397,7 @@ def _cell_errors(cells: Mapping[str, pa.Array], rows: NDArray[np.int64], suspect
         codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
         texts = encoded.dictionary.to_pylist()
         if name in FEATURES:
-            words = [dot_grouped_message(t) if DOT_GROUPED.fullmatch(t) else spending_message(_cell_value(t)) for t in texts]
+            words = [dot_grouped_message(t) if DOT_GROUPED.fullmatch(t) else spending_message(_cell_value(t), "csv") for t in texts]
         else:
             message = label_message(name)
             words = [message if _label_or_bad(name, t) is _BAD else None for t in texts]

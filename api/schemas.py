@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name, unknown_name
-from stages.dataset import LABEL_CODES
+from stages.dataset import LABEL_CODES, number_advice
 from stages.segmenter import ATYPICAL_QUANTILE
 
 
@@ -407,10 +407,16 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _message(kind: str, value: Any, default: str) -> str:
-    """The sentence for one of pydantic's error kinds about ``value`` (its own message for the kinds not listed)."""
+#: What to leave out for an amount not known, by where the value came from (:func:`stages.dataset.number_advice`).
+LEAVE_OUT = {"json": "leave the field out", "csv": "leave the cell empty"}
+
+
+def _message(kind: str, value: Any, default: str, source: Literal["json", "csv"] = "json") -> str:
+    """The sentence for one of pydantic's error kinds about ``value`` (its own message for the kinds not listed);
+    text that reads as an amount written another way (``12,5``, ``€12669``, ``n/a``) is told what to write instead."""
     if kind == "float_type":
-        return f"must be a number (yearly spending), not {_describe(value)}"
+        advice = number_advice(value, empty=LEAVE_OUT[source]) if isinstance(value, str) else None
+        return f"must be a number (yearly spending), not {_describe(value)}{advice or ''}"
     if kind == "finite_number":
         return "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed"
     if kind == "greater_than_equal":
@@ -422,11 +428,11 @@ def _message(kind: str, value: Any, default: str) -> str:
     return default
 
 
-def spending_message(value: Any) -> str | None:
+def spending_message(value: Any, source: Literal["json", "csv"] = "json") -> str | None:
     """The model's sentence for a spending value (parsed from JSON, or a CSV cell as a float or, when it is no number,
     its text), None when the model accepts it: what :func:`field_errors` words for that field, without the model."""
     if type(value) is not int and type(value) is not float:  # text, true/false, null, a list, an object
-        return _message("float_type", value, "")
+        return _message("float_type", value, "", source)
     if _beyond_float(value) or not math.isfinite(value):
         return _message("finite_number", value, "")
     if value < 0:

@@ -53,15 +53,85 @@ NUMBER_RULE = "write digits, with a point for decimals and no thousands separato
 DOT_GROUPED = re.compile(r"\s*\+?[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")  # a negative one is refused as negative
 
 
+def _readings(grouped: str, separator: str) -> str:
+    """What digits grouped in threes by ``separator`` (``12.669``, ``1,200``, ``1.234.567``) could mean and what to
+    write for each: ``For 12,669, write 12669; for 12.669, write 12.6690`` (one group), or the thousands alone."""
+    thousands = int(grouped.replace(separator, ""))
+    if grouped.count(separator) > 1:
+        return f"for {thousands:,}, write {thousands}"
+    plain = repr(float(grouped.replace(separator, "."))).removesuffix(".0")
+    decimal = f"{plain}0" if DOT_GROUPED.fullmatch(plain) else plain  # 12.669 is still ambiguous: 12.6690
+    return f"for {thousands:,}, write {thousands}; for {plain}, write {decimal}"
+
+
 def dot_grouped_message(text: str) -> str:
     """The error for a cell that :data:`DOT_GROUPED` matches: what it could mean and what to write for each."""
     s = text.strip()
-    thousands = int(s.replace(".", ""))
     if s.count(".") > 1:
-        return f"'{s}' is not a number (a point is a decimal point here): for {thousands:,}, write {thousands}"
+        return f"'{s}' is not a number (a point is a decimal point here): {_readings(s, '.')}"
+    thousands = int(s.replace(".", ""))
     plain = repr(float(s)).removesuffix(".0")
-    decimal = f"{plain}0" if DOT_GROUPED.fullmatch(plain) else plain  # 12.669 is still ambiguous: 12.6690
-    return f"'{s}' is ambiguous: {thousands:,} or {plain}? For {thousands:,}, write {thousands}; for {plain}, write {decimal}"
+    readings = _readings(s, ".")
+    return f"'{s}' is ambiguous: {thousands:,} or {plain}? {readings[0].upper()}{readings[1:]}"
+
+
+#: Marks that spreadsheets and people write for an amount not known (``n/a``, ``#N/A``, ``-``, ``?``).
+MISSING_MARK = re.compile(r"(?:#?n/?a|null|none|nil|-+|[\u2013\u2014]|\?)", re.IGNORECASE)
+#: A currency sign or code before or after an amount, with the spaces next to it.
+CURRENCY = re.compile(r"^(?:[€$£]|eur)\s*|\s*(?:[€$£]|eur)$", re.IGNORECASE)
+#: Digits grouped in threes by one kind of space or apostrophe (``12 669``, Swiss ``12'669``), then decimals.
+SPACE_GROUPED = re.compile(r"[+-]?[0-9]{1,3}([ \u00a0\u202f'’])[0-9]{3}(?:\1[0-9]{3})*(?:[.,][0-9]+)?")
+#: Thousands grouped by points and a decimal comma, as Portugal writes ``12.669,50``.
+POINTS_AND_COMMA = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
+#: Thousands grouped by commas (``12,669``, ``1,234,567.50``).
+COMMA_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+#: A decimal comma (``12,5``, ``12669,50``).
+DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+#: An amount in brackets: a negative one, as accounts write it.
+BRACKETED = re.compile(r"\(\s*[^()]*[0-9][^()]*\)")
+
+
+def number_advice(text: str, write: str = "write", empty: str = "leave the cell empty") -> str | None:
+    """What to write instead of ``text``, a spending that :func:`parse_number` refuses, when it reads as an amount
+    written the way spreadsheets and people write them, to follow the words that refuse it: ``" (a decimal comma):
+    write 12.5"``; None when it does not. ``write`` and ``empty`` are the words for the reader's medium (the staff
+    page: "type", "leave the field empty"); ``tests/number_syntax.json`` holds the cases the page shares.
+
+    Each reading is certain but one: a single group of three digits after a comma (``12,669``), which is as likely
+    twelve thousand as twelve (a Portuguese decimal comma), gets both, as :func:`dot_grouped_message` words ``12.669``.
+    """
+    s = text.strip()
+    if MISSING_MARK.fullmatch(s):
+        return f": {empty} when the amount is not known"
+    notes = []
+    bare = CURRENCY.sub("", s)
+    if bare != s and bare:
+        notes.append("a currency sign")
+        s = bare
+    if s.endswith("%"):
+        return ": a percentage is not an amount; write the yearly spending itself".replace("write", write)
+    if BRACKETED.fullmatch(s):
+        return ": an amount in brackets is a negative one; spending must be 0 or more"
+    if match := SPACE_GROUPED.fullmatch(s):
+        notes.append("thousands grouped by " + ("spaces" if match.group(1) not in "'’" else "apostrophes"))
+        s = s.replace(match.group(1), "")
+    if POINTS_AND_COMMA.fullmatch(s):
+        notes += ["thousands grouped by points", "a decimal comma"]
+        s = s.replace(".", "").replace(",", ".")
+    elif COMMA_GROUPED.fullmatch(s) and ("." in s or s.count(",") > 1):
+        notes.append("thousands grouped by commas")
+        s = s.replace(",", "")
+    elif COMMA_GROUPED.fullmatch(s) or DOT_GROUPED.fullmatch(s):  # 12,669 (or €12.669): twelve thousand or twelve?
+        said = f" ({', '.join(notes)})" if notes else ""
+        return f"{said}: {_readings(s.lstrip('+'), ',' if ',' in s else '.')}".replace("write", write)
+    elif DECIMAL_COMMA.fullmatch(s):
+        notes.append("a decimal comma")
+        s = s.replace(",", ".")
+    if not notes or not NUMBER.fullmatch(s):
+        return None
+    if DOT_GROUPED.fullmatch(s):  # 1 234.567 → 1234.567 is read as written; only a point after 1-3 digits is not
+        s += "0"
+    return f" ({', '.join(notes)}): {write} {s}"
 
 
 def parse_number(text: str) -> float:

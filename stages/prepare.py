@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, parse_number
+from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, number_advice, parse_number
 
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
@@ -97,6 +97,13 @@ def _parse_number(cell: str) -> float | None:
     return parse_number(s)
 
 
+def _not_a_number(cell: str, spending: bool) -> str:
+    """The error for a cell that is no number: what to write instead when a spending reads as an amount written
+    another way (``12,5``, ``€12669``, ``n/a``: :func:`stages.dataset.number_advice`), else the rule."""
+    advice = number_advice(cell) if spending else None
+    return f"{cell!r} is not a number{advice or f' ({NUMBER_RULE})'}"
+
+
 def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], source: str) -> pd.DataFrame:
     """Check columns, numbers, signs and label codes; return a numeric frame with ``row`` ids.
 
@@ -117,7 +124,7 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
             try:
                 v = _parse_number(cell)
             except ValueError:
-                problems.append(f"{where}: {dot_grouped_message(cell) if grouped else f'{cell!r} is not a number ({NUMBER_RULE})'}")
+                problems.append(f"{where}: {dot_grouped_message(cell) if grouped else _not_a_number(cell, col in features)}")
                 continue
             if grouped:  # 12.669: twelve thousand or twelve?
                 problems.append(f"{where}: {dot_grouped_message(cell)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -20,7 +21,7 @@ from api import batch, routes
 from api.batch import Checked, Scored, assign, check_cells, check_one, check_records, json_numbers, json_object_with_array, json_results, score
 from api.errors import ApiError
 from api.fields import ALLOWED_FIELDS, LABELS
-from api.schemas import FEATURES, MAX_SPEND, CustomerIn
+from api.schemas import FEATURES, LEAVE_OUT, MAX_SPEND, CustomerIn
 from stages import config
 from stages.dataset import parse_number
 from tests.api.conftest import GOOD
@@ -172,8 +173,9 @@ def assert_cells_get_the_models_answers(cells: dict[str, pa.Array], rows: np.nda
         if isinstance(single, CustomerIn):
             assert i not in checked.errors, (cell_payload(cells, i), checked.errors[i])
             np.testing.assert_array_equal(checked.X[i], single.spending())
-        else:
-            assert checked.errors.get(i) == single, cell_payload(cells, i)
+        else:  # in a file's words: an amount not known is an empty cell there, a field left out in JSON
+            in_a_file = [dataclasses.replace(e, message=e.message.replace(LEAVE_OUT["json"], LEAVE_OUT["csv"])) for e in single]
+            assert checked.errors.get(i) == in_a_file, cell_payload(cells, i)
     assert list(checked.errors) == sorted(checked.errors)
     return checked
 

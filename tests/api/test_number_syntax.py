@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from stages.dataset import dot_grouped_message, parse_number
+from stages.dataset import NUMBER_RULE, dot_grouped_message, number_advice, parse_number
 from stages.prepare import DataValidationError, prepare, read_raw_text
 
 CASES = json.loads((Path(__file__).parents[1] / "number_syntax.json").read_text(encoding="utf-8"))
@@ -91,3 +91,28 @@ def test_a_negative_amount_with_a_grouping_point_is_refused_as_negative_not_as_a
         _pipeline("-1.200")
     row = _api_row(client, "-1.200")
     assert not row["ok"] and [(e["field"], e["message"]) for e in row["errors"]] == [("Fresh", "must be 0 or more (got -1.2)")]
+
+
+@pytest.mark.parametrize(("text", "advice"), CASES["advice"])
+def test_an_amount_written_another_way_is_told_what_to_write_alike(client: FlaskClient, text: str, advice: str | None) -> None:
+    """A spreadsheet's '12,5', '€12669', '12 669' or 'n/a' was refused as 'not text …' with no word on what to write;
+    the pipeline, a CSV sent to the API and a JSON value now say it in the same words (the staff page's
+    ``numberAdvice`` is checked on the same cases), and text that is no amount keeps the plain refusal."""
+    assert number_advice(text) == advice
+    with pytest.raises(ValueError):
+        parse_number(text)
+    with pytest.raises(DataValidationError) as raised:
+        _pipeline(text)
+    assert f"row 2, column Fresh: {text!r} is not a number{advice or f' ({NUMBER_RULE})'}" in [line.strip() for line in str(raised.value).splitlines()]
+    row = _api_row(client, text)
+    assert not row["ok"] and [(e["field"], e["message"]) for e in row["errors"]] == [("Fresh", f"must be a number (yearly spending), not text {text!r}{advice or ''}")]
+    r = client.post("/api/segment", json={**dict.fromkeys(FEATURES, 1), "Fresh": text})
+    in_json = (advice or "").replace("leave the cell empty", "leave the field out")
+    assert r.status_code == 422 and r.get_json()["error"]["errors"] == [{"field": "Fresh", "row": None, "message": f"must be a number (yearly spending), not text {text!r}{in_json}"}]
+
+
+def test_a_label_cell_gets_no_spending_advice() -> None:
+    """'n/a' for a Channel in the raw data is not told to be left empty: every customer needs a code."""
+    raw = f"{RAW_HEADER}\n2,3,12669,9656,7561,214,2674,1338\nn/a,3,1,1,1,1,1,1\n"
+    with pytest.raises(DataValidationError, match=re.escape(f"row 2, column Channel: 'n/a' is not a number ({NUMBER_RULE})")):
+        prepare(read_raw_text(raw, "raw.csv"), FEATURES, ["Channel", "Region"], "median", "raw.csv")

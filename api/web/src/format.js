@@ -62,8 +62,65 @@ export function parseAmount(text) {
  * so staff typing a Portuguese amount would get a customer a thousand times smaller, without a word. */
 const DOT_GROUPED = /^\+?[1-9]\d{0,2}(?:\.\d{3})+$/; // a negative one is refused as negative, as by the API
 
-/** A currency sign before or after an amount, with the spaces next to it. */
-const CURRENCY = /^[€$£]\s*|\s*[€$£]$/g;
+/** A currency sign or code before or after an amount, with the spaces next to it (stages.dataset.CURRENCY). */
+const CURRENCY = /^(?:[€$£]|eur)\s*|\s*(?:[€$£]|eur)$/gi;
+
+// The forms of stages.dataset.number_advice, which reads them the same way (tests/number_syntax.json, "advice").
+const MISSING_MARK = /^(?:#?n\/?a|null|none|nil|-+|[\u2013\u2014]|\?)$/i;
+const SPACE_GROUPED = /^[+-]?\d{1,3}([ \u00a0\u202f'’])\d{3}(?:\1\d{3})*(?:[.,]\d+)?$/;
+const POINTS_AND_COMMA = /^[+-]?\d{1,3}(?:\.\d{3})+,\d+$/;
+const COMMA_GROUPED = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+const DECIMAL_COMMA = /^[+-]?\d*,\d+$/;
+const BRACKETED = /^\(\s*[^()]*\d[^()]*\)$/;
+
+/** What digits grouped in threes by ``separator`` could mean and what to write for each (one group), or the
+ * thousands alone: "for 12,669, write 12669; for 12.669, write 12.6690". */
+function readings(grouped, separator, write) {
+  const thousands = Number(grouped.split(separator).join(""));
+  if (grouped.split(separator).length > 2) return `for ${money(thousands)}, ${write} ${thousands}`;
+  const plain = String(Number(grouped.replace(separator, ".")));
+  const decimal = DOT_GROUPED.test(plain) ? `${plain}0` : plain;
+  return `for ${money(thousands)}, ${write} ${thousands}; for ${plain}, ${write} ${decimal}`;
+}
+
+/**
+ * What to write instead of ``text``, an amount that is no number, when it reads as an amount written the way
+ * spreadsheets and people write them, to follow the words that refuse it (" (a decimal comma): write 12.5"), or null:
+ * ``stages.dataset.number_advice``, which the API and the pipeline use, in ``write`` and ``empty``'s words.
+ */
+export function numberAdvice(text, write = "write", empty = "leave the cell empty") {
+  let s = text.trim();
+  if (MISSING_MARK.test(s)) return `: ${empty} when the amount is not known`;
+  const notes = [];
+  const bare = s.replace(CURRENCY, "");
+  if (bare !== s && bare) {
+    notes.push("a currency sign");
+    s = bare;
+  }
+  if (s.endsWith("%")) return `: a percentage is not an amount; ${write} the yearly spending itself`;
+  if (BRACKETED.test(s)) return ": an amount in brackets is a negative one; spending must be 0 or more";
+  const spaced = SPACE_GROUPED.exec(s);
+  if (spaced) {
+    notes.push(`thousands grouped by ${"'’".includes(spaced[1]) ? "apostrophes" : "spaces"}`);
+    s = s.split(spaced[1]).join("");
+  }
+  if (POINTS_AND_COMMA.test(s)) {
+    notes.push("thousands grouped by points", "a decimal comma");
+    s = s.replace(/\./g, "").replace(",", ".");
+  } else if (COMMA_GROUPED.test(s) && (s.includes(".") || s.split(",").length > 2)) {
+    notes.push("thousands grouped by commas");
+    s = s.replace(/,/g, "");
+  } else if (COMMA_GROUPED.test(s) || DOT_GROUPED.test(s)) {
+    const said = notes.length ? ` (${notes.join(", ")})` : "";
+    return `${said}: ${readings(s.replace(/^\+/, ""), s.includes(",") ? "," : ".", write)}`;
+  } else if (DECIMAL_COMMA.test(s)) {
+    notes.push("a decimal comma");
+    s = s.replace(",", ".");
+  }
+  if (!notes.length || !PLAIN.test(s)) return null;
+  if (DOT_GROUPED.test(s)) s += "0";
+  return ` (${notes.join(", ")}): ${write} ${s}`;
+}
 
 /** The words for an amount whose points may group thousands: what it could mean and what to type for each. */
 function ambiguousAmount(text) {
@@ -118,7 +175,7 @@ export function amountProblem(text, field) {
   if (number !== null && !Number.isFinite(number)) return number > 0 ? `must be at most ${money(max)} (got ${text})` : `must be ${MIN_SPEND} or more (got ${text})`;
   if (DOT_GROUPED.test(bare)) return ambiguousAmount(bare);
   if (bare !== text && parseAmount(bare) !== null) return `type the amount without the currency sign: ${bare}`;
-  if (number === null) return `must be a number (yearly spending), not text ${quoted(text)}`;
+  if (number === null) return `must be a number (yearly spending), not text ${quoted(text)}${numberAdvice(text, "type", "leave the field empty") ?? ""}`;
   if (number < MIN_SPEND) return `must be ${MIN_SPEND} or more (got ${asApi(number)})`;
   if (Number.isFinite(max) && number > max) return `must be at most ${money(max)} (got ${asApi(number)})`;
   return null;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, numberAdvice, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -134,7 +134,7 @@ test("the API's rules for an amount are checked on the page, in the API's words,
   assert.equal(amountProblem("-0.5", fresh), "must be 0 or more (got -0.5)");
   assert.equal(amountProblem("12345678.5", fresh), "must be at most 10,000,000 (got 12345678.5)");
   assert.equal(amountProblem("1e17", fresh), "must be at most 10,000,000 (got 1e+17)");
-  assert.equal(amountProblem("1,5", fresh), "must be a number (yearly spending), not text '1,5'");
+  assert.equal(amountProblem("1,5", fresh), "must be a number (yearly spending), not text '1,5' (a decimal comma): type 1.5");
   // quoted as the API quotes text (Python's repr, 40 characters at most)
   assert.equal(amountProblem("it's", fresh), `must be a number (yearly spending), not text "it's"`);
   assert.equal(amountProblem('a"b', fresh), `must be a number (yearly spending), not text 'a"b'`);
@@ -206,6 +206,20 @@ test("an amount with a currency sign is stopped with the amount to type instead"
     Fresh: "is ambiguous: 1,200 or 1.2? For 1,200, type 1200 or 1,200; for 1.2, type 1.2",
     Milk: "must be a number (yearly spending), not text '€abc'",
     Grocery: "must be a number (yearly spending), not text '€'",
+  });
+});
+
+test("an amount written another way is told what to type, as the API and the pipeline say what to write", () => {
+  // stages.dataset.number_advice on the same cases (tests/api/test_number_syntax.py)
+  for (const [text, advice] of syntax.advice) assert.equal(numberAdvice(text), advice, JSON.stringify(text));
+  const features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"].map((name) => ({ name, max_allowed: 10000000 }));
+  // in the form's words; what the page reads (12,669, 12 669) or asks about (1.200) is not advice
+  assert.deepEqual(unsendableAmounts({ Fresh: "12.669,50", Milk: "n/a", Grocery: "€12,5", Frozen: "12%", Detergents_Paper: "12,669", Delicassen: "12'669" }, features), {
+    Fresh: "must be a number (yearly spending), not text '12.669,50' (thousands grouped by points, a decimal comma): type 12669.50",
+    Milk: "must be a number (yearly spending), not text 'n/a': leave the field empty when the amount is not known",
+    Grocery: "must be a number (yearly spending), not text '€12,5' (a currency sign, a decimal comma): type 12.5",
+    Frozen: "must be a number (yearly spending), not text '12%': a percentage is not an amount; type the yearly spending itself",
+    Delicassen: `must be a number (yearly spending), not text "12'669" (thousands grouped by apostrophes): type 12669`,
   });
 });
 
