@@ -39,7 +39,8 @@ def _json(model: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
 
 ERRORS = {
     "400": "The JSON body is empty or not valid JSON, or the body ended before its Content-Length or its chunked "
-    "encoding is broken (an empty CSV is a 422).",
+    "encoding is broken, or a multipart form has no boundary or ends before its closing boundary (an empty CSV is a "
+    "422).",
     "413": "The body or the batch is larger than accepted.",
     "415": "The body's content type is not accepted, or the body is compressed (Content-Encoding).",
     "422": "The input is not valid: each error names the field (and, in a batch, the row).",

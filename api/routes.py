@@ -205,10 +205,25 @@ def _row_limit(n: int) -> None:
         raise ApiError(422, "The batch is empty: send at least one customer.", [FieldError(field="body", message="no rows")])
 
 
+def _complete_form(data: bytes) -> None:
+    """400 for a multipart form that cannot be read to its end: no boundary in the Content-Type, or no closing
+    boundary (``--b--``) in the body, which a form cut off in transit (or by a proxy) lacks. werkzeug drops the
+    unfinished part, and the answer was "upload the file in a field named file", sending the sender looking for a
+    field name that was right."""
+    boundary = request.mimetype_params.get("boundary", "")
+    if not boundary:
+        raise ApiError(400, "The multipart/form-data body cannot be read: its Content-Type gives no boundary.",
+                       [FieldError(field="Content-Type", message="no boundary")])
+    if b"--" + boundary.encode("latin-1", "replace") + b"--" not in data:
+        raise ApiError(400, "The multipart/form-data body ends before its closing boundary: the upload was cut off. Send the file again.",
+                       [FieldError(field="body", message="incomplete form")])
+
+
 def _csv_source() -> io.BytesIO | Any:
     _uncompressed()
     data = _whole_body()
     if request.mimetype == "multipart/form-data":
+        _complete_form(data)  # before werkzeug parses it: it would drop the unfinished part (and leave its spool open)
         uploads = request.files.getlist("file")
         if not uploads:
             raise ApiError(422, "Upload the CSV file in a form field named file.", [FieldError(field="file", message="missing")])
