@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, pca_use, percents, words_list
+from stages.names import ALGORITHM_NAMES, pca_use, percent, percents, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
@@ -47,9 +47,6 @@ SILHOUETTE_READINGS = {
     "no substantial": ("the data show little group structure: treat the segments as a convenient summary, "
                        "not as natural groups"),
 }
-def pct(share: float) -> str:
-    """A share as a whole percentage: 0.492 → '49%'."""
-    return f"{share:.0%}"
 
 
 def count(n: float) -> str:
@@ -118,7 +115,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "horeca": count(channel["Horeca"]), "retail": count(channel["Retail"]),
             "horeca_share": horeca_share, "retail_share": retail_share,
             "lisbon": count(region["Lisbon"]), "oporto": count(region["Oporto"]), "other": count(region["Other"]),
-            "other_share": pct(region["Other"] / n_rows),
+            "other_share": percent(region["Other"] / n_rows),
             "missing": count(sum(data_report["missing"].values())),
             "duplicates": count(data_report["duplicates"]["n_groups"]),
         },
@@ -126,7 +123,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "missing_rule": missing_rule(params["data"]["impute"]),
             "pca_components": str(params["features"]["pca"]["n_components"]),
             "pca_use": pca_use(int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])),
-            "pc1": pct(ev[0]), "pc2": pct(ev[1]), "pc12": pct(ev[0] + ev[1]),
+            "pc1": percent(ev[0]), "pc2": percent(ev[1]), "pc12": percent(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
             "algorithms": words_list([ALGORITHM_NAMES.get(a, a) for a in params["select_k"]["algorithms"]]),
             "criteria": criteria_text(params["select_k"]["algorithms"]),
@@ -152,11 +149,11 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "agreement_reading": agreement_reading(metrics["agreement_ari"]),
             "stability_reading": stability_reading(metrics["stability_ari"]),
             "channel_reading": channel_reading(metrics["channel_ari"]),
-            "channel_accuracy": pct(metrics["channel_accuracy"]),
-            "channel_baseline": pct(metrics["channel_baseline"]),
+            "channel_accuracy": percent(metrics["channel_accuracy"]),
+            "channel_baseline": percent(metrics["channel_baseline"]),
             "channel_ari": f"{metrics['channel_ari']:.2f}",
             "version": lock_md5(outputs, "ml/segmenter.json"),
-            "atypical_share": pct(ATYPICAL_QUANTILE),
+            "atypical_share": percent(ATYPICAL_QUANTILE),
         },
         "personas": {
             "count": str(len(personas)),
@@ -315,7 +312,7 @@ def map_summary(transform: str, scaler: str, n_clustered: int, n_left_out: int, 
         f"the {count(n_clustered)} customers the segments were fitted on (the {count(n_left_out)} set aside as "
         "outliers are not shown)")
     return (f"The map below places {who} by the first two principal components of their {spending}, which together "
-            f"carry {pct(pc12)} of its variation. Hover over a point to see that customer's yearly spending.")
+            f"carry {percent(pc12)} of its variation. Hover over a point to see that customer's yearly spending.")
 
 
 def transform_scale_method(transform: str, scaler: str) -> str:

@@ -417,6 +417,17 @@ def test_the_reports_shares_are_the_staff_pages_parts_of_one_whole() -> None:
     assert report.largest_text([*personas, {"name": "D", "size": 1, "share": 0.0001}]) == "The largest, *A*, *B* and *C*, are 40 customers each."
 
 
+def test_the_reports_single_shares_follow_the_staff_pages_rule(inputs: dict[str, Any]) -> None:
+    """report.pct (Python's format) read a 99.5% Channel accuracy as '100%', a model shown as certain, and 62.5% as
+    '62%' (half to even) where the staff page and the persona descriptions say 63%: one rule now, names.percent."""
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"] = {**inputs["metrics"], "channel_accuracy": 0.995, "channel_baseline": 0.004, "pca_explained_variance": [0.625, 0.125]}
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert (v["model"]["channel_accuracy"], v["model"]["channel_baseline"]) == (">99%", "<1%")
+    assert (v["method"]["pc1"], v["method"]["pc2"], v["method"]["pc12"]) == ("63%", "13%", "75%")
+
+
 def test_the_outlier_rule_names_raw_spending_when_nothing_is_transformed() -> None:
     assert "its category's raw spending:" in _outlier_method("tukey", 1.5, 2, "drop", 41, "none")
     assert "its category's transformed values:" in _outlier_method("tukey", 1.5, 2, "drop", 5, "log")
