@@ -83,12 +83,14 @@ CURRENCY = re.compile(r"^(?:[€$£]|eur)\s*|\s*(?:[€$£]|eur)$", re.IGNORECAS
 SPACE_GROUPED = re.compile(r"[+-]?[0-9]{1,3}([ \u00a0\u202f'’])[0-9]{3}(?:\1[0-9]{3})*(?:[.,][0-9]+)?")
 #: Thousands grouped by points and a decimal comma, as Portugal writes ``12.669,50``.
 POINTS_AND_COMMA = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
-#: Thousands grouped by commas (``12,669``, ``1,234,567.50``).
-COMMA_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+#: Thousands grouped by commas (``12,669``, ``1,234,567.50``; ``0,669`` is a decimal comma).
+COMMA_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 #: A decimal comma (``12,5``, ``12669,50``).
 DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
 #: An amount in brackets: a negative one, as accounts write it.
 BRACKETED = re.compile(r"\(\s*[^()]*[0-9][^()]*\)")
+#: A percentage (``12%``, ``12,5 %``).
+PERCENTAGE = re.compile(r"[^%]*[0-9][^%]*%")
 
 
 def number_advice(text: str, write: str = "write", empty: str = "leave the cell empty") -> str | None:
@@ -108,10 +110,12 @@ def number_advice(text: str, write: str = "write", empty: str = "leave the cell 
     if bare != s and bare:
         notes.append("a currency sign")
         s = bare
-    if s.endswith("%"):
-        return ": a percentage is not an amount; write the yearly spending itself".replace("write", write)
+    if PERCENTAGE.fullmatch(s):
+        return f": a percentage is not an amount; {write} the yearly spending itself"
     if BRACKETED.fullmatch(s):
         return ": an amount in brackets is a negative one; spending must be 0 or more"
+    if s.startswith("-") and (NUMBER.fullmatch(s[1:]) or number_advice(s[1:], write, empty)):  # -12,669, -€12
+        return ": a negative amount; spending must be 0 or more"
     if match := SPACE_GROUPED.fullmatch(s):
         notes.append("thousands grouped by " + ("spaces" if match.group(1) not in "'’" else "apostrophes"))
         s = s.replace(match.group(1), "")
@@ -129,9 +133,7 @@ def number_advice(text: str, write: str = "write", empty: str = "leave the cell 
         s = s.replace(",", ".")
     if not notes or not NUMBER.fullmatch(s):
         return None
-    if DOT_GROUPED.fullmatch(s):  # 1 234.567 → 1234.567 is read as written; only a point after 1-3 digits is not
-        s += "0"
-    return f" ({', '.join(notes)}): {write} {s}"
+    return f" ({', '.join(notes)}): {write} {s}"  # never a point after 1-3 digits (DOT_GROUPED): tested
 
 
 def parse_number(text: str) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from stages.dataset import NUMBER_RULE, dot_grouped_message, number_advice, parse_number
+from stages.dataset import DOT_GROUPED, NUMBER_RULE, dot_grouped_message, number_advice, parse_number
 from stages.prepare import DataValidationError, prepare, read_raw_text
 
 CASES = json.loads((Path(__file__).parents[1] / "number_syntax.json").read_text(encoding="utf-8"))
@@ -101,6 +101,8 @@ def test_an_amount_written_another_way_is_told_what_to_write_alike(client: Flask
     assert number_advice(text) == advice
     with pytest.raises(ValueError):
         parse_number(text)
+    for suggested in re.findall(r"write (\S+?)(?:;|$)", advice or ""):  # what it says to write is taken as written
+        assert parse_number(suggested) >= 0 and not DOT_GROUPED.fullmatch(suggested), suggested
     with pytest.raises(DataValidationError) as raised:
         _pipeline(text)
     assert f"row 2, column Fresh: {text!r} is not a number{advice or f' ({NUMBER_RULE})'}" in [line.strip() for line in str(raised.value).splitlines()]

@@ -69,9 +69,10 @@ const CURRENCY = /^(?:[€$£]|eur)\s*|\s*(?:[€$£]|eur)$/gi;
 const MISSING_MARK = /^(?:#?n\/?a|null|none|nil|-+|[\u2013\u2014]|\?)$/i;
 const SPACE_GROUPED = /^[+-]?\d{1,3}([ \u00a0\u202f'’])\d{3}(?:\1\d{3})*(?:[.,]\d+)?$/;
 const POINTS_AND_COMMA = /^[+-]?\d{1,3}(?:\.\d{3})+,\d+$/;
-const COMMA_GROUPED = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+const COMMA_GROUPED = /^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$/;
 const DECIMAL_COMMA = /^[+-]?\d*,\d+$/;
 const BRACKETED = /^\(\s*[^()]*\d[^()]*\)$/;
+const PERCENTAGE = /^[^%]*\d[^%]*%$/;
 
 /** What digits grouped in threes by ``separator`` could mean and what to write for each (one group), or the
  * thousands alone: "for 12,669, write 12669; for 12.669, write 12.6690". */
@@ -97,8 +98,9 @@ export function numberAdvice(text, write = "write", empty = "leave the cell empt
     notes.push("a currency sign");
     s = bare;
   }
-  if (s.endsWith("%")) return `: a percentage is not an amount; ${write} the yearly spending itself`;
+  if (PERCENTAGE.test(s)) return `: a percentage is not an amount; ${write} the yearly spending itself`;
   if (BRACKETED.test(s)) return ": an amount in brackets is a negative one; spending must be 0 or more";
+  if (s.startsWith("-") && (PLAIN.test(s.slice(1)) || numberAdvice(s.slice(1), write, empty))) return ": a negative amount; spending must be 0 or more";
   const spaced = SPACE_GROUPED.exec(s);
   if (spaced) {
     notes.push(`thousands grouped by ${"'’".includes(spaced[1]) ? "apostrophes" : "spaces"}`);
@@ -118,7 +120,6 @@ export function numberAdvice(text, write = "write", empty = "leave the cell empt
     s = s.replace(",", ".");
   }
   if (!notes.length || !PLAIN.test(s)) return null;
-  if (DOT_GROUPED.test(s)) s += "0";
   return ` (${notes.join(", ")}): ${write} ${s}`;
 }
 
