@@ -293,6 +293,24 @@ def kept_folder(root: Path = config.ROOT) -> Path:
     return project / STAGES_FOLDER if project == root else project / STAGES_FOLDER / "exps" / root.name
 
 
+#: How many temporary workspaces' failures :func:`prune_kept` keeps (the most recent): a queue of failing experiments
+#: would otherwise leave a folder each, for good.
+KEPT_WORKSPACES = 20
+
+
+def prune_kept(keep: Path, root: Path = config.ROOT) -> list[Path]:
+    """When ``keep`` is a temporary workspace's folder (``.dvc/tmp/stages/exps/tmpXXXX``), remove all but the
+    :data:`KEPT_WORKSPACES` most recently changed such folders, ``keep`` always among those kept; returns those
+    removed. Another workspace's failure of the last few runs is what a researcher still opens."""
+    if keep == project_root(root) / STAGES_FOLDER or not keep.parent.is_dir():
+        return []
+    others = sorted((d for d in keep.parent.iterdir() if d.is_dir() and d != keep), key=lambda d: (d.stat().st_mtime, d.name), reverse=True)
+    gone = others[KEPT_WORKSPACES - 1 :]
+    for folder in gone:
+        shutil.rmtree(folder, ignore_errors=True)
+    return gone
+
+
 def shown(path: Path) -> str:
     """``path`` as the user's project sees it (relative to :func:`project_root`)."""
     project = project_root()
@@ -351,6 +369,7 @@ def run_stage(notebook: Path, sections: list[str]) -> Path:
     except BaseException as exc:
         failed, log = executed / notebook.name, kernel_log_of(notebook)
         keep.mkdir(parents=True, exist_ok=True)
+        prune_kept(keep)
         if failed.exists():
             shutil.move(failed, kept)
         if keep != STAGING and log.exists():  # the temporary workspace's own goes with it

@@ -282,6 +282,27 @@ def test_a_run_in_a_dvc_temporary_workspace_keeps_its_failure_in_the_users_proje
     assert project_root(Path("/p")) == Path("/p") and kept_folder(Path("/p")) == Path("/p/.dvc/tmp/stages")
 
 
+def test_only_the_most_recent_temporary_workspaces_failures_are_kept(tmp_path: Path) -> None:
+    """Each failed queued experiment kept a folder under .dvc/tmp/stages/exps/ for good; the 20 most recent stay."""
+    import os
+
+    from stages.run_notebook import KEPT_WORKSPACES, STAGES_FOLDER, kept_folder, prune_kept
+
+    exps = tmp_path / STAGES_FOLDER / "exps"
+    for i in range(KEPT_WORKSPACES + 5):
+        (exps / f"tmp{i:02d}").mkdir(parents=True)
+        os.utime(exps / f"tmp{i:02d}", (1_000_000 + i, 1_000_000 + i))  # tmp00 the oldest
+    keep = kept_folder(tmp_path / ".dvc" / "tmp" / "exps" / "run" / "tmpnew")
+    assert keep == exps / "tmpnew"
+    keep.mkdir()
+    os.utime(keep, (0, 0))  # the one being kept stays, whatever its time says
+    removed = prune_kept(keep, tmp_path / ".dvc" / "tmp" / "exps" / "run" / "tmpnew")
+    assert sorted(p.name for p in removed) == [f"tmp{i:02d}" for i in range(6)]
+    assert sorted(p.name for p in exps.iterdir()) == [f"tmp{i:02d}" for i in range(6, KEPT_WORKSPACES + 5)] + ["tmpnew"]
+    # the project's own staging folder is never pruned
+    assert prune_kept(tmp_path / STAGES_FOLDER, tmp_path) == [] and len(list(exps.iterdir())) == KEPT_WORKSPACES
+
+
 def test_a_failed_run_keeps_its_notebook_and_the_next_good_run_removes_it(tmp_path: Path) -> None:
     """The kept .failed.ipynb is there only while the stage's last run failed: an old one never passes for the
     latest failure, nor lingers after a fix."""
