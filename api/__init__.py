@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_DIR": paths.ROOT / "site" / "_site",
     "BATCH_MAX_ROWS": 100_000,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # a 100,000-row JSON batch is about 13 MB
+    "TRUSTED_PROXIES": None,  # proxies whose X-Forwarded-* headers count; default: $SEGMENTATION_TRUSTED_PROXIES or 0
 }
 
 #: The staff page is one same-origin bundle (script, stylesheet, SVG chart): nothing inline, nothing from elsewhere.
@@ -35,7 +36,9 @@ REPORT_CSP = (
 
 
 class SecurityHeaders:
-    """WSGI middleware: the headers every answer carries (no CORS headers: the page is served from the same origin).
+    """WSGI middleware: the headers every answer carries (no CORS headers: the page is served from the same origin),
+    and a redirect's ``Location`` relative to the URL asked for (``api.proxy.relative_location``: it then holds under
+    whatever prefix a proxy strips).
 
     Appended to the raw header list, which costs a fraction of setting them on each Flask response.
     """
@@ -56,9 +59,21 @@ class SecurityHeaders:
         extra = self.CUSTOMER_DATA if path.startswith("/api/segment") else self.REPORT if path.startswith("/report/") else self.PAGE
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status[0] == "3":
+                headers = _relative_redirect(headers, environ)
             return start_response(status, headers + extra, exc_info)
 
         return self.wsgi_app(environ, start)
+
+
+def _relative_redirect(headers: list[tuple[str, str]], environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """``headers`` with their ``Location`` made relative to the request's URL (werkzeug writes it absolute)."""
+    from werkzeug.wsgi import get_host
+
+    from api.proxy import relative_location
+
+    script_name, path_info, host = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), get_host(environ)
+    return [(k, relative_location(v, script_name, path_info, host) if k.lower() == "location" else v) for k, v in headers]
 
 
 def _json_provider() -> type:
@@ -86,7 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The web stack is imported here so that `python -m api.score` starts without it.
     from flask import Flask
 
-    from api import artifacts, errors, pages, routes
+    from api import artifacts, errors, pages, proxy, routes
 
     app_class = type("SegmentationApp", (Flask,), {"json_provider_class": _json_provider()})
     app = app_class(__name__, static_folder="static", static_url_path="/static")
@@ -95,11 +110,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     app.config["DEBUG"] = False
     app.config["REPORT_DIR"] = Path(app.config["REPORT_DIR"])
+    proxies = proxy.trusted_proxies(app.config["TRUSTED_PROXIES"])
     root = Path(app.config["ARTIFACTS_ROOT"])
     lock = Path(app.config["DVC_LOCK"] or root / "dvc.lock")
     app.extensions["artifacts"] = artifacts.load(root, lock)
     errors.register(app)
     app.register_blueprint(routes.bp, url_prefix="/api")
     app.register_blueprint(pages.bp)
-    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = proxy.behind_proxies(SecurityHeaders(app.wsgi_app), proxies)  # type: ignore[method-assign]
     return app

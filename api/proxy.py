@@ -1,0 +1,75 @@
+"""Serving behind a reverse proxy, at / or under a sub-path (``https://intranet.example/segmentation/``).
+
+The staff page uses relative URLs only, so it works under any prefix a proxy strips. What the app itself must do:
+write its redirects as relative references (a ``Location`` built from the path the app sees would send a browser
+behind a prefix-stripping proxy to the root), and, only when the operator says how many proxies to trust, read the
+``X-Forwarded-*`` headers they set (forwarded headers are never trusted by default: a client can send them too).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+#: The environment variable an operator sets to the number of proxies in front of the app (default 0: none trusted).
+TRUSTED_PROXIES_ENV = "SEGMENTATION_TRUSTED_PROXIES"
+
+
+def relative_location(location: str, script_name: str, path_info: str, host: str) -> str:
+    """``location`` (a redirect to this app, as werkzeug writes it: absolute, with the app's prefix) as a reference
+    relative to the URL the browser asked for, so it holds whatever prefix a proxy stripped on the way in.
+
+    ``script_name`` and ``path_info`` are the request's, as in its WSGI environ; ``host`` is its ``Host``. A redirect
+    to another host, or outside the app's prefix, is returned as it is.
+    """
+    parts = urlsplit(location)
+    target = parts.path
+    if (parts.netloc and parts.netloc != host) or not target.startswith(script_name + "/"):
+        return location
+    target = target[len(script_name) :]
+    if path_info:
+        # /a/b (path_info) resolves a reference against /a/: one "../" per folder between it and the app's root
+        reference = ("../" * (path_info.count("/") - 1) or "./") + target[1:]
+    else:
+        # the app's root without its slash (/segmentation): the browser resolves against the folder above it
+        reference = "./" + script_name.rsplit("/", 1)[-1] + target
+    return reference + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def trusted_proxies(config_value: Any) -> int:
+    """The number of proxies whose ``X-Forwarded-*`` headers are trusted: the config's ``TRUSTED_PROXIES`` when set,
+    else the environment's ``SEGMENTATION_TRUSTED_PROXIES`` (empty counts as unset), else 0. Anything but a whole number ≥ 0 stops start-up."""
+    source, value = ("TRUSTED_PROXIES", config_value) if config_value is not None else (TRUSTED_PROXIES_ENV, os.environ.get(TRUSTED_PROXIES_ENV) or "0")
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+        raise SystemExit(f"error: cannot start the API: {source} must be the number of proxies in front of it (0, 1, …), not {value!r}")
+    return int(text)
+
+
+class KeptPrefix:
+    """WSGI middleware: a proxy that keeps the prefix in the path (``/segmentation/api/health``) and names it in
+    ``X-Forwarded-Prefix`` (set as ``SCRIPT_NAME`` by ProxyFix) gets the path without it, as gunicorn does for its
+    ``SCRIPT_NAME`` setting. A path without the prefix (a proxy that strips it) is left as it is."""
+
+    def __init__(self, wsgi_app: Any):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Serve the request with the prefix moved from ``PATH_INFO`` to ``SCRIPT_NAME``."""
+        prefix = environ.get("SCRIPT_NAME", "").rstrip("/")
+        environ["SCRIPT_NAME"] = prefix
+        path = environ.get("PATH_INFO", "")
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            environ["PATH_INFO"] = path[len(prefix) :]
+        return self.wsgi_app(environ, start_response)
+
+
+def behind_proxies(wsgi_app: Any, proxies: int) -> Any:
+    """``wsgi_app`` reading the client's address, scheme, host and prefix from the ``X-Forwarded-For``, ``-Proto``,
+    ``-Host`` and ``-Prefix`` headers of the last ``proxies`` proxies (werkzeug's ProxyFix); itself when 0."""
+    if proxies == 0:
+        return wsgi_app
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(KeptPrefix(wsgi_app), x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)

@@ -1,0 +1,112 @@
+"""The app behind a reverse proxy, at / or under a sub-path: relative redirects, SCRIPT_NAME, trusted forwarded headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+import pytest
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
+
+from api import create_app
+from api.proxy import TRUSTED_PROXIES_ENV, relative_location
+
+
+@pytest.fixture(scope="module")
+def mounted(app: Flask) -> Client:
+    """``app`` mounted at SCRIPT_NAME /segmentation (as gunicorn's SCRIPT_NAME setting or a WSGI dispatcher mounts it)."""
+    return Client(DispatcherMiddleware(Flask("root"), {"/segmentation": app.wsgi_app}))
+
+
+@pytest.mark.parametrize(
+    ("browser_url", "app_path"),
+    [
+        ("https://intranet.example/report", "/report"),  # served at /
+        ("https://intranet.example/segmentation/report", "/report"),  # a proxy strips /segmentation before the app
+        ("https://intranet.example/a/b/report?x=1", "/report?x=1"),
+    ],
+)
+def test_a_redirect_is_relative_so_it_keeps_the_prefix_a_proxy_stripped(client, browser_url: str, app_path: str) -> None:
+    # /report → /report/ used to be http://localhost/report/: behind a prefix-stripping proxy, the root of the host
+    r = client.get(app_path)
+    assert r.status_code == 308 and not r.headers["Location"].startswith(("/", "http"))
+    assert urljoin(browser_url, r.headers["Location"]) == browser_url.replace("/report", "/report/")
+
+
+def test_every_redirect_of_the_app_is_relative(client) -> None:
+    # werkzeug merges doubled slashes with a redirect too; a browser resolves this against .../api//health by
+    # WHATWG's rule (each ".." drops one segment, the empty one included): to .../api/health
+    r = client.get("/api//health")
+    assert r.status_code == 308 and r.headers["Location"] == "../../api/health"
+
+
+def test_under_a_script_name_the_page_its_files_and_redirects_keep_the_prefix(mounted: Client) -> None:
+    with mounted.get("/segmentation/") as page:
+        assert page.status_code == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert mounted.get("/segmentation/api/health").json["status"] == "ok"
+    r = mounted.get("/segmentation/report")
+    assert r.status_code == 308 and urljoin("http://h/segmentation/report", r.headers["Location"]) == "http://h/segmentation/report/"
+
+
+def test_the_page_without_its_trailing_slash_redirects_to_it(mounted: Client) -> None:
+    # served at /segmentation, the page's relative URLs would resolve against / (its files, the API: the root)
+    r = mounted.get("/segmentation")
+    assert r.status_code == 308 and r.headers["Location"] == "./segmentation/"
+    assert urljoin("https://intranet.example/segmentation", r.headers["Location"]) == "https://intranet.example/segmentation/"
+
+
+def test_customer_answers_keep_no_store_under_a_prefix(mounted: Client) -> None:
+    r = mounted.post("/segmentation/api/segment", json={"Fresh": 1, "Milk": 1, "Grocery": 1, "Frozen": 1, "Detergents_Paper": 1, "Delicassen": 1})
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+
+
+def test_forwarded_headers_are_not_trusted_by_default(client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TRUSTED_PROXIES_ENV, raising=False)
+    r = client.get("/segmentation/api/health", headers={"X-Forwarded-Prefix": "/segmentation"})
+    assert r.status_code == 404
+    # and the prefix a client claims does not reach a redirect
+    assert client.get("/report", headers={"X-Forwarded-Prefix": "/elsewhere"}).headers["Location"] == "./report/"
+
+
+@pytest.mark.parametrize("how", ["config", "environment"])
+def test_a_proxy_that_keeps_the_prefix_and_names_it_is_served_when_trusted(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TRUSTED_PROXIES_ENV, "1" if how == "environment" else "0")
+    client = create_app({"TRUSTED_PROXIES": 1} if how == "config" else None).test_client()
+    prefix = {"X-Forwarded-Prefix": "/segmentation", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "intranet.example"}
+    assert client.get("/segmentation/api/health", headers=prefix).json["status"] == "ok"
+    with client.get("/segmentation/", headers=prefix) as page:
+        assert page.status_code == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
+    r = client.get("/segmentation/api/segment/batch", headers=prefix)  # a GET: still the customer-data headers
+    assert r.status_code == 405 and r.headers["Cache-Control"] == "no-store"
+    r = client.get("/segmentation", headers=prefix)
+    assert r.status_code == 308 and r.headers["Location"] == "./segmentation/"
+    # a proxy that strips the prefix and names it: the paths are the root ones
+    assert client.get("/api/health", headers=prefix).json["status"] == "ok"
+
+
+@pytest.mark.parametrize("value", ["yes", "-1", "1.5", "2x", True])
+def test_a_wrong_number_of_proxies_stops_start_up(value: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    if isinstance(value, str):
+        monkeypatch.setenv(TRUSTED_PROXIES_ENV, value)
+        config = None
+    else:
+        config = {"TRUSTED_PROXIES": value}
+    with pytest.raises(SystemExit, match="must be the number of proxies in front of it"):
+        create_app(config)
+
+
+@pytest.mark.parametrize(
+    ("location", "script_name", "path_info", "expected"),
+    [
+        ("http://h/report/", "", "/report", "./report/"),
+        ("http://h/s/report/", "/s", "/report", "./report/"),
+        ("http://h/s/", "/s", "", "./s/"),
+        ("http://h/a/b/", "", "/a/b", "../a/b/"),
+        ("http://h/x/?q=1#f", "", "/x", "./x/?q=1#f"),
+        ("http://other/report/", "", "/report", "http://other/report/"),  # another host: as it is
+        ("http://h/elsewhere/", "/s", "/x", "http://h/elsewhere/"),  # outside the app's prefix: as it is
+    ],
+)
+def test_relative_location(location: str, script_name: str, path_info: str, expected: str) -> None:
+    assert relative_location(location, script_name, path_info, "h") == expected
