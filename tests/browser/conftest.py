@@ -131,14 +131,15 @@ def watch(base_url: str) -> Watch:
 
 
 @contextlib.contextmanager
-def watched_page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
-    """A fresh desktop-sized page on the staff page at ``base_url``, watched; fails if it reached another host or logged an error."""
+def watched_page(browser: Browser, base_url: str, watch: Watch, path: str = "/") -> Iterator[Page]:
+    """A fresh desktop-sized page on the staff page at ``base_url`` + ``path``, watched; fails if it reached another
+    host or logged an error."""
     context = browser.new_context(viewport=DESKTOP, base_url=base_url, accept_downloads=True)
     page = context.new_page()
     page.on("request", watch.on_request)
     page.on("console", watch.on_console)
     page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
-    page.goto("/")
+    page.goto(path)
     yield page
     context.close()
     assert watch.foreign_requests == [], "the page made requests to other hosts"

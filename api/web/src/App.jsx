@@ -15,10 +15,10 @@ export function App() {
   // to draw and is drawn again with Try again gets them back.
   const [draft, setDraft] = useState(EMPTY_DRAFT);
   const [file, setFile] = useState(null);
-  const health = useJson("/api/health", generation);
-  const fields = useJson("/api/fields", generation);
-  const clusters = useJson("/api/clusters", generation);
-  const pca = useJson("/api/pca", generation);
+  const health = useJson("api/health", generation);
+  const fields = useJson("api/fields", generation);
+  const clusters = useJson("api/clusters", generation);
+  const pca = useJson("api/pca", generation);
   const shown = health.data ? health.data.model_version : null;
   function seenModel(version) {
     if (shown && version && version !== shown && version !== switched) {
@@ -69,7 +69,7 @@ export function App() {
               <li><a href="#segment">Segment a customer</a></li>
               <li><a href="#personas">The segments</a></li>
               <li><a href="#batch">Score a file</a></li>
-              {reportAvailable && <li><a href="/report/">Full report</a></li>}
+              {reportAvailable && <li><a href="report/">Full report</a></li>}
             </ul>
           </nav>
         </div>
@@ -121,11 +121,11 @@ export function App() {
               "Model version: loading…"
             )}{" "}
             {reportAvailable ? (
-              <a href="/report/">Read the full report</a>
+              <a href="report/">Read the full report</a>
             ) : (
               fields.data && <span>The report has not been built on this server.</span>
             )}{" "}
-            <a href="/api/openapi.json">API description (OpenAPI)</a>
+            <a href="api/openapi.json">API description (OpenAPI)</a>
           </p>
         </div>
       </footer>

@@ -3,7 +3,7 @@ import { ApiError, postFile } from "./api.js";
 import { categoryWords, confidenceLevel, money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
-const BATCH_URL = "/api/segment/batch";
+const BATCH_URL = "api/segment/batch";
 const MAX_DETAILS = 8; // problems listed under the file input when the whole file is refused
 /** Rows shown in the table: a browser slows to a halt drawing 100,000 (the most a batch takes); the download has all. */
 export const MAX_ROWS_SHOWN = 1000;

@@ -147,7 +147,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
       return;
     }
     try {
-      const result = await postJson("/api/segment", requestBody(full, channel, region));
+      const result = await postJson("api/segment", requestBody(full, channel, region));
       if (!isSegmentAnswer(result)) {
         throw new ApiError(200, "The service answered with something this page cannot read. Nothing you typed is lost: try again, or tell whoever runs the service.");
       }

@@ -1,4 +1,6 @@
 // Calls to the segmentation API (same origin). Every failure becomes an ApiError carrying the API's error body.
+// Every URL the page uses is relative to the page's own ("api/segment", "static/app.js", "report/"), never from the
+// host's root, so the page works at / and under any prefix a reverse proxy serves it at (/segmentation/).
 
 /** An answer other than 2xx, or no answer: `message` is a sentence for people, `errors` names fields and rows. */
 export class ApiError extends Error {
