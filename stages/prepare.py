@@ -189,6 +189,15 @@ def canonical_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame.sort_values([*columns, "row"], kind="mergesort").reset_index(drop=True)
 
 
+def label_counts(values: pd.Series, label: str) -> dict[str, int]:
+    """Customers per value of a label, by name in code order: every code the data set defines
+    (:data:`~stages.dataset.LABEL_CODES`), 0 for one no customer has (a file without Lisbon customers), as a persona's
+    mix lists them; a label without known codes lists the codes it has."""
+    counts = values.dropna().astype(int).value_counts()
+    names = LABEL_CODES.get(label) or {int(code): str(code) for code in sorted(counts.index)}
+    return {name: int(counts.get(code, 0)) for code, name in names.items()}
+
+
 @dataclass(frozen=True)
 class Prepared:
     """Result of the prepare stage."""
@@ -214,10 +223,7 @@ def prepare(raw: pd.DataFrame, features: list[str], labels: list[str], strategy:
         "missing": missing,
         "impute": {"strategy": strategy, "values": values, "rows": imputed},
         "duplicates": {"n_groups": len(dups), "rows": dups},
-        "labels": {
-            c: {LABEL_CODES.get(c, {}).get(int(k), str(k)): int(v) for k, v in customers[c].value_counts().sort_index().items()}
-            for c in labels
-        },
+        "labels": {c: label_counts(customers[c], c) for c in labels},
         "describe": {
             c: {k: float(v) for k, v in customers[c].describe().items()} for c in features
         },

@@ -170,3 +170,11 @@ def test_spread_text_says_both_or_all_not_2_of_the_2(features: list[str], where:
 
     frame = pd.DataFrame({"Fresh": [1, 2, 3, 100], "Milk": [1, 2, 3, 50], "Frozen": [1, 2, 3, 70]})
     assert spread_text(frame, features).startswith(f"The mean is above the median in {where} (")
+
+
+def test_a_label_value_no_customer_has_is_counted_as_zero() -> None:
+    # new data without Lisbon customers: the report (site/_variables.yml) still finds Lisbon, with 0 customers
+    result = run(f"{HEADER}\n{ROW1}\n1,2,7057,9810,9568,1762,3293,1776\n")
+    assert result.report["labels"] == {"Channel": {"Horeca": 1, "Retail": 1}, "Region": {"Lisbon": 0, "Oporto": 1, "Other": 1}}
+    only_retail = run(f"{HEADER}\n{ROW1}\n{ROW2}\n")
+    assert only_retail.report["labels"]["Channel"] == {"Horeca": 0, "Retail": 2}
