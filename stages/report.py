@@ -116,6 +116,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "horeca_share": horeca_share, "retail_share": retail_share,
             "lisbon": count(region["Lisbon"]), "oporto": count(region["Oporto"]), "other": count(region["Other"]),
             "other_share": percent(region["Other"] / n_rows),
+            "region_note": region_note(region), "region_limit": region_limit(region),
             "missing": count(sum(data_report["missing"].values())),
             "duplicates": count(data_report["duplicates"]["n_groups"]),
         },
@@ -160,6 +161,53 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "largest": largest_text(personas),
         },
     }
+
+
+def _most_common_region(region: dict[str, int]) -> str | None:
+    """The region more than half the customers are in, if there is one."""
+    top = max(region, key=lambda name: region[name])
+    return top if region[top] > sum(region.values()) / 2 else None
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"' if name == "Other" else name
+
+
+def _none_in(region: dict[str, int]) -> list[str]:
+    return [_quoted(name) for name, n in region.items() if n == 0]
+
+
+def region_note(region: dict[str, int]) -> str:
+    """Data page, limits: where the customers are (``region``: customers per Region name), 'with most customers in
+    the catch-all region "Other" (72%)', or in another region, or spread over them, naming a region with none."""
+    n, top, none = sum(region.values()), _most_common_region(region), _none_in(region)
+    if top is not None:
+        where = 'the catch-all region "Other"' if top == "Other" else top
+        text = f"with most customers in {where} ({percent(region[top] / n)})"
+    else:
+        present = [name for name in region if region[name]]
+        shares = percents([region[name] / n for name in present])
+        text = "with customers in " + words_list([f"{_quoted(name)} ({s})" for name, s in zip(present, shares, strict=True)])
+    return text + (f", and none in {words_list(none)}" if none else "")
+
+
+def region_limit(region: dict[str, int]) -> str:
+    """Home page, limits of the data: the bullet on Region, '**Region is mostly "Other"** (316 customers, 72%, against
+    Lisbon 77 and Oporto 47), so nothing regional can be concluded with confidence.' for the UCI data, and what holds
+    instead for data where another region, or none, has most customers, or a region has none."""
+    n, top, none = sum(region.values()), _most_common_region(region), _none_in(region)
+    if top is not None:
+        others = words_list([f"{_quoted(name)} {count(region[name])}" for name in region if name != top])
+        head = f"**Region is mostly {_quoted(top)}** ({count(region[top])} customers, {percent(region[top] / n)}, against {others})"
+        text = head + (", so nothing regional can be concluded with confidence." if top == "Other" else
+                       f", so the segments describe {top}'s customers above all.")
+    else:
+        text = ("**Region** (" + words_list([f"{_quoted(name)} {count(c)}" for name, c in region.items() if c])
+                + " customers) was never used to fit the segments; the Personas page gives each one's region mix.")
+    if none:
+        them = "it" if len(none) == 1 else "them"
+        text += f" No customer is in {words_list(none)}, so nothing here is known about {them}."
+    return text
 
 
 def criteria_text(algorithms: list[str]) -> str:

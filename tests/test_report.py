@@ -452,3 +452,37 @@ def test_a_silhouette_at_a_band_edge_is_called_borderline(value: float, words: s
     """0.262 was called *weak* with no word that it sits 0.002 above the edge below which there is no structure."""
     assert report.silhouette_band(value) == words
 
+
+
+#: Customers per region: the UCI data, and new data without "Other", without Lisbon, spread over the three.
+UCI_REGIONS, NO_OTHER, NO_LISBON, SPREAD = ({"Lisbon": 77, "Oporto": 47, "Other": 316}, {"Lisbon": 86, "Oporto": 55, "Other": 0},
+                                            {"Lisbon": 0, "Oporto": 40, "Other": 362}, {"Lisbon": 40, "Oporto": 35, "Other": 25})
+
+
+@pytest.mark.parametrize(("region", "note"), [
+    (UCI_REGIONS, 'with most customers in the catch-all region "Other" (72%)'),  # as the data page carried it by hand
+    (NO_OTHER, 'with most customers in Lisbon (61%), and none in "Other"'),
+    (NO_LISBON, 'with most customers in the catch-all region "Other" (90%), and none in Lisbon'),
+    (SPREAD, 'with customers in Lisbon (40%), Oporto (35%) and "Other" (25%)'),
+])
+def test_the_data_pages_region_note_follows_the_data(region: dict[str, int], note: str) -> None:
+    assert report.region_note(region) == note
+
+
+@pytest.mark.parametrize(("region", "limit"), [
+    # as the home page carried it by hand; new data from Lisbon and Oporto alone is not "mostly Other (0 customers, 0%)"
+    (UCI_REGIONS, '**Region is mostly "Other"** (316 customers, 72%, against Lisbon 77 and Oporto 47), so nothing regional can be concluded with confidence.'),
+    (NO_OTHER, '**Region is mostly Lisbon** (86 customers, 61%, against Oporto 55 and "Other" 0), so the segments describe Lisbon\'s customers above all. No customer is in "Other", so nothing here is known about it.'),
+    (NO_LISBON, '**Region is mostly "Other"** (362 customers, 90%, against Lisbon 0 and Oporto 40), so nothing regional can be concluded with confidence. No customer is in Lisbon, so nothing here is known about it.'),
+    (SPREAD, '**Region** (Lisbon 40, Oporto 35 and "Other" 25 customers) was never used to fit the segments; the Personas page gives each one\'s region mix.'),
+])
+def test_the_home_pages_region_limit_follows_the_data(region: dict[str, int], limit: str) -> None:
+    assert report.region_limit(region) == limit
+
+
+def test_no_page_says_region_is_mostly_other_whatever_the_data() -> None:
+    # the claim depends on the data: generated (data.region_note, data.region_limit), never typed into a page
+    for page in ("index.qmd", "data.qmd"):
+        text = (report.SITE / page).read_text(encoding="utf-8")
+        assert 'mostly "Other"' not in text and "the catch-all region" not in text
+        assert "{{< var data.region_" in text
