@@ -82,6 +82,11 @@ def pca_use(n_components: int, n_features: int) -> str:
     return f"{first} (`features.pca.n_components: {n_components}`)"
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """A count with its noun: 'no groups', '1 group', '1,234 groups'."""
+    return f"no {many}" if n == 0 else f"1 {one}" if n == 1 else f"{n:,} {many}"
+
+
 def words_list(items: list[str]) -> str:
     """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -9,7 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES, LABEL_CODES
-from stages.names import percents, words_list
+from stages.names import counted, percents, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -176,7 +176,7 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     by :func:`stages.names.percents`, as the report and the staff page show them."""
     highs = [c for c in profile if level_of(profile[c], high, low) == "high"]
     lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
-    parts = [f"{'1 customer' if size == 1 else f'{size:,} customers'} ({share} of the base)."]
+    parts = [f"{counted(size, 'customer', 'customers')} ({share} of the base)."]
     if highs:  # the first ratio says what it is of; the rest read the same
         parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)}{' the typical customer' if i == 0 else ''})"
                                                       for i, c in enumerate(highs)]) + ".")

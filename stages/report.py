@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, pca_use, percent, percents, words_list
+from stages.names import ALGORITHM_NAMES, counted, pca_use, percent, percents, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
@@ -115,10 +115,9 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "horeca": count(channel["Horeca"]), "retail": count(channel["Retail"]),
             "horeca_share": horeca_share, "retail_share": retail_share,
             "lisbon": count(region["Lisbon"]), "oporto": count(region["Oporto"]), "other": count(region["Other"]),
-            "other_share": percent(region["Other"] / n_rows),
             "region_note": region_note(region), "region_limit": region_limit(region),
-            "missing": count(sum(data_report["missing"].values())),
-            "duplicates": count(data_report["duplicates"]["n_groups"]),
+            "missing": counted(sum(data_report["missing"].values()), "missing value", "missing values"),
+            "duplicates": counted(data_report["duplicates"]["n_groups"], "group of duplicate rows", "groups of duplicate rows"),
         },
         "method": {
             "missing_rule": missing_rule(params["data"]["impute"]),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stages.dataset import CATEGORY_NAMES
-from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning, percent, percents
+from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning, counted, percent, percents
 
 
 def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
@@ -65,3 +65,8 @@ def test_percents_gives_the_texts_of_the_table_it_shares_with_the_staff_page() -
                                              (0.994, "99%"), (0.996, ">99%"), (0, "0%"), (1, "100%")])
 def test_percent_rounds_halves_up_and_keeps_a_part_short_of_none_or_all(share: float, text: str) -> None:
     assert percent(share) == text
+
+
+def test_counted_words_none_one_and_many() -> None:
+    """The data page read '1 groups of duplicate rows' and the Methods page 'this file has 0.'"""
+    assert [counted(n, "group", "groups") for n in (0, 1, 2, 1234)] == ["no groups", "1 group", "2 groups", "1,234 groups"]

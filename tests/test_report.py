@@ -117,8 +117,8 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     outputs = report.lock_outputs(inputs.pop("lock"))
     inputs.pop("features_report")
     v = report.site_variables(outputs=outputs, **inputs)
-    assert v["data"]["n_rows"] == "50" and v["data"]["missing"] == "1"
-    assert v["data"]["horeca_share"] == "70%" and v["data"]["other_share"] == "80%"
+    assert v["data"]["n_rows"] == "50" and v["data"]["missing"] == "1 missing value"
+    assert v["data"]["duplicates"] == "no groups of duplicate rows" and v["data"]["horeca_share"] == "70%"
     # the baseline of the clustered customers (metrics.json), not the 70% Horeca share of every row
     assert v["model"]["channel_accuracy"] == "88%" and v["model"]["channel_baseline"] == "72%"
     assert v["model"]["silhouette"] == "0.55" and v["model"]["silhouette_strength"] == "reasonable"
