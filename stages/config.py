@@ -17,7 +17,6 @@ DVC_LOCK = ROOT / "dvc.lock"
 OUTPUT_ROOT = Path(os.environ.get("SEGMENTATION_OUTPUT_ROOT") or ROOT)
 
 DATA = ROOT / "data"
-RAW = DATA / "raw" / "wholesale_customers.csv"
 PROCESSED = OUTPUT_ROOT / "data" / "processed"
 CUSTOMERS = PROCESSED / "customers.csv"
 FEATURES = PROCESSED / "features.csv"

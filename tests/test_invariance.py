@@ -29,7 +29,7 @@ def segments_of(raw_text: str, params: dict) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
-    return pd.read_csv(config.RAW)
+    return pd.read_csv(config.ROOT / config.load_params()["data"]["raw"])
 
 
 @pytest.fixture(scope="module")
