@@ -28,7 +28,8 @@ from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
-    agreement_reading, channel_ari_by_k, channel_reading, k_note, silhouette_band, silhouette_strength, stability_reading,
+    agreement_reading, channel_ari_by_k, channel_reading, k_note, silhouette_band, silhouette_strength, silhouette_text,
+    stability_reading,
 )
 
 SITE = config.ROOT / "site"
@@ -137,10 +138,10 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "chosen_k": str(select_k["chosen_k"]),
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"],
                              channel_ari_by_k(k_sweep, metrics)),
-            "silhouette": f"{metrics['silhouette']:.2f}",
+            "silhouette": silhouette_text(metrics["silhouette"]),
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
             "silhouette_band": silhouette_band(metrics["silhouette"]),
-            "silhouette_reference": f"{metrics['silhouette_reference']:.2f}",
+            "silhouette_reference": silhouette_text(metrics["silhouette_reference"]),
             "silhouette_reading": SILHOUETTE_READINGS[silhouette_strength(metrics["silhouette"])],
             "calinski_harabasz": f"{metrics['calinski_harabasz']:.0f}",
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",

@@ -50,6 +50,16 @@ def silhouette_bands_text() -> str:
             f"{reasonable:.2f} up to {strong:.2f} as reasonable, {strong:.2f} and above as strong structure")
 
 
+def silhouette_text(silhouette: float) -> str:
+    """A silhouette as the report quotes it: two decimals, more only where two would round it into another band
+    (0.2578 → '0.258': '0.26' would read as the *weak* band it falls just short of)."""
+    for digits in range(2, 10):
+        text = f"{silhouette:.{digits}f}"
+        if silhouette_strength(float(text)) == silhouette_strength(silhouette):
+            return text
+    return repr(silhouette)
+
+
 def silhouette_band(silhouette: float) -> str:
     """The band in words, saying when the value sits within 0.01 of a band's edge: '*weak* structure (0.262, just
     above the 0.26 where that band starts)', so a borderline call is not read as a firm one."""

@@ -487,3 +487,20 @@ def test_no_page_says_region_is_mostly_other_whatever_the_data() -> None:
         text = (report.SITE / page).read_text(encoding="utf-8")
         assert 'mostly "Other"' not in text and "the catch-all region" not in text
         assert "{{< var data.region_" in text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.2578, "0.258"), (0.25996, "0.25996"), (0.2619, "0.26"), (0.505, "0.505"), (0.55, "0.55"), (0.2549, "0.25"),
+])
+def test_a_silhouette_is_never_rounded_into_another_band(value: float, text: str) -> None:
+    """The reference silhouette 0.2578 was quoted as 0.26, the edge of the *weak* band, which it falls just short of."""
+    assert report.silhouette_text(value) == text
+    assert report.silhouette_strength(float(text)) == report.silhouette_strength(value)
+
+
+def test_site_variables_quote_the_reference_silhouette_in_its_own_band(inputs: dict[str, Any]) -> None:
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"].update(silhouette=0.2619, silhouette_reference=0.2578)
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert (v["model"]["silhouette"], v["model"]["silhouette_reference"]) == ("0.26", "0.258")
