@@ -262,4 +262,5 @@ def outlier_rule_text(outliers: dict[str, Any], n_flagged: int, transform: str) 
     return (rule + f"{who}; with action `drop` {they} {'is' if one else 'are'} left out while fitting so that {they} "
             f"cannot pull segment centres towards {themselves}, and then assigned by the served model like any new "
             "customer: to the segment with the nearest centre, or, for a Gaussian mixture, to the most probable segment "
-            "(which weighs each segment's size and spread, so it need not be the nearest).")
+            f"(which weighs each segment's size and spread, so it need not be the nearest). The scaler and the principal "
+            f"components are fitted without {them} too; only the quartiles of the rule are taken over every customer.")

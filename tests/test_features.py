@@ -220,3 +220,33 @@ def test_the_features_notebook_and_the_methods_page_word_the_outlier_rule_once()
                            "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}}
     text = report.method_choices_markdown(params, {"n_flagged": 5})
     assert text.endswith("\n\n**Outliers.** " + outlier_rule_text(params["features"]["outliers"], 5, "log") + "\n")
+
+
+def test_outlier_rule_text_says_the_scaler_and_components_are_fitted_without_the_customers_set_aside() -> None:
+    """The Methods page said only that the outliers were "left out while fitting" the segments, while ``engineer``
+    also fits the scaler and the PCA on the kept rows: a reader standardising all 440 customers got other numbers."""
+    from stages.features import outlier_rule_text
+
+    rule = {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}
+    assert outlier_rule_text(rule, 5, "log").endswith(
+        "The scaler and the principal components are fitted without them too; only the quartiles of the rule are taken "
+        "over every customer.")
+    assert outlier_rule_text(rule, 1, "log").endswith("are fitted without it too; only the quartiles of the rule are taken over every customer.")
+    assert "principal components" not in outlier_rule_text({**rule, "action": "keep"}, 5, "log")
+
+
+def test_engineer_fits_the_scaler_and_components_on_the_kept_customers_only() -> None:
+    """What outlier_rule_text says of action drop: the standardised values of the kept rows have mean 0, not of all."""
+    from stages.features import engineer
+
+    rng = np.random.default_rng(0)
+    customers = pd.DataFrame(rng.lognormal(8, 1, size=(60, 2)), columns=["Fresh", "Milk"])
+    customers.loc[0] = [1.0, 1.0]  # extreme low in both: an outlier by the rule
+    customers.insert(0, "row", range(1, 61))
+    params = {"transform": "log", "scaler": "standard", "pca": {"n_components": 0},
+              "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}
+    table = engineer(customers, ["Fresh", "Milk"], {}, params).table
+    kept = table["clustered"].to_numpy()
+    assert not kept[0] and kept[1:].all()
+    assert np.allclose(table.loc[kept, ["z_Fresh", "z_Milk"]].mean(), 0)
+    assert not np.allclose(table[["z_Fresh", "z_Milk"]].mean(), 0)
