@@ -111,9 +111,15 @@ def stability_reading(ari: float) -> str:
     return reading(STABILITY_READINGS, ari)
 
 
-def channel_reading(ari: float) -> str:
-    """The words for the ARI between the segments and the Channel label."""
-    return reading(CHANNEL_READINGS, ari)
+#: The reading when every customer fitted has one channel (new data from Horeca customers alone, say): the baseline
+#: is then 100%, the accuracy too, and the ARI 0, which says nothing about the segments.
+ONE_CHANNEL = "every customer fitted has the same channel, so there is no Horeca/Retail split for the segments to follow"
+
+
+def channel_reading(ari: float, baseline: float = 0.0) -> str:
+    """The words for the ARI between the segments and the Channel label; ``baseline`` is the share of the commoner
+    channel among the customers fitted (``channel_baseline``), 1 when they all have one channel."""
+    return ONE_CHANNEL if baseline >= 1.0 else reading(CHANNEL_READINGS, ari)
 
 
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:

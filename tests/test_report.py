@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from stages import config, report
-from stages.select_k import silhouette_bands_text
+from stages.select_k import ONE_CHANNEL, silhouette_bands_text
 
 FEATURES = ["Fresh", "Milk"]
 
@@ -384,6 +384,18 @@ def test_readings_follow_a_so_without_a_second_one() -> None:
 def test_channel_reading_follows_the_ari(ari: float, words: str) -> None:
     """Notebook 4 said the segments "follow the Horeca/Retail split … and add detail inside it" at an ARI of 0.15 too."""
     assert words in report.channel_reading(ari)
+
+
+def test_one_channel_is_not_read_as_segments_cutting_across_the_split(inputs: dict[str, Any]) -> None:
+    """New data from Horeca customers alone read '100% against 100% (ARI 0.00): the segments largely cut across the
+    Horeca/Retail split', a split that data does not have."""
+    assert report.channel_reading(0.0, 1.0) == report.channel_reading(0.9, 1.0) == ONE_CHANNEL
+    assert report.channel_reading(0.37, 0.68) == report.channel_reading(0.37)
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"] = {**inputs["metrics"], "channel_accuracy": 1.0, "channel_baseline": 1.0, "channel_ari": 0.0}
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert v["model"]["channel_reading"] == ONE_CHANNEL and "Horeca/Retail split for the segments" in ONE_CHANNEL
 
 
 def test_the_criteria_name_the_bic_only_when_the_mixture_was_swept() -> None:
