@@ -28,6 +28,8 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+#: The API's answers are data, never a document that loads anything: OWASP's policy for a REST service.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
 #: Quarto pages carry inline scripts and styles (and Plotly), all embedded in the site: still nothing from elsewhere.
 REPORT_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -46,9 +48,10 @@ class SecurityHeaders:
     COMMON = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
     PAGE = [*COMMON, ("Content-Security-Policy", PAGE_CSP)]
     REPORT = [*COMMON, ("Content-Security-Policy", REPORT_CSP)]
+    API = [*COMMON, ("Content-Security-Policy", API_CSP)]
     #: Answers about customers (their segments, and errors that quote what was sent) are kept by no cache: not the
     #: browser's (a shared computer), not a proxy's.
-    CUSTOMER_DATA = [*PAGE, ("Cache-Control", "no-store")]
+    CUSTOMER_DATA = [*API, ("Cache-Control", "no-store")]
 
     def __init__(self, wsgi_app: Any):
         self.wsgi_app = wsgi_app
@@ -56,7 +59,8 @@ class SecurityHeaders:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         """Serve the request, adding the headers that fit its path."""
         path = environ.get("PATH_INFO", "")
-        extra = self.CUSTOMER_DATA if path.startswith("/api/segment") else self.REPORT if path.startswith("/report/") else self.PAGE
+        extra = (self.CUSTOMER_DATA if path.startswith("/api/segment") else self.API if path.startswith("/api/")
+                 else self.REPORT if path.startswith("/report/") else self.PAGE)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if status[0] == "3":

@@ -142,10 +142,16 @@ def test_the_map_directions_are_described_by_what_customers_along_them_buy(clien
 def test_security_headers_and_no_cors(client: FlaskClient) -> None:
     r = client.get("/api/health", headers={"Origin": "http://evil.example"})
     assert r.headers["X-Content-Type-Options"] == "nosniff"
-    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["Referrer-Policy"]
     assert "Access-Control-Allow-Origin" not in r.headers
+    # an answer of the API is data: it may load nothing (OWASP's REST policy), where it carried the page's policy
+    for path in ("/api/health", "/api/openapi.json", "/api/nowhere"):
+        assert client.get(path).headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'", path
+    segment = client.post("/api/segment", json=GOOD)
+    assert segment.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert segment.headers["Cache-Control"] == "no-store"
+    with client.get("/") as page:  # a file answer: closed here, not left to the collector
+        assert "default-src 'self'" in page.headers["Content-Security-Policy"] and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
 def test_answers_about_customers_are_not_stored_by_any_cache(client: FlaskClient) -> None:
