@@ -103,6 +103,13 @@ def variables() -> dict[str, Any]:
 
 # --- the project file ------------------------------------------------------------------------------------------
 
+def test_the_report_has_the_staff_pages_icon() -> None:
+    """Without an icon the report's pages made browsers ask for /favicon.ico at the host's root (a 404, and outside a
+    proxy's sub-path)."""
+    icon = quarto_config()["website"]["favicon"]
+    assert (SITE / icon).read_bytes() == (config.ROOT / "api" / "web" / "src" / "favicon.svg").read_bytes()
+
+
 def test_quarto_yml_is_a_website_whose_pages_exist() -> None:
     cfg = quarto_config()
     assert cfg["project"]["type"] == "website"
