@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from stages.dataset import CATEGORY_NAMES, LABEL_CODES
+from stages.dataset import CATEGORY_NAMES
+from stages.prepare import label_counts
 from stages.names import counted, percents, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
@@ -67,11 +68,11 @@ def times(ratio: float, high: float, low: float) -> str:
 
 
 def mix(values: pd.Series, label: str) -> dict[str, float]:
-    """Share of each label value (by name) within a segment."""
-    names = LABEL_CODES.get(label, {})
-    counts = values.dropna().astype(int).value_counts()
-    total = counts.sum()
-    return {names.get(code, str(code)): round(float(counts.get(code, 0) / total), 4) if total else 0.0 for code in names}
+    """Share of each label value (by name, every code the data set defines: :func:`stages.prepare.label_counts`)
+    within a segment."""
+    counts = label_counts(values, label)
+    total = sum(counts.values())
+    return {name: round(n / total, 4) if total else 0.0 for name, n in counts.items()}
 
 
 def medoid_index(S: NDArray[np.float64]) -> int:
