@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from stages.dataset import CATEGORY_NAMES
 
@@ -80,6 +81,14 @@ def pca_use(n_components: int, n_features: int) -> str:
         return f"{every} categories as prepared above, not principal components (`features.pca.n_components: 0`)"
     first = "the first principal component" if n_components == 1 else f"the first {n_components} principal components"
     return f"{first} (`features.pca.n_components: {n_components}`)"
+
+
+def whole(value: float) -> str:
+    """A count or an amount in whole units with thousands separators, a half rounded away from zero as spreadsheets
+    and the staff page (``Intl.NumberFormat``, ``money`` in ``api/web/src/format.js``) round it: 16674.2 → '16,674',
+    816.5 → '817' (Python's own formatting rounds a half to even: '816'). ``tests/amounts.json`` holds the cases
+    both sides share."""
+    return f"{int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
 
 
 def counted(n: int, one: str, many: str) -> str:

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES
 from stages.prepare import label_counts
-from stages.names import counted, percents, words_list
+from stages.names import counted, percents, whole, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -189,7 +189,7 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                      + ", without being high in any category.")
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
-    parts.append(f"Their median spends add up to about {sum(centre.values()):,.0f} a year.")
+    parts.append(f"Their median spends add up to about {whole(sum(centre.values()))} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)
 
@@ -301,6 +301,6 @@ def personas_markdown(personas: list[dict[str, Any]], features: list[str]) -> st
     for p in personas:
         lines += [f"## Segment {p['id']}: {p['name']}", "", p["description"], ""]
         lines += ["| category | median spend | vs. whole base |", "| --- | ---: | ---: |"]
-        lines += [f"| {c} | {p['centre'][c]:,.0f} | {p['profile'][c]:.2f}× |" for c in features]
+        lines += [f"| {c} | {whole(p['centre'][c])} | {p['profile'][c]:.2f}× |" for c in features]
         lines += ["", "What to do:", ""] + [f"- {a}" for a in p["actions"]] + [""]
     return "\n".join(lines)

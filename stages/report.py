@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, counted, pca_use, percent, percents, words_list
+from stages.names import ALGORITHM_NAMES, counted, pca_use, percent, percents, whole, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
@@ -48,11 +48,6 @@ SILHOUETTE_READINGS = {
     "no substantial": ("the data show little group structure: treat the segments as a convenient summary, "
                        "not as natural groups"),
 }
-
-
-def count(n: float) -> str:
-    """A count or amount with thousands separators: 16674.2 → '16,674'."""
-    return f"{n:,.0f}"
 
 
 def lock_outputs(lock: dict[str, Any], exclude: tuple[str, ...] = NOT_PIPELINE) -> list[dict[str, str]]:
@@ -109,13 +104,13 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     horeca_share, retail_share = percents([channel["Horeca"] / n_rows, channel["Retail"] / n_rows])
     return {
         "data": {
-            "n_rows": count(n_rows),
+            "n_rows": whole(n_rows),
             "n_features": str(len(params["data"]["features"])),
-            "n_customers": count(metrics["n_customers"]),
+            "n_customers": whole(metrics["n_customers"]),
             "md5": data_report["md5"],
-            "horeca": count(channel["Horeca"]), "retail": count(channel["Retail"]),
+            "horeca": whole(channel["Horeca"]), "retail": whole(channel["Retail"]),
             "horeca_share": horeca_share, "retail_share": retail_share,
-            "lisbon": count(region["Lisbon"]), "oporto": count(region["Oporto"]), "other": count(region["Other"]),
+            "lisbon": whole(region["Lisbon"]), "oporto": whole(region["Oporto"]), "other": whole(region["Other"]),
             "region_note": region_note(region), "region_limit": region_limit(region),
             "missing": counted(sum(data_report["missing"].values()), "missing value", "missing values"),
             "duplicates": counted(data_report["duplicates"]["n_groups"], "group of duplicate rows", "groups of duplicate rows"),
@@ -143,7 +138,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "silhouette_band": silhouette_band(metrics["silhouette"]),
             "silhouette_reference": silhouette_text(metrics["silhouette_reference"]),
             "silhouette_reading": SILHOUETTE_READINGS[silhouette_strength(metrics["silhouette"])],
-            "calinski_harabasz": f"{metrics['calinski_harabasz']:.0f}",
+            "calinski_harabasz": whole(metrics["calinski_harabasz"]),
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
             "stability_ari": f"{metrics['stability_ari']:.2f}",
             "agreement_ari": f"{metrics['agreement_ari']:.2f}",
@@ -197,12 +192,12 @@ def region_limit(region: dict[str, int]) -> str:
     instead for data where another region, or none, has most customers, or a region has none."""
     n, top, none = sum(region.values()), _most_common_region(region), _none_in(region)
     if top is not None:
-        others = words_list([f"{_quoted(name)} {count(region[name])}" for name in region if name != top])
-        head = f"**Region is mostly {_quoted(top)}** ({count(region[top])} customers, {percent(region[top] / n)}, against {others})"
+        others = words_list([f"{_quoted(name)} {whole(region[name])}" for name in region if name != top])
+        head = f"**Region is mostly {_quoted(top)}** ({whole(region[top])} customers, {percent(region[top] / n)}, against {others})"
         text = head + (", so nothing regional can be concluded with confidence." if top == "Other" else
                        f", so the segments describe {top}'s customers above all.")
     else:
-        text = ("**Region** (" + words_list([f"{_quoted(name)} {count(c)}" for name, c in region.items() if c])
+        text = ("**Region** (" + words_list([f"{_quoted(name)} {whole(c)}" for name, c in region.items() if c])
                 + " customers) was never used to fit the segments; the Personas page gives each one's region mix.")
     if none:
         them = "it" if len(none) == 1 else "them"
@@ -226,7 +221,7 @@ def largest_text(personas: list[dict[str, Any]]) -> str:
     names = [f"*{p['name']}*" for p in personas if p["size"] == size]
     # as the table shows them, where the largest remainder can give one of equal shares a point more (34%, 33%, 33%)
     shares = [t for p, t in zip(personas, percents([p["share"] for p in personas]), strict=True) if p["size"] == size]
-    each = f"{shares[0]} of the base each" if len(set(shares)) == 1 else f"{count(size)} customers each"
+    each = f"{shares[0]} of the base each" if len(set(shares)) == 1 else f"{whole(size)} customers each"
     if len(names) == len(personas) > 1:
         return f"{words_list(names)} are the same size, {each}."
     if len(names) == 1:
@@ -261,11 +256,11 @@ def persona_summary_markdown(personas: list[dict[str, Any]], n_fitted: int) -> s
     lines = ["| segment | customers | share | Horeca / Retail | first thing to do |", "| --- | ---: | ---: | --- | --- |"]
     for p, share in zip(personas, percents([p["share"] for p in personas]), strict=True):
         horeca, retail = percents([p["channel_mix"]["Horeca"], p["channel_mix"]["Retail"]])
-        lines.append(f"| [{p['id']} · {p['name']}](personas.qmd#persona-{p['id']}) | {count(p['size'])} | "
+        lines.append(f"| [{p['id']} · {p['name']}](personas.qmd#persona-{p['id']}) | {whole(p['size'])} | "
                      f"{share} | {horeca} / {retail} | {p['actions'][0]} |")
     n = sum(p["size"] for p in personas)
     if n > n_fitted:
-        lines += ["", f"The sizes count all {count(n)} customers: the {count(n - n_fitted)} set aside before fitting are in "
+        lines += ["", f"The sizes count all {whole(n)} customers: the {whole(n - n_fitted)} set aside before fitting are in "
                       "the segment the model gives them, as in the staff page's answers."]
     return "\n".join(lines) + "\n"
 
@@ -289,7 +284,7 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
     for p in personas:
         region = " · ".join(f"{name} {text}" for name, text in zip(p["region_mix"], percents(list(p["region_mix"].values())), strict=True))
         typical = p["typical_customer"]
-        spends = " · ".join(f"{CATEGORY_NAMES.get(c, c)} {count(typical[c])}" for c in features)
+        spends = " · ".join(f"{CATEGORY_NAMES.get(c, c)} {whole(typical[c])}" for c in features)
         blocks.append("\n".join([
             f'::: {{.card .persona-card #persona-{p["id"]}}}',
             ":::: card-body",
@@ -345,7 +340,7 @@ def outlier_summary(method: str, min_features: int, action: str, n_flagged: int,
     side = ("spending far below the typical customer's there" if not high else
             "spending far above the typical customer's there" if not low else
             f"{low} of their flags for spending far below the typical customer's, {high} far above")
-    who, them = (f"{count(n_flagged)} customer", "that customer") if n_flagged == 1 else (f"{count(n_flagged)} customers", "them")
+    who, them = (f"{whole(n_flagged)} customer", "that customer") if n_flagged == 1 else (f"{whole(n_flagged)} customers", "them")
     found = f"Tukey's rule found {who} extreme {extreme} ({side})"
     if action == "keep":
         return f"{found}; they were flagged but fitted like everyone else (`features.outliers.action: keep`)."
@@ -357,7 +352,7 @@ def map_summary(transform: str, scaler: str, n_clustered: int, n_left_out: int, 
     """Home page: who the PCA map shows (the customers the segments were fitted on) and on what scale."""
     spending = "(transformed) spending" if transform != "none" else "(scaled) spending" if scaler != "none" else "spending"
     who = "every customer" if n_left_out == 0 else (
-        f"the {count(n_clustered)} customers the segments were fitted on (the {count(n_left_out)} set aside as "
+        f"the {whole(n_clustered)} customers the segments were fitted on (the {whole(n_left_out)} set aside as "
         "outliers are not shown)")
     return (f"The map below places {who} by the first two principal components of their {spending}, which together "
             f"carry {percent(pc12)} of its variation. Hover over a point to see that customer's yearly spending.")

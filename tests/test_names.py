@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stages.dataset import CATEGORY_NAMES
-from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning, counted, percent, percents
+from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning, counted, percent, percents, whole
 
 
 def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
@@ -65,6 +65,23 @@ def test_percents_gives_the_texts_of_the_table_it_shares_with_the_staff_page() -
                                              (0.994, "99%"), (0.996, ">99%"), (0, "0%"), (1, "100%")])
 def test_percent_rounds_halves_up_and_keeps_a_part_short_of_none_or_all(share: float, text: str) -> None:
     assert percent(share) == text
+
+
+def test_whole_gives_the_texts_of_the_table_it_shares_with_the_staff_page() -> None:
+    """tests/amounts.json is also the staff page's table (api/web/test/format.test.js, ``money``): an amount in a
+    persona's description or the report reads as the page shows it."""
+    table = json.loads((Path(__file__).parent / "amounts.json").read_text(encoding="utf-8"))
+    assert len(table["cases"]) > 200
+    for value, text in table["cases"]:
+        assert whole(value) == text, value
+
+
+@pytest.mark.parametrize(("value", "text"), [(816.5, "817"), (274.5, "275"), (2.5, "3"), (0.49999999999999994, "0"),
+                                             (999_999.5, "1,000,000"), (16674.2, "16,674"), (440, "440")])
+def test_whole_rounds_a_half_away_from_zero_not_to_even(value: float, text: str) -> None:
+    """Python's format rounds a half to even (816.5 → '816'), while spreadsheets and the page's Intl.NumberFormat
+    round it up; a segment's median spend is often a half (the median of an even number of whole amounts)."""
+    assert whole(value) == text
 
 
 def test_counted_words_none_one_and_many() -> None:

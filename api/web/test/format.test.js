@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, numberAdvice, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, money, numberAdvice, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -53,6 +53,14 @@ test("percents gives the texts of the table it shares with the pipeline's stages
   const table = JSON.parse(readFileSync(new URL("../../../tests/percents.json", import.meta.url), "utf8"));
   assert.ok(table.cases.length > 200);
   for (const { shares, texts } of table.cases) assert.deepEqual(percents(shares), texts, `shares ${shares}`);
+});
+
+test("money gives the texts of the table it shares with the pipeline's stages.names.whole", () => {
+  // tests/amounts.json: a persona's description and the report round an amount as the page does (a half away from
+  // zero: 816.5 → "817"), so a card and the description under it never disagree (tests/test_names.py: Python side)
+  const table = JSON.parse(readFileSync(new URL("../../../tests/amounts.json", import.meta.url), "utf8"));
+  assert.ok(table.cases.length > 200);
+  for (const [value, text] of table.cases) assert.equal(money(value), text, `value ${value}`);
 });
 
 test("percents keep a tiny part visible and an almost certain one short of certain", () => {
