@@ -303,7 +303,7 @@ def persona_cards_markdown(personas: list[dict[str, Any]], features: list[str]) 
             *[f"- {action}" for action in p["actions"]],
             "",
             f"*A typical customer* (row {typical['row']} of the raw data, the segment's medoid: the member with the smallest "
-            f"total distance to the other members): {spends}.",
+            f"total distance to the other members, in the space the segments were fitted in): {spends}.",
             "::::",
             ":::",
         ]))

@@ -163,7 +163,8 @@ def test_persona_cards_one_card_per_persona(personas: list[dict[str, Any]]) -> N
     assert "{#persona-0}" not in md and "#persona-0}" in md
     assert "- Call persona 1 first." in md
     assert "row 8 of the raw data" in md and "fresh food 1,234" in md
-    assert "the segment's medoid: the member with the smallest total distance to the other members" in md
+    assert ("the segment's medoid: the member with the smallest total distance to the other members, in the space the "
+            "segments were fitted in)") in md  # not the raw amounts the card then lists
     assert "centre" not in md  # stages.personas.medoid_index picks the medoid, not the member nearest the centre
     assert md.count("```{=html}") == 2
 
