@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
 
+from stages.names import words_list
 from stages.segmenter import TRANSFORMS, fill_missing, first_components, spend_transform
 
 SCALERS = ("none", "standard", "robust")
@@ -67,6 +69,13 @@ def tukey_outliers(values: pd.DataFrame, iqr_factor: float, min_features: int) -
     out["n_high"] = high.sum(axis=1).astype(int)
     out["outlier"] = out["n_flags"] >= min_features
     return out
+
+
+def zero_iqr(values: pd.DataFrame) -> list[str]:
+    """The columns whose middle half is one value (lower quartile = upper quartile): Tukey's fences close on it, so
+    the rule flags every other value there, as in a category most customers do not buy (all 0, or 1 after the
+    log's floor) or buy at one price."""
+    return [str(c) for c in values.columns if values[c].quantile(0.25) == values[c].quantile(0.75)]
 
 
 def make_scaler(name: str) -> StandardScaler | RobustScaler | str:
@@ -159,6 +168,7 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
         "pca_explained_variance": [float(v) for v in pca.explained_variance_ratio_],
         "pca_loadings": {f"PC{i + 1}": dict(zip(features, map(float, comp))) for i, comp in enumerate(pca.components_)},
         "space": features if n_comp == 0 else [f"PC{i + 1}" for i in range(n_comp)],
+        "zero_iqr": zero_iqr(transformed) if out_p["method"] == "tukey" else [],
     }
     return Features(table, preprocess, report)
 
@@ -238,16 +248,23 @@ def map_share_text(explained_variance: list[float]) -> str:
             "it, so customers close on the map can still differ")
 
 
-def outlier_rule_text(outliers: dict[str, Any], n_flagged: int, transform: str) -> str:
+def outlier_rule_text(outliers: dict[str, Any], n_flagged: int, transform: str, zero_iqr: Sequence[str] = ()) -> str:
     """The one account of the outlier rule (``features.outliers``), for the features notebook and the report's
     Methods page: the rule on the raw spending when ``transform`` is none, else on the transformed values, why it
-    asks for ``min_features`` categories, how many customers (``n_flagged``) it flagged and what ``action`` did."""
+    asks for ``min_features`` categories, the categories where it flags every value but one (``zero_iqr``, from
+    :func:`zero_iqr`), how many customers (``n_flagged``) it flagged and what ``action`` did."""
     if outliers["method"] == "none":
         return "No outlier rule is applied (`features.outliers.method: none`): every customer is fitted."
     f, m, action = outliers["iqr_factor"], int(outliers["min_features"]), outliers["action"]
     scale = "raw spending" if transform == "none" else "transformed values"
     rule = (f"Tukey's rule flags a value outside [Q1 − {f}·IQR, Q3 + {f}·IQR] of its category's {scale}: more than "
             f"{f} interquartile ranges below the lower quartile or above the upper quartile. ")
+    if zero_iqr:
+        one = len(zero_iqr) == 1
+        rule += (f"**In {words_list(list(zero_iqr))} the middle half of the customers {'has' if one else 'have'} one "
+                 f"value** (an interquartile range of 0, as when most customers buy none), so the rule flags every "
+                 f"other value there and says little about {'that category' if one else 'those categories'}: "
+                 f"`features.outliers.method: none`, or `data.features` without {'it' if one else 'them'}, avoids that. ")
     rule += ("A customer counts as an outlier when flagged in any category (`features.outliers.min_features: 1`). " if m == 1 else
              "Extreme spending in one category is normal for a specialised shop, so a customer counts as an outlier only "
              f"when flagged in at least **{m}** categories (`features.outliers.min_features`). ")

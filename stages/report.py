@@ -397,7 +397,7 @@ def method_choices_markdown(params: dict[str, Any], features_report: dict[str, A
     """Methods page: the "Transform and scale" and "Outliers" paragraphs."""
     f, out = params["features"], params["features"]["outliers"]
     return (transform_scale_method(f["transform"], f["scaler"]) + "\n\n"
-            + "**Outliers.** " + outlier_rule_text(out, features_report["n_flagged"], f["transform"]) + "\n")
+            + "**Outliers.** " + outlier_rule_text(out, features_report["n_flagged"], f["transform"], features_report["zero_iqr"]) + "\n")
 
 
 def generated_files(metrics: dict[str, Any], personas: list[dict[str, Any]], data_report: dict[str, Any],

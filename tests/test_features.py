@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.features import build_preprocess, distinct_customers, engineer, space_columns, space_pipeline, tukey_outliers
+from stages.features import build_preprocess, distinct_customers, engineer, space_columns, space_pipeline, tukey_outliers, zero_iqr
 from stages.segmenter import spend_transform
 from tests.conftest import FEATURES
 
@@ -37,6 +37,38 @@ def test_tukey_flags_only_rows_outside_the_fences_in_enough_columns() -> None:
     assert flags["n_flags"].tolist() == [0, 0, 0, 1, 3]
     assert flags["n_low"].tolist() == [0, 0, 0, 1, 0] and flags["n_high"].tolist() == [0, 0, 0, 0, 3]
     assert flags["outlier"].tolist() == [False, False, False, False, True]
+
+
+def test_zero_iqr_names_the_columns_whose_middle_half_is_one_value() -> None:
+    values = pd.DataFrame({"Fresh": [1.0, 2, 3, 4, 5, 6, 7, 8], "Frozen": [0.0, 0, 0, 0, 0, 0, 0, 0.5],
+                           "Milk": [3.0, 3, 3, 3, 3, 3, 3, 3], "Grocery": [0.0, 0, 0, 0, 1, 1, 1, 1]})
+    assert zero_iqr(values) == ["Frozen", "Milk"]
+    # with the fences closed on 0, Tukey's rule flags every other value of that column, however ordinary
+    assert tukey_outliers(values, 1.5, 1)["flag_Frozen"].tolist() == [False] * 7 + [True]
+
+
+def test_engineer_reports_a_category_most_customers_do_not_buy_as_zero_iqr(customers: pd.DataFrame) -> None:
+    """A new year's file where most customers buy no frozen food: the features report and the outlier paragraph
+    (notebook 2, the Methods page) say that the rule flags every buyer of it there."""
+    data = customers.copy()
+    data.loc[data.index[: int(len(data) * 0.8)], "Frozen"] = 0
+    report = engineer(data, FEATURES, {}, PARAMS).report
+    assert report["zero_iqr"] == ["Frozen"]
+    assert report["flags_per_feature"]["Frozen"] == int((data["Frozen"] > 1).sum())  # every buyer flagged
+    assert engineer(customers, FEATURES, {}, PARAMS).report["zero_iqr"] == []
+    assert engineer(data, FEATURES, {}, {**PARAMS, "outliers": {**PARAMS["outliers"], "method": "none"}}).report["zero_iqr"] == []
+
+
+def test_outlier_rule_text_names_the_categories_where_the_fences_close() -> None:
+    from stages.features import outlier_rule_text
+
+    rule = {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}
+    one = outlier_rule_text(rule, 4, "log", ["Frozen"])
+    assert ("**In Frozen the middle half of the customers has one value** (an interquartile range of 0, as when most "
+            "customers buy none), so the rule flags every other value there and says little about that category: "
+            "`features.outliers.method: none`, or `data.features` without it, avoids that.") in one
+    assert "**In Frozen and Milk the middle half of the customers have one value**" in outlier_rule_text(rule, 4, "log", ["Frozen", "Milk"])
+    assert "interquartile range of 0" not in outlier_rule_text(rule, 4, "log")
 
 
 def test_engineer_drops_outliers_from_the_fit_but_keeps_their_rows(customers: pd.DataFrame) -> None:
@@ -218,8 +250,9 @@ def test_the_features_notebook_and_the_methods_page_word_the_outlier_rule_once()
 
     params = {"features": {"transform": "log", "scaler": "standard",
                            "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}}
-    text = report.method_choices_markdown(params, {"n_flagged": 5})
-    assert text.endswith("\n\n**Outliers.** " + outlier_rule_text(params["features"]["outliers"], 5, "log") + "\n")
+    text = report.method_choices_markdown(params, {"n_flagged": 5, "zero_iqr": ["Frozen"]})
+    assert text.endswith("\n\n**Outliers.** " + outlier_rule_text(params["features"]["outliers"], 5, "log", ["Frozen"]) + "\n")
+    assert "**In Frozen the middle half" in text
 
 
 def test_outlier_rule_text_says_the_scaler_and_components_are_fitted_without_the_customers_set_aside() -> None:

@@ -54,7 +54,7 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
     select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3}
     k_sweep = pd.DataFrame({"k": [2, 3, 4], "kmeans_channel_ari": [0.41, 0.3, 0.2], "gmm_channel_ari": [0.5, 0.6, 0.7]})
     features_report = {"n_rows": 50, "n_flagged": 2, "n_clustered": 48, "outlier_flags": {"low": 3, "high": 1},
-                       "pca_explained_variance": [0.5, 0.3, 0.2]}
+                       "pca_explained_variance": [0.5, 0.3, 0.2], "zero_iqr": []}
     params = {"base": {"seed": 1}, "data": {"features": FEATURES, "impute": "median"},
               "features": {"transform": "log", "scaler": "standard",
                            "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"},
@@ -265,7 +265,7 @@ def _outlier_method(method: str, iqr_factor: float, min_features: int, action: s
     """The Methods page's "Outliers" paragraph for these params."""
     params = {"features": {"transform": transform, "scaler": "standard", "outliers": {
         "method": method, "iqr_factor": iqr_factor, "min_features": min_features, "action": action}}}
-    return report.method_choices_markdown(params, {"n_flagged": n}).split("\n\n")[1]
+    return report.method_choices_markdown(params, {"n_flagged": n, "zero_iqr": []}).split("\n\n")[1]
 
 
 def test_outlier_method_defaults() -> None:
