@@ -72,12 +72,9 @@ class SecurityHeaders:
 
 def _relative_redirect(headers: list[tuple[str, str]], environ: dict[str, Any]) -> list[tuple[str, str]]:
     """``headers`` with their ``Location`` made relative to the request's URL (werkzeug writes it absolute)."""
-    from werkzeug.wsgi import get_host
-
     from api.proxy import relative_location
 
-    script_name, path_info, host = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), get_host(environ)
-    return [(k, relative_location(v, script_name, path_info, host) if k.lower() == "location" else v) for k, v in headers]
+    return [(k, relative_location(v, environ) if k.lower() == "location" else v) for k, v in headers]
 
 
 def _json_provider() -> type:

@@ -10,31 +10,54 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 #: The environment variable an operator sets to the number of proxies in front of the app (default 0: none trusted).
 TRUSTED_PROXIES_ENV = "SEGMENTATION_TRUSTED_PROXIES"
 
 
-def relative_location(location: str, script_name: str, path_info: str, host: str) -> str:
+def relative_location(location: str, environ: dict[str, Any]) -> str:
     """``location`` (a redirect to this app, as werkzeug writes it: absolute, with the app's prefix) as a reference
     relative to the URL the browser asked for, so it holds whatever prefix a proxy stripped on the way in.
 
-    ``script_name`` and ``path_info`` are the request's, as in its WSGI environ; ``host`` is its ``Host``. A redirect
-    to another host, or outside the app's prefix, is returned as it is.
+    ``environ`` is the request's. A redirect to another host, or outside the app's prefix, is returned as it is.
     """
+    from werkzeug.wsgi import get_host
+
+    script_name = environ.get("SCRIPT_NAME", "")
     parts = urlsplit(location)
-    target = parts.path
-    if (parts.netloc and parts.netloc != host) or not target.startswith(script_name + "/"):
+    if (parts.netloc and parts.netloc != get_host(environ)) or not parts.path.startswith(script_name + "/"):
         return location
-    target = target[len(script_name) :]
-    if path_info:
-        # /a/b (path_info) resolves a reference against /a/: one "../" per folder between it and the app's root
-        reference = ("../" * (path_info.count("/") - 1) or "./") + target[1:]
-    else:
-        # the app's root without its slash (/segmentation): the browser resolves against the folder above it
-        reference = "./" + script_name.rsplit("/", 1)[-1] + target
+    reference = relative_reference(parts.path[len(script_name) :], environ)
     return reference + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def relative_reference(target: str, environ: dict[str, Any]) -> str:
+    """A reference to ``target``, a path of this app from its root (``/api/openapi.json``), relative to the URL the
+    browser asked for (the request's ``environ``): it reaches the app under whatever prefix, kept or stripped."""
+    script_name, path_info = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")
+    if not path_info:
+        # the app's root without its slash (/segmentation): the browser resolves against the folder above it
+        return "./" + script_name.rsplit("/", 1)[-1] + target
+    # /a/b resolves a reference against /a/: one "../" per folder between it and the app's root
+    return ("../" * _folders_below_root(environ) or "./") + target[1:]
+
+
+def _folders_below_root(environ: dict[str, Any]) -> int:
+    """How many folders below the app's root the URL the browser asked for is (``/report``: 0, ``/api/x``: 1).
+
+    Counted in the path as it was sent (``RAW_URI``, ``REQUEST_URI``) where the server gives it and it is this
+    request's: ``PATH_INFO`` has an encoded slash (``/api%2F/health``) decoded, a slash that separates no folder for
+    the browser."""
+    script_name, path_info = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")
+    sent = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0]
+    if sent.startswith("/"):
+        decoded = unquote(sent, encoding="latin-1")  # as PATH_INFO is decoded (PEP 3333)
+        if decoded == path_info:  # a proxy took the prefix off, or there is none
+            return sent.count("/") - 1
+        if decoded == script_name + path_info:  # the prefix is still in the path sent
+            return sent.count("/") - script_name.count("/") - 1
+    return path_info.count("/") - 1
 
 
 def trusted_proxies(config_value: Any) -> int:

@@ -109,4 +109,33 @@ def test_a_wrong_number_of_proxies_stops_start_up(value: object, monkeypatch: py
     ],
 )
 def test_relative_location(location: str, script_name: str, path_info: str, expected: str) -> None:
-    assert relative_location(location, script_name, path_info, "h") == expected
+    environ = {"SCRIPT_NAME": script_name, "PATH_INFO": path_info, "HTTP_HOST": "h", "wsgi.url_scheme": "http"}
+    assert relative_location(location, environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("sent", "script_name", "path_info", "expected"),
+    [
+        ("/api%2F/health", "", "/api//health", "../api/health"),  # PATH_INFO decodes %2F: one folder fewer for the browser
+        ("/api%2f/health?x=1", "", "/api//health", "../api/health"),
+        ("/s/api%2F/health", "/s", "/api//health", "../api/health"),  # the prefix kept in the path (SCRIPT_NAME)
+        ("/api%2F/health", "/s", "/api//health", "../api/health"),  # a proxy stripped the prefix it names
+        ("/report/%2Fnotebooks/", "", "/report//notebooks/", "../../api/health"),  # PATH_INFO: three folders
+        ("/api%252F/x", "", "/api%2F/x", "../api/health"),  # %25: an encoded percent sign, not a slash
+        ("http://h/api%2F/health", "", "/api//health", "../../api/health"),  # no path sent to read: PATH_INFO's count
+        ("/elsewhere%2F/health", "", "/api//health", "../../api/health"),  # not this request's path: likewise
+    ],
+)
+def test_an_encoded_slash_is_no_folder_of_the_url_asked_for(sent: str, script_name: str, path_info: str, expected: str) -> None:
+    environ = {"SCRIPT_NAME": script_name, "PATH_INFO": path_info, "RAW_URI": sent, "HTTP_HOST": "h", "wsgi.url_scheme": "http"}
+    assert relative_location(f"http://h{script_name}/api/health", environ) == expected
+
+
+@pytest.mark.parametrize("sent", ["/api%2F/health", "/api/%2Fhealth"])
+def test_a_redirect_from_a_path_with_an_encoded_slash_stays_under_the_prefix(client, mounted: Client, sent: str) -> None:
+    # werkzeug merges the // that PATH_INFO holds; the Location counted it as a folder, one "../" too many: from
+    # https://intranet.example/segmentation/api%2F/health it led to https://intranet.example/api/health, off the prefix
+    browser_url = "https://intranet.example/segmentation" + sent
+    for r in (client.get(sent), mounted.get("/segmentation" + sent)):  # a proxy that strips the prefix; SCRIPT_NAME
+        assert r.status_code == 308
+        assert urljoin(browser_url, r.headers["Location"]) == "https://intranet.example/segmentation/api/health"
