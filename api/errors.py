@@ -42,11 +42,23 @@ def error_response(status: int, message: str, errors: list[FieldError] | None = 
     return response
 
 
-#: Sentences for Flask's own errors, where its default text is written for developers.
+def openapi_address() -> str:
+    """Where the API is described, as an answer's text names it: under the app's prefix where the app knows it
+    (gunicorn's ``SCRIPT_NAME``, a trusted ``X-Forwarded-Prefix``), else relative to the URL asked for, the one way to
+    name it that holds both at the root and behind a proxy that strips a prefix the app never sees."""
+    from flask import request, url_for
+
+    from api.proxy import relative_reference
+
+    path = url_for("api.openapi")
+    return path if request.script_root else f"{relative_reference(path, request.environ)}, relative to this address"
+
+
+#: Sentences for Flask's own errors, where its default text is written for developers ({openapi}: openapi_address()).
 MESSAGES = {
     400: "The request could not be read. If it has a JSON body, check that it is valid JSON.",
-    404: "There is nothing at this address. The API is described at /api/openapi.json.",
-    405: "This address does not accept that method. The API is described at /api/openapi.json.",
+    404: "There is nothing at this address. The API is described at {openapi}.",
+    405: "This address does not accept that method. The API is described at {openapi}.",
     415: "Send the body as application/json (or, for a batch, text/csv or a multipart upload with a field named file).",
 }
 
@@ -61,6 +73,8 @@ def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge):
         message = "The request body is larger than this service accepts; send fewer rows per request or use `python -m api.score`."
+    elif status in (404, 405):  # the texts that name where the API is described
+        message = MESSAGES[status].format(openapi=openapi_address())
     else:
         message = MESSAGES.get(status, exc.description or HTTPStatus(status).phrase)
     response = error_response(status, message)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, send_from_directory
 
-from api.errors import ApiError
+from api.errors import ApiError, openapi_address
 
 bp = Blueprint("pages", __name__)
 
@@ -16,7 +16,7 @@ def index() -> Response:
     """The staff page (built by `make web` into api/static/)."""
     static = Path(current_app.static_folder or "")
     if not (static / "index.html").is_file():
-        raise ApiError(503, "The staff page is not built: run `make web` (the API itself works, see /api/openapi.json).")
+        raise ApiError(503, f"The staff page is not built: run `make web`. The API itself works: it is described at {openapi_address()}.")
     return send_from_directory(static, "index.html")
 
 

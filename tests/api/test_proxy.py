@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.test import Client
+from werkzeug.test import Client, TestResponse
 
 from api import create_app
-from api.proxy import TRUSTED_PROXIES_ENV, relative_location
+from api.proxy import TRUSTED_PROXIES_ENV, behind_proxies, relative_location
+
+HOST, PREFIX = "https://intranet.example", "/segmentation"
+FORWARDED = {"X-Forwarded-Prefix": PREFIX, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "intranet.example"}
+SET_UPS = ["at the root", "a proxy strips the prefix", "SCRIPT_NAME", "a trusted proxy keeps the prefix and names it"]
+
+
+def served(app: Flask, set_up: str, method: str, path: str) -> tuple[str, TestResponse]:
+    """The URL a browser asks for to reach ``path`` of ``app`` in ``set_up``, and the app's answer to it there."""
+    if set_up == "at the root":
+        return HOST + path, app.test_client().open(path, method=method, base_url=HOST)
+    if set_up == "a proxy strips the prefix":  # the app sees the root path, and the proxy's own host
+        return HOST + PREFIX + path, app.test_client().open(path, method=method)
+    if set_up == "SCRIPT_NAME":
+        return HOST + PREFIX + path, Client(DispatcherMiddleware(Flask("root"), {PREFIX: app.wsgi_app})).open(PREFIX + path, method=method)
+    # as create_app wraps the app for TRUSTED_PROXIES=1
+    return HOST + PREFIX + path, Client(behind_proxies(app.wsgi_app, 1)).open(PREFIX + path, method=method, headers=FORWARDED)
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +157,30 @@ def test_a_redirect_from_a_path_with_an_encoded_slash_stays_under_the_prefix(cli
     for r in (client.get(sent), mounted.get("/segmentation" + sent)):  # a proxy that strips the prefix; SCRIPT_NAME
         assert r.status_code == 308
         assert urljoin(browser_url, r.headers["Location"]) == "https://intranet.example/segmentation/api/health"
+
+
+@pytest.fixture(scope="module")
+def unbuilt(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app without its staff page built."""
+    app = create_app()
+    app.static_folder = str(tmp_path_factory.mktemp("static"))  # an empty folder: nothing built
+    return app
+
+
+@pytest.mark.parametrize("set_up", SET_UPS)
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/nowhere", 404), ("GET", "/api/nowhere/deeper", 404), ("PUT", "/api/health", 405), ("GET", "/api/segment/batch", 405), ("GET", "/", 503)],
+)
+def test_an_error_names_the_api_description_where_the_browser_finds_it(app: Flask, unbuilt: Flask, set_up: str, method: str, path: str, status: int) -> None:
+    # the texts said /api/openapi.json: under a prefix, the host's root, outside the app
+    url, r = served(unbuilt if status == 503 else app, set_up, method, path)
+    assert r.status_code == status
+    named = re.search(r"described at (\S+openapi\.json)", r.json["error"]["message"])
+    assert named, r.json["error"]["message"]
+    here = HOST if set_up == "at the root" else HOST + PREFIX
+    assert urljoin(url, named[1]) == here + "/api/openapi.json"
+    if set_up in ("SCRIPT_NAME", "a trusted proxy keeps the prefix and names it"):  # the app knows its prefix: the path from the host's root
+        assert named[1] == PREFIX + "/api/openapi.json"
+    else:  # it may be behind a proxy that strips one: relative to the URL asked for, and said to be
+        assert r.json["error"]["message"].endswith(f"{named[1]}, relative to this address.")
