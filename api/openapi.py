@@ -142,6 +142,9 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
             "description": "Segments wholesale customers by yearly spending with the model of the versioned pipeline "
             "(model version = md5 of ml/segmenter.json in dvc.lock). Every error answer has the ErrorOut shape.",
         },
+        # relative to this document's URL (OpenAPI 3.1, Server Object): from …/api/openapi.json to the app's root, so
+        # that a client reaches the paths under whatever prefix a proxy serves the app at (the default, "/", is the host's root)
+        "servers": [{"url": "..", "description": "This service: the folder above api/openapi.json, where this document is served"}],
         "paths": paths,
         "components": {"schemas": defs["$defs"]},
     }

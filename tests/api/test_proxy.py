@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
@@ -19,16 +19,17 @@ FORWARDED = {"X-Forwarded-Prefix": PREFIX, "X-Forwarded-Proto": "https", "X-Forw
 SET_UPS = ["at the root", "a proxy strips the prefix", "SCRIPT_NAME", "a trusted proxy keeps the prefix and names it"]
 
 
-def served(app: Flask, set_up: str, method: str, path: str) -> tuple[str, TestResponse]:
-    """The URL a browser asks for to reach ``path`` of ``app`` in ``set_up``, and the app's answer to it there."""
+def served(app: Flask, set_up: str, method: str, path: str, **request: Any) -> tuple[str, TestResponse]:
+    """The URL a browser asks for to reach ``path`` of ``app`` in ``set_up``, and the app's answer to it there
+    (``request``: more of the request, such as ``json``)."""
     if set_up == "at the root":
-        return HOST + path, app.test_client().open(path, method=method, base_url=HOST)
+        return HOST + path, app.test_client().open(path, method=method, base_url=HOST, **request)
     if set_up == "a proxy strips the prefix":  # the app sees the root path, and the proxy's own host
-        return HOST + PREFIX + path, app.test_client().open(path, method=method)
+        return HOST + PREFIX + path, app.test_client().open(path, method=method, **request)
     if set_up == "SCRIPT_NAME":
-        return HOST + PREFIX + path, Client(DispatcherMiddleware(Flask("root"), {PREFIX: app.wsgi_app})).open(PREFIX + path, method=method)
+        return HOST + PREFIX + path, Client(DispatcherMiddleware(Flask("root"), {PREFIX: app.wsgi_app})).open(PREFIX + path, method=method, **request)
     # as create_app wraps the app for TRUSTED_PROXIES=1
-    return HOST + PREFIX + path, Client(behind_proxies(app.wsgi_app, 1)).open(PREFIX + path, method=method, headers=FORWARDED)
+    return HOST + PREFIX + path, Client(behind_proxies(app.wsgi_app, 1)).open(PREFIX + path, method=method, headers=FORWARDED, **request)
 
 
 @pytest.fixture(scope="module")
