@@ -151,6 +151,27 @@ class Distance(BaseModel):
 Level = Literal["high", "low", "typical"]
 
 
+PROFILE_TEXT = (
+    "Per category, the segment's median yearly spend divided by the whole base's median, each counted as at least 1 "
+    "(1 = like the typical customer). In a category of most_buy_none the base median is under 1, so this is the "
+    "segment's median against 1, an amount and not a comparison: show the segment's median (centre) instead."
+)
+
+CENTRE_TEXT = "Per category, the segment's median yearly spend (monetary units a year)."
+
+MOST_BUY_NONE_TEXT = (
+    "The categories whose median over the whole base is under 1: most customers buy none of them. Their profile "
+    "value is no ratio to show; the descriptions and the staff page say the segment's median (centre) and that most "
+    "customers buy none. The same list for every persona; empty when every category is bought by most customers."
+)
+
+LEVELS_TEXT = (
+    "Per category, high or low when the profile value is at least params personas.high or at most personas.low, "
+    "else typical. In a category of most_buy_none, high means the segment's median is at least personas.high a "
+    "year, where most customers buy none; it is never low."
+)
+
+
 class PersonaBrief(BaseModel):
     """The persona of a segment, as shown with an answer."""
 
@@ -158,8 +179,10 @@ class PersonaBrief(BaseModel):
     name: str
     description: str
     actions: list[str]
-    levels: dict[str, Level]
-    profile: dict[str, float]
+    levels: dict[str, Level] = Field(description=LEVELS_TEXT)
+    profile: dict[str, float] = Field(description=PROFILE_TEXT)
+    centre: dict[str, float] = Field(description=CENTRE_TEXT)
+    most_buy_none: list[str] = Field(description=MOST_BUY_NONE_TEXT)
     size: int
     share: float
 
@@ -270,9 +293,10 @@ class Persona(BaseModel):
     description: str
     size: int
     share: float
-    centre: dict[str, float]
-    profile: dict[str, float]
-    levels: dict[str, Level]
+    centre: dict[str, float] = Field(description=CENTRE_TEXT)
+    profile: dict[str, float] = Field(description=PROFILE_TEXT)
+    levels: dict[str, Level] = Field(description=LEVELS_TEXT)
+    most_buy_none: list[str] = Field(description=MOST_BUY_NONE_TEXT)
     channel_mix: dict[str, float]
     region_mix: dict[str, float]
     typical_customer: TypicalCustomer

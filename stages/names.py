@@ -83,6 +83,12 @@ def pca_use(n_components: int, n_features: int) -> str:
     return f"{first} (`features.pca.n_components: {n_components}`)"
 
 
+#: What is said of a category whose median over the whole base is under 1 (``stages.personas.most_buy_none``), where a
+#: segment's ratio to the base would be its median amount: the persona descriptions, the report's tables and charts
+#: and the staff page (``api/web/src/format.js``) say this and the segment's median instead of the ratio.
+MOST_BUY_NONE = "most customers buy none"
+
+
 def whole(value: float) -> str:
     """A count or an amount in whole units with thousands separators, a half rounded away from zero as spreadsheets
     and the staff page (``Intl.NumberFormat``, ``money`` in ``api/web/src/format.js``) round it: 16674.2 → '16,674',

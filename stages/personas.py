@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES
 from stages.prepare import label_counts
-from stages.names import counted, percents, whole, words_list
+from stages.names import MOST_BUY_NONE, counted, percents, whole, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -46,7 +46,27 @@ def relative_profile(members: pd.DataFrame, base: pd.DataFrame, features: list[s
     """Median spend of the segment per category divided by the median of the whole base. A median under 1 counts as
     1, the floor the log transform uses: a category most customers do not buy at all (base median 0) compares by
     what a segment spends in it, never divides by zero, and every ratio is positive (``contrast`` divides by them)."""
-    return {c: float(max(members[c].median(), 1.0) / max(base[c].median(), 1.0)) for c in features}
+    return {c: float(max(members[c].median(), FLOOR) / max(base[c].median(), FLOOR)) for c in features}
+
+
+#: The floor of :func:`relative_profile`'s medians, as in the log transform: a median under it counts as it.
+FLOOR = 1.0
+
+def most_buy_none(base: pd.DataFrame, features: list[str]) -> list[str]:
+    """The categories whose median over the whole base is under :data:`FLOOR`: most customers buy none of them (spend
+    under 1 a year), so a segment's ratio there is its own median against 1, an amount and not a comparison with the
+    typical customer. Descriptions, tables, charts and the staff page show the segment's median amount instead."""
+    return [c for c in features if base[c].median() < FLOOR]
+
+
+def against_base(category: str, ratio: float, median: float, none: list[str], high: float, low: float, of_whom: str = "") -> str:
+    """How a segment's spending in a category compares with the base, as a description puts it in brackets: the ratio
+    (:func:`times`, then ``of_whom``: " the typical customer" for the first one a sentence shows), or, in a category
+    most customers buy none of (``none``), the segment's median amount: "a median of 854 a year, where most customers
+    buy none"."""
+    if category in none:
+        return f"a median of {whole(median)} a year, where {MOST_BUY_NONE}"
+    return times(ratio, high, low) + of_whom
 
 
 def level_of(ratio: float, high: float, low: float) -> str:
@@ -171,21 +191,26 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     return actions[:max_actions]
 
 
-def describe(size: int, share: str, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float) -> str:
+def describe(size: int, share: str, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float,
+             none: list[str] | None = None) -> str:
     """One paragraph a sales rep can read: what the segment buys, how much, through which channel. ``share`` is the
     segment's share of the base as words ('49%', '<1%'): :func:`build` rounds the shares of all the segments together
-    by :func:`stages.names.percents`, as the report and the staff page show them."""
+    by :func:`stages.names.percents`, as the report and the staff page show them. In the categories most customers
+    buy none of (``none``, :func:`most_buy_none`) it says the segment's median amount, never a ratio
+    (:func:`against_base`)."""
+    none = none or []
     highs = [c for c in profile if level_of(profile[c], high, low) == "high"]
     lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
     parts = [f"{counted(size, 'customer', 'customers')} ({share} of the base)."]
     if highs:  # the first ratio says what it is of; the rest read the same
-        parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)}{' the typical customer' if i == 0 else ''})"
-                                                      for i, c in enumerate(highs)]) + ".")
-    if lows:
+        first = next((c for c in highs if c not in none), None)
+        parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none, high, low, ' the typical customer' if c == first else '')})"
+                                                      for c in highs]) + ".")
+    if lows:  # never one of ``none``: its ratio is at least 1
         parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows]) + ".")
     leans = leaning(profile)
     if not highs and leans:
-        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in leans)
+        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none, high, low)})" for c in leans)
                      + ", without being high in any category.")
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
@@ -220,6 +245,7 @@ def build_personas(
     n = len(customers)
     ids = range(int(segments.max()) + 1)
     profiles = [relative_profile(customers.loc[segments == seg], customers, features) for seg in ids]
+    none = most_buy_none(customers, features)
     shares = [round(float((segments == seg).sum() / n), 4) for seg in ids]  # as stored, so the page rounds the same
     share_texts = percents(shares)
     for seg in ids:
@@ -234,12 +260,13 @@ def build_personas(
             {
                 "id": seg,
                 "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg]),
-                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low),
+                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, none),
                 "size": int(in_seg.sum()),
                 "share": shares[seg],
                 "centre": {c: round(v, 2) for c, v in centre.items()},
                 "profile": {c: round(v, 4) for c, v in profile.items()},
                 "levels": {c: level_of(profile[c], high, low) for c in features},
+                "most_buy_none": none,
                 "channel_mix": channel_mix,
                 "region_mix": region_mix,
                 "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
@@ -301,6 +328,7 @@ def personas_markdown(personas: list[dict[str, Any]], features: list[str]) -> st
     for p in personas:
         lines += [f"## Segment {p['id']}: {p['name']}", "", p["description"], ""]
         lines += ["| category | median spend | vs. whole base |", "| --- | ---: | ---: |"]
-        lines += [f"| {c} | {whole(p['centre'][c])} | {p['profile'][c]:.2f}× |" for c in features]
+        none = p.get("most_buy_none", [])
+        lines += [f"| {c} | {whole(p['centre'][c])} | {MOST_BUY_NONE if c in none else format(p['profile'][c], '.2f') + '×'} |" for c in features]
         lines += ["", "What to do:", ""] + [f"- {a}" for a in p["actions"]] + [""]
     return "\n".join(lines)

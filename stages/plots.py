@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from plotly.subplots import make_subplots
 from sklearn.metrics import silhouette_samples
 
-from stages.names import axis_meaning
+from stages.names import MOST_BUY_NONE, axis_meaning
 
 #: Colour of each segment id (colour-blind safe, Okabe–Ito), shared with the staff page.
 SEGMENT_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999", "#882255"]
@@ -145,10 +145,15 @@ def silhouette_plot(S: NDArray[np.float64], labels: NDArray[np.int64]) -> go.Fig
 
 
 def persona_profiles(personas: list[dict[str, Any]], features: list[str]) -> go.Figure:
-    """Each persona's median spend per category relative to the whole base (1 = typical customer)."""
+    """Each persona's median spend per category relative to the whole base (1 = typical customer). A category most
+    customers buy none of (a persona's ``most_buy_none``, :func:`stages.personas.most_buy_none`) has no bar, its
+    ratio being the segment's median amount, and its label says why; the persona's description gives the amount."""
+    none = {c for p in personas for c in p.get("most_buy_none", [])}
     fig = go.Figure()
     for p in personas:
-        fig.add_trace(go.Bar(x=features, y=[p["profile"][c] for c in features], name=f"{p['id']}: {p['name']}", marker_color=colour(p["id"])))
+        fig.add_trace(go.Bar(x=features, y=[None if c in none else p["profile"][c] for c in features], name=f"{p['id']}: {p['name']}", marker_color=colour(p["id"])))
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="whole base")
     fig.update_layout(barmode="group", yaxis_type="log", yaxis_title="median spend ÷ base median", title="What each segment buys, relative to the typical customer", height=480)
+    if none:  # labelled only then, so the figure of data where every category is bought stays as it was
+        fig.update_xaxes(tickvals=features, ticktext=[f"{c}<br>(no bar: {MOST_BUY_NONE})" if c in none else c for c in features])
     return fig

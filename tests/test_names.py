@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from stages.dataset import CATEGORY_NAMES
-from stages.names import ALGORITHM_NAMES, ALGORITHMS, algorithm_name, axis_meaning, counted, percent, percents, whole
+from stages import config
+from stages.names import ALGORITHM_NAMES, ALGORITHMS, MOST_BUY_NONE, algorithm_name, axis_meaning, counted, percent, percents, whole
 
 
 def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
@@ -87,3 +88,9 @@ def test_whole_rounds_a_half_away_from_zero_not_to_even(value: float, text: str)
 def test_counted_words_none_one_and_many() -> None:
     """The data page read '1 groups of duplicate rows' and the Methods page 'this file has 0.'"""
     assert [counted(n, "group", "groups") for n in (0, 1, 2, 1234)] == ["no groups", "1 group", "2 groups", "1,234 groups"]
+
+
+def test_the_page_says_most_customers_buy_none_in_the_pipelines_words() -> None:
+    """The staff page's table and answer say of such a category what the descriptions and the report say."""
+    page = (config.ROOT / "api" / "web" / "src" / "format.js").read_text(encoding="utf-8")
+    assert f'export const MOST_BUY_NONE = "{MOST_BUY_NONE}";' in page

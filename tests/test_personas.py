@@ -342,3 +342,52 @@ def test_a_description_of_low_categories_reads_for_plural_names_too() -> None:
     profile = {**FLAT, "Milk": 0.44, "Grocery": 0.46, "Detergents_Paper": 0.34}
     text = describe(216, "49%", profile, FLAT, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
     assert "They spend little on milk products (0.44×), groceries (0.46×) and detergents and paper (0.34×)." in text
+
+
+def _frozen_in_one_segment(customers: pd.DataFrame, median: float = 854.0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The synthetic customers with frozen food bought by segment 1 only (a third of them, each spending ``median``):
+    a new year's file where most customers buy none, so the base median of Frozen is 0."""
+    segments = (customers["Channel"].to_numpy() == 2).astype(int)
+    spent = customers.assign(Frozen=np.where(segments == 1, median, 0.0))
+    return spent, segments, np.log(spent[FEATURES].clip(lower=1).to_numpy())
+
+
+def test_a_category_most_customers_buy_none_of_reads_as_the_segments_median_never_as_a_ratio(customers: pd.DataFrame) -> None:
+    """Against a base median of 0, counted as 1, a segment's median of 854 read "frozen food (854.00× the typical
+    customer)": a ratio that means nothing to sales staff. It reads as the median amount and that most buy none."""
+    spent, segments, S = _frozen_in_one_segment(customers)
+    personas = build_personas(spent, segments, S, FEATURES, PARAMS)
+    assert [p["most_buy_none"] for p in personas] == [["Frozen"], ["Frozen"]]
+    assert personas[1]["levels"]["Frozen"] == "high"  # the level stays ratio-based: the segment buys what most do not
+    text = personas[1]["description"]
+    assert "frozen food (a median of 854 a year, where most customers buy none)" in text
+    assert "milk products (5.78× the typical customer)" in text  # the first ratio shown still says what it is of
+    assert "854.00×" not in text and "854" not in personas[0]["description"]
+    markdown = personas_markdown(personas, FEATURES)
+    assert "| Frozen | 854 | most customers buy none |" in markdown and "| Frozen | 0 | most customers buy none |" in markdown
+    assert "854.00×" not in markdown and "1.00×" not in markdown.split("| Frozen |")[1].split("\n")[0]
+
+
+def test_the_first_ratio_a_description_shows_says_what_it_is_of_after_an_amount() -> None:
+    """When the first high category is one most customers buy none of, " the typical customer" goes with the first
+    ratio after it; a median is written as the page writes it (a half rounded up, 2108.5 → 2,109)."""
+    profile = {**FLAT, "Frozen": 2108.5, "Detergents_Paper": 4.0}
+    centre = {**FLAT, "Frozen": 2108.5, "Detergents_Paper": 1200.0}
+    text = describe(100, "25%", profile, centre, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67, ["Frozen"])
+    assert ("They buy much more frozen food (a median of 2,109 a year, where most customers buy none) and detergents and "
+            "paper (4.00× the typical customer).") in text
+    leaning = describe(100, "25%", {**FLAT, "Frozen": 1.4}, {**FLAT, "Frozen": 1.4}, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67, ["Frozen"])
+    assert "leans to frozen food (a median of 1 a year, where most customers buy none), without being high" in leaning
+
+
+@pytest.mark.parametrize(("frozen", "none"), [
+    ([0, 0, 0, 5], ["Frozen"]),          # median 0
+    ([0, 0, 1, 5], ["Frozen"]),          # median 0.5: under the floor of 1
+    ([0, 1, 1, 5], []),                  # median 1: compared as any other category
+    ([0, 0, 2, 5], []),                  # median 1
+])
+def test_most_buy_none_lists_the_categories_whose_base_median_is_under_the_floor(frozen: list[float], none: list[str]) -> None:
+    from stages.personas import most_buy_none
+
+    base = pd.DataFrame({"Fresh": [3.0, 5, 7, 9], "Frozen": [float(v) for v in frozen]})
+    assert most_buy_none(base, ["Fresh", "Frozen"]) == none

@@ -72,6 +72,18 @@ def test_persona_profiles_plot_every_category_of_every_persona() -> None:
     personas = [{"id": i, "name": f"p{i}", "profile": {c: 1.0 + i for c in FEATURES}} for i in range(2)]
     fig = plots.persona_profiles(personas, FEATURES)
     assert [list(t.y) for t in fig.data] == [[1.0] * 6, [2.0] * 6]
+    assert fig.layout.xaxis.ticktext is None  # every category is bought by most customers: labelled as they are named
+
+
+def test_a_category_most_customers_buy_none_of_has_no_ratio_bar_and_says_why() -> None:
+    """Against a base median of 0, counted as 1, a segment with a median of 854 drew a bar at 854× the typical
+    customer on the log scale. No bar for it, and its label says most customers buy none."""
+    personas = [{"id": i, "name": f"p{i}", "profile": {**{c: 1.0 + i for c in FEATURES}, "Frozen": [1.0, 854.0][i]},
+                 "most_buy_none": ["Frozen"]} for i in range(2)]
+    fig = plots.persona_profiles(personas, FEATURES)
+    assert [list(t.y) for t in fig.data] == [[1.0, 1.0, 1.0, None, 1.0, 1.0], [2.0, 2.0, 2.0, None, 2.0, 2.0]]
+    assert list(fig.layout.xaxis.ticktext)[3] == "Frozen<br>(no bar: most customers buy none)"
+    assert list(fig.layout.xaxis.ticktext)[:3] == FEATURES[:3]
 
 
 def test_distributions_name_their_axes() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -155,6 +156,21 @@ def test_persona_chart_has_a_stable_id_and_no_library(personas: list[dict[str, A
     assert 'id="persona-1-profile"' in html
     assert "plotly.js v" not in html and "<script src" not in html
     assert html == report.persona_chart_html(personas[1], FEATURES)
+
+
+def test_a_persona_card_shows_no_ratio_for_a_category_most_customers_buy_none_of(customers: pd.DataFrame) -> None:
+    """A new year's file where most customers buy no frozen food: the card's description said "frozen food (854.00×
+    the typical customer)" and its chart drew that bar. It now gives the segment's median, and the chart no bar."""
+    from stages.personas import build_personas
+
+    segments = (customers["Channel"].to_numpy() == 2).astype(int)
+    spent = customers.assign(Frozen=np.where(segments == 1, 854.0, 0.0))
+    features = list(spent.columns[3:])
+    built = build_personas(spent, segments, np.log(spent[features].clip(lower=1).to_numpy()), features, {"high": 1.5, "low": 0.67, "dominant_channel": 0.7})
+    cards = report.persona_cards_markdown(built, features)
+    assert "frozen food (a median of 854 a year, where most customers buy none)" in cards
+    assert "854.00" not in cards and "854.0×" not in cards
+    assert "(no bar: most customers buy none)" in report.persona_chart_html(built[1], features)  # "<br>" is escaped
 
 
 def test_persona_cards_one_card_per_persona(personas: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
-from tests.mixture import copy_artifacts, mixture_artifacts
+from tests.mixture import copy_artifacts, mixture_artifacts, unbought_artifacts
 
 GOOD = {"Fresh": 12669, "Milk": 9656, "Grocery": 7561, "Frozen": 214, "Detergents_Paper": 2674, "Delicassen": 1338}
 HEADER = "Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Channel,Region"
@@ -38,3 +38,10 @@ def artifact_copy(tmp_path: Path) -> Path:
 def gmm_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """The app serving a Gaussian mixture (``tests.mixture.uneven_mixture`` of the real model) from its own artifacts."""
     return create_app({"TESTING": True, "ARTIFACTS_ROOT": mixture_artifacts(tmp_path_factory.mktemp("gmm"))})
+
+
+@pytest.fixture(scope="session")
+def unbought_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app serving the real model with personas of data where most customers buy no frozen food
+    (``tests.mixture.unbought_artifacts``)."""
+    return create_app({"TESTING": True, "ARTIFACTS_ROOT": unbought_artifacts(tmp_path_factory.mktemp("unbought"))})

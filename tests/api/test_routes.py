@@ -115,6 +115,37 @@ def test_clusters_pca_elbow_fields_health(client: FlaskClient) -> None:
     assert fields["channel"] == {"1": "Horeca", "2": "Retail"} and isinstance(fields["report_available"], bool)
 
 
+def test_a_persona_says_which_categories_most_customers_buy_none_of_and_its_medians(client: FlaskClient, unbought_app: Flask) -> None:
+    """A category whose base median is 0 gave a profile "ratio" of 854 that the page showed as 854.00× the typical
+    customer. Personas, in /api/clusters and in each answer, list such categories (most_buy_none) and carry the
+    segment's medians (centre), which the page shows instead; the shipped data have none."""
+    from stages.names import whole
+    from tests.mixture import BUYS_FROZEN
+
+    spec = client.get("/api/openapi.json").get_json()
+    shipped = client.get("/api/clusters").get_json()["personas"]
+    assert [p["most_buy_none"] for p in shipped] == [[]] * len(shipped)
+    r = client.post("/api/segment", json=GOOD)
+    conform(spec, "/api/segment", "post", r.status_code, r.get_json())
+    persona = r.get_json()["persona"]
+    assert persona["most_buy_none"] == [] and persona["centre"] == shipped[persona["id"]]["centre"]
+
+    client = unbought_app.test_client()
+    personas = client.get("/api/clusters").get_json()["personas"]
+    assert [p["most_buy_none"] for p in personas] == [["Frozen"]] * len(personas)
+    frozen = personas[BUYS_FROZEN]
+    assert frozen["levels"]["Frozen"] == "high"
+    assert f"frozen food (a median of {whole(frozen['centre']['Frozen'])} a year, where most customers buy none)" in frozen["description"]
+    assert f"{frozen['profile']['Frozen']:.2f}×" not in frozen["description"]
+    row = pd.read_csv(config.PCA_MAP)
+    member = row[row["segment"] == BUYS_FROZEN].iloc[0]
+    r = client.post("/api/segment", json={c: float(member[c]) for c in FEATURES})
+    conform(spec, "/api/segment", "post", r.status_code, r.get_json())
+    answered = r.get_json()["persona"]
+    assert answered["id"] == BUYS_FROZEN and answered["most_buy_none"] == ["Frozen"] and answered["centre"] == frozen["centre"]
+    assert answered["description"] == frozen["description"]
+
+
 def test_health_names_the_algorithm_as_the_report_does(client: FlaskClient, gmm_app: Flask) -> None:
     assert client.get("/api/health").get_json()["algorithm_name"] == "k-Means"
     assert gmm_app.test_client().get("/api/health").get_json()["algorithm_name"] == "Gaussian mixture"

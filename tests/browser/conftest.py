@@ -70,6 +70,18 @@ def gmm_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def unbought_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app serving the real model with personas of data where most customers buy no frozen food
+    (``tests.mixture.unbought_artifacts``)."""
+    _built_page()
+    from api import create_app
+    from tests.mixture import unbought_artifacts
+
+    with serving(create_app({"ARTIFACTS_ROOT": unbought_artifacts(tmp_path_factory.mktemp("unbought"))})) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's headless Chromium (no browser download): `make browser` installs it when missing."""
     executable = shutil.which("chromium") or "/usr/bin/chromium"

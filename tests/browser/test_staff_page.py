@@ -407,6 +407,43 @@ def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None
     expect(panel).to_be_hidden()
 
 
+def test_a_category_most_customers_buy_none_of_shows_the_segments_median_not_a_ratio(
+    browser: Browser, unbought_base_url: str, customers: pd.DataFrame
+) -> None:
+    """Where most customers buy no frozen food (a base median of 0, counted as 1), the segment that buys it read
+    "the segment buys 2108.50× the typical customer" and drew a bar at the end of the scale. The card shows its
+    median with "most customers buy none" and no bar; the answer says the segment's median and this customer's amount."""
+    from stages.names import whole
+    from tests.mixture import BUYS_FROZEN
+
+    watch = Watch(origin=unbought_base_url)
+    with watched_page(browser, unbought_base_url, watch) as page:
+        personas = api_json(page, "/api/clusters")["personas"]
+        fields = api_json(page, "/api/fields")["features"]
+        label = next(f["label"] for f in fields if f["name"] == "Frozen")
+        persona = personas[BUYS_FROZEN]
+        median = whole(persona["centre"]["Frozen"])
+        card = page.locator(".persona-card").nth(BUYS_FROZEN)
+        card.get_by_role("button", name=re.compile("spending profile")).click()
+        row = card.locator("table.profile tbody tr").filter(has_text=label)
+        expect(row).to_have_text(re.compile(rf"{re.escape(label)}\s*{re.escape(median)}\s*most customers buy none$"))
+        expect(row.locator("svg")).to_have_count(0)
+        expect(card.locator("table.profile tbody tr svg")).to_have_count(len(persona["profile"]) - 1)
+        expect(card.locator(".persona-detail .hint")).to_contain_text("left out where most customers buy none")
+        assert "2108.50×" not in card.inner_text() and f"{persona['profile']['Frozen']:.2f}×" not in card.inner_text()
+
+        member = customers[customers["segment"] == BUYS_FROZEN].iloc[0]
+        values = {name: int(member[name]) for name in FEATURES}
+        fill_customer(page, fields, values)
+        page.get_by_role("button", name="Find the segment").click()
+        expect(page.locator("#answer-title")).to_have_text(re.compile(rf"^\s*Segment {BUYS_FROZEN}:"))
+        line = page.locator(".standouts li").filter(has_text=label)
+        expect(line).to_have_text(re.compile(
+            rf"^High {re.escape(label)}: the segment's median is {re.escape(median)} a year, where most customers buy none "
+            rf"\(this customer: {values['Frozen']:,}\)$"))
+        assert accessibility_problems(page) == []
+
+
 def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> None:
     """A CSV with one bad row: the good rows are segmented, the bad one named, counts shown, results downloadable."""
     good = customers.groupby("segment").head(1).sort_values("segment")

@@ -1,4 +1,4 @@
-import { categoryWords, confidenceWords, decimal2, money, percent, percents, times } from "./format.js";
+import { categoryWords, confidenceWords, decimal2, money, mostBuyNone, percent, percents, segmentAgainstBase, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
@@ -15,12 +15,13 @@ function standouts(persona) {
 
 /** This customer's amount in a category and, when given, how it compares with the typical customer (the median of
  * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.39×"; a filled-in amount is that
- * median, so it says "filled in" instead. */
+ * median, so it says "filled in" instead. In a category most customers buy none of, the amount alone: a ratio to a
+ * median under 1 would be the amount again. */
 function customerFigure(answer, name, features) {
   const amount = answer.input[name];
   if (answer.imputed && answer.imputed.includes(name)) return `${money(amount)}, filled in`;
   const field = features.find((f) => f.name === name);
-  return field && field.median > 0 ? `${money(amount)}, ${times(amount / field.median)}` : money(amount);
+  return field && field.median > 0 && !mostBuyNone(answer.persona, name) ? `${money(amount)}, ${times(amount / field.median)}` : money(amount);
 }
 
 /** The runner-up: the second most probable segment of a mixture, else the nearest centre after the customer's own. */
@@ -148,8 +149,8 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
             <ul className="standouts">
               {apart.map((s) => (
                 <li key={s.name}>
-                  <span className={`level ${s.level}`}>{s.level === "high" ? "High" : "Low"}</span> {categoryWords(s.name, features)}: the
-                  segment buys {times(s.ratio)} the typical customer
+                  <span className={`level ${s.level}`}>{s.level === "high" ? "High" : "Low"}</span> {categoryWords(s.name, features)}:{" "}
+                  {segmentAgainstBase(persona, s.name)}
                   {answer.input && answer.input[s.name] != null && (
                     <> (this customer: {customerFigure(answer, s.name, features)})</>
                   )}

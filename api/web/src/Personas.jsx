@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import { categoryWords, money, percents, times } from "./format.js";
+import { MOST_BUY_NONE, categoryWords, money, mostBuyNone, percents, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { Actions } from "./Actions.jsx";
@@ -53,6 +53,7 @@ function PersonaCard({ persona, shareText, fields }) {
   const panelId = useId();
   const colour = segmentColour(persona.id);
   const features = fields ? fields.features : [];
+  const unbought = Object.keys(persona.profile).some((name) => mostBuyNone(persona, name));
   return (
     <li className="persona-card">
       <h3>
@@ -67,7 +68,10 @@ function PersonaCard({ persona, shareText, fields }) {
       </button>
       <div id={panelId} className="persona-detail" hidden={!open}>
         <h4>Spending against the whole base</h4>
-        <p className="hint">Median yearly spend of the segment; the bar runs left of the line when it buys less than the typical customer, right when more.</p>
+        <p className="hint">
+          Median yearly spend of the segment; the bar runs left of the line when it buys less than the typical customer, right when more
+          {unbought ? ", and is left out where most customers buy none, with nothing to compare with." : "."}
+        </p>
         <table className="profile">
           <caption className="visually-hidden">Spending profile of {persona.name}</caption>
           <thead>
@@ -83,10 +87,14 @@ function PersonaCard({ persona, shareText, fields }) {
                 <th scope="row">{categoryWords(name, features)}</th>
                 <td className="num">{persona.centre ? money(persona.centre[name]) : "–"}</td>
                 <td>
-                  <span className="ratio-cell">
-                    <RatioBar ratio={ratio} colour={colour} />
-                    <span className="bar-value">{times(ratio)}</span>
-                  </span>
+                  {mostBuyNone(persona, name) ? (
+                    <span className="no-ratio">{MOST_BUY_NONE}</span>
+                  ) : (
+                    <span className="ratio-cell">
+                      <RatioBar ratio={ratio} colour={colour} />
+                      <span className="bar-value">{times(ratio)}</span>
+                    </span>
+                  )}
                 </td>
               </tr>
             ))}

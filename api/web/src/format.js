@@ -38,6 +38,25 @@ export const decimal2 = (value) => twoDecimals.format(value);
  * "little" at the 0.67 threshold, as 0.7×). */
 export const times = (ratio) => `${decimal2(ratio)}×`;
 
+/** What is said of a category most customers buy none of, in place of a ratio: the words of the pipeline's
+ * descriptions and the report (``stages.names.MOST_BUY_NONE``). */
+export const MOST_BUY_NONE = "most customers buy none";
+
+/** Whether most customers buy none of a category (the persona's ``most_buy_none``: the whole base's median is under
+ * 1), where the persona's ratio to the base is the segment's median amount, not a comparison, and is never shown. */
+export const mostBuyNone = (persona, name) => Array.isArray(persona.most_buy_none) && persona.most_buy_none.includes(name);
+
+/** How the segment compares with the typical customer in a category, as the answer's list of standouts says it:
+ * "the segment buys 2.00× the typical customer", or, where most customers buy none, the segment's median amount:
+ * "the segment's median is 854 a year, where most customers buy none". */
+export function segmentAgainstBase(persona, name) {
+  if (!mostBuyNone(persona, name)) return `the segment buys ${times(persona.profile[name])} the typical customer`;
+  const median = persona.centre && persona.centre[name];
+  return typeof median === "number" && Number.isFinite(median)
+    ? `the segment's median is ${money(median)} a year, where ${MOST_BUY_NONE}`
+    : `${MOST_BUY_NONE}, unlike the segment`;
+}
+
 /** Decimal digits with an optional decimal point and exponent: what `Number()` reads, without its hex, octal,
  * binary and Infinity spellings. */
 const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, money, numberAdvice, parseAmount, percent, percents, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -161,6 +161,21 @@ test("asApi writes a number as Python's str does, so the page's messages quote a
     [9999999999999998, "9999999999999998"]];
   for (const [number, text] of python) assert.equal(asApi(number), text, String(number));
   assert.equal(amountProblem("-0.00001", { name: "Fresh", max_allowed: 10000000 }), "must be 0 or more (got -1e-05)");
+});
+
+test("a category most customers buy none of reads as the segment's median, never as a ratio", () => {
+  // A base median of 0 counts as 1, so the segment's "ratio" is its median: it read "buys 854.00× the typical customer".
+  const persona = {
+    profile: { Milk: 2, Frozen: 854 }, centre: { Milk: 9536, Frozen: 853.5 }, most_buy_none: ["Frozen"],
+  };
+  assert.equal(segmentAgainstBase(persona, "Milk"), "the segment buys 2.00× the typical customer");
+  assert.equal(segmentAgainstBase(persona, "Frozen"), "the segment's median is 854 a year, where most customers buy none");
+  assert.ok(!segmentAgainstBase(persona, "Frozen").includes("×"));
+  assert.equal(mostBuyNone(persona, "Frozen"), true);
+  assert.equal(mostBuyNone(persona, "Milk"), false);
+  assert.equal(mostBuyNone({ profile: {}, centre: {} }, "Frozen"), false); // a persona without the list: every category compared
+  assert.equal(segmentAgainstBase({ ...persona, centre: undefined }, "Frozen"), "most customers buy none, unlike the segment");
+  assert.equal(MOST_BUY_NONE, "most customers buy none");
 });
 
 test("times shows a ratio with two decimals, so a ratio just under a threshold does not print as on it", () => {
