@@ -75,7 +75,28 @@ def dot_grouped_message(text: str) -> str:
     return f"'{s}' is ambiguous: {thousands:,} or {plain}? {readings[0].upper()}{readings[1:]}"
 
 
-#: Marks that spreadsheets and people write for an amount not known (``n/a``, ``#N/A``, ``-``, ``?``).
+#: How a data file marks a value that is not known, for the pipeline's raw data and the API's CSV cells alike: an empty
+#: cell, or ``NA`` in any case (as R's ``write.csv`` writes one), white space around it aside. A spending so marked is
+#: imputed (and reported so); ``NaN`` and the infinities are no such mark, but numbers that are not finite, refused with
+#: :func:`unknown_advice`, as the marks of :data:`MISSING_MARK` are. A JSON value is never one: a field is left out.
+#: Spelled out whole, as the API's CSV reader (pyarrow's ``null_values``) is given them; :func:`is_missing` for a cell.
+MISSING_CELLS = ("", "NA", "na", "Na", "nA")
+
+
+def is_missing(cell: str) -> bool:
+    """Whether a data file's cell marks a value that is not known: one of :data:`MISSING_CELLS`, white space around it
+    aside (as :func:`parse_number` reads a number)."""
+    return cell.strip() in MISSING_CELLS
+
+
+def unknown_advice(empty: str = "leave the cell empty") -> str:
+    """What to do about an amount that is not known, told for a mark of :data:`MISSING_MARK` and for NaN; ``empty`` in
+    the reader's medium (the API's JSON: "leave the field out")."""
+    return f"{empty} when the amount is not known"
+
+
+#: Marks that spreadsheets and people write for an amount not known (``n/a``, ``#N/A``, ``-``, ``?``), refused in a file
+#: as in JSON; ``NA`` is one in JSON only (a file's ``NA`` is one of :data:`MISSING_CELLS`).
 MISSING_MARK = re.compile(r"(?:#?n/?a|null|none|nil|-+|[\u2013\u2014]|\?)", re.IGNORECASE)
 #: A currency sign or code before or after an amount, with the spaces next to it.
 CURRENCY = re.compile(r"^(?:[€$£]|eur)\s*|\s*(?:[€$£]|eur)$", re.IGNORECASE)
@@ -104,7 +125,7 @@ def number_advice(text: str, write: str = "write", empty: str = "leave the cell 
     """
     s = text.strip()
     if MISSING_MARK.fullmatch(s):
-        return f": {empty} when the amount is not known"
+        return f": {unknown_advice(empty)}"
     notes = []
     bare = CURRENCY.sub("", s)
     if bare != s and bare:

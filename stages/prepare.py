@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, number_advice, parse_number
+from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, is_missing, number_advice, parse_number, unknown_advice
 
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
@@ -90,11 +90,9 @@ def read_raw(path: Path, source: str | None = None) -> pd.DataFrame:
 
 
 def _parse_number(cell: str) -> float | None:
-    """A cell as a float; None for an empty cell; raises ValueError for text."""
-    s = cell.strip()
-    if s == "" or s.upper() in {"NA", "NAN"}:
-        return None
-    return parse_number(s)
+    """A cell as a float (NaN and infinities included, for the caller to refuse); None for a value not known (an empty
+    cell or ``NA``: :func:`stages.dataset.is_missing`); raises ValueError for text."""
+    return None if is_missing(cell) else parse_number(cell)
 
 
 def _not_a_number(cell: str, spending: bool) -> str:
@@ -133,8 +131,9 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
                 if col in labels:
                     problems.append(f"{where}: missing; every customer needs a {col} code")
                 continue
-            if not math.isfinite(v):
-                problems.append(f"{where}: {cell!r} is not a finite number")
+            if not math.isfinite(v):  # NaN is no missing mark here: a file writes an amount not known as empty or NA
+                advice = f": {unknown_advice()}" if col in features else ""
+                problems.append(f"{where}: {cell!r} is not a finite number{advice}")
             elif col in labels and col in LABEL_CODES and v not in LABEL_CODES[col]:
                 codes = ", ".join(f"{k} = {n}" for k, n in LABEL_CODES[col].items())
                 problems.append(f"{where}: {cell!r} is not a valid code ({codes})")

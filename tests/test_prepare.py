@@ -24,6 +24,7 @@ BAD_DATA = [
     ("negative value", f"{HEADER}\n{ROW1}\n2,3,7057,-5,9568,1762,3293,1776\n", "row 2, column Milk: '-5' is negative"),
     ("text in a number column", f"{HEADER}\n{ROW1}\n2,3,7057,abc,9568,1762,3293,1776\n", "row 2, column Milk: 'abc' is not a number"),
     ("infinity", f"{HEADER}\n{ROW1}\n2,3,inf,1,9568,1762,3293,1776\n", "row 2, column Fresh: 'inf' is not a finite number"),
+    ("NaN, no missing mark", f"{HEADER}\n{ROW1}\n2,3,NaN,1,9568,1762,3293,1776\n", "row 2, column Fresh: 'NaN' is not a finite number"),
     # Python's float() reads these; no spreadsheet writes them for a number, and the API refuses them too
     ("digits grouped by underscores", f"{HEADER}\n{ROW1}\n2,3,7_057,1,9568,1762,3293,1776\n", "row 2, column Fresh: '7_057' is not a number (write digits"),
     ("full-width digits", f"{HEADER}\n{ROW1}\n2,3,\uff17\uff10,1,9568,1762,3293,1776\n", "row 2, column Fresh: '\uff17\uff10' is not a number"),
@@ -69,6 +70,30 @@ def test_missing_spending_is_imputed_and_reported(strategy: str, expected: float
     assert result.report["impute"]["rows"] == {"Fresh": [3]}
     assert result.report["impute"]["values"]["Fresh"] == expected
     assert result.customers.loc[result.customers["row"] == 3, "Fresh"].item() == expected
+
+
+def test_na_as_r_writes_it_is_a_missing_value_imputed_and_reported_like_an_empty_cell() -> None:
+    """R's write.csv writes a value not known as NA: imputed and reported per column and row (any case, spaces around
+    it aside), as the API's CSV readers read it (tests/api/test_csvio.py); a label so marked is missing."""
+    result = run(f"{HEADER}\n{ROW1}\n2,3,NA,1,1,1,1,1\n2,3,5, na ,1,1,1,1\n2,3,7,1,1,1,1,\n{ROW2}\n")
+    assert result.report["impute"]["rows"] == {"Fresh": [2], "Milk": [3], "Delicassen": [4]}
+    assert result.report["missing"] == {"Channel": 0, "Region": 0, "Fresh": 1, "Milk": 1, "Grocery": 0, "Frozen": 0, "Detergents_Paper": 0, "Delicassen": 1}
+    values = result.report["impute"]["values"]
+    assert result.customers.set_index("row").loc[[2, 3], ["Fresh", "Milk"]].to_numpy().tolist() == [[values["Fresh"], 1.0], [5.0, values["Milk"]]]
+    with pytest.raises(DataValidationError, match="row 2, column Region: missing; every customer needs a Region code"):
+        run(f"{HEADER}\n{ROW1}\n2,Na,1,1,1,1,1,1\n")
+
+
+@pytest.mark.parametrize("cell", ["NaN", "nan", " NAN", "-nan", "inf", "-Infinity"])
+def test_nan_is_no_missing_mark_but_a_number_that_is_not_finite_named_by_row_and_column(cell: str) -> None:
+    """NaN had been imputed as NA is; like the API, the pipeline now refuses it as not finite, saying how to give a
+    value that is not known. A label gets no such advice: every customer needs a code."""
+    with pytest.raises(DataValidationError) as err:
+        run(f"{HEADER}\n{ROW1}\n2,3,7057,{cell},9568,1762,3293,1776\n")
+    assert err.value.problems == [f"row 2, column Milk: {cell.strip()!r} is not a finite number: leave the cell empty when the amount is not known"]
+    with pytest.raises(DataValidationError) as err:
+        run(f"{HEADER}\n{ROW1}\n{cell},3,7057,1,9568,1762,3293,1776\n")
+    assert err.value.problems == [f"row 2, column Channel: {cell.strip()!r} is not a finite number"]
 
 
 def test_impute_error_strategy_names_the_missing_rows() -> None:
