@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from api.fields import ALIAS_OF, ALIASES, ALLOWED_FIELDS, FEATURES, LABEL_LOOKUP, LABELS, MAX_SPEND, FieldError, label_name, unknown_name
-from stages.dataset import DOT_GROUPED, dot_grouped_message, parse_number
+from stages.dataset import DOT_GROUPED, dot_grouped_message, is_missing, parse_number
 from stages.segmenter import Assignment, Segmenter, nearest_distance
 
 if TYPE_CHECKING:
@@ -340,16 +340,37 @@ def _numbers(arr: pa.Array) -> NDArray[np.float64]:
     return col
 
 
+def _emptied_marks(arr: pa.Array, bad: NDArray[np.bool_]) -> tuple[pa.Array, NDArray[np.bool_]]:
+    """``arr`` with those of its ``bad`` cells that mark a value not known (``NA``, white space:
+    :func:`stages.dataset.is_missing`) made empty (null), and which cells those were; each distinct text looked at once.
+    Only cells the fast checks refused can be one, so a column they took costs nothing."""
+    where = np.flatnonzero(bad)
+    if not len(where):
+        return arr, np.zeros(len(arr), dtype=bool)
+    encoded = pc.dictionary_encode(arr.take(pa.array(where)))
+    marked = np.array([is_missing(t) for t in encoded.dictionary.to_pylist()] + [False], dtype=bool)
+    if not marked.any():
+        return arr, np.zeros(len(arr), dtype=bool)
+    marks = np.zeros(len(arr), dtype=bool)
+    marks[where] = marked[np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)]
+    return pc.if_else(pa.array(marks), pa.scalar(None, arr.type), arr), marks
+
+
 def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Checked:
-    """Validate CSV cells (string columns named as the model's fields, null = empty cell), vectorised per column."""
+    """Validate CSV cells (string columns named as the model's fields, null = empty cell), vectorised per column. A cell
+    that marks a value not known (``NA``: :func:`stages.dataset.is_missing`) is an empty one: imputed, or no label."""
     n = len(rows)
+    cells = dict(cells)
     suspect = np.zeros(n, dtype=bool)
     X = np.full((n, len(FEATURES)), np.nan)
     for j, f in enumerate(FEATURES):
         arr = cells[f]
         present = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
         col = _numbers(arr)
-        suspect |= present & ~_in_range(col)  # also a cell of text (NaN)
+        bad = present & ~_in_range(col)  # also a cell of text (NaN)
+        cells[f], marks = _emptied_marks(arr, bad)
+        present &= ~marks
+        suspect |= bad & ~marks
         suspect |= _dot_grouped(arr, col)
         X[:, j] = np.where(present, col, np.nan)
     suspect |= np.isnan(X).all(axis=1)
@@ -359,7 +380,8 @@ def check_cells(cells: Mapping[str, pa.Array], rows: NDArray[np.int64]) -> Check
             labels[label] = pa.nulls(n, pa.string())
             continue
         names, bad = _label_cells(label, cells[label])
-        suspect |= bad
+        cells[label], marks = _emptied_marks(cells[label], bad)
+        suspect |= bad & ~marks
         labels[label] = names
     checked = Checked(rows=rows, X=X, channel=labels["Channel"], region=labels["Region"])
 

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
 from api.fields import ALIAS_OF, ALIASES, FEATURES, LABELS, FieldError, unknown_name
-from stages.dataset import NUMBER, header_delimiter
+from stages.dataset import MISSING_CELLS, NUMBER, header_delimiter
 
 #: Content types a batch's CSV body may be sent as (a multipart upload aside): application/csv is not registered but
 #: some clients send it, and text/plain is what tools without a CSV type send.
@@ -87,7 +87,7 @@ class Chunk:
     not_utf8: dict[int, list[str]] = field(default_factory=dict)
 
     def cells(self, header: Header) -> dict[str, pa.Array]:
-        """Text cells by field name (null = empty cell)."""
+        """Text cells by field name (null = a value not known: an empty cell or ``NA``, :data:`~stages.dataset.MISSING_CELLS`)."""
         columns = self.table.columns
         return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)}
 
@@ -450,7 +450,9 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
             read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header.names))], block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=[""]
+                # a value not known (an empty cell, NA) is read as null in C: an R export of many NA is read as fast as
+                # one of empty cells; the same marks with spaces around them are found by check_cells
+                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=list(MISSING_CELLS)
             ),
         )
         for batch in reader:

@@ -88,7 +88,8 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
     csv_text = {
         "type": "string",
         "description": "CSV with a header line naming the six categories (Delicatessen accepted for Delicassen) and optionally "
-        "Channel and Region; `,`, `;` or tab separated, UTF-8 with or without a byte-order mark; empty cells are imputed.",
+        "Channel and Region; `,`, `;` or tab separated, UTF-8 with or without a byte-order mark. A spending not known is an empty cell "
+        "or `NA` (any case, as R's write.csv writes it): imputed and listed in `imputed`; `NaN` is refused as not a finite number.",
     }
     batch_body = {
         "required": True,

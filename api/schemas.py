@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name, unknown_name
-from stages.dataset import LABEL_CODES, number_advice
+from stages.dataset import LABEL_CODES, number_advice, unknown_advice
 from stages.segmenter import ATYPICAL_QUANTILE
 
 
@@ -441,8 +441,8 @@ def _message(kind: str, value: Any, default: str, source: Literal["json", "csv"]
     if kind == "float_type":
         advice = number_advice(value, empty=LEAVE_OUT[source]) if isinstance(value, str) else None
         return f"must be a number (yearly spending), not {_describe(value)}{advice or ''}"
-    if kind == "finite_number":
-        return "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed"
+    if kind == "finite_number":  # NaN is not how an amount not known is given (an empty CSV cell or NA; a field left out)
+        return f"must be a finite number: NaN, Infinity and numbers too large to represent are not allowed; {unknown_advice(LEAVE_OUT[source])}"
     if kind == "greater_than_equal":
         return f"must be 0 or more (got {_number(value)})"
     if kind == "less_than_equal":
@@ -458,7 +458,7 @@ def spending_message(value: Any, source: Literal["json", "csv"] = "json") -> str
     if type(value) is not int and type(value) is not float:  # text, true/false, null, a list, an object
         return _message("float_type", value, "", source)
     if _beyond_float(value) or not math.isfinite(value):
-        return _message("finite_number", value, "")
+        return _message("finite_number", value, "", source)
     if value < 0:
         return _message("greater_than_equal", value, "")
     if value > MAX_SPEND:

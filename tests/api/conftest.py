@@ -13,6 +13,24 @@ from tests.mixture import copy_artifacts, mixture_artifacts, unbought_artifacts
 
 GOOD = {"Fresh": 12669, "Milk": 9656, "Grocery": 7561, "Frozen": 214, "Detergents_Paper": 2674, "Delicassen": 1338}
 HEADER = "Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Channel,Region"
+#: A customers' CSV marking values not known as files do: NA as R's write.csv writes it (any case, spaces around it), an
+#: empty cell; then NaN and n/a, which are no such marks.
+MARKED = "\n".join([
+    HEADER,
+    "12669,NA,7561,214,2674,1338,2,3",
+    "12669,na,7561, nA ,2674,1338,NA,3",
+    "12669,,7561,214,2674,1338,2,3",
+    "12669,NaN,7561,214,2674,1338,2,3",
+    "12669,n/a,7561,214,2674,1338,2,3",
+]) + "\n"
+#: Each row of :data:`MARKED`: the categories it imputes, or the error of its Milk cell.
+MARKED_RESULTS = [
+    ["Milk"],
+    ["Milk", "Frozen"],
+    ["Milk"],
+    "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed; leave the cell empty when the amount is not known",
+    "must be a number (yearly spending), not text 'n/a': leave the cell empty when the amount is not known",
+]
 
 
 @pytest.fixture(scope="session")

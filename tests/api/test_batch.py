@@ -23,7 +23,7 @@ from api.errors import ApiError
 from api.fields import ALLOWED_FIELDS, LABELS
 from api.schemas import FEATURES, LEAVE_OUT, MAX_SPEND, CustomerIn
 from stages import config
-from stages.dataset import parse_number
+from stages.dataset import is_missing, parse_number
 from tests.api.conftest import GOOD
 from tests.mixture import uneven_mixture
 
@@ -141,23 +141,25 @@ def test_csv_cells_give_the_models_verdict_on_every_row() -> None:
             np.testing.assert_array_equal(checked.X[i], single.spending())
 
 
-#: CSV spending cells: good, the common bad kinds (text, below 0, above the limit, not finite) and empty (None).
+#: CSV spending cells: good, the common bad kinds (text, below 0, above the limit, not finite) and not known (None,
+#: white space, NA).
 SPEND_TEXTS: list[str | None] = [
     None, "0", "12", "3.5", "1e3", "+7", " 12 ", "-0", "-0.0", "10000000", "12669.000000000001", "0.1", "1" * 16, ".5",
     "abc", "", " ", "1,5", "12 669", "1_000", "0x10", "\uff11\uff12", "'7'", "=1+1", "12\n3", "a" * 45, "Fresh",
     "-1", "-2.5", "-1e-300", "-0.5e1", "-" + "9" * 20, "20000000", "10000000.5", "1e400", "1" * 400,
-    "nan", "NaN", "-nan", "inf", "-inf", "Infinity", " -INF ",
+    "nan", "NaN", "-nan", "inf", "-inf", "Infinity", " -INF ", "NA", "na", " nA ", "n/a", "N A", "NAN",
 ]
 #: CSV label cells: codes and names as the pipeline reads them, and cells that are none.
-LABEL_TEXTS: list[str | None] = [None, "1", "2", "3", "2.0", "2.00", "+2", "1e0", "Retail", "horeca", " Oporto ", "x", "0", "4", "1.5", "nan", "-1", " ", "Lisbonn"]
+LABEL_TEXTS: list[str | None] = [None, "1", "2", "3", "2.0", "2.00", "+2", "1e0", "Retail", "horeca", " Oporto ", "x", "0", "4", "1.5", "nan", "-1", " ", "Lisbonn", "NA", " na ", "n/a"]
 
 
 def cell_payload(cells: dict[str, pa.Array], i: int) -> dict[str, Any]:
-    """Row ``i`` of CSV cells as one customer's JSON: spending as a float when the cell is a number, else its text."""
+    """Row ``i`` of CSV cells as one customer's JSON: spending as a float when the cell is a number, else its text; a
+    cell that marks a value not known (empty, ``NA``) is a field left out."""
     payload: dict[str, Any] = {}
     for name, arr in cells.items():
         text = arr[i].as_py()
-        if text is not None:
+        if text is not None and not is_missing(text):
             try:
                 payload[name] = parse_number(text) if name in FEATURES else text
             except ValueError:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from stages.dataset import DOT_GROUPED, NUMBER_RULE, dot_grouped_message, number_advice, parse_number
+from stages.dataset import DOT_GROUPED, NUMBER_RULE, dot_grouped_message, is_missing, number_advice, parse_number
 from stages.prepare import DataValidationError, prepare, read_raw_text
 
 CASES = json.loads((Path(__file__).parents[1] / "number_syntax.json").read_text(encoding="utf-8"))
@@ -62,13 +62,38 @@ def test_what_is_not_a_number_is_refused_alike_naming_the_cell(client: FlaskClie
 
 
 @pytest.mark.parametrize("text", CASES["not_finite"])
-def test_infinity_and_nan_are_refused_as_not_finite(client: FlaskClient, text: str) -> None:
-    assert not math.isfinite(parse_number(text))
-    if text.lower() != "nan":  # "NaN" in raw data means a missing value, imputed
-        with pytest.raises(DataValidationError, match="is not a finite number"):
-            _pipeline(text)
+def test_infinity_and_nan_are_refused_as_not_finite_alike(client: FlaskClient, text: str) -> None:
+    """NaN in the raw data had been imputed, while the API refused it: both refuse it now, saying how to give an
+    amount that is not known (an empty cell, or NA: :func:`stages.dataset.is_missing`)."""
+    assert not math.isfinite(parse_number(text)) and not is_missing(text)
+    with pytest.raises(DataValidationError, match=re.escape(f"row 2, column Fresh: {text!r} is not a finite number: leave the cell empty when the amount is not known")):
+        _pipeline(text)
     row = _api_row(client, text)
-    assert not row["ok"] and "must be a finite number" in row["errors"][0]["message"]
+    assert not row["ok"] and row["errors"][0]["message"].startswith("must be a finite number")
+    assert row["errors"][0]["message"].endswith("; leave the cell empty when the amount is not known")
+
+
+@pytest.mark.parametrize("text", ["", " ", "NA", "na", "Na", " nA "])
+def test_a_value_not_known_is_imputed_alike(client: FlaskClient, text: str) -> None:
+    """An empty cell, or NA as R's write.csv writes one: the pipeline imputed NA where the API refused it as text."""
+    assert is_missing(text)
+    prepared = prepare(read_raw_text(_raw(text), "raw.csv"), FEATURES, ["Channel", "Region"], "median", "raw.csv")
+    assert prepared.report["impute"]["rows"] == {"Fresh": [2]}
+    row = _api_row(client, text)
+    assert row["ok"] and row["imputed"] == ["Fresh"]
+
+
+def test_json_leaves_a_field_out_for_an_amount_not_known_and_says_so(client: FlaskClient) -> None:
+    """A JSON body is no file: the text "NA" stays refused and NaN too, each told to leave the field out."""
+    r = client.post("/api/segment", json={**dict.fromkeys(FEATURES, 1), "Fresh": "NA"})
+    assert r.status_code == 422 and r.get_json()["error"]["errors"] == [
+        {"field": "Fresh", "row": None, "message": "must be a number (yearly spending), not text 'NA': leave the field out when the amount is not known"}
+    ]
+    r = client.post("/api/segment", data='{"Fresh": NaN, "Milk": 1}', content_type="application/json")
+    assert r.status_code == 422 and r.get_json()["error"]["errors"] == [
+        {"field": "Fresh", "row": None, "message": "must be a finite number: NaN, Infinity and numbers too large to represent are not allowed; "
+         "leave the field out when the amount is not known"}
+    ]
 
 
 @pytest.mark.parametrize("text", CASES["ambiguous"])

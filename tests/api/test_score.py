@@ -20,7 +20,7 @@ from api.csvio import NOT_UTF8
 from api import score as score_module
 from api.score import main
 from stages import config
-from tests.api.conftest import GOOD, HEADER
+from tests.api.conftest import GOOD, HEADER, MARKED, MARKED_RESULTS
 
 ROWS = [",".join(map(str, [*GOOD.values(), 2, 3])), "1,2", "-1,1,1,1,1,1,,", ",,,,,,,", "5,5,5,5,5,,Retail,Oporto"]
 
@@ -35,6 +35,19 @@ def test_score_file_matches_the_batch_endpoint(tmp_path: Path, client: FlaskClie
     http = list(csv.DictReader(io.StringIO(client.post("/api/segment/batch?format=csv", data=data.encode(), content_type="text/csv").get_data(as_text=True))))
     assert cli == http
     assert [r["error"] == "" for r in cli] == [True, False, False, False, True]
+
+
+def test_na_is_imputed_and_nan_refused_as_the_batch_endpoint_does(tmp_path: Path, client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    """NA (R's mark of a value not known) was refused as text; it is imputed and named in the imputed column now, and
+    NaN is an error row, as the batch endpoint answers the same file."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(MARKED, encoding="utf-8")
+    assert main([str(source), "-o", str(target)]) == 0
+    assert "5 rows, 3 segmented, 2 with errors" in capsys.readouterr().err
+    cli = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [r["imputed"] or r["error"] for r in cli] == [";".join(m) if isinstance(m, list) else f"Milk: {m}" for m in MARKED_RESULTS]
+    http = client.post("/api/segment/batch?format=csv", data=MARKED.encode(), content_type="text/csv").get_data(as_text=True)
+    assert cli == list(csv.DictReader(io.StringIO(http)))
 
 
 def test_bad_header_exits_2_with_the_columns_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
