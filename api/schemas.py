@@ -79,8 +79,13 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "anyOf": [{"required": [name]} for name in (*FEATURES, *ALIASES)],
-            "not": {"anyOf": [{"required": [alias, canonical]} for alias, canonical in ALIASES.items()]},
+            # A category at least, and not a column under both its names. Under allOf, so that the schema stays one
+            # object with properties: client generators (openapi-python-client) read an anyOf beside the properties as
+            # a union of nameless schemas, and typed a customer, and a batch, as Any.
+            "allOf": [
+                {"anyOf": [{"required": [name]} for name in (*FEATURES, *ALIASES)]},
+                *({"not": {"required": [alias, canonical]}} for alias, canonical in ALIASES.items()),
+            ],
         },
     )
 
