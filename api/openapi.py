@@ -64,10 +64,11 @@ CSV_DISPOSITION = {
 }
 
 
-def _operation(summary: str, ok: dict[str, Any], errors: tuple[str, ...] = ("default",), headers: dict[str, Any] | None = None,
+def _operation(view: str, summary: str, ok: dict[str, Any], errors: tuple[str, ...] = ("default",), headers: dict[str, Any] | None = None,
                ok_headers: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    """An operation whose 200 answer has the content ``ok`` and whose ``errors`` (and any other error) are JSON;
-    every answer carries ``headers``, the 200 answer ``ok_headers`` too."""
+    """The operation served by the view function ``view`` of :mod:`api.routes` (its operationId, which client
+    generators name their functions by), whose 200 answer has the content ``ok`` and whose ``errors`` (and any other
+    error) are JSON; every answer carries ``headers``, the 200 answer ``ok_headers`` too."""
     responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
     for code in (*errors, "default"):
         responses[code] = {"description": ERRORS[code], "content": _json(ErrorOut)}
@@ -75,7 +76,7 @@ def _operation(summary: str, ok: dict[str, Any], errors: tuple[str, ...] = ("def
         carried = {**(headers or {}), **(ok_headers or {} if code == "200" else {})}
         if carried:
             response["headers"] = carried
-    return {"summary": summary, "responses": responses, **extra}
+    return {"operationId": view, "summary": summary, "responses": responses, **extra}
 
 
 @lru_cache(maxsize=4)
@@ -104,6 +105,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
     paths = {
         "/api/segment": {
             "post": _operation(
+                "segment",
                 "Segment one customer",
                 _json(SegmentOut),
                 customer_errors,
@@ -115,6 +117,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
         },
         "/api/segment/batch": {
             "post": _operation(
+                "segment_batch",
                 "Segment many customers",
                 {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), atypical (true or false), imputed and error."}}},
                 customer_errors,
@@ -128,12 +131,12 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
                 requestBody=batch_body,
             )
         },
-        "/api/clusters": {"get": _operation("All personas", _json(ClustersOut))},
-        "/api/pca": {"get": _operation("The PCA map of the report", _json(PcaOut))},
-        "/api/elbow": {"get": _operation("The k sweep", _json(ElbowOut))},
-        "/api/fields": {"get": _operation("Input fields for the form", _json(FieldsOut))},
-        "/api/health": {"get": _operation("Status and model version", _json(HealthOut))},
-        "/api/openapi.json": {"get": _operation("This document", {"application/json": {"schema": {"type": "object"}}})},
+        "/api/clusters": {"get": _operation("clusters", "All personas", _json(ClustersOut))},
+        "/api/pca": {"get": _operation("pca", "The PCA map of the report", _json(PcaOut))},
+        "/api/elbow": {"get": _operation("elbow", "The k sweep", _json(ElbowOut))},
+        "/api/fields": {"get": _operation("fields", "Input fields for the form", _json(FieldsOut))},
+        "/api/health": {"get": _operation("health", "Status and model version", _json(HealthOut))},
+        "/api/openapi.json": {"get": _operation("openapi", "This document", {"application/json": {"schema": {"type": "object"}}})},
     }
     return {
         "openapi": "3.1.0",

@@ -141,6 +141,17 @@ def test_a_persona_s_levels_have_one_schema_wherever_they_are_served(spec: dict[
     assert levels[0] == levels[1] and sorted(levels[0]["enum"]) == ["high", "low", "typical"]
 
 
+def test_every_route_of_the_api_is_one_operation_named_by_its_view(app: Flask, spec: dict[str, Any]) -> None:
+    """Client generators name a function by its operationId: the document had none, so they made names of the method
+    and path (post_api_segment_batch, get_api_openapi_json), which change when a path does."""
+    served = {(rule.rule, method.lower()): rule.endpoint.removeprefix("api.") for rule in app.url_map.iter_rules()
+              if rule.endpoint.startswith("api.") for method in rule.methods - {"HEAD", "OPTIONS"}}
+    described = {(path, method): operation.get("operationId") for path, operations in spec["paths"].items()
+                 for method, operation in operations.items()}
+    assert described == served
+    assert len(set(described.values())) == len(described)
+
+
 def test_every_object_keeps_its_rules_under_allof_so_that_generators_make_a_class_of_it(spec: dict[str, Any]) -> None:
     """CustomerIn had an anyOf (a spending at least) and a not (Delicassen or Delicatessen) beside its properties:
     openapi-python-client read it as a union of nameless schemas and typed a customer, and a JSON batch, as Any;
