@@ -7,6 +7,7 @@ plus optional Channel and Region given by code or name. Missing categories are i
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
@@ -41,9 +42,9 @@ def _label_validator(label: str) -> Any:
             raise PydanticCustomError("label", LABEL_RULE, {"accepted": accepted}) from None
 
     schema = {
-        "anyOf": [
-            {"type": "integer", "enum": list(codes)},
-            {"type": "string", "enum": list(codes.values())},
+        "anyOf": [  # titled, so that client generators name the enums (ChannelCode, not Type0)
+            {"title": f"{label}Code", "type": "integer", "enum": list(codes)},
+            {"title": f"{label}Name", "type": "string", "enum": list(codes.values())},
             {"type": "null"},
         ],
         "description": f"{label} by code or name ({accepted}); optional, returned as the name. Names are read in any "
@@ -152,8 +153,14 @@ class Distance(BaseModel):
     distance: float
 
 
-#: How a segment's median spend in a category compares with the whole base's (stages.personas.level_of).
-Level = Literal["high", "low", "typical"]
+class Level(StrEnum):
+    """How a segment's median spend in a category compares with the whole base's (stages.personas.level_of)."""
+
+    # A class, not a Literal: the document then holds one named schema that both personas refer to, where client
+    # generators made a nameless enum of each (PersonaLevelsAdditionalProperty, PersonaBriefLevelsAdditionalProperty).
+    HIGH = "high"
+    LOW = "low"
+    TYPICAL = "typical"
 
 
 PROFILE_TEXT = (

@@ -135,10 +135,12 @@ def test_the_typical_customer_s_row_is_served_as_the_integer_personas_json_holds
 
 
 def test_a_persona_s_levels_have_one_schema_wherever_they_are_served(spec: dict[str, Any]) -> None:
-    """GET /api/clusters typed a level as any text while an answer's persona listed high, low and typical."""
+    """GET /api/clusters typed a level as any text while an answer's persona listed high, low and typical; then each
+    listed them in a schema of its own, which client generators made two enum classes of."""
     schemas = spec["components"]["schemas"]
     levels = [schemas[m]["properties"]["levels"]["additionalProperties"] for m in ("Persona", "PersonaBrief")]
-    assert levels[0] == levels[1] and sorted(levels[0]["enum"]) == ["high", "low", "typical"]
+    assert levels[0] == levels[1] == {"$ref": "#/components/schemas/Level"}
+    assert sorted(schemas["Level"]["enum"]) == ["high", "low", "typical"]
 
 
 def test_every_route_of_the_api_is_one_operation_named_by_its_view(app: Flask, spec: dict[str, Any]) -> None:
@@ -152,6 +154,16 @@ def test_every_route_of_the_api_is_one_operation_named_by_its_view(app: Flask, s
     assert len(set(described.values())) == len(described)
 
 
+def subschemas(schema: Any, at: str = "") -> Any:
+    """Every schema inside ``schema`` (itself excluded), with where it is."""
+    items = schema.items() if isinstance(schema, dict) else enumerate(schema) if isinstance(schema, list) else ()
+    for key, value in items:
+        if isinstance(value, dict | list):
+            if isinstance(value, dict) and key not in ("properties", "$defs"):
+                yield f"{at}/{key}", value
+            yield from subschemas(value, f"{at}/{key}")
+
+
 def test_every_object_keeps_its_rules_under_allof_so_that_generators_make_a_class_of_it(spec: dict[str, Any]) -> None:
     """CustomerIn had an anyOf (a spending at least) and a not (Delicassen or Delicatessen) beside its properties:
     openapi-python-client read it as a union of nameless schemas and typed a customer, and a JSON batch, as Any;
@@ -159,6 +171,14 @@ def test_every_object_keeps_its_rules_under_allof_so_that_generators_make_a_clas
     for name, schema in spec["components"]["schemas"].items():
         if "properties" in schema:
             assert schema.get("type") == "object" and not {"anyOf", "oneOf", "not"} & set(schema), name
+
+
+def test_every_enum_has_a_name(spec: dict[str, Any]) -> None:
+    """Client generators name an enum after its schema's title or component, else after where it sits
+    (CustomerInChannelType0, CustomerInChannelType1, PersonaLevelsAdditionalProperty)."""
+    for name, schema in spec["components"]["schemas"].items():
+        for at, inner in subschemas(schema):
+            assert "enum" not in inner or "title" in inner, f"{name}{at}"
 
 
 @pytest.mark.parametrize("body", [GOOD, {"Milk": 3}, {"Delicatessen": 3, "Channel": 2}, {}, {"Channel": "Retail"},
