@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib.metadata import metadata
 from typing import Any
 
 from pydantic import BaseModel
@@ -145,10 +146,14 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
             "version": VERSION,
             "description": "Segments wholesale customers by yearly spending with the model of the versioned pipeline "
             "(model version = md5 of ml/segmenter.json in dvc.lock). Every error answer has the ErrorOut shape.",
+            "license": {"name": metadata("wholesale-segmentation")["License"]},  # pyproject.toml's
         },
         # relative to this document's URL (OpenAPI 3.1, Server Object): from …/api/openapi.json to the app's root, so
         # that a client reaches the paths under whatever prefix a proxy serves the app at (the default, "/", is the host's root)
         "servers": [{"url": "..", "description": "This service: the folder above api/openapi.json, where this document is served"}],
+        # no authentication, said outright (an absent list leaves a reader to guess): the app listens on loopback, and a
+        # reverse proxy in front of it serves staff (README, API)
+        "security": [],
         "paths": paths,
         "components": {"schemas": defs["$defs"]},
     }
