@@ -49,6 +49,10 @@ ERRORS = {
 }
 
 
+#: The batch's format parameter.
+FORMAT_TEXT = ("The answer's type, whatever Accept says: json (BatchOut) or csv (text/csv, described under the 200 "
+               "answer). A CSV answer is text to read or save as it is, not JSON.")
+
 #: Answers about customers, errors included (they quote what was sent), are kept by no cache.
 NO_STORE = {
     "Cache-Control": {
@@ -128,7 +132,9 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
                 f"CSV out with `?format=csv`, or, without `format`, when `Accept` prefers {' or '.join(f'`{t}`' for t in CSV_ANSWER_TYPES)} "
                 "(media-type parameters such as `; charset=utf-8` aside), or `text/*`, to `application/json`; "
                 "JSON on a tie and for an `Accept` that admits neither.",
-                parameters=[{"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}}],
+                # described on the parameter (documentation viewers) and its schema (openapi-python-client reads only that)
+                parameters=[{"name": "format", "in": "query", "required": False, "description": FORMAT_TEXT,
+                             "schema": {"type": "string", "enum": ["json", "csv"], "description": FORMAT_TEXT}}],
                 requestBody=batch_body,
             )
         },

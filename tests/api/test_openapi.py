@@ -194,6 +194,16 @@ def test_the_document_s_customer_is_the_model_s(spec: dict[str, Any], body: dict
     assert jsonschema.Draft202012Validator(schema).is_valid(body) == accepted
 
 
+def test_every_parameter_is_described(spec: dict[str, Any]) -> None:
+    """The batch's format had no description, so a generated client's format_ argument said nothing of the CSV
+    answer it asks for (which openapi-python-client then parses as JSON). That generator reads a parameter's schema's
+    description, documentation viewers the parameter's."""
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description") and parameter["schema"].get("description"), (path, parameter["name"])
+
+
 def test_the_document_says_what_a_client_needs_to_call_and_reuse_it(spec: dict[str, Any]) -> None:
     """No authentication, said outright (a linter, redocly, took its absence for a missing scheme), and the licence."""
     assert spec["security"] == [] and spec["info"]["license"]["name"].startswith("MIT")
