@@ -449,9 +449,11 @@ LEAVE_OUT = {"json": "leave the field out", "csv": "leave the cell empty"}
 
 def _message(kind: str, value: Any, default: str, source: Literal["json", "csv"] = "json") -> str:
     """The sentence for one of pydantic's error kinds about ``value`` (its own message for the kinds not listed);
-    text that reads as an amount written another way (``12,5``, ``€12669``, ``n/a``) is told what to write instead."""
+    text that reads as an amount written another way (``12,5``, ``€12669``, ``n/a``) is told what to write instead,
+    and null (which clients generated from the OpenAPI document send for an optional field not set) to leave it out."""
     if kind == "float_type":
-        advice = number_advice(value, empty=LEAVE_OUT[source]) if isinstance(value, str) else None
+        advice = (number_advice(value, empty=LEAVE_OUT[source]) if isinstance(value, str)
+                  else f": {unknown_advice(LEAVE_OUT[source])}" if value is None else None)
         return f"must be a number (yearly spending), not {_describe(value)}{advice or ''}"
     if kind == "finite_number":  # NaN is not how an amount not known is given (an empty CSV cell or NA; a field left out)
         return f"must be a finite number: NaN, Infinity and numbers too large to represent are not allowed; {unknown_advice(LEAVE_OUT[source])}"

@@ -43,7 +43,7 @@ def test_missing_categories_become_nan_for_imputation() -> None:
         ({"Fresh": math.inf}, "Fresh", "finite"),
         ({"Fresh": "12"}, "Fresh", "not text"),
         ({"Fresh": True}, "Fresh", "true/false"),
-        ({"Fresh": None}, "Fresh", "not null"),
+        ({"Fresh": None}, "Fresh", "not null: leave the field out when the amount is not known"),
         ({"Fresh": 10**400}, "Fresh", "too large"),
         ({"Fresh": 1, "Bogus": 1}, "Bogus", "allowed fields are Fresh, Milk"),
         ({"Fresh": 1, "Channel": 3}, "Channel", "1 or Horeca"),
