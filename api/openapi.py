@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib.metadata import metadata
+from importlib.metadata import PackageNotFoundError, metadata
 from typing import Any
 
 from pydantic import BaseModel
@@ -84,6 +84,16 @@ def _operation(view: str, summary: str, ok: dict[str, Any], errors: tuple[str, .
     return {"operationId": view, "summary": summary, "responses": responses, **extra}
 
 
+def _license() -> dict[str, Any]:
+    """``{"license": …}`` with pyproject.toml's licence, from the installed package's metadata; nothing (the field is
+    optional) where the code runs uninstalled, as from a bare checkout, rather than a 500 for the document."""
+    try:
+        name = metadata("wholesale-segmentation")["License"]
+    except PackageNotFoundError:
+        name = None
+    return {"license": {"name": name}} if name else {}
+
+
 @lru_cache(maxsize=4)
 def openapi_document(batch_max_rows: int) -> dict[str, Any]:
     """The whole OpenAPI document; ``batch_max_rows`` is the configured row limit of a batch."""
@@ -152,7 +162,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
             "version": VERSION,
             "description": "Segments wholesale customers by yearly spending with the model of the versioned pipeline "
             "(model version = md5 of ml/segmenter.json in dvc.lock). Every error answer has the ErrorOut shape.",
-            "license": {"name": metadata("wholesale-segmentation")["License"]},  # pyproject.toml's
+            **_license(),
         },
         # relative to this document's URL (OpenAPI 3.1, Server Object): from …/api/openapi.json to the app's root, so
         # that a client reaches the paths under whatever prefix a proxy serves the app at (the default, "/", is the host's root)

@@ -209,6 +209,21 @@ def test_the_document_says_what_a_client_needs_to_call_and_reuse_it(spec: dict[s
     assert spec["security"] == [] and spec["info"]["license"]["name"].startswith("MIT")
 
 
+def test_the_document_is_served_without_the_package_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from a bare checkout (no ``pip install``), the licence is unknown: left out (it is optional), not a 500."""
+    from importlib.metadata import PackageNotFoundError
+
+    from api import openapi
+
+    def not_installed(name: str) -> None:
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(openapi, "metadata", not_installed)
+    document = openapi.openapi_document.__wrapped__(100)  # not the cached document
+    assert "license" not in document["info"]
+    validate(document)
+
+
 HEADED = [
     ("/api/segment", "post", {"json": GOOD}),
     ("/api/segment", "post", {"json": GOOD | {"Milk": -3}}),
