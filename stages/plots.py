@@ -44,19 +44,34 @@ def colour(segment: int) -> str:
     return SEGMENT_COLOURS[segment % len(SEGMENT_COLOURS)]
 
 
-def distributions(before: pd.DataFrame, after: pd.DataFrame, title_after: str) -> go.Figure:
-    """Histogram of every category, raw spending above and transformed below."""
+def distributions(before: pd.DataFrame, after: pd.DataFrame, transform: str) -> go.Figure:
+    """Histogram of every category, raw spending above and after ``transform`` (``features.transform``) below; one
+    row only when the transform is ``none``, where a second row would repeat the first under the name "none"."""
     cols = list(before.columns)
-    fig = make_subplots(rows=2, cols=len(cols), subplot_titles=cols + [f"{c} ({title_after})" for c in cols])
+    if transform == "none":
+        fig = make_subplots(rows=1, cols=len(cols), subplot_titles=cols)
+        title = "Spending per category (no transform, `features.transform: none`: clustered as recorded)"
+    else:
+        fig = make_subplots(rows=2, cols=len(cols), subplot_titles=cols + [f"{c} ({transform})" for c in cols])
+        title = "Spending per category: raw (top) and transformed (bottom)"
     for i, c in enumerate(cols, start=1):
         fig.add_trace(go.Histogram(x=before[c], nbinsx=30, marker_color="#0072B2", showlegend=False), row=1, col=i)
-        fig.add_trace(go.Histogram(x=after[c], nbinsx=30, marker_color="#E69F00", showlegend=False), row=2, col=i)
-    fig.update_layout(height=520, title="Spending per category: raw (top) and transformed (bottom)", bargap=0.05)
+        if transform != "none":
+            fig.add_trace(go.Histogram(x=after[c], nbinsx=30, marker_color="#E69F00", showlegend=False), row=2, col=i)
+    fig.update_layout(height=520 if transform != "none" else 300, title=title, bargap=0.05)
     fig.update_annotations(font_size=10)
     fig.update_yaxes(title_text="customers", title_font_size=10, col=1)
     fig.update_xaxes(title_text="yearly spending (monetary units)", title_font_size=10, row=1, col=1)
-    fig.update_xaxes(title_text=f"{title_after} of yearly spending", title_font_size=10, row=2, col=1)
+    if transform != "none":
+        fig.update_xaxes(title_text=f"{transform} of yearly spending", title_font_size=10, row=2, col=1)
     return fig
+
+
+def correlation_title(transform: str) -> str:
+    """Title of the correlation heat map of notebook 2: of the transformed spending, or of the raw spending when
+    ``features.transform`` is ``none``."""
+    spending = "raw spending" if transform == "none" else "transformed"
+    return f"Correlation between categories ({spending}, clustered customers)"
 
 
 def correlations(frame: pd.DataFrame, title: str) -> go.Figure:

@@ -92,3 +92,19 @@ def test_distributions_name_their_axes() -> None:
     assert fig.layout.xaxis.title.text == "yearly spending (monetary units)"
     assert fig.layout[f"xaxis{len(FEATURES) + 1}"].title.text == "log of yearly spending"
     assert fig.layout.yaxis.title.text == fig.layout[f"yaxis{len(FEATURES) + 1}"].title.text == "customers"
+
+
+def test_distributions_without_a_transform_draw_the_raw_spending_once() -> None:
+    """`features.transform=none` drew the raw histograms twice, the second row titled "Fresh (none)" on an axis
+    "none of yearly spending" under "raw (top) and transformed (bottom)"."""
+    raw = pd.DataFrame({c: [1.0, 10.0, 100.0] for c in FEATURES})
+    fig = plots.distributions(raw, raw, "none")
+    assert len(fig.data) == len(FEATURES)
+    assert [a.text for a in fig.layout.annotations] == FEATURES
+    assert "none of" not in fig.to_json() and "transformed" not in fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "yearly spending (monetary units)"
+
+
+def test_correlation_title_names_the_spending_it_correlates() -> None:
+    assert plots.correlation_title("log") == "Correlation between categories (transformed, clustered customers)"
+    assert plots.correlation_title("none") == "Correlation between categories (raw spending, clustered customers)"
