@@ -144,7 +144,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "agreement_ari": f"{metrics['agreement_ari']:.2f}",
             "agreement_reading": agreement_reading(metrics["agreement_ari"]),
             "stability_reading": stability_reading(metrics["stability_ari"]),
-            "channel_reading": channel_reading(metrics["channel_ari"], metrics["channel_baseline"]),
+            "channel_reading": channel_reading(metrics["channel_ari"], metrics["channel_baseline"], metrics["channel_accuracy"]),
             "channel_accuracy": percent(metrics["channel_accuracy"]),
             "channel_baseline": percent(metrics["channel_baseline"]),
             "channel_ari": f"{metrics['channel_ari']:.2f}",

@@ -116,10 +116,29 @@ def stability_reading(ari: float) -> str:
 ONE_CHANNEL = "every customer fitted has the same channel, so there is no Horeca/Retail split for the segments to follow"
 
 
-def channel_reading(ari: float, baseline: float = 0.0) -> str:
+#: The reading of an ARI in the lowest band of :data:`CHANNEL_READINGS` when the segments still sit within one channel
+#: each (cluster.k=6 on the UCI data: 91% of channels recovered against 68%, every segment at least 75% one channel,
+#: ARI 0.20, which had read "largely cut across"): the ARI is low because the segments split the channels further.
+SPLIT_WITHIN_CHANNELS = ("the segments mostly sit within one channel each but split the channels further, which keeps "
+                         "the adjusted Rand index low")
+#: Share of the customers that always guessing the commoner channel gets wrong whose channel the segments' majority
+#: channel gets right, from which a low ARI is read as :data:`SPLIT_WITHIN_CHANNELS`, not as segments cutting across
+#: the split. Half: a convention of this project, as the bands are.
+WITHIN_CHANNELS_GAIN = 0.5
+
+
+def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = None) -> str:
     """The words for the ARI between the segments and the Channel label; ``baseline`` is the share of the commoner
-    channel among the customers fitted (``channel_baseline``), 1 when they all have one channel."""
-    return ONE_CHANNEL if baseline >= 1.0 else reading(CHANNEL_READINGS, ari)
+    channel among the customers fitted (``channel_baseline``), 1 when they all have one channel, and ``accuracy`` the
+    share the segments' majority channel recovers (``channel_accuracy``): with many segments the ARI is low even when
+    each sits within one channel, which is not cutting across the split (:data:`WITHIN_CHANNELS_GAIN`)."""
+    if baseline >= 1.0:
+        return ONE_CHANNEL
+    words = reading(CHANNEL_READINGS, ari)
+    lowest = words == CHANNEL_READINGS[-1][1]
+    if lowest and accuracy is not None and accuracy - baseline >= WITHIN_CHANNELS_GAIN * (1 - baseline):
+        return SPLIT_WITHIN_CHANNELS
+    return words
 
 
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:

@@ -403,6 +403,16 @@ def test_channel_reading_follows_the_ari(ari: float, words: str) -> None:
     assert words in report.channel_reading(ari)
 
 
+def test_segments_within_one_channel_each_are_not_read_as_cutting_across_the_split() -> None:
+    """`cluster.k=6`: every segment at least 75% one channel, 91% of channels recovered against 68%, yet the ARI of
+    0.20 read "the segments largely cut across the Horeca/Retail split". Segments that mirror the channel mix still do."""
+    from stages.select_k import SPLIT_WITHIN_CHANNELS
+
+    assert report.channel_reading(0.20, 0.68, 0.91) == SPLIT_WITHIN_CHANNELS
+    assert "largely cut across" in report.channel_reading(0.05, 0.68, 0.70)
+    assert report.channel_reading(0.37, 0.68, 0.80) == report.channel_reading(0.37)  # the bands above are the ARI's
+
+
 def test_one_channel_is_not_read_as_segments_cutting_across_the_split(inputs: dict[str, Any]) -> None:
     """New data from Horeca customers alone read '100% against 100% (ARI 0.00): the segments largely cut across the
     Horeca/Retail split', a split that data does not have."""
