@@ -35,6 +35,16 @@ def algorithm_name(algorithm: str) -> str:
     return ALGORITHM_NAMES.get(algorithm, algorithm)
 
 
+#: How a sentence names an algorithm as the noun it is, article included: "The served model is a Gaussian mixture with
+#: 3 segments", "For agglomerative (Ward) clustering, the silhouette picks …" (the bare names read "is Gaussian mixture").
+ALGORITHM_PHRASES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward) clustering", "gmm": "a Gaussian mixture"}
+
+
+def algorithm_phrase(algorithm: str) -> str:
+    """An algorithm code as a sentence names it (``gmm`` → ``a Gaussian mixture``); an unknown code is kept."""
+    return ALGORITHM_PHRASES.get(algorithm, algorithm)
+
+
 def criterion_name(criterion: str) -> str:
     """The prose name of a criterion code (``davies_bouldin`` → ``Davies–Bouldin``); an unknown code is kept."""
     return CRITERION_NAMES.get(criterion, criterion)

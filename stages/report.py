@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, counted, pca_use, percent, percents, whole, words_list
+from stages.names import ALGORITHM_NAMES, algorithm_phrase, counted, pca_use, percent, percents, whole, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
@@ -129,6 +129,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
         "model": {
             "k": str(metrics["k"]),
             "algorithm": ALGORITHM_NAMES.get(metrics["algorithm"], metrics["algorithm"]),
+            "algorithm_phrase": algorithm_phrase(metrics["algorithm"]),
             "criterion": select_k["criterion"],
             "chosen_k": str(select_k["chosen_k"]),
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"],

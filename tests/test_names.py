@@ -9,13 +9,23 @@ import pytest
 
 from stages.dataset import CATEGORY_NAMES
 from stages import config
-from stages.names import ALGORITHM_NAMES, ALGORITHMS, MOST_BUY_NONE, algorithm_name, axis_meaning, counted, percent, percents, whole
+from stages.names import (
+    ALGORITHM_NAMES, ALGORITHM_PHRASES, ALGORITHMS, MOST_BUY_NONE, algorithm_name, algorithm_phrase, axis_meaning, counted, percent,
+    percents, whole,
+)
 
 
 def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
     assert set(ALGORITHM_NAMES) == set(ALGORITHMS)
     assert algorithm_name("kmeans") == "k-Means" and algorithm_name("gmm") == "Gaussian mixture"
     assert algorithm_name("dbscan") == "dbscan"
+
+
+def test_a_sentence_names_every_algorithm_with_the_article_it_needs() -> None:
+    """Notebook 3 read "For Gaussian mixture, the silhouette picks …" (`cluster.algorithm=gmm`)."""
+    assert set(ALGORITHM_PHRASES) == set(ALGORITHMS)
+    assert [algorithm_phrase(a) for a in ALGORITHMS] == ["k-Means", "agglomerative (Ward) clustering", "a Gaussian mixture"]
+    assert algorithm_phrase("dbscan") == "dbscan"
 
 
 def test_an_axis_is_named_by_its_heaviest_categories_in_the_data_order() -> None:

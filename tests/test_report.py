@@ -543,3 +543,14 @@ def test_site_variables_quote_the_reference_silhouette_in_its_own_band(inputs: d
     inputs["metrics"].update(silhouette=0.2619, silhouette_reference=0.2578)
     v = report.site_variables(outputs=outputs, **inputs)
     assert (v["model"]["silhouette"], v["model"]["silhouette_reference"]) == ("0.26", "0.258")
+
+
+def test_the_home_page_names_a_served_mixture_with_its_article(inputs: dict[str, Any]) -> None:
+    """`cluster.algorithm=gmm`: the home page read "The served model is Gaussian mixture with **3 segments**"."""
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"] = {**inputs["metrics"], "algorithm": "gmm"}
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert v["model"]["algorithm_phrase"] == "a Gaussian mixture" and v["model"]["algorithm"] == "Gaussian mixture"
+    index = (report.SITE / "index.qmd").read_text(encoding="utf-8")
+    assert "The served model is\n{{< var model.algorithm_phrase >}} with" in index
