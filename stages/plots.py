@@ -50,7 +50,7 @@ def distributions(before: pd.DataFrame, after: pd.DataFrame, transform: str) -> 
     cols = list(before.columns)
     if transform == "none":
         fig = make_subplots(rows=1, cols=len(cols), subplot_titles=cols)
-        title = "Spending per category (no transform, `features.transform: none`: clustered as recorded)"
+        title = "Spending per category, as recorded (no transform: features.transform is none)"  # plotly shows no markdown
     else:
         fig = make_subplots(rows=2, cols=len(cols), subplot_titles=cols + [f"{c} ({transform})" for c in cols])
         title = "Spending per category: raw (top) and transformed (bottom)"

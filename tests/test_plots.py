@@ -102,6 +102,7 @@ def test_distributions_without_a_transform_draw_the_raw_spending_once() -> None:
     assert len(fig.data) == len(FEATURES)
     assert [a.text for a in fig.layout.annotations] == FEATURES
     assert "none of" not in fig.to_json() and "transformed" not in fig.layout.title.text
+    assert "`" not in fig.layout.title.text  # a plotly title shows backticks as they are
     assert fig.layout.xaxis.title.text == "yearly spending (monetary units)"
 
 
