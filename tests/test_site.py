@@ -355,3 +355,14 @@ def test_rendered_page_works_offline(rendered_site: str, page: str) -> None:
         finally:
             browser.close()
     assert not errors, f"{page}: " + "; ".join(errors[:10])
+
+
+def test_captions_of_notebook_2_hold_for_every_transform_and_outlier_method() -> None:
+    """`features.transform=none` and `features.outliers.method=none`: captions said "before and after the transform",
+    "the transformed categories" and, over an empty table, "flagged as outliers by Tukey's rule" with no rule applied."""
+    nb = nbformat.read(config.NOTEBOOKS / "02_features.ipynb", as_version=4)
+    captions = {m[1]: m[2] for c in nb.cells if c.cell_type == "code"
+                for m in [re.search(r'#\| label: (\S+)\n#\| (?:fig|tbl)-cap: "([^"]*)"', c.source)] if m}
+    assert "raw only when it is none" in captions["fig-distributions"]
+    assert "transformed" not in captions["fig-correlations"]
+    assert "none when `features.outliers.method` is none" in captions["tbl-outliers"]
