@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from stages import config
 from stages.dataset import LABEL_CODES
-from stages.names import ALGORITHM_NAMES
+from stages.names import ALGORITHM_NAMES, percents
 from stages.segmenter import Segmenter
 from tests.mixture import uneven_mixture
 
@@ -136,6 +136,37 @@ def test_segment_a_customer_and_see_the_persona(page: Page, customers: pd.DataFr
             box = answer.locator(".map-svg .axis-label").nth(i).bounding_box()
             inside = svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 0.5 and svg["y"] <= box["y"] and box["y"] + box["height"] <= svg["y"] + svg["height"] + 0.5
             assert inside, f"axis label {i} leaves the map at {size['width']} px: {box} vs {svg}"
+
+
+def test_channel_and_region_are_said_not_to_find_the_segment_and_are_compared_with_it(
+    page: Page, customers: pd.DataFrame, personas: list[dict[str, Any]]
+) -> None:
+    """Channel and Region are not used to find the segment, and their hints say so (a salesperson choosing them would
+    otherwise expect another answer); the answer says how many of the segment share them, in the card's percents."""
+    fields = api_json(page, "/api/fields")
+    for label in ("Channel", "Region"):
+        expect(page.get_by_label(label)).to_have_accessible_description(re.compile(r"^Not used to find the segment"))
+    customer = customers.iloc[0]
+    expected = personas[int(customer["segment"])]
+    channel, region = config_label("Channel", int(customer["Channel"])), config_label("Region", int(customer["Region"]))
+    fill_customer(page, fields["features"], {name: int(customer[name]) for name in FEATURES})
+    page.get_by_label("Channel").select_option(channel)
+    page.get_by_label("Region").select_option(region)
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator("#answer-title")).to_have_text(re.compile(rf"Segment {expected['id']}:"))
+    share = {
+        group: dict(zip(expected[group], percents(list(expected[group].values())), strict=True)) for group in ("channel_mix", "region_mix")
+    }
+    expect(page.locator(".shared-labels")).to_have_text(
+        f"Of the segment's customers, {share['channel_mix'][channel]} share this customer's channel ({channel})"
+        f" and {share['region_mix'][region]} its region ({region})."
+    )
+    page.get_by_label("Channel").select_option("Not known")
+    page.get_by_label("Region").select_option("Not known")
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator("#answer-title")).to_be_focused()
+    expect(page.locator(".shared-labels")).to_have_count(0)
+    assert accessibility_problems(page) == []
 
 
 def test_a_mixture_model_shows_each_segments_probability_and_which_centre_is_nearest(

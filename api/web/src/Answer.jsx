@@ -1,4 +1,4 @@
-import { categoryWords, confidenceWords, decimal2, money, mostBuyNone, percent, percents, segmentAgainstBase, times } from "./format.js";
+import { categoryWords, confidenceWords, decimal2, money, mostBuyNone, percent, percents, segmentAgainstBase, sharedLabels, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
@@ -120,6 +120,9 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
   const persona = answer.persona;
   const apart = standouts(persona);
   const features = fields ? fields.features : [];
+  // The mixes are the card's (GET /api/clusters): the answer's persona has no Channel or Region mix.
+  const card = personas.find((p) => p.id === answer.segment);
+  const shared = card ? sharedLabels(card, answer.input) : null;
   return (
     <article className="answer" aria-labelledby="answer-title">
       <h3 id="answer-title" ref={ref} tabIndex={-1}>
@@ -140,6 +143,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
           Not given, so filled with the typical value from the data: {answer.imputed.map((n) => categoryWords(n, features)).join(", ")}.
         </p>
       )}
+      {shared && <p className="shared-labels">{shared}</p>}
       <div className="answer-grid">
         <div>
           <h4>What sets this segment apart</h4>

@@ -69,8 +69,11 @@ function SpendInput({ field, value, error, onChange }) {
   );
 }
 
+/** Channel or Region: the segment is found from the spending alone (the labels were never fitted on), so the hint says
+ * so, and the answer says how many of the segment share the one chosen. */
 function LabelSelect({ name, label, options, value, error, onChange }) {
   const id = useId();
+  const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   return (
     <div className={error ? "field invalid" : "field"}>
@@ -82,7 +85,7 @@ function LabelSelect({ name, label, options, value, error, onChange }) {
         name={name}
         value={value}
         aria-invalid={error ? "true" : undefined}
-        aria-describedby={error ? errorId : undefined}
+        aria-describedby={error ? `${errorId} ${hintId}` : hintId}
         onChange={(event) => onChange(event.target.value)}
       >
         <option value="">Not known</option>
@@ -92,6 +95,9 @@ function LabelSelect({ name, label, options, value, error, onChange }) {
           </option>
         ))}
       </select>
+      <p className="hint" id={hintId}>
+        Not used to find the segment; the answer says how many of its customers share it.
+      </p>
       {error && (
         <p className="field-error" id={errorId}>
           {error}

@@ -57,6 +57,25 @@ export function segmentAgainstBase(persona, name) {
     : `${MOST_BUY_NONE}, unlike the segment`;
 }
 
+/**
+ * How many of the segment's customers share this customer's Channel and Region (``input`` of the answer, in words),
+ * which the segment is not found from: "Of the segment's customers, 63% share this customer's channel (Retail) and
+ * 77% its region (Other)." The percents are the card's (:func:`percents` of the persona's mix); null when neither is
+ * given.
+ */
+export function sharedLabels(persona, input) {
+  const parts = [];
+  for (const [key, mix, word] of [["Channel", persona.channel_mix, "channel"], ["Region", persona.region_mix, "region"]]) {
+    const value = input && input[key];
+    if (typeof value !== "string" || value === "" || !mix || typeof mix !== "object") continue;
+    const names = Object.keys(mix);
+    const at = names.indexOf(value);
+    const share = at < 0 ? "none" : percents(names.map((n) => mix[n]))[at];
+    parts.push(parts.length ? `${share} its ${word} (${value})` : `${share} share this customer's ${word} (${value})`);
+  }
+  return parts.length ? `Of the segment's customers, ${parts.join(" and ")}.` : null;
+}
+
 /** Decimal digits with an optional decimal point and exponent: what `Number()` reads, without its hex, octal,
  * binary and Infinity spellings. */
 const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { MOST_BUY_NONE, amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -273,4 +273,14 @@ test("isMapData takes a map with finite coordinates and refuses one the map coul
   ]) {
     assert.equal(isMapData(bad), false, JSON.stringify(bad));
   }
+});
+
+test("sharedLabels says how many of the segment share the customer's Channel and Region, in the card's percents", () => {
+  const persona = { channel_mix: { Horeca: 0.3741, Retail: 0.6259 }, region_mix: { Lisbon: 0.1583, Oporto: 0.0719, Other: 0.7698 } };
+  assert.equal(sharedLabels(persona, { Channel: "Retail", Region: "Other" }), "Of the segment's customers, 63% share this customer's channel (Retail) and 77% its region (Other).");
+  assert.equal(sharedLabels(persona, { Channel: null, Region: "Oporto" }), "Of the segment's customers, 7% share this customer's region (Oporto).");
+  assert.equal(sharedLabels(persona, { Channel: "Horeca", Region: null }), "Of the segment's customers, 37% share this customer's channel (Horeca).");
+  assert.equal(sharedLabels(persona, { Channel: null, Region: null }), null);
+  assert.equal(sharedLabels({ channel_mix: { Horeca: 1 } }, { Channel: "Retail" }), "Of the segment's customers, none share this customer's channel (Retail).");
+  assert.equal(sharedLabels({ channel_mix: { Horeca: 0.996, Retail: 0.004 } }, { Channel: "Retail" }), "Of the segment's customers, <1% share this customer's channel (Retail).");
 });
