@@ -35,8 +35,9 @@ export function percents(shares) {
 /** 2.104 → "2.10". */
 export const decimal2 = (value) => twoDecimals.format(value);
 /** 1.3536 → "1.35×": two decimals, as the persona descriptions and the report's tables (one decimal showed 0.657,
- * "little" at the 0.67 threshold, as 0.7×). */
-export const times = (ratio) => `${decimal2(ratio)}×`;
+ * "little" at the 0.67 threshold, as 0.7×). A ratio above 0 that two decimals would print as 0 reads "<0.01×": a
+ * customer who buys 5 a year of a category whose typical customer buys 3,627 does buy some. */
+export const times = (ratio) => (ratio > 0 && ratio < 0.005 ? "<0.01×" : `${decimal2(ratio)}×`);
 
 /** What is said of a category most customers buy none of, in place of a ratio: the words of the pipeline's
  * descriptions and the report (``stages.names.MOST_BUY_NONE``). */

@@ -184,6 +184,13 @@ test("times shows a ratio with two decimals, so a ratio just under a threshold d
   assert.equal(times(2), "2.00×");
 });
 
+test("times never prints a ratio above 0 as 0.00×", () => {
+  assert.equal(times(5 / 3627), "<0.01×");
+  assert.equal(times(0.004999), "<0.01×");
+  assert.equal(times(0.005), "0.01×");
+  assert.equal(times(0), "0.00×");
+});
+
 test("points that may group thousands are stopped on the page with both readings, not read as a decimal", () => {
   const features = ["Fresh", "Milk", "Grocery", "Frozen", "Delicassen"].map((name) => ({ name, max_allowed: 10000000 }));
   // parseAmount itself keeps the one syntax of the data and the API (1.200 is 1.2); the page will not send it
