@@ -501,6 +501,10 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
     for segment in set(expected):
         count_row = page.locator("table.counts tbody tr").filter(has_text=personas[segment]["name"])
         expect(count_row.locator("td")).to_have_text(str(expected.count(segment)))
+    # A spreadsheet numbers the header as its row 1: the page says which row its row 1 is.
+    expect(page.get_by_role("region", name="Result for each row of the file")).to_have_accessible_description(
+        re.compile(r"^Row 1 is the first customer, on the line after the header")
+    )
     assert accessibility_problems(page) == []
     screenshots(page, "batch")
 

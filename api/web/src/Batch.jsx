@@ -61,7 +61,11 @@ function Rows({ batch, fields }) {
           {hiddenProblems > 0 ? `, including ${money(hiddenProblems)} more with a problem (see its error column).` : "."}
         </p>
       )}
-    <div className="table-scroll" role="region" aria-labelledby="batch-rows-caption" tabIndex={0}>
+      {/* The API counts rows from the first customer; a spreadsheet counts the header as its row 1. */}
+      <p className="hint" id="batch-rows-hint">
+        Row 1 is the first customer, on the line after the header (a spreadsheet's row 2, when the file has no blank lines).
+      </p>
+    <div className="table-scroll" role="region" aria-labelledby="batch-rows-caption" aria-describedby="batch-rows-hint" tabIndex={0}>
       <table className="rows">
         <caption id="batch-rows-caption">Result for each row of the file</caption>
         <thead>
