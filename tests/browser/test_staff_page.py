@@ -169,6 +169,19 @@ def test_channel_and_region_are_said_not_to_find_the_segment_and_are_compared_wi
     assert accessibility_problems(page) == []
 
 
+def test_the_answer_and_the_cards_speak_without_the_analysts_words(page: Page, customers: pd.DataFrame) -> None:
+    """Sales staff read the answer, the map and the cards: no principal components, fitting, clusters or imputing."""
+    fields = api_json(page, "/api/fields")
+    fill_customer(page, fields["features"], {name: int(customers.iloc[0][name]) for name in FEATURES})
+    page.get_by_role("button", name="Find the segment").click()
+    expect(page.locator("#answer-title")).to_be_focused()
+    for button in page.locator(".persona-card button.expander").all():
+        button.click()
+    text = page.locator("main").inner_text().lower()
+    found = [w for w in ("principal component", "pca", "fitted", "cluster", "centroid", "imput") if w in text]
+    assert found == [], f"the page speaks of {found} to sales staff"
+
+
 def test_a_mixture_model_shows_each_segments_probability_and_which_centre_is_nearest(
     browser: Browser, gmm_base_url: str, personas: list[dict[str, Any]]
 ) -> None:

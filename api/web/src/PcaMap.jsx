@@ -39,7 +39,7 @@ export function PcaMap({ pca, personas, customer }) {
       <figcaption id="map-title">
         <h4 id="map-heading" tabIndex={-1}>Where this customer sits among all {pca.points.length} customers</h4>
         <p className="hint">
-          Each faint dot is a customer, placed by its spending pattern (the report's principal components). Customers close together buy alike
+          Each faint dot is a customer, placed by its spending pattern (what each direction means is said under the map). Customers close together buy alike
           {kept != null ? `; the map keeps ${percent(kept)} of the differences between customers, so a few who differ in other ways sit close too.` : "."}
         </p>
       </figcaption>
@@ -114,7 +114,7 @@ export function PcaMap({ pca, personas, customer }) {
             <svg className="swatch" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
               <circle cx="8" cy="8" r="4" fill="none" stroke="#4a5361" strokeWidth="1.5" />
             </svg>{" "}
-            Hollow: unusual customer left out when the segments were fitted
+            Hollow: unusual customer left out when the segments were built
           </li>
         )}
       </ul>
