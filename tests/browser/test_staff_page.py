@@ -295,6 +295,29 @@ def test_every_bad_amount_is_shown_at_once_in_the_apis_words_before_sending(page
     expect(page.locator(".field-error")).to_have_count(0)
 
 
+def test_correcting_a_field_takes_its_error_away_and_the_summary_names_only_the_rest(page: Page, customers: pd.DataFrame) -> None:
+    """A field's message and aria-invalid go once staff change it (a corrected amount must not still read as wrong, to a
+    screen reader least of all); the summary above the form names the fields left, and goes with the last of them."""
+    fields = api_json(page, "/api/fields")["features"]
+    labels = {f["name"]: f["label"] for f in fields}
+    values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+    fill_customer(page, fields, {**values, "Milk": "-5", "Grocery": "abc"})
+    page.get_by_role("button", name="Find the segment").click()
+    summary = page.locator(".form-error")
+    expect(summary).to_have_text(f"The customer's data is not valid: check {labels['Milk']}, {labels['Grocery']}.")
+
+    spending_input(page, fields, "Milk").fill(str(values["Milk"]))
+    expect(spending_input(page, fields, "Milk")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field").filter(has=spending_input(page, fields, "Milk")).locator(".field-error")).to_have_count(0)
+    expect(spending_input(page, fields, "Grocery")).to_have_attribute("aria-invalid", "true")
+    expect(summary).to_have_text(f"The customer's data is not valid: check {labels['Grocery']}.")
+
+    spending_input(page, fields, "Grocery").fill(str(values["Grocery"]))
+    expect(page.locator(".field-error")).to_have_count(0)
+    expect(summary).to_have_count(0)
+    assert accessibility_problems(page) == []
+
+
 def send_answered_by_a_422(page: Page, watch: Watch, customers: pd.DataFrame, field: str, message: str) -> list[dict[str, Any]]:
     """Send the first training customer through the form, answered by a 422 whose one error names ``field`` with
     ``message``; the form's fields as GET /api/fields gives them."""

@@ -36,6 +36,18 @@ function splitErrors(error, labels) {
   return { byField, general: [names.length > 0 ? checkFields(names, labels) : error.message, ...other] };
 }
 
+/** The errors once the field ``name`` has been changed: its message goes (it was for what had been typed, and an
+ * aria-invalid left on a corrected amount tells a screen reader it is still wrong), and the summary, which is first
+ * whenever fields have errors, names only the fields still to check, or goes with the last of them. */
+function withoutField(errors, name, labels) {
+  if (!Object.hasOwn(errors.byField, name)) return errors;
+  const byField = { ...errors.byField };
+  delete byField[name];
+  const names = Object.keys(byField);
+  const rest = errors.general.slice(1);
+  return { byField, general: names.length > 0 ? [checkFields(names, labels), ...rest] : rest };
+}
+
 function SpendInput({ field, value, error, onChange }) {
   const id = useId();
   const hintId = `${id}-hint`;
@@ -180,10 +192,12 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
 
   const change = (name, value) => {
     onDraft((old) => ({ ...old, values: { ...old.values, [name]: value } }));
+    setErrors((old) => withoutField(old, name, labels));
     setStale(true);
   };
   const choose = (key) => (value) => {
     onDraft((old) => ({ ...old, [key]: value }));
+    setErrors((old) => withoutField(old, key === "channel" ? "Channel" : "Region", labels));
     setStale(true);
   };
 
