@@ -252,16 +252,15 @@ export function confidenceLevel(confidence, mixture, atypical = false) {
  * percent text. */
 export function confidenceWords(confidence, algorithm, segmentName, runnerUp, shown = percent(confidence), atypical = false) {
   const other = runnerUp ? `“${runnerUp}”` : "another segment";
-  const far = " But this customer is far from every segment, so the figure says little: check the amounts first.";
   const level = confidenceLevel(confidence, algorithm === "gmm", atypical);
   if (algorithm === "gmm") {
     const lead = `The model gives a ${shown} chance that this customer belongs to “${segmentName}”.`;
-    const tail = atypical ? far : level === "low" ? ` It could also be ${other}: treat the persona as a hint.` : "";
+    const tail = atypical ? FAR_FROM_EVERY_SEGMENT : level === "low" ? ` It could also be ${other}: treat the persona as a hint.` : "";
     return { level, text: lead + tail };
   }
   // Distance-based models: confidence = 1 − d(nearest centre) / d(second-nearest centre).
   const lead = `The centre of “${segmentName}” is ${shown} closer to this customer than the next one, ${other}.`;
-  const tail = atypical ? far : {
+  const tail = atypical ? FAR_FROM_EVERY_SEGMENT : {
     high: " The customer sits well inside the segment.",
     medium: " The customer is in the segment, but not deep inside it.",
     low: " The customer is on the border between the two: treat the persona as a hint.",
