@@ -99,12 +99,17 @@ def pca_use(n_components: int, n_features: int) -> str:
 MOST_BUY_NONE = "most customers buy none"
 
 
+def rounded(value: float) -> int:
+    """``value`` to a whole number, a half away from zero (816.5 → 817), as :func:`whole` writes it."""
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def whole(value: float) -> str:
     """A count or an amount in whole units with thousands separators, a half rounded away from zero as spreadsheets
     and the staff page (``Intl.NumberFormat``, ``money`` in ``api/web/src/format.js``) round it: 16674.2 → '16,674',
     816.5 → '817' (Python's own formatting rounds a half to even: '816'). ``tests/amounts.json`` holds the cases
     both sides share."""
-    return f"{int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+    return f"{rounded(value):,}"
 
 
 def counted(n: int, one: str, many: str) -> str:

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES
 from stages.prepare import label_counts
-from stages.names import MOST_BUY_NONE, counted, percents, whole, words_list
+from stages.names import MOST_BUY_NONE, counted, percents, rounded, whole, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -214,7 +214,8 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                      + ", without being high in any category.")
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
-    parts.append(f"Their median spends add up to about {whole(sum(centre.values()))} a year.")
+    # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it
+    parts.append(f"Their median spends add up to about {whole(sum(rounded(v) for v in centre.values()))} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)
 

@@ -391,3 +391,12 @@ def test_most_buy_none_lists_the_categories_whose_base_median_is_under_the_floor
 
     base = pd.DataFrame({"Fresh": [3.0, 5, 7, 9], "Frozen": [float(v) for v in frozen]})
     assert most_buy_none(base, ["Fresh", "Frozen"]) == none
+
+
+def test_the_total_of_the_medians_is_the_sum_of_the_medians_as_the_table_prints_them() -> None:
+    """Segment 0 of the shipped model has medians 9,784.5, 1,610, 2,165.5, 2,108.5, 274.5 and 703.5: the table and the
+    page's card print 9,785, 1,610, 2,166, 2,109, 275 and 704, which add up to 16,649, where the rounded sum of the
+    medians themselves (16,646.5) read 16,647."""
+    centre = {"Fresh": 9784.5, "Milk": 1610.0, "Grocery": 2165.5, "Frozen": 2108.5, "Detergents_Paper": 274.5, "Delicassen": 703.5}
+    text = describe(216, "49%", FLAT, centre, {"Horeca": 0.99, "Retail": 0.01}, 1.5, 0.67)
+    assert "Their median spends add up to about 16,649 a year." in text
