@@ -42,15 +42,16 @@ def name_list(words: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " & " + parts[-1]
 
 
+#: The floor of :func:`relative_profile`'s medians, as in the log transform: a median under it counts as it.
+FLOOR = 1.0
+
+
 def relative_profile(members: pd.DataFrame, base: pd.DataFrame, features: list[str]) -> dict[str, float]:
     """Median spend of the segment per category divided by the median of the whole base. A median under 1 counts as
     1, the floor the log transform uses: a category most customers do not buy at all (base median 0) compares by
     what a segment spends in it, never divides by zero, and every ratio is positive (``contrast`` divides by them)."""
     return {c: float(max(members[c].median(), FLOOR) / max(base[c].median(), FLOOR)) for c in features}
 
-
-#: The floor of :func:`relative_profile`'s medians, as in the log transform: a median under it counts as it.
-FLOOR = 1.0
 
 def most_buy_none(base: pd.DataFrame, features: list[str]) -> list[str]:
     """The categories whose median over the whole base is under :data:`FLOOR`: most customers buy none of them (spend

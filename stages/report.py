@@ -23,7 +23,7 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import ALGORITHM_NAMES, algorithm_phrase, counted, pca_use, percent, percents, whole, words_list
+from stages.names import algorithm_name, algorithm_phrase, counted, pca_use, percent, percents, whole, words_list
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
@@ -121,14 +121,14 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "pca_use": pca_use(int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])),
             "pc1": percent(ev[0]), "pc2": percent(ev[1]), "pc12": percent(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
-            "algorithms": words_list([ALGORITHM_NAMES.get(a, a) for a in params["select_k"]["algorithms"]]),
+            "algorithms": words_list([algorithm_name(a) for a in params["select_k"]["algorithms"]]),
             "criteria": criteria_text(params["select_k"]["algorithms"]),
             "bootstrap": str(params["select_k"]["bootstrap"]),
             "seed": str(params["base"]["seed"]),
         },
         "model": {
             "k": str(metrics["k"]),
-            "algorithm": ALGORITHM_NAMES.get(metrics["algorithm"], metrics["algorithm"]),
+            "algorithm": algorithm_name(metrics["algorithm"]),
             "algorithm_phrase": algorithm_phrase(metrics["algorithm"]),
             "criterion": select_k["criterion"],
             "chosen_k": str(select_k["chosen_k"]),
