@@ -17,7 +17,7 @@ import io
 import itertools
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import IO, Any
@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from api.batch import Checked, Scored, as_list, check_cells, result_columns
 from api.errors import ApiError
-from api.fields import ALIAS_OF, ALIASES, FEATURES, LABELS, FieldError, unknown_name
+from api.fields import ALIAS_OF, ALIASES, FEATURES, LABELS, FieldError, meant_name, unknown_name
 from stages.dataset import MISSING_CELLS, NUMBER, header_delimiter
 
 #: Content types a batch's CSV body may be sent as (a multipart upload aside): application/csv is not registered but
@@ -49,7 +49,11 @@ BLOCK_SIZE = 1 << 20
 @dataclass(frozen=True)
 class Header:
     """The header line of a customers' CSV: delimiter, column names as written, the field each one is, and where
-    the data rows start (after blank lines before the header, and the header itself)."""
+    the data rows start (after blank lines before the header, and the header itself).
+
+    A column that is none of the fields (a customer number, a name, a note; :func:`parse_header` says which are
+    allowed) is *carried*: its field is its own name, it is not read to segment, and it is copied to a CSV answer
+    unchanged, so the answer's rows can be matched with the customers they are about."""
 
     delimiter: str
     names: list[str]
@@ -60,6 +64,16 @@ class Header:
     #: own ``skip_rows`` needs the lines skipped to fit in one block, which a small ``--block-size`` or a long run
     #: of blank lines would break.
     data_start: int = 0
+
+    @cached_property
+    def carried(self) -> list[int]:
+        """Positions of the carried columns (not used to segment, copied to a CSV answer)."""
+        return [i for i, f in enumerate(self.fields) if f not in FEATURES and f not in LABELS]
+
+    @cached_property
+    def carried_names(self) -> list[str]:
+        """The carried columns' names as the header writes them (an unnamed one as ``(column N)``)."""
+        return [self.names[i] or f"(column {i + 1})" for i in self.carried]
 
     @cached_property
     def written(self) -> dict[str, str]:
@@ -89,7 +103,8 @@ class Chunk:
     def cells(self, header: Header) -> dict[str, pa.Array]:
         """Text cells by field name (null = a value not known: an empty cell or ``NA``, :data:`~stages.dataset.MISSING_CELLS`)."""
         columns = self.table.columns
-        return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)}
+        return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)
+                if f in FEATURES or f in LABELS}
 
 
 def _header_error(message: str, errors: list[FieldError]) -> ApiError:
@@ -120,42 +135,77 @@ def parse_header(line: bytes) -> Header:
         raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
     unknown = [(i, n) for i, (n, f) in enumerate(zip(names, fields), start=1) if f not in FEATURES and f not in LABELS]
-    twice = sorted({f for f in fields if f and fields.count(f) > 1})
+    twice = sorted({f for f in fields if (f in FEATURES or f in LABELS) and fields.count(f) > 1})
     alias_too = {f for f in twice if {f, ALIAS_OF.get(f)} <= set(names)}
     missing = [f for f in FEATURES if f not in fields]
-    errors = [
-        FieldError(field=n or f"(column {i} has no name)", message=unknown_name(n, "column")
-                   + ("" if n else " (a spreadsheet writes these for trailing empty cells: delete them)"))
-        for i, n in unknown
-    ]
+    # Other columns (a customer number, a note) are carried to the answer; one that is a slip for a field, or a column
+    # the answer adds, is refused. Under a header that lacks a category, the others are named, as one may be it.
+    # A spreadsheet's unnamed columns (its empty trailing cells, or the index pandas writes first) are carried too.
+    others = [n for i, n in unknown if n and not _slip(n) and not _answer_column(n)]
+    unknown = [(i, n) for i, n in unknown if n and (_slip(n) or _answer_column(n))]
+    if not twice and not missing:
+        if unknown and all(_answer_column(n) for _, n in unknown):
+            named = ", ".join(n for _, n in unknown)
+            raise _header_error(
+                f"The CSV file has the answer's own column{'s' if len(unknown) > 1 else ''} {named}: it looks like the "
+                "answer to an earlier upload. Send the customers' file, or rename or delete those columns.",
+                [FieldError(field=n, message=ANSWER_COLUMN) for _, n in unknown],
+            )
+    errors = [FieldError(field=n, message=ANSWER_COLUMN if _answer_column(n) else unknown_name(n, "column")) for _, n in unknown]
     errors += [
         FieldError(field=f, message=f"give {f} or {ALIAS_OF[f]}, not both" if f in alias_too else "column given twice")
         for f in twice
     ]
     errors += [FieldError(field=f, message="missing column (leave cells empty to impute them)") for f in missing]
     if errors:
-        raise _header_error(header_summary(unknown, twice, missing, alias_too), errors)
+        if missing:
+            errors += [FieldError(field=n, message=f"not one of the API's columns: copied to the answer unchanged, unless it is {_or(missing)} under another name (then rename it)")
+                       for n in others]
+        raise _header_error(header_summary(unknown, twice, missing, alias_too, others), errors)
     return Header(delimiter, names, fields)
+
+
+#: The columns a CSV answer adds after the input's (``probability_0`` … for a Gaussian mixture): a carried column of
+#: the same name would make two (a file sent back that is an earlier answer).
+ANSWER_COLUMNS = ("row", "segment", "persona", "confidence", "atypical", "imputed", "error")
+
+
+ANSWER_COLUMN = "a column the answer adds (segment, persona, …): rename or delete it"
+
+
+def _slip(name: str) -> bool:
+    """Whether column ``name`` is another case or a near spelling of a field ("Chanel", "MILK"): meant as that field
+    (or the same column twice), so it is refused, not carried."""
+    return meant_name(name) is not None
+
+
+def _answer_column(name: str) -> bool:
+    """Whether ``name`` (any case) is one of the columns a CSV answer adds."""
+    folded = name.strip().casefold()
+    return folded in ANSWER_COLUMNS or folded.startswith("probability_")
 
 
 def _named(one: str, many: str, names: list[str]) -> str:
     return f"{one if len(names) == 1 else many} {', '.join(names)}"
 
 
-def header_summary(unknown: list[tuple[int, str]], twice: list[str], missing: list[str], alias_too: set[str]) -> str:
-    """The message of a wrong header: its problems by kind ("unknown columns a, b; missing column Grocery"; ``unknown``
-    by position and name, ``twice`` the fields given twice, those in ``alias_too`` once by their other name), then
-    what a header needs. The errors name each column and what to do about it."""
-    named = [n for _, n in unknown if n]
-    unnamed = [str(i) for i, n in unknown if not n]
+def _or(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def header_summary(unknown: list[tuple[int, str]], twice: list[str], missing: list[str], alias_too: set[str], others: list[str] = ()) -> str:  # type: ignore[assignment]
+    """The message of a wrong header: its problems by kind ("unknown column Chanel; missing column Grocery"; ``unknown``
+    by position and name, ``twice`` the fields given twice, those in ``alias_too`` once by their other name, ``others``
+    the columns that would be carried, named when a category is missing), then what a header needs. The errors name
+    each column and what to do about it."""
+    named = [n for _, n in unknown]
     problems = [
         _named("unknown column", "unknown columns", named) if named else "",
-        _named("no name for column", "no names for columns", unnamed) if unnamed else "",
         f"{', '.join(f'{f} (once as {ALIAS_OF[f]})' if f in alias_too else f for f in twice)} given twice" if twice else "",
-        _named("missing column", "missing columns", missing) if missing else "",
+        _named("missing column", "missing columns", missing) + (f" (is {_or(others)} {'that column' if len(missing) == 1 else 'one of them'}, under another name?)" if others else "") if missing else "",
     ]
     return (f"The CSV header is wrong: {'; '.join(p for p in problems if p)}. It needs the columns {', '.join(FEATURES)} "
-            f"and may have {', '.join(LABELS)}.")
+            f"and may have {', '.join(LABELS)} (other columns, a customer number say, are copied to the answer unchanged).")
 
 
 def _blank(line: bytes) -> bool:
@@ -397,6 +447,8 @@ def _repeated_headers(table: pa.Table, names: list[str]) -> NDArray[np.int64]:
     """Indexes of the rows whose cells are the header's column names again (white space around them aside)."""
     same = pa.scalar(True)
     for name, column in zip(names, table.columns):
+        if not name.strip():  # an unnamed column's cell reads as null, not as its empty name
+            continue
         same = pc.and_(same, pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), name.strip()), False))
     return np.flatnonzero(np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
 
@@ -531,7 +583,7 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
         errors=errors,
         written=header.written,
     )
-    blanks = pa.table({name: pa.nulls(m, pa.string()) for name in header.names})
+    blanks = pa.Table.from_arrays([pa.nulls(m, pa.string()) for _ in header.names], names=header.names)
     return merged, pa.concat_tables([echo, blanks]).take(pa.array(order))
 
 
@@ -553,17 +605,19 @@ def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
 
 
-def answer_table(echo: pa.Table, scored: Scored, names: list[str]) -> pa.Table:
+def answer_table(echo: pa.Table, scored: Scored, names: list[str], carried: Collection[int] = ()) -> pa.Table:
     """CSV answer rows: row number, the input columns (formula-like cells defused), then segment, persona,
-    confidence, atypical, imputed and error (defused too: an unknown field's name, first in its message, is input)."""
+    confidence, atypical, imputed and error (defused too: an unknown field's name, first in its message, is input).
+    ``carried`` are the positions in ``echo`` of columns not read to segment (:attr:`Header.carried`)."""
     # A cell a spreadsheet would run is never a valid amount, code or name, so only a block with rejected rows can
     # hold one. (A valid cell with a tab or CR first, trimmed when read, is a plain number or name: harmless as it is.)
+    # A carried column is not checked, so any of its cells can be one: it is always defused.
     check = defused if scored.checked.errors else (lambda column: column)
-    inputs = {name: check(column) for name, column in zip(echo.column_names, echo.columns)}
+    inputs = [defused(column) if i in carried else check(column) for i, column in enumerate(echo.columns)]
     results = result_columns(scored, names)
     results["error"] = check(results["error"])
-    columns = {"row": pa.array(scored.checked.rows), **inputs, **results}
-    return pa.table(columns)
+    # from lists, not a dict: carried columns may share a name (a spreadsheet's unnamed columns, say)
+    return pa.Table.from_arrays([pa.array(scored.checked.rows), *inputs, *results.values()], names=["row", *echo.column_names, *results])
 
 
 def write_table(table: pa.Table, sink: Any, include_header: bool = True) -> None:

@@ -48,13 +48,19 @@ _FOLDED_NAMES = {_folded(n): n for n in ALLOWED_FIELDS}
 
 
 @functools.lru_cache(maxsize=256)
-def unknown_name(name: str, what: str = "field") -> str:
-    """The error for a field or column ``name`` that the API does not know, with the name meant when it is a near
-    spelling of one ("fresh", "Detergents Paper", "Frozn"): names are matched exactly, as the data set writes them."""
+def meant_name(name: str) -> str | None:
+    """The accepted name ``name`` is another case or a near spelling of ("fresh", "Detergents Paper", "Frozn"), if any."""
     key = _folded(name)
     if key not in _FOLDED_NAMES:
         key = next(iter(difflib.get_close_matches(key, _FOLDED_NAMES, n=1, cutoff=0.8)), key)
-    meant = _FOLDED_NAMES.get(key)
+    return _FOLDED_NAMES.get(key)
+
+
+@functools.lru_cache(maxsize=256)
+def unknown_name(name: str, what: str = "field") -> str:
+    """The error for a field or column ``name`` that the API does not know, with the name meant when it is a near
+    spelling of one (:func:`meant_name`): names are matched exactly, as the data set writes them."""
+    meant = meant_name(name)
     hint = f" (did you mean {meant}? a name must match exactly)" if meant and meant != name else ""
     return f"unknown {what}{hint}; allowed {what}s are {ALLOWED_TEXT}"
 

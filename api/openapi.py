@@ -105,7 +105,10 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
         "type": "string",
         "description": "CSV with a header line naming the six categories (Delicatessen accepted for Delicassen) and optionally "
         "Channel and Region; `,`, `;` or tab separated, UTF-8 with or without a byte-order mark. A spending not known is an empty cell "
-        "or `NA` (any case, as R's write.csv writes it): imputed and listed in `imputed`; `NaN` is refused as not a finite number.",
+        "or `NA` (any case, as R's write.csv writes it): imputed and listed in `imputed`; `NaN` is refused as not a finite number. "
+        "Other columns (a customer number, a note, unnamed ones) are not used, and are copied to a CSV answer unchanged "
+        "(`ignored_columns`), unless a category is missing, a column is a near spelling of a field (`Chanel`), or it is "
+        "one the answer adds (`segment`, …: an earlier answer sent back): then the header is refused (422).",
     }
     batch_body = {
         "required": True,
@@ -134,7 +137,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
             "post": _operation(
                 "segment_batch",
                 "Segment many customers",
-                {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), atypical (true or false), imputed and error."}}},
+                {**_json(BatchOut), "text/csv": {"schema": {"type": "string", "description": "The input columns (those not used to segment too) after `row`, then segment, persona, confidence (a Gaussian mixture adds probability_0 … probability_{k-1}), atypical (true or false), imputed and error."}}},
                 customer_errors,
                 headers=NO_STORE,
                 ok_headers=CSV_DISPOSITION,

@@ -241,7 +241,8 @@ def _csv_response(table: pa.Table) -> Response:
     return response
 
 
-def _json_response(parts: list[Scored]) -> Response:
+def _json_response(parts: list[Scored], ignored: list[str] | None = None) -> Response:
+    """The JSON answer to a batch; ``ignored`` names a CSV's columns that were not read (carried to a CSV answer)."""
     art = artifacts()
     total = np.zeros(art.segmenter.k, dtype=np.int64)
     for scored in parts:
@@ -254,6 +255,7 @@ def _json_response(parts: list[Scored]) -> Response:
         "n_ok": n_rows - n_errors,
         "n_errors": n_errors,
         "counts": {str(i): int(c) for i, c in enumerate(total)},
+        "ignored_columns": ignored or [],
     }
     body = json_object_with_array(head, "results", [json_results(scored, art.persona_names) for scored in parts])
     return Response(body, mimetype="application/json")
@@ -292,9 +294,9 @@ def segment_batch() -> Response:
             checked, echo = csvio.check_chunk(chunk, header)
             parts.append((echo, score(art.segmenter, checked)))
         if as_csv:
-            tables = [csvio.answer_table(echo, scored, art.persona_names) for echo, scored in parts]
+            tables = [csvio.answer_table(echo, scored, art.persona_names, header.carried) for echo, scored in parts]
             return _csv_response(pa.concat_tables(tables))
-        return _json_response([s for _, s in parts])
+        return _json_response([s for _, s in parts], header.carried_names)
     raise ApiError(415, "Send the batch as a JSON array (application/json), a CSV body (text/csv) or a multipart upload with a field named file.")
 
 

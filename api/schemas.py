@@ -285,6 +285,10 @@ class BatchOut(BaseModel):
     n_ok: int
     n_errors: int
     counts: dict[str, int] = Field(description="Customers per segment id (as text), every segment listed.")
+    ignored_columns: list[str] = Field(description=(
+        "A CSV's columns that are none of the fields (a customer number, a note): not used to segment, and copied "
+        "unchanged to a CSV answer, in their place, so its rows can be matched with the customers. An unnamed column "
+        "is named `(column N)`. Empty for a JSON batch, whose unknown fields are refused."))
     results: list[BatchRowOk | BatchRowError]
 
 

@@ -1,7 +1,8 @@
 """Segment a CSV file too large for HTTP: ``python -m api.score IN.csv -o OUT.csv``.
 
 Streams the file in blocks (bounded memory whatever its size), validates and scores each block exactly as
-``POST /api/segment/batch`` does, and writes one output row per input row: ``row``, the input columns, then
+``POST /api/segment/batch`` does, and writes one output row per input row: ``row``, the input columns (those not
+used to segment, a customer number say, too), then
 segment, persona, confidence (a Gaussian mixture adds ``probability_0`` …), atypical, imputed and error (empty when the row
 was segmented). ``-o -`` writes to standard
 output; a file output appears only when complete, and the input file is never written over.
@@ -79,7 +80,7 @@ def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts, with_he
     checked, echo = check_chunk(chunk, header)
     scored = score(art.segmenter, checked)
     sink = pa.BufferOutputStream()
-    write_table(answer_table(echo, scored, art.persona_names), sink, include_header=with_header)
+    write_table(answer_table(echo, scored, art.persona_names, header.carried), sink, include_header=with_header)
     return sink.getvalue().to_pybytes(), len(checked.rows), len(checked.errors)
 
 
@@ -108,8 +109,8 @@ def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files
     return n_rows, n_errors
 
 
-def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE) -> tuple[int, int]:
-    """Score ``source`` into ``target``; returns (rows, rows with errors).
+def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE, header: Header | None = None) -> tuple[int, int]:
+    """Score ``source`` into ``target``; returns (rows, rows with errors). ``header``: the file's, when already read.
 
     A file (new or existing, also behind a symlink, which is followed) appears only when complete: the answer goes
     to a temporary file beside it that then replaces it, keeping an existing file's permissions, so a failure leaves
@@ -117,8 +118,9 @@ def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_
     opened (a pipe, or a file opened for appending with ``>>``), and a device or named pipe is written as the answer
     is made: those cannot be replaced, only written to.
     """
-    with open(source, "rb") as fh:
-        header = read_header(fh)
+    if header is None:
+        with open(source, "rb") as fh:
+            header = read_header(fh)
     fd = descriptor(target)
     if fd is not None:  # the open file the shell gave us (a pipe, or a file opened for >> that must not be replaced)
         with os.fdopen(fd, "wb", closefd=False) as out:
@@ -214,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        n_rows, n_errors = score_file(args.input, args.output, art, args.block_size)
+        with open(args.input, "rb") as fh:
+            header = read_header(fh)
+        n_rows, n_errors = score_file(args.input, args.output, art, args.block_size, header)
     except ApiError as exc:
         print(f"error: {args.input}: {exc.message}", file=sys.stderr)
         for e in exc.errors:  # "body" is the API's word for what was sent; here that is the file
@@ -240,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         f"model {art.model_version}; {seconds:.2f} s",
         file=sys.stderr,
     )
+    if header.carried:
+        print(f"  not used to segment, copied to the output unchanged: {', '.join(header.carried_names)}", file=sys.stderr)
     return 0
 
 

@@ -30,7 +30,10 @@ def test_header_delimiter_and_alias(sep: str) -> None:
 @pytest.mark.parametrize(
     ("line", "fields"),
     [
-        (b"Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Extra", ["Extra"]),
+        (b"Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Chanel", ["Chanel"]),
+        (b"Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,MILK", ["MILK"]),
+        (b"row,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,segment", ["row", "segment"]),
+        (b"Customer,Fresh,Milk,Grocery,Frozen,Detergents_Paper", ["Delicassen", "Customer"]),
         (b"Fresh,Milk,Grocery,Frozen,Detergents_Paper", ["Delicassen"]),
         (b"Fresh,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen", ["Fresh"]),
         (b"", ["body"]),
@@ -42,17 +45,19 @@ def test_wrong_header_names_the_columns(line: bytes, fields: list[str]) -> None:
     assert info.value.status == 422 and [e.field for e in info.value.errors] == fields
 
 
-NEEDS = "It needs the columns Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen and may have Channel, Region."
+NEEDS = ("It needs the columns Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen and may have Channel, Region "
+         "(other columns, a customer number say, are copied to the answer unchanged).")
 
 
 @pytest.mark.parametrize(
     ("line", "summary"),
     [
-        (b"a,b,Fresh,Milk", "unknown columns a, b; missing columns Grocery, Frozen, Detergents_Paper, Delicassen"),
-        (HEADER.encode() + b",id", "unknown column id"),
+        (b"a,b,Fresh,Milk", "missing columns Grocery, Frozen, Detergents_Paper, Delicassen (is a or b one of them, under another name?)"),
+        (b"id,Fresh,Milk,Grocery,Frozen,Detergents_Paper,,", "missing column Delicassen (is id that column, under another name?)"),
+        (HEADER.encode() + b",Chanel", "unknown column Chanel"),
         (b"Fresh,Fresh,Milk,Grocery,Frozen,Detergents_Paper", "Fresh given twice; missing column Delicassen"),
-        (HEADER.encode() + b",Delicatessen,,", "no names for columns 10, 11; Delicassen (once as Delicatessen) given twice"),
-        (b";Fresh;Milk;Grocery;Frozen;Detergents_Paper;Delicassen", "no name for column 1"),
+        (HEADER.encode() + b",Delicatessen,,", "Delicassen (once as Delicatessen) given twice"),
+        (b"Frozn,Fresh,Milk,Grocery,Detergents_Paper,Delicassen", "unknown column Frozn; missing column Frozen"),
     ],
 )
 def test_a_wrong_headers_message_says_what_is_wrong_by_kind(line: bytes, summary: str) -> None:
@@ -364,3 +369,76 @@ def test_a_workbook_uploaded_for_a_csv_is_named_as_such(client: FlaskClient, sta
     assert r.status_code == 422
     assert r.get_json()["error"]["message"] == (
         f"The file is {kind}, not a CSV file: save it as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8) and send that file.")
+
+
+# Columns that are none of the fields (a customer number, a note, a spreadsheet's unnamed ones) are carried.
+
+CARRIED = (
+    'Customer,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Note,Note,\n'
+    'C-001,12669,9656,7561,214,2674,1338,=HYPERLINK("http://x"),a,\n'
+    'C-002,7057,9810,9568,1762,3293,1776,,"b, c",x\n'
+    'C-003,-5,9810,9568,1762,3293,1776,+1+1,,\n'
+    'C-004,1,2\n'
+    'Customer,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Note,Note,\n'
+    'C-005,6353,8808,7684,2405,3516,7844,-5,,\n'
+)
+#: The same customers without the carried columns: what they are segmented as.
+PLAIN = (
+    'Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen\n12669,9656,7561,214,2674,1338\n7057,9810,9568,1762,3293,1776\n'
+    '-5,9810,9568,1762,3293,1776\n1,2\nFresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen\n6353,8808,7684,2405,3516,7844\n'
+)
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_other_columns_are_carried_to_the_csv_answer_unchanged_and_change_no_segment(client: FlaskClient) -> None:
+    """A sales export's customer number was refused ("unknown column Customer"), so an answer could be matched back
+    only by row number. Other columns are now copied to a CSV answer in their place, as they were written (two of one
+    name and an unnamed one too), formula-like cells defused in every row; the segments, errors and the repeated
+    header are those of the file without them; the JSON answer names them in ignored_columns."""
+    carried = client.post("/api/segment/batch?format=csv", data=CARRIED.encode(), content_type="text/csv")
+    plain = client.post("/api/segment/batch?format=csv", data=PLAIN.encode(), content_type="text/csv")
+    assert carried.status_code == plain.status_code == 200, carried.get_data(as_text=True)[:300]
+    rows, expected = _csv_rows(carried.get_data(as_text=True)), _csv_rows(plain.get_data(as_text=True))
+    assert rows[0] == ["row", "Customer", *expected[0][1:7], "Note", "Note", "", *expected[0][7:]]
+    assert [r[1] for r in rows[1:]] == ["C-001", "C-002", "C-003", "", "Customer", "C-005"]  # a row too short to split: empty
+    assert [r[8:11] for r in rows[1:]] == [["'=HYPERLINK(\"http://x\")", "a", ""], ["", "b, c", "x"], ["'+1+1", "", ""], ["", "", ""], ["Note", "Note", ""], ["-5", "", ""]]
+    expected[4][-1] = "row: has 3 fields, the header has 10"  # its own file's count of fields
+    assert [[r[0], *r[2:8], *r[11:]] for r in rows[1:]] == expected[1:]
+    answer = client.post("/api/segment/batch", data=CARRIED.encode(), content_type="text/csv").get_json()
+    assert answer["ignored_columns"] == ["Customer", "Note", "Note", "(column 10)"]
+    alone = client.post("/api/segment/batch", data=PLAIN.encode(), content_type="text/csv").get_json()["results"]
+    alone[3]["errors"][0]["message"] = "has 3 fields, the header has 10"
+    assert answer["results"] == alone
+    assert client.post("/api/segment/batch", json=[GOOD]).get_json()["ignored_columns"] == []
+
+
+def test_api_score_carries_other_columns_as_the_api_does(tmp_path: Path, client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    """python -m api.score writes the same answer as the batch endpoint and says which columns it did not use."""
+    from api.score import main
+
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(CARRIED)
+    assert main([str(source), "-o", str(target)]) == 0
+    assert "not used to segment, copied to the output unchanged: Customer, Note, Note, (column 10)" in capsys.readouterr().err
+    http = client.post("/api/segment/batch?format=csv", data=CARRIED.encode(), content_type="text/csv").get_data(as_text=True)
+    assert _csv_rows(target.read_text()) == _csv_rows(http)
+
+
+def test_a_pandas_export_with_its_index_column_is_read() -> None:
+    """pandas' to_csv writes its index first, under an empty name: that column is carried, as a spreadsheet's
+    unnamed ones are (they were refused: "no name for column 1")."""
+    h = parse_header(b";Fresh;Milk;Grocery;Frozen;Detergents_Paper;Delicassen;;")
+    assert h.carried == [0, 7, 8] and h.carried_names == ["(column 1)", "(column 8)", "(column 9)"]
+
+
+def test_the_answer_adds_exactly_the_columns_a_carried_one_may_not_be_named(client: FlaskClient, gmm_app: Any) -> None:
+    """ANSWER_COLUMNS (refused as carried columns) are the columns a CSV answer adds, for k-Means and a mixture."""
+    from api.csvio import ANSWER_COLUMNS, _answer_column
+
+    header = _csv_rows(client.post("/api/segment/batch?format=csv", json=[GOOD]).get_data(as_text=True))[0]
+    assert set(header) - set(HEADER.split(",")) == set(ANSWER_COLUMNS)
+    mixture = _csv_rows(gmm_app.test_client().post("/api/segment/batch?format=csv", json=[GOOD]).get_data(as_text=True))[0]
+    assert all(_answer_column(name) for name in set(mixture) - set(HEADER.split(","))) and any(n.startswith("probability_") for n in mixture)

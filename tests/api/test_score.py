@@ -55,7 +55,7 @@ def test_bad_header_exits_2_with_the_columns_named(tmp_path: Path, capsys: pytes
     source.write_text("Fresh,Milk,Foo\n1,2,3\n")
     assert main([str(source), "-o", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err
-    assert "Foo: unknown column" in err and "Grocery: missing column" in err
+    assert "Foo: not one of the API's columns" in err and "Grocery: missing column" in err
     assert not (tmp_path / "out.csv").exists()
 
 

@@ -511,6 +511,16 @@ def test_a_category_most_customers_buy_none_of_shows_the_segments_median_not_a_r
         assert accessibility_problems(page) == []
 
 
+def downloaded_rows(page: Page, tmp_path: Path) -> list[dict[str, str]]:
+    """Click *Download the results (CSV)* and read the saved file's rows."""
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the results (CSV)").click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    with saved.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> None:
     """A CSV with one bad row: the good rows are segmented, the bad one named, counts shown, results downloadable."""
     good = customers.groupby("segment").head(1).sort_values("segment")
@@ -544,12 +554,7 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
     assert accessibility_problems(page) == []
     screenshots(page, "batch")
 
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download the results (CSV)").click()
-    saved = tmp_path / download_info.value.suggested_filename
-    download_info.value.save_as(saved)
-    with saved.open(newline="") as f:
-        out = list(csv.DictReader(f))
+    out = downloaded_rows(page, tmp_path)
     assert len(out) == len(rows)
     for row, segment in expected_by_row.items():
         assert out[row - 1]["segment"] == str(segment), out[row - 1]
@@ -557,6 +562,23 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
         assert out[row - 1]["Fresh"] == str(rows[row - 1]["Fresh"])
     assert out[1]["segment"] == ""
     assert "Milk" in out[1]["error"]
+
+
+def test_a_file_with_a_customer_number_is_scored_and_the_download_carries_it(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
+    """A sales export with a customer number was refused as a whole ("unknown column Customer"); now it is scored,
+    the page says the column was not used, and the download carries it beside each row's segment."""
+    good = customers.head(3)
+    upload = tmp_path / "export.csv"
+    with upload.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Customer", *FEATURES])
+        writer.writerows([[f"C-{i:03d}", *(int(r[c]) for c in FEATURES)] for i, (_, r) in enumerate(good.iterrows(), start=1)])
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator(".summary")).to_have_text("3 rows: 3 segmented, 0 with a problem.")
+    expect(page.locator(".ignored-columns")).to_have_text("Not used to segment, and copied to the download unchanged: Customer.")
+    out = downloaded_rows(page, tmp_path)
+    assert [(r["Customer"], r["segment"]) for r in out] == [(f"C-{i:03d}", str(int(s))) for i, s in enumerate(good["segment"], start=1)]
 
 
 def test_a_large_file_shows_its_first_rows_and_keeps_the_focus(page: Page, watch: Watch, tmp_path: Path) -> None:

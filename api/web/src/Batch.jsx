@@ -208,7 +208,8 @@ export function Batch({ personas, fields, onModel, file, onFile }) {
           />
           <p className="hint" id={`${inputId}-hint`}>
             A header row with the columns Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen (or Delicatessen), and optionally Channel and
-            Region. Rows with a problem are listed; the others are still segmented.
+            Region. Other columns, a customer number say, are not used, and the download carries them unchanged. Rows with a
+            problem are listed; the others are still segmented.
           </p>
           {error && (
             <div className="field-error" id={`${inputId}-error`} role="alert">
@@ -237,6 +238,11 @@ export function Batch({ personas, fields, onModel, file, onFile }) {
           <p className="summary" ref={summary} tabIndex={-1}>
             {money(batch.n_rows)} rows: {money(batch.n_ok)} segmented, {money(batch.n_errors)} with a problem.
           </p>
+          {batch.ignored_columns && batch.ignored_columns.length > 0 && (
+            <p className="note ignored-columns">
+              Not used to segment, and copied to the download unchanged: {batch.ignored_columns.join(", ")}.
+            </p>
+          )}
           <div className="actions">
             <button type="button" onClick={download}>
               Download the results (CSV)
