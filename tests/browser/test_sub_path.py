@@ -45,9 +45,10 @@ def outside_the_prefix(seen: list[str]) -> WSGI:
 
 
 def stripping_proxy(app: WSGI, seen: list[str]) -> WSGI:
-    """nginx's ``location /segmentation/ { proxy_pass http://127.0.0.1:8000/; }``: the app sees the root paths (and
-    the ``Host`` the browser sent, as with ``proxy_set_header Host $host``; no ``Location`` is rewritten), and
-    /segmentation itself is nginx's 301 to /segmentation/."""
+    """A proxy that strips the prefix (nginx's ``location /segmentation/ { proxy_pass http://127.0.0.1:8000/; }``):
+    the app sees the root paths, in the path as sent too (``RAW_URI``, ``REQUEST_URI``: the request line the proxy
+    sends has no prefix), and the ``Host`` the browser sent (as with ``proxy_set_header Host $host``; no
+    ``Location`` is rewritten); /segmentation itself is nginx's 301 to /segmentation/."""
     elsewhere = outside_the_prefix(seen)
 
     def proxy(environ: dict[str, Any], start_response: Any) -> Any:
@@ -58,6 +59,9 @@ def stripping_proxy(app: WSGI, seen: list[str]) -> WSGI:
         if not path.startswith(PREFIX + "/"):
             return elsewhere(environ, start_response)
         environ["PATH_INFO"] = path[len(PREFIX) :]
+        for key in ("RAW_URI", "REQUEST_URI"):
+            if environ.get(key, "").startswith(PREFIX + "/"):
+                environ[key] = environ[key][len(PREFIX) :]
         return app(environ, start_response)
 
     return proxy
