@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from api.proxy import decoded_slash_location
 from stages import config as paths
 
 if TYPE_CHECKING:
@@ -39,8 +40,10 @@ REPORT_CSP = (
 
 class SecurityHeaders:
     """WSGI middleware: the headers every answer carries (no CORS headers: the page is served from the same origin),
-    and a redirect's ``Location`` relative to the URL asked for (``api.proxy.relative_location``: it then holds under
-    whatever prefix a proxy strips).
+    a redirect's ``Location`` relative to the URL asked for (``api.proxy.relative_location``: it then holds under
+    whatever prefix a proxy strips), and a 308 for a GET or HEAD whose path has an encoded slash, to the path with
+    that slash written as one (``api.proxy.decoded_slash_location``: the browser resolves a page's relative links
+    against the URL as written).
 
     Appended to the raw header list, which costs a fraction of setting them on each Flask response.
     """
@@ -61,6 +64,11 @@ class SecurityHeaders:
         path = environ.get("PATH_INFO", "")
         extra = (self.CUSTOMER_DATA if path.startswith("/api/segment") else self.API if path.startswith("/api/")
                  else self.REPORT if path.startswith("/report/") else self.PAGE)
+        if "%2" in (environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""):  # cheap: an encoded slash is rare
+            location = decoded_slash_location(environ)
+            if location is not None:
+                start_response("308 Permanent Redirect", [("Location", location), ("Content-Length", "0"), *extra])
+                return [b""]
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if status[0] == "3":

@@ -9,6 +9,7 @@ behind a prefix-stripping proxy to the root), and, only when the operator says h
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -50,7 +51,7 @@ def _folders_below_root(environ: dict[str, Any]) -> int:
     request's: ``PATH_INFO`` has an encoded slash (``/api%2F/health``) decoded, a slash that separates no folder for
     the browser."""
     script_name, path_info = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")
-    sent = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0]
+    sent = sent_path(environ)
     if sent.startswith("/"):
         decoded = unquote(sent, encoding="latin-1")  # as PATH_INFO is decoded (PEP 3333)
         if decoded == path_info:  # a proxy took the prefix off, or there is none
@@ -58,6 +59,36 @@ def _folders_below_root(environ: dict[str, Any]) -> int:
         if decoded == script_name + path_info:  # the prefix is still in the path sent
             return sent.count("/") - script_name.count("/") - 1
     return path_info.count("/") - 1
+
+
+def sent_path(environ: dict[str, Any]) -> str:
+    """The path as the client sent it, still percent-encoded (``RAW_URI`` or ``REQUEST_URI`` without the query), or ""."""
+    return (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0]
+
+
+def decoded_slash_location(environ: dict[str, Any]) -> str | None:
+    """For a GET or HEAD whose path has an encoded slash, the relative ``Location`` of that path with real slashes."""
+    # The app sees %2F decoded (PEP 3333) and serves /report%2F as /report/, but the browser resolves the page's
+    # relative links against the URL as written, one folder up. Only the slash matters: WHATWG's parser reads %2e as
+    # a dot itself, and other characters are kept as sent. None: another method, no encoded slash, a path the app
+    # cannot match to what was sent, or one whose decoded slashes make a . or .. folder (it would leave the app).
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        return None
+    script_name, path_info, sent = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), sent_path(environ)
+    if unquote(sent, encoding="latin-1") == path_info:  # a proxy took the prefix off, or there is none
+        below = sent
+    elif sent.startswith(script_name):  # the prefix is still in the path sent
+        below = sent[len(script_name) :]
+    else:
+        return None
+    slashes = re.sub("%2f", "/", below, flags=re.IGNORECASE)
+    if slashes == below or not below.startswith("/") or unquote(below, encoding="latin-1") != path_info:
+        return None
+    target = re.sub("/{2,}", "/", slashes)  # merged, as the router would merge them with a second redirect
+    if any(unquote(segment) in (".", "..") for segment in target.split("/")):
+        return None
+    query = environ.get("QUERY_STRING", "")
+    return relative_reference(target, environ) + (f"?{query}" if query else "")
 
 
 def trusted_proxies(config_value: Any) -> int:

@@ -12,7 +12,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client, TestResponse
 
 from api import create_app
-from api.proxy import TRUSTED_PROXIES_ENV, behind_proxies, relative_location
+from api.proxy import TRUSTED_PROXIES_ENV, behind_proxies, decoded_slash_location, relative_location
 
 HOST, PREFIX = "https://intranet.example", "/segmentation"
 FORWARDED = {"X-Forwarded-Prefix": PREFIX, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "intranet.example"}
@@ -185,3 +185,72 @@ def test_an_error_names_the_api_description_where_the_browser_finds_it(app: Flas
         assert named[1] == PREFIX + "/api/openapi.json"
     else:  # it may be behind a proxy that strips one: relative to the URL asked for, and said to be
         assert r.json["error"]["message"].endswith(f"{named[1]}, relative to this address.")
+
+
+@pytest.mark.parametrize("set_up", SET_UPS)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    ("sent", "meant"),
+    [
+        ("/report%2F", "/report/"),
+        ("/report%2Findex.html", "/report/index.html"),
+        ("/report%2fnotebooks%2F", "/report/notebooks/"),  # lower case too
+        ("/static%2Fapp.js", "/static/app.js"),
+        ("/%2F", "/"),  # the page: doubled slashes merged, as the router would with a second redirect
+        ("/report/notebooks%2Fa%20b.html", "/report/notebooks/a%20b.html"),  # other encoded characters as sent
+        ("/report%2F?q=a%2Fb&x=1", "/report/?q=a%2Fb&x=1"),  # the query kept as sent
+        ("/api%2Fopenapi.json", "/api/openapi.json"),  # its server, "..", is resolved against the URL as written
+        ("/api%2F/health", "/api/health"),
+        ("/api/%2Fhealth", "/api/health"),
+    ],
+)
+def test_a_path_with_an_encoded_slash_is_redirected_to_its_folders(app: Flask, set_up: str, method: str, sent: str, meant: str) -> None:
+    # it was served as its decoded path (/report%2F as /report/), whose relative links the browser resolved one
+    # folder up (../static/… from …/segmentation/report%2F: the host's root)
+    url, r = served(app, set_up, method, sent)
+    assert r.status_code == 308 and not r.headers["Location"].startswith(("/", "http"))
+    here = HOST if set_up == "at the root" else HOST + PREFIX
+    assert urljoin(url, r.headers["Location"]) == here + meant
+    assert r.headers["Content-Length"] == "0" and r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("set_up", SET_UPS)
+def test_other_methods_and_ordinary_paths_are_served_as_before(app: Flask, set_up: str) -> None:
+    customer = {"Fresh": 1, "Milk": 1, "Grocery": 1, "Frozen": 1, "Detergents_Paper": 1, "Delicassen": 1}
+    # a POST is answered where it was sent: not every client sends a body again after a redirect
+    _, r = served(app, set_up, "POST", "/api%2Fsegment", json=customer)
+    assert r.status_code == 200 and r.json["segment"] in range(10)
+    _, r = served(app, set_up, "POST", "/report%2F")
+    assert r.status_code == 405
+    for path in ("/api/health", "/api/health?next=%2Freport%2F"):  # an encoded slash in the query only
+        _, r = served(app, set_up, "GET", path)
+        assert r.status_code == 200 and r.json["status"] == "ok"
+    _, r = served(app, set_up, "POST", "/api/segment?x=%2F", json=customer)
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("sent", ["/report%2F..%2F..%2Fdvc.lock", "/report%2F%2e%2e%2Fdvc.lock", "/report/x%2F.%2Findex.html"])
+def test_an_encoded_slash_that_would_make_a_dot_folder_is_not_redirected(client, sent: str) -> None:
+    # the Location would climb out of the app (…/report/../../dvc.lock); the path it decodes to is served as before
+    r = client.get(sent)
+    assert r.status_code == 404 and "Location" not in r.headers
+
+
+@pytest.mark.parametrize(
+    ("raw_uri", "script_name", "path_info", "expected"),
+    [
+        ("/report%2F", "", "/report/", "./report/"),
+        ("/s/report%2F", "/s", "/report/", "./report/"),  # the prefix kept in the path
+        ("/report%2F", "/s", "/report/", "./report/"),  # a proxy stripped the prefix it names
+        ("/report/", "", "/report/", None),
+        ("/api/health?x=%2F", "", "/api/health", None),
+        ("/s%2Freport/", "/s", "/report/", None),  # the slash after the prefix is the encoded one: not below the app
+        ("/elsewhere%2F", "", "/report/", None),  # not this request's path
+        ("http://h/report%2F", "", "/report/", None),  # no path sent to read
+        ("/report%252F", "", "/report%2F", None),  # %25: an encoded percent sign, not a slash
+    ],
+)
+def test_decoded_slash_location(raw_uri: str, script_name: str, path_info: str, expected: str | None) -> None:
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": script_name, "PATH_INFO": path_info, "RAW_URI": raw_uri, "HTTP_HOST": "h", "wsgi.url_scheme": "http"}
+    assert decoded_slash_location(environ) == expected
+    assert decoded_slash_location({**environ, "RAW_URI": "", "REQUEST_URI": raw_uri}) == expected  # another server's key

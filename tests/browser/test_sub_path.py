@@ -74,13 +74,16 @@ def mounted(app: WSGI, seen: list[str]) -> WSGI:
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A rendered report stand-in (Quarto is not needed to follow the page's link to it). Its icon is named: a page
+    """A rendered report stand-in (Quarto is not needed to follow the page's link to it), with a script by a relative
+    URL, as Quarto's pages load theirs (``site_libs/``): it marks the page when it ran. Its icon is named: a page
     without one makes Chromium ask for /favicon.ico at the host's root, which is not the staff page's doing."""
     root = tmp_path_factory.mktemp("report")
     (root / "index.html").write_text(
         '<!doctype html><html lang=en><title>Report</title><link rel="icon" href="../static/favicon.svg">'
-        "<h1>The segmentation report</h1></html>"
+        '<script src="site_libs/ran.js"></script><h1>The segmentation report</h1></html>'
     )
+    (root / "site_libs").mkdir()
+    (root / "site_libs" / "ran.js").write_text('document.documentElement.dataset.script = "ran";\n')
     return root
 
 
@@ -183,3 +186,22 @@ def test_the_page_without_its_trailing_slash_is_redirected_to_it(browser: Browse
         assert page.url == f"{origin}{PREFIX}/"
         expect(page.locator("footer code")).to_have_text(re.compile(r"^[0-9a-f]{12}$"))
     assert seen == []
+
+
+@pytest.mark.parametrize(("sent", "meant"), [("report%2F", "report/"), ("report%2Findex.html", "report/index.html"), ("%2F", "")])
+def test_a_url_with_an_encoded_slash_ends_at_a_working_page(browser: Browser, served: tuple[str, list[str]], sent: str, meant: str) -> None:
+    """…/segmentation/report%2F was served as the report, whose relative links Chromium resolved one folder up: its
+    script and icon outside the prefix. The app redirects it to …/report/, where they load (the staff page at
+    …/segmentation/%2F had its links resolve in the right folder, and is redirected to its address all the same)."""
+    origin, seen = served
+    seen.clear()
+    home = f"{origin}{PREFIX}/"
+    watch = Watch(origin=origin)
+    with watched_page(browser, origin, watch, path=home + sent) as page:
+        if meant:
+            expect(page.get_by_role("heading", name="The segmentation report")).to_be_visible()
+            expect(page.locator("html")).to_have_attribute("data-script", "ran", timeout=2000)
+        else:
+            expect(page.locator("footer code")).to_have_text(re.compile(r"^[0-9a-f]{12}$"))
+        assert page.url == home + meant
+    assert seen == [], "requests reached the host outside the prefix"
