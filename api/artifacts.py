@@ -88,6 +88,8 @@ class Artifacts:
     pca: dict[str, Any] = field(default_factory=dict)
     elbow: dict[str, Any] = field(default_factory=dict)
     features: list[dict[str, Any]] = field(default_factory=list)
+    #: ``impute`` of ``GET /api/fields`` (:func:`impute_info`): how a category left out is filled in; None: it is refused.
+    impute: dict[str, Any] | None = None
 
     @cached_property
     def persona_names(self) -> list[str]:
@@ -133,6 +135,19 @@ def feature_info(pca_map: pd.DataFrame) -> list[dict[str, Any]]:
         ).model_dump()
         for f in FEATURES
     ]
+
+
+def impute_info(report: dict[str, Any], segmenter: Segmenter) -> dict[str, Any] | None:
+    """How a category left out is filled in: the method ml/data_report.json records (params data.impute when the
+    pipeline ran) with the values ml/segmenter.json fills in, or None when it fills in none; ValueError if they disagree."""
+    from api.schemas import ImputeInfo
+
+    method = report["impute"]["strategy"]
+    values = None if segmenter.impute is None else dict(zip(segmenter.features, segmenter.impute))
+    if (method == "error") != (values is None) or (values is not None and values != report["impute"]["values"]):
+        raise ValueError(f"{FILES['data_report']} records data.impute {method!r} with values {report['impute']['values']}, "
+                         f"but {FILES['segmenter']} fills in {values}")
+    return None if values is None else ImputeInfo(method=method, values=values).model_dump()
 
 
 def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool = True) -> Artifacts:
@@ -202,6 +217,8 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
             rows=_nan_to_none(sweep_long(sweep, algorithms)),
         )
         features = feature_info(pca_map)
+        impute = impute_info(read_json(paths["data_report"]), art.segmenter)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"an artifact does not have the expected content ({exc})") from None
-    return replace(art, clusters=clusters.model_dump(), pca=pca.model_dump(), elbow=elbow.model_dump(), features=features)
+    return replace(art, clusters=clusters.model_dump(), pca=pca.model_dump(), elbow=elbow.model_dump(), features=features,
+                   impute=impute)

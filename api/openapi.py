@@ -105,7 +105,8 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
         "type": "string",
         "description": "CSV with a header line naming the six categories (Delicatessen accepted for Delicassen) and optionally "
         "Channel and Region; `,`, `;` or tab separated, UTF-8 with or without a byte-order mark. A spending not known is an empty cell "
-        "or `NA` (any case, as R's write.csv writes it): imputed and listed in `imputed`; `NaN` is refused as not a finite number. "
+        "or `NA` (any case, as R's write.csv writes it): imputed as `impute` of `GET /api/fields` says (refused where it is null) and "
+        "listed in `imputed`; `NaN` is refused as not a finite number. "
         "Other columns (a customer number, a note, unnamed ones) are not used, and are copied to a CSV answer unchanged "
         "(`ignored_columns`), unless a category is missing, a column is a near spelling of a field (`Chanel`), or it is "
         "one the answer adds (`segment`, …: an earlier answer sent back): then the header is refused (422).",
@@ -129,7 +130,8 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
                 customer_errors,
                 headers=NO_STORE,
                 description=f"Yearly spending per category, each a finite number from 0 to {MAX_SPEND:,}; fields {ALLOWED_TEXT}. "
-                "Categories left out are imputed from the training data's medians (or means, per params `data.impute`) and listed in `imputed`.",
+                "Categories left out are imputed from the training data's medians or means and listed in `imputed`; `impute` of "
+                "`GET /api/fields` says which, and is null when the served model imputes none: a category left out is then refused (422).",
                 requestBody={"required": True, "content": _json(CustomerIn)},
             )
         },

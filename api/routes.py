@@ -320,10 +320,12 @@ def elbow() -> Response:
 
 @bp.get("/fields")
 def fields() -> Response:
-    """Input fields for the form: labels, typical range, limits, label codes, whether the report is built."""
+    """Input fields for the form: labels, typical range, limits, how a blank is filled in, label codes, whether the
+    report is built."""
     codes = {label.lower(): {str(c): n for c, n in values.items()} for label, values in LABEL_CODES.items()}
     report = current_app.config["REPORT_DIR"] / "index.html"
-    return jsonify({"features": artifacts().features, **codes, "report_available": report.is_file()})
+    art = artifacts()
+    return jsonify({"features": art.features, "impute": art.impute, **codes, "report_available": report.is_file()})
 
 
 @bp.get("/health")

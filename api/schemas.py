@@ -246,7 +246,8 @@ class SegmentOut(BaseModel):
         "models, which put the customer in the segment with the nearest centre."
     )
     position: Position
-    imputed: list[str] = Field(description="Categories filled in from the training data's medians (or means, per params data.impute).")
+    imputed: list[str] = Field(description="Categories filled in from the training data's medians or means, as `impute` of "
+                               "GET /api/fields says.")
     input: CustomerEcho
     model_version: str = Field(description="md5 of ml/segmenter.json as recorded in dvc.lock.")
 
@@ -396,10 +397,24 @@ class FeatureInfo(BaseModel):
     max_allowed: float
 
 
+class ImputeInfo(BaseModel):
+    """How the served model fills in a spending category left out of a request."""
+
+    method: Literal["median", "mean"] = Field(
+        description="The statistic filled in: the median or the mean of each category over the training data's customers "
+        "(params data.impute, as ml/data_report.json records it)."
+    )
+    values: dict[str, float] = Field(description="The amount filled in for each category, by field name (Fresh … Delicassen).")
+
+
 class FieldsOut(BaseModel):
     """What the form needs to know about the inputs."""
 
     features: list[FeatureInfo]
+    impute: ImputeInfo | None = Field(
+        description="How a category left out is filled in; null when the served model fills in none (params data.impute "
+        "is error), so that a request without every category is refused (422)."
+    )
     channel: dict[str, str]
     region: dict[str, str]
     report_available: bool

@@ -7,6 +7,7 @@ every centre goes to segment 0 even where another centre is nearer, and write it
 ``dvc.lock`` recording its md5, as ``dvc repro`` would) that ``api.create_app`` accepts. :func:`copy_artifacts`
 is that copy as the pipeline left it (the API tests damage it). :func:`unbought_artifacts` is the committed model
 with the personas of the same customers but no frozen food bought outside segment 0 (a base median of 0).
+:func:`impute_artifacts` is the committed model as ``data.impute: mean`` or ``error`` would serve it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from stages import artifacts, config
 from stages.dataset import md5_of
 from stages.features import space_columns
 from stages.personas import build_personas
+from stages.prepare import impute_values
 from stages.segmenter import Segmenter
 
 #: Cholesky factors of the precisions: segment 0 has a standard deviation of 2 in every direction, the others of 1.25.
@@ -97,3 +99,20 @@ def unbought_artifacts(root: Path) -> Path:
 def mixture_artifacts(root: Path) -> Path:
     """The artifact set of :func:`uneven_mixture` of the committed model, in ``root``."""
     return write_artifacts(root, uneven_mixture(Segmenter.load(config.SEGMENTER)))
+
+
+def impute_artifacts(root: Path, method: str) -> Path:
+    """The committed artifacts as ``data.impute: method`` (median, mean or error) gives them, in ``root``: the
+    prepare stage's record of it in ml/data_report.json and the values ml/segmenter.json fills in (none under error),
+    both computed as the pipeline computes them from the same customers; the segments stay the committed ones."""
+    copy_artifacts(root)
+    features = config.load_params()["data"]["features"]
+    values = impute_values(pd.read_csv(config.CUSTOMERS), features, method)
+    report = artifacts.read_json(root / FILES["data_report"])
+    report["impute"].update(strategy=method, values=values)
+    artifacts.write_json(root / FILES["data_report"], report)
+    served = Segmenter.load(config.SEGMENTER)
+    artifacts.write_json(root / FILES["segmenter"], dataclasses.replace(served, impute=[values[f] for f in features] if values else None).to_dict())
+    for rel in (FILES["data_report"], FILES["segmenter"]):
+        record(root, rel)
+    return root

@@ -95,3 +95,27 @@ def test_a_faulty_model_stops_start_up_naming_the_field_even_when_dvc_lock_agree
     lock.write_text(lock.read_text().replace(old, md5_of(path)))  # as if the pipeline had written it
     with pytest.raises(ArtifactError, match=message):
         load(artifact_copy)
+
+
+@pytest.mark.parametrize(("recorded", "values"), [("error", "same"), ("median", None), ("median", "other")])
+def test_a_data_report_that_disagrees_with_the_model_on_imputing_stops_start_up(artifact_copy: Path, recorded: str, values: str | None) -> None:
+    """GET /api/fields says how a blank is filled in from ml/data_report.json's data.impute and ml/segmenter.json's
+    values: a pair of files that disagree (a hand edit, files of two runs) would have the page say one thing while
+    the model does another, so start-up stops naming both."""
+    import dataclasses
+
+    from stages.artifacts import read_json, write_json
+    from stages.segmenter import Segmenter
+    from tests.mixture import record
+
+    report_path, model_path = artifact_copy / FILES["data_report"], artifact_copy / FILES["segmenter"]
+    report = read_json(report_path)
+    report["impute"]["strategy"] = recorded
+    write_json(report_path, report)
+    served = Segmenter.load(model_path)
+    impute = {"same": served.impute, None: None, "other": [v + 1 for v in served.impute]}[values]
+    write_json(model_path, dataclasses.replace(served, impute=impute).to_dict())
+    for rel in (FILES["data_report"], FILES["segmenter"]):
+        record(artifact_copy, rel)
+    with pytest.raises(ArtifactError, match=rf"{FILES['data_report']} records data.impute '{recorded}'.* but {FILES['segmenter']} fills in"):
+        load(artifact_copy)

@@ -98,6 +98,34 @@ def test_missing_categories_are_imputed_and_listed(client: FlaskClient) -> None:
     assert body["input"]["Fresh"] == medians["Fresh"]
 
 
+@pytest.mark.parametrize("method", ["median", "mean", "error"])
+def test_fields_say_how_a_category_left_out_is_filled_in_as_the_model_does_it(client: FlaskClient, tmp_path: Path, method: str) -> None:
+    """GET /api/fields publishes data.impute as the served artifacts record it and the amounts a blank becomes, so the
+    page can say "the median" or "the mean" truly (it said "the typical value" whatever it was), or, under error,
+    that a blank is refused; each an answer conforming to the OpenAPI document."""
+    from api import create_app
+    from api.batch import NO_IMPUTE
+    from tests.mixture import impute_artifacts
+
+    spec = client.get("/api/openapi.json").get_json()
+    served = client if method == "median" else create_app({"TESTING": True, "ARTIFACTS_ROOT": impute_artifacts(tmp_path, method)}).test_client()
+    fields = served.get("/api/fields").get_json()
+    conform(spec, "/api/fields", "get", 200, fields)
+    r = served.post("/api/segment", json={"Milk": 9656, "Grocery": 7561})
+    conform(spec, "/api/segment", "post", r.status_code, r.get_json())
+    left_out = ["Fresh", "Frozen", "Detergents_Paper", "Delicassen"]
+    if method == "error":
+        assert fields["impute"] is None
+        assert r.status_code == 422 and [(e["field"], e["message"]) for e in r.get_json()["error"]["errors"]] == [(f, NO_IMPUTE) for f in left_out]
+        return
+    customers = pd.read_csv(config.CUSTOMERS)[list(FEATURES)]
+    statistic = customers.median() if method == "median" else customers.mean()
+    assert fields["impute"]["method"] == method and list(fields["impute"]["values"]) == list(FEATURES)
+    assert fields["impute"]["values"] == pytest.approx(statistic.to_dict(), rel=1e-12)
+    assert r.status_code == 200 and r.get_json()["imputed"] == left_out
+    assert {f: r.get_json()["input"][f] for f in left_out} == {f: fields["impute"]["values"][f] for f in left_out}
+
+
 def test_clusters_pca_elbow_fields_health(client: FlaskClient) -> None:
     health = client.get("/api/health").get_json()
     assert health["status"] == "ok"
