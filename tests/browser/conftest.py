@@ -82,6 +82,18 @@ def unbought_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 
 @pytest.fixture(scope="session")
+def no_impute_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app serving the real model as ``data.impute: error`` leaves it, filling in no blank
+    (``tests.mixture.impute_artifacts``)."""
+    _built_page()
+    from api import create_app
+    from tests.mixture import impute_artifacts
+
+    with serving(create_app({"ARTIFACTS_ROOT": impute_artifacts(tmp_path_factory.mktemp("no-impute"), "error")})) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's headless Chromium (no browser download): `make browser` installs it when missing."""
     executable = shutil.which("chromium") or "/usr/bin/chromium"

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from stages import config
 from stages.dataset import LABEL_CODES
-from stages.names import ALGORITHM_NAMES, percents
+from stages.names import ALGORITHM_NAMES, percents, whole
 from stages.segmenter import Segmenter
 from tests.mixture import uneven_mixture
 
@@ -379,10 +379,20 @@ def test_amounts_typed_as_the_page_shows_them(page: Page, customers: pd.DataFram
 
 
 def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.DataFrame) -> None:
-    """Milk left blank: the answer names it as filled with the typical value, and where Milk sets the segment apart,
-    the customer's Milk figure there is marked as filled in, not shown as if the customer had given it."""
-    fields = api_json(page, "/api/fields")["features"]
+    """Milk left blank: the answer says it was filled in with the median of the training customers, and the amount (it
+    said "the typical value from the data" whatever params data.impute was), as the form's line and Milk's hint say
+    before sending; where Milk sets the segment apart, the customer's Milk figure there is marked as filled in with the
+    median, not shown as if the customer had given it."""
+    published = api_json(page, "/api/fields")
+    fields = published["features"]
     milk = next(f for f in fields if f["name"] == "Milk")
+    assert published["impute"]["method"] == "median" and published["impute"]["values"]["Milk"] == milk["median"]
+    filled = whole(milk["median"])
+    expect(page.locator("#segment-intro")).to_have_text(
+        "Yearly spending per category. A category left blank is filled in with the median of the training customers.")
+    expect(spending_input(page, fields, "Milk")).to_have_accessible_description(re.compile(
+        rf"Leave blank if unknown: filled in with the median, {re.escape(filled)}\.$"))
+    expect(spending_input(page, fields, "Milk")).to_have_attribute("placeholder", filled)
     for _, customer in customers.iterrows():
         values = {name: int(customer[name]) for name in FEATURES if name != "Milk"}
         answer = page.request.post("/api/segment", data=values).json()
@@ -395,10 +405,11 @@ def test_a_blank_category_is_filled_in_and_says_so(page: Page, customers: pd.Dat
     page.get_by_role("button", name="Find the segment").click()
     result = page.locator("article.answer")
     expect(page.locator("#answer-title")).to_have_text(re.compile(rf"Segment {answer['segment']}:"))
-    expect(result.locator(".note")).to_have_text(f"Not given, so filled with the typical value from the data: {milk['label']}.")
+    expect(result.locator(".note")).to_have_text(
+        f"Not given, so filled in with the median of the training customers: {milk['label']} ({filled}).")
     standout = result.locator(".standouts li").filter(has_text=milk["label"])
-    expect(standout).to_contain_text(", filled in)")
-    shown = re.search(r"\(this customer: ([\d,]+), filled in\)", standout.inner_text())
+    expect(standout).to_contain_text(f"(this customer: {filled}, filled in with the median)")
+    shown = re.search(r"\(this customer: ([\d,]+), filled in with the median\)", standout.inner_text())
     assert shown and abs(int(shown.group(1).replace(",", "")) - answer["input"]["Milk"]) <= 0.5, standout.inner_text()
     for name in FEATURES:
         if name != "Milk" and answer["persona"]["levels"][name] != "typical":
@@ -1179,8 +1190,66 @@ def test_card_buttons_and_filled_in_categories_are_named_for_people(page: Page, 
     path.write_text(",".join(FEATURES) + "\n12669,9656,7561,214,,1338\n")
     page.get_by_label("CSV file").set_input_files(path)
     page.get_by_role("button", name="Segment the file").click()
-    expect(page.locator("table.rows tbody tr")).to_contain_text(f"(filled in: {labels['Detergents_Paper']})")
+    filled = whole(api_json(page, "/api/fields")["impute"]["values"]["Detergents_Paper"])
+    expect(page.locator("table.rows tbody tr")).to_contain_text(
+        f"Filled in with the median of the training customers: {labels['Detergents_Paper']} ({filled}).")
     assert accessibility_problems(page) == []
+
+
+def test_where_the_service_fills_in_no_blank_the_form_says_so_and_a_blank_is_refused_before_sending(
+    browser: Browser, no_impute_base_url: str, customers: pd.DataFrame
+) -> None:
+    """Served as params data.impute: error leaves it, the API refuses a category left out (422), where the page said
+    blanks were filled with the typical value. The form says blanks are not allowed, every field's hint says it is
+    required, a blank field is an error under it in the API's words without a request, an empty form is still one
+    message, and the API's own 422 for a blank is shown under the field as before."""
+    watch = Watch(origin=no_impute_base_url)
+    with watched_page(browser, no_impute_base_url, watch) as page:
+        published = api_json(page, "/api/fields")
+        assert published["impute"] is None
+        fields = published["features"]
+        labels = {f["name"]: f["label"] for f in fields}
+        values = {name: int(customers.iloc[0][name]) for name in FEATURES}
+        refused = page.request.post("/api/segment", data={n: v for n, v in values.items() if n != "Milk"})
+        assert refused.status == 422
+        api_words = next(e["message"] for e in refused.json()["error"]["errors"] if e["field"] == "Milk")
+
+        expect(page.locator("#segment-intro")).to_have_text(
+            "Yearly spending per category. Blanks are not allowed: this service fills in no category, so type every one.")
+        for name in FEATURES:
+            expect(spending_input(page, fields, name)).to_have_accessible_description(re.compile(r"Required: blanks are not allowed\.$"))
+            expect(spending_input(page, fields, name)).not_to_have_attribute("placeholder", re.compile("."))
+        assert "filled in" not in page.locator("#segment").inner_text().lower()
+
+        sent: list[str] = []
+        page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+        fill_customer(page, fields, {**values, "Milk": "", "Frozen": " "})
+        page.get_by_role("button", name="Find the segment").click()
+        expect(page.locator(".form-error")).to_have_text(f"The customer's data is not valid: check {labels['Milk']}, {labels['Frozen']}.")
+        for name in ("Milk", "Frozen"):
+            expect(spending_input(page, fields, name)).to_have_attribute("aria-invalid", "true")
+            expect(page.locator(".field.invalid").filter(has=spending_input(page, fields, name)).locator(".field-error")).to_have_text(api_words)
+        expect(page.locator(".field-error")).to_have_count(2)
+        expect(spending_input(page, fields, "Milk")).to_be_focused()
+        assert sent == []
+        assert accessibility_problems(page) == []
+
+        page.get_by_role("button", name="Clear").click()
+        page.get_by_role("button", name="Find the segment").click()
+        expect(page.locator(".form-error")).to_have_text(
+            "Type the customer's yearly spending in at least one category: the segment is found from the spending.")
+        expect(page.locator(".field-error")).to_have_count(0)
+        assert sent == []
+
+        # the API's own 422 for a blank (a page that sent one anyway) is shown under the field as before
+        watch.expect_status(422)
+        page.route("**/api/segment", lambda route: route.continue_(post_data=json.dumps({n: v for n, v in values.items() if n != "Grocery"})))
+        fill_customer(page, fields, values)
+        page.get_by_role("button", name="Find the segment").click()
+        grocery = page.locator(".field.invalid").filter(has=spending_input(page, fields, "Grocery"))
+        expect(grocery.locator(".field-error")).to_have_text(api_words)
+        expect(page.locator(".form-error")).to_have_text(f"The customer's data is not valid: check {labels['Grocery']}.")
+        assert len(sent) == 1
 
 
 def test_an_error_naming_a_field_not_on_the_form_is_shown_as_the_api_words_it(page: Page, watch: Watch, customers: pd.DataFrame) -> None:

@@ -1,4 +1,4 @@
-import { categoryWords, confidenceWords, decimal2, money, mostBuyNone, percent, percents, segmentAgainstBase, sharedLabels, times } from "./format.js";
+import { categoryWords, confidenceWords, decimal2, filledInFigure, filledInNote, money, mostBuyNone, percent, percents, segmentAgainstBase, sharedLabels, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
@@ -14,12 +14,12 @@ function standouts(persona) {
 }
 
 /** This customer's amount in a category and, when given, how it compares with the typical customer (the median of
- * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.39×"; a filled-in amount is that
- * median, so it says "filled in" instead. In a category most customers buy none of, the amount alone: a ratio to a
- * median under 1 would be the amount again. */
-function customerFigure(answer, name, features) {
+ * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.39×"; a filled-in amount was not
+ * given, so it says how it was filled in instead. In a category most customers buy none of, the amount alone: a ratio
+ * to a median under 1 would be the amount again. ``features`` and ``impute`` are those of ``GET /api/fields``. */
+function customerFigure(answer, name, features, impute) {
   const amount = answer.input[name];
-  if (answer.imputed && answer.imputed.includes(name)) return `${money(amount)}, filled in`;
+  if (answer.imputed && answer.imputed.includes(name)) return filledInFigure(amount, impute);
   const field = features.find((f) => f.name === name);
   return field && field.median > 0 && !mostBuyNone(answer.persona, name) ? `${money(amount)}, ${times(amount / field.median)}` : money(amount);
 }
@@ -140,7 +140,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
       <p>{persona.description}</p>
       {answer.imputed && answer.imputed.length > 0 && (
         <p className="note">
-          Not given, so filled with the typical value from the data: {answer.imputed.map((n) => categoryWords(n, features)).join(", ")}.
+          {filledInNote(answer.imputed, fields)}
         </p>
       )}
       {shared && <p className="shared-labels">{shared}</p>}
@@ -156,7 +156,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
                   <span className={`level ${s.level}`}>{s.level === "high" ? "High" : "Low"}</span> {categoryWords(s.name, features)}:{" "}
                   {segmentAgainstBase(persona, s.name)}
                   {answer.input && answer.input[s.name] != null && (
-                    <> (this customer: {customerFigure(answer, s.name, features)})</>
+                    <> (this customer: {customerFigure(answer, s.name, features, fields && fields.impute)})</>
                   )}
                 </li>
               ))}

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postFile } from "./api.js";
-import { categoryWords, confidenceLevel, money, percent } from "./format.js";
+import { confidenceLevel, filledInMark, money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
 const BATCH_URL = "api/segment/batch";
@@ -49,7 +49,6 @@ function Counts({ batch, personas }) {
 }
 
 function Rows({ batch, fields }) {
-  const features = fields ? fields.features : [];
   const shown = batch.results.slice(0, MAX_ROWS_SHOWN);
   const hidden = batch.results.length - shown.length;
   const hiddenProblems = batch.results.slice(MAX_ROWS_SHOWN).filter((r) => !r.ok).length;
@@ -82,7 +81,7 @@ function Rows({ batch, fields }) {
                 <th scope="row" className="num">{r.row}</th>
                 <td>
                   <Swatch segment={r.segment} /> {r.segment}: {r.persona_name}
-                  {r.imputed && r.imputed.length > 0 && <span className="hint"> (filled in: {r.imputed.map((n) => categoryWords(n, features)).join(", ")})</span>}
+                  {r.imputed && r.imputed.length > 0 && <span className="hint"> {filledInMark(r.imputed, fields)}</span>}
                   {r.atypical && <strong className="atypical-mark"> Unlike any segment: check the amounts.</strong>}
                 </td>
                 <td className="num">

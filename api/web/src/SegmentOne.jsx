@@ -1,9 +1,9 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postJson } from "./api.js";
-import { isSegmentAnswer, money, parseAmount, unsendableAmounts } from "./format.js";
+import { blankHint, blankRule, fillsBlanks, isSegmentAnswer, money, parseAmount, unsendableAmounts } from "./format.js";
 import { Answer } from "./Answer.jsx";
 
-/** What staff typed → the request body: blanks left out (the API imputes them), amounts as numbers (see parseAmount). */
+/** What staff typed → the request body: blanks left out (the API fills them in), amounts as numbers (see parseAmount). */
 function requestBody(values, channel, region) {
   const body = {};
   for (const [name, raw] of Object.entries(values)) {
@@ -48,7 +48,7 @@ function withoutField(errors, name, labels) {
   return { byField, general: names.length > 0 ? [checkFields(names, labels), ...rest] : rest };
 }
 
-function SpendInput({ field, value, error, onChange }) {
+function SpendInput({ field, impute, value, error, onChange }) {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
@@ -64,13 +64,13 @@ function SpendInput({ field, value, error, onChange }) {
         inputMode="decimal"
         autoComplete="off"
         value={value}
-        placeholder={money(field.median)}
+        placeholder={fillsBlanks(impute) && typeof impute.values[field.name] === "number" ? money(impute.values[field.name]) : undefined}
         aria-invalid={error ? "true" : undefined}
         aria-describedby={error ? `${errorId} ${hintId}` : hintId}
         onChange={(event) => onChange(field.name, event.target.value)}
       />
       <p className="hint" id={hintId}>
-        Typical {money(field.p5)} to {money(field.p95)}, median {money(field.median)}. Leave blank if unknown.
+        Typical {money(field.p5)} to {money(field.p95)}, median {money(field.median)}. {blankHint(field.name, impute)}
       </p>
       {error && (
         <p className="field-error" id={errorId}>
@@ -153,7 +153,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
     setBusy(true);
     const full = Object.fromEntries(names.map((n) => [n, values[n] || ""]));
     setStale(false);
-    const unsendable = unsendableAmounts(full, features);
+    const unsendable = unsendableAmounts(full, features, !fillsBlanks(fields.impute));
     const nothing = names.every((n) => full[n].trim() === "");
     if (nothing || Object.keys(unsendable).length > 0) {
       setErrors(nothing
@@ -209,7 +209,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
       ) : (
         <form ref={formRef} onSubmit={submit} noValidate aria-describedby="segment-intro">
           <p id="segment-intro" className="hint">
-            Yearly spending per category. Blank categories are filled with the median of all the customers in the data.
+            {blankRule(fields.impute)}
           </p>
           {errors.general.length > 0 && (
             <div className="form-error" role="alert" tabIndex={-1}>
@@ -220,7 +220,7 @@ export function SegmentOne({ fields, personas, pca, algorithm, onModel, onReload
           )}
           <div className="field-grid">
             {features.map((field) => (
-              <SpendInput key={field.name} field={field} value={values[field.name] || ""} error={errors.byField[field.name]} onChange={change} />
+              <SpendInput key={field.name} field={field} impute={fields.impute} value={values[field.name] || ""} error={errors.byField[field.name]} onChange={change} />
             ))}
             <LabelSelect name="Channel" label="Channel" options={fields.channel} value={channel} error={errors.byField.Channel} onChange={choose("channel")} />
             <LabelSelect name="Region" label="Region" options={fields.region} value={region} error={errors.byField.Region} onChange={choose("region")} />

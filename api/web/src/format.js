@@ -221,11 +221,67 @@ export function amountProblem(text, field) {
   return null;
 }
 
-/** Amounts the page will not send (see :func:`amountProblem`), by field name → the message to show. */
-export function unsendableAmounts(values, features) {
+/** The API's words for a category left out when the served model fills in none (``api.batch.NO_IMPUTE``), which the
+ * page says under a blank field before sending, as the API's 422 would. */
+export const NO_IMPUTE = "missing, and the served model has no imputation values (params data.impute is error): give every category";
+
+/** Whether the service fills in a category left blank: ``impute`` of ``GET /api/fields`` is {method: "median" or
+ * "mean", values: the amount filled in per field name}; null (params data.impute is error), or anything else, is read
+ * as no, so the page never promises to fill in what the API would refuse. */
+export function fillsBlanks(impute) {
+  return Boolean(impute && (impute.method === "median" || impute.method === "mean") && impute.values && typeof impute.values === "object");
+}
+
+/** How a blank is filled in: "filled in with the median of the training customers" (or the mean). */
+const filledInWith = (impute) => `filled in with the ${impute.method} of the training customers`;
+
+/** How the filled-in categories ``names`` were filled in, and the amount each became, from ``fields``
+ * (``GET /api/fields``; without the method and amounts when it names none, as after the service changed model):
+ * "filled in with the median of the training customers: Milk (3,627), Frozen food (1,526)". */
+function filledInList(names, fields) {
+  const impute = fields && fields.impute;
+  const features = fields ? fields.features : [];
+  const values = fillsBlanks(impute) ? impute.values : {};
+  const list = names.map((n) => (typeof values[n] === "number" ? `${categoryWords(n, features)} (${money(values[n])})` : categoryWords(n, features)));
+  return `${fillsBlanks(impute) ? filledInWith(impute) : "filled in"}: ${list.join(", ")}`;
+}
+
+/** The answer's note on the categories not given: "Not given, so filled in with the median of the training customers:
+ * Milk (3,627)." */
+export const filledInNote = (names, fields) => `Not given, so ${filledInList(names, fields)}.`;
+
+/** A file's row with categories filled in: "Filled in with the median of the training customers: Milk (3,627)." */
+export function filledInMark(names, fields) {
+  const text = filledInList(names, fields);
+  return `${text[0].toUpperCase()}${text.slice(1)}.`;
+}
+
+/** This customer's figure in a category it did not give, where the answer quotes it: "3,627, filled in with the median". */
+export function filledInFigure(amount, impute) {
+  return `${money(amount)}, ${fillsBlanks(impute) ? `filled in with the ${impute.method}` : "filled in"}`;
+}
+
+/** The form's line on blanks: what a blank category becomes, or that blanks are not allowed. */
+export function blankRule(impute) {
+  return fillsBlanks(impute)
+    ? `Yearly spending per category. A category left blank is ${filledInWith(impute)}.`
+    : "Yearly spending per category. Blanks are not allowed: this service fills in no category, so type every one.";
+}
+
+/** A spending field's hint on leaving it blank (``name``: its field name): "Leave blank if unknown: filled in with
+ * the mean, 12,000." or "Required: blanks are not allowed." */
+export function blankHint(name, impute) {
+  if (!fillsBlanks(impute) || typeof impute.values[name] !== "number") return "Required: blanks are not allowed.";
+  return `Leave blank if unknown: filled in with the ${impute.method}, ${money(impute.values[name])}.`;
+}
+
+/** Amounts the page will not send (see :func:`amountProblem`), by field name → the message to show; a blank one too,
+ * in the API's words, when ``blanksRefused`` (the service fills in none: not :func:`fillsBlanks`). */
+export function unsendableAmounts(values, features, blanksRefused = false) {
   const problems = {};
   for (const field of features) {
-    const problem = amountProblem((values[field.name] || "").trim(), field);
+    const text = (values[field.name] || "").trim();
+    const problem = text === "" && blanksRefused ? NO_IMPUTE : amountProblem(text, field);
     if (problem) problems[field.name] = problem;
   }
   return problems;

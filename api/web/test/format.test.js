@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { MOST_BUY_NONE, amountProblem, asApi, confidenceLevel, confidenceWords, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, NO_IMPUTE, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, filledInFigure, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -290,4 +290,37 @@ test("sharedLabels says how many of the segment share the customer's Channel and
   assert.equal(sharedLabels(persona, { Channel: null, Region: null }), null);
   assert.equal(sharedLabels({ channel_mix: { Horeca: 1 } }, { Channel: "Retail" }), "Of the segment's customers, none share this customer's channel (Retail).");
   assert.equal(sharedLabels({ channel_mix: { Horeca: 0.996, Retail: 0.004 } }, { Channel: "Retail" }), "Of the segment's customers, <1% share this customer's channel (Retail).");
+});
+
+test("a blank is said to be filled in with the statistic the service uses, the median or the mean, and its amount", () => {
+  const features = [{ name: "Milk", label: "Milk" }, { name: "Frozen", label: "Frozen food" }];
+  const median = { method: "median", values: { Milk: 3627, Frozen: 1526 } };
+  const mean = { method: "mean", values: { Milk: 5796.27, Frozen: 3071.93 } };
+  assert.equal(filledInNote(["Milk", "Frozen"], { features, impute: median }),
+    "Not given, so filled in with the median of the training customers: Milk (3,627), Frozen food (1,526).");
+  assert.equal(filledInNote(["Frozen"], { features, impute: mean }), "Not given, so filled in with the mean of the training customers: Frozen food (3,072).");
+  assert.equal(filledInMark(["Milk"], { features, impute: mean }), "Filled in with the mean of the training customers: Milk (5,796).");
+  assert.equal(filledInFigure(3627, median), "3,627, filled in with the median");
+  assert.equal(filledInFigure(5796.27, mean), "5,796, filled in with the mean");
+  assert.equal(blankRule(median), "Yearly spending per category. A category left blank is filled in with the median of the training customers.");
+  assert.equal(blankRule(mean), "Yearly spending per category. A category left blank is filled in with the mean of the training customers.");
+  // the field's hint gives the amount a blank becomes: under mean, not the median it shows beside it
+  assert.equal(blankHint("Milk", median), "Leave blank if unknown: filled in with the median, 3,627.");
+  assert.equal(blankHint("Milk", mean), "Leave blank if unknown: filled in with the mean, 5,796.");
+  // a file's row or an answer from a model that no longer fills in (the service restarted): no method, no amount
+  assert.equal(filledInMark(["Milk"], { features, impute: null }), "Filled in: Milk.");
+  assert.equal(filledInMark(["Milk"], null), "Filled in: Milk.");
+});
+
+test("where the service fills in no blank, the form says blanks are not allowed and a blank is an error in the API's words", () => {
+  const features = ["Fresh", "Milk"].map((name) => ({ name, max_allowed: 10000000 }));
+  for (const impute of [null, undefined, {}, { method: "error", values: null }, { method: "median" }]) assert.equal(fillsBlanks(impute), false, JSON.stringify(impute));
+  assert.equal(fillsBlanks({ method: "median", values: {} }), true);
+  assert.equal(blankRule(null), "Yearly spending per category. Blanks are not allowed: this service fills in no category, so type every one.");
+  assert.equal(blankHint("Milk", null), "Required: blanks are not allowed.");
+  // api.batch.NO_IMPUTE, the API's 422 message for a category left out (tests/browser compares it with the API's)
+  assert.equal(NO_IMPUTE, "missing, and the served model has no imputation values (params data.impute is error): give every category");
+  assert.deepEqual(unsendableAmounts({ Fresh: "12669", Milk: " " }, features, true), { Milk: NO_IMPUTE });
+  assert.deepEqual(unsendableAmounts({ Fresh: "abc" }, features, true), { Fresh: "must be a number (yearly spending), not text 'abc'", Milk: NO_IMPUTE });
+  assert.deepEqual(unsendableAmounts({ Fresh: "12669", Milk: " " }, features, false), {});
 });
