@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from stages import config
 from stages.dataset import LABEL_CODES
-from stages.names import ALGORITHM_NAMES, percents, whole
+from stages.names import ALGORITHM_NAMES, MOST_BUY_NONE, percents, whole
 from stages.segmenter import Segmenter
 from tests.mixture import uneven_mixture
 
@@ -474,6 +474,10 @@ def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None
     expect(button).to_have_attribute("aria-expanded", "true")
     expect(panel).to_be_visible()
     expect(panel.locator("table.profile tbody tr")).to_have_count(len(persona["profile"]))
+    # the shipped data have no category most customers buy none of: the hint says nothing of one (see the test after)
+    assert persona["most_buy_none"] == []
+    expect(panel.locator(".hint")).not_to_contain_text(MOST_BUY_NONE)
+    expect(panel.locator("table.profile tbody tr svg")).to_have_count(len(persona["profile"]))
     for group in ("channel_mix", "region_mix"):
         mix = persona[group]
         texts = [panel.locator(".mix li").filter(has_text=name).locator(".bar-value").inner_text().strip() for name in mix]

@@ -53,7 +53,7 @@ function PersonaCard({ persona, shareText, fields }) {
   const panelId = useId();
   const colour = segmentColour(persona.id);
   const features = fields ? fields.features : [];
-  const unbought = Object.keys(persona.profile).some((name) => mostBuyNone(persona, name));
+  const unbought = Array.isArray(persona.most_buy_none) && persona.most_buy_none.length > 0;
   return (
     <li className="persona-card">
       <h3>
