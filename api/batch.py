@@ -456,7 +456,7 @@ class Scored:
     atypical: NDArray[np.bool_]
 
 
-NO_IMPUTE = "missing, and the served model has no imputation values (params data.impute is error): give every category"
+NO_IMPUTE = "missing: give an amount (this service fills in no category left out; params data.impute is error)"
 
 
 def score(segmenter: Segmenter, checked: Checked) -> Scored:

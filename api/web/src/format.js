@@ -223,7 +223,7 @@ export function amountProblem(text, field) {
 
 /** The API's words for a category left out when the served model fills in none (``api.batch.NO_IMPUTE``), which the
  * page says under a blank field before sending, as the API's 422 would. */
-export const NO_IMPUTE = "missing, and the served model has no imputation values (params data.impute is error): give every category";
+export const NO_IMPUTE = "missing: give an amount (this service fills in no category left out; params data.impute is error)";
 
 /** Whether the service fills in a category left blank: ``impute`` of ``GET /api/fields`` is {method: "median" or
  * "mean", values: the amount filled in per field name}; null (params data.impute is error), or anything else, is read

@@ -319,7 +319,7 @@ test("where the service fills in no blank, the form says blanks are not allowed 
   assert.equal(blankRule(null), "Yearly spending per category. Blanks are not allowed: this service fills in no category, so type every one.");
   assert.equal(blankHint("Milk", null), "Required: blanks are not allowed.");
   // api.batch.NO_IMPUTE, the API's 422 message for a category left out (tests/browser compares it with the API's)
-  assert.equal(NO_IMPUTE, "missing, and the served model has no imputation values (params data.impute is error): give every category");
+  assert.equal(NO_IMPUTE, "missing: give an amount (this service fills in no category left out; params data.impute is error)");
   assert.deepEqual(unsendableAmounts({ Fresh: "12669", Milk: " " }, features, true), { Milk: NO_IMPUTE });
   assert.deepEqual(unsendableAmounts({ Fresh: "abc" }, features, true), { Fresh: "must be a number (yearly spending), not text 'abc'", Milk: NO_IMPUTE });
   assert.deepEqual(unsendableAmounts({ Fresh: "12669", Milk: " " }, features, false), {});
