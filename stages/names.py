@@ -112,6 +112,23 @@ def whole(value: float) -> str:
     return f"{rounded(value):,}"
 
 
+def ratio_shown(ratio: float) -> float:
+    """A ratio to two decimals, as people read it: its shortest decimal text (``repr``, what JSON stores) with a half
+    rounded up, as the staff page's ``Intl.NumberFormat`` rounds it (1.005 → 1.01, 0.6749 → 0.67; Python's own
+    formatting rounds the float's binary value, 1.00499999… → '1.00'). The figure :func:`times` prints and the one a
+    persona's level and lean are decided on (``stages.personas.level_of``)."""
+    return float(Decimal(repr(float(ratio))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def times(ratio: float) -> str:
+    """A ratio for people, two decimals and "×" (0.6704 → '0.67×', 1234.5 → '1,234.50×'); one above 0 that would
+    print as 0 reads '<0.01×'. The one formatter of ratios to the typical customer in the descriptions, tables and
+    charts; the staff page's ``times`` (``api/web/src/format.js``) is the same rule, both tested on
+    ``tests/ratios.json``."""
+    shown = ratio_shown(ratio)
+    return "<0.01×" if shown == 0 < ratio else f"{shown:,.2f}×"
+
+
 def counted(n: int, one: str, many: str) -> str:
     """A count with its noun: 'no groups', '1 group', '1,234 groups'."""
     return f"no {many}" if n == 0 else f"1 {one}" if n == 1 else f"{n:,} {many}"

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from stages.dataset import CATEGORY_NAMES
 from stages.prepare import label_counts
-from stages.names import MOST_BUY_NONE, counted, percents, rounded, whole, words_list
+from stages.names import MOST_BUY_NONE, counted, percents, ratio_shown, rounded, times, whole, words_list
 
 #: What a sales rep can do when a segment buys a lot of a category.
 HIGH_ACTIONS = {
@@ -46,11 +46,17 @@ def name_list(words: list[str]) -> str:
 FLOOR = 1.0
 
 
+#: The decimals a ratio to the base is kept to, as ``ml/personas.json`` stores it: the names, levels and texts are
+#: derived from the stored figure, so the staff page, which formats the stored one, prints what the description does.
+RATIO_DECIMALS = 4
+
+
 def relative_profile(members: pd.DataFrame, base: pd.DataFrame, features: list[str]) -> dict[str, float]:
-    """Median spend of the segment per category divided by the median of the whole base. A median under 1 counts as
-    1, the floor the log transform uses: a category most customers do not buy at all (base median 0) compares by
-    what a segment spends in it, never divides by zero, and every ratio is positive (``contrast`` divides by them)."""
-    return {c: float(max(members[c].median(), FLOOR) / max(base[c].median(), FLOOR)) for c in features}
+    """Median spend of the segment per category divided by the median of the whole base, to :data:`RATIO_DECIMALS`.
+    A median under 1 counts as 1, the floor the log transform uses: a category most customers do not buy at all (base
+    median 0) compares by what a segment spends in it, never divides by zero, and every ratio is positive
+    (``contrast`` divides by them)."""
+    return {c: round(float(max(members[c].median(), FLOOR) / max(base[c].median(), FLOOR)), RATIO_DECIMALS) for c in features}
 
 
 def most_buy_none(base: pd.DataFrame, features: list[str]) -> list[str]:
@@ -60,32 +66,22 @@ def most_buy_none(base: pd.DataFrame, features: list[str]) -> list[str]:
     return [c for c in features if base[c].median() < FLOOR]
 
 
-def against_base(category: str, ratio: float, median: float, none: list[str], high: float, low: float, of_whom: str = "") -> str:
+def against_base(category: str, ratio: float, median: float, none: list[str], of_whom: str = "") -> str:
     """How a segment's spending in a category compares with the base, as a description puts it in brackets: the ratio
-    (:func:`times`, then ``of_whom``: " the typical customer" for the first one a sentence shows), or, in a category
+    (:func:`stages.names.times`, then ``of_whom``: " the typical customer" for the first one a sentence shows), or, in a category
     most customers buy none of (``none``), the segment's median amount: "a median of 854 a year, where most customers
     buy none"."""
     if category in none:
         return f"a median of {whole(median)} a year, where {MOST_BUY_NONE}"
-    return times(ratio, high, low) + of_whom
+    return times(ratio) + of_whom
 
 
 def level_of(ratio: float, high: float, low: float) -> str:
-    """``high``, ``low`` or ``typical`` for a ratio to the base median."""
-    return "high" if ratio >= high else "low" if ratio <= low else "typical"
-
-
-def times(ratio: float, high: float, low: float) -> str:
-    """A ratio as a description prints it: two decimals ("0.66×", as in the table), more only where two would carry
-    it across a threshold or across 1 (0.6704 at ``low`` 0.67 prints "0.6704×", not "0.67×"), so the printed number
-    never contradicts the level it is given ("little", "much more") or the lean (above the typical customer)."""
-    def side(r: float) -> tuple[str, int]:
-        return level_of(r, high, low), (r > 1.0) - (r < 1.0)
-
-    for digits in range(2, 10):
-        if side(float(f"{ratio:.{digits}f}")) == side(ratio):
-            return f"{ratio:.{digits}f}×"
-    return f"{ratio!r}×"
+    """``high``, ``low`` or ``typical`` for a ratio to the base median, decided on the figure people read
+    (:func:`stages.names.ratio_shown`, two decimals): 0.6704 prints "0.67×" and is low at ``low`` 0.67, so no printed
+    ratio contradicts its level ("little", "much more") or the thresholds in ``params.yaml``."""
+    shown = ratio_shown(ratio)
+    return "high" if shown >= high else "low" if shown <= low else "typical"
 
 
 def mix(values: pd.Series, label: str) -> dict[str, float]:
@@ -103,8 +99,9 @@ def medoid_index(S: NDArray[np.float64]) -> int:
 
 
 def leaning(profile: dict[str, float]) -> list[str]:
-    """The (at most two) categories the segment buys more of than the base median, largest ratio first."""
-    return [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if profile[c] > 1.0][:2]
+    """The (at most two) categories the segment buys more of than the base median, largest ratio first; more as
+    printed (:func:`stages.names.ratio_shown`): 1.004 reads "1.00×", no more than the typical customer."""
+    return [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if ratio_shown(profile[c]) > 1.0][:2]
 
 
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
@@ -183,8 +180,8 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     lows = [c for c in reversed(ranked) if level_of(profile[c], high, low) == "low"][:2]
     if lows:
         actions.append(cross_sell_action(lows))
-    if len(actions) < 2 and profile[ranked[0]] > 1.0:
-        actions.append(f"Protect their {NAME_WORDS[ranked[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
+    if len(actions) < 2 and leaning(profile):
+        actions.append(f"Protect their {NAME_WORDS[leaning(profile)[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
     if len(actions) < 2:
         actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
     if len(actions) < 2:
@@ -205,13 +202,13 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     parts = [f"{counted(size, 'customer', 'customers')} ({share} of the base)."]
     if highs:  # the first ratio says what it is of; the rest read the same
         first = next((c for c in highs if c not in none), None)
-        parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none, high, low, ' the typical customer' if c == first else '')})"
+        parts.append("They buy much more " + words_list([f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none, ' the typical customer' if c == first else '')})"
                                                       for c in highs]) + ".")
     if lows:  # never one of ``none``: its ratio is at least 1
-        parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c], high, low)})" for c in lows]) + ".")
+        parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c])})" for c in lows]) + ".")
     leans = leaning(profile)
     if not highs and leans:
-        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none, high, low)})" for c in leans)
+        parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)
                      + ", without being high in any category.")
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
@@ -266,7 +263,7 @@ def build_personas(
                 "size": int(in_seg.sum()),
                 "share": shares[seg],
                 "centre": {c: round(v, 2) for c, v in centre.items()},
-                "profile": {c: round(v, 4) for c, v in profile.items()},
+                "profile": dict(profile),
                 "levels": {c: level_of(profile[c], high, low) for c in features},
                 "most_buy_none": none,
                 "channel_mix": channel_mix,
@@ -331,6 +328,6 @@ def personas_markdown(personas: list[dict[str, Any]], features: list[str]) -> st
         lines += [f"## Segment {p['id']}: {p['name']}", "", p["description"], ""]
         lines += ["| category | median spend | vs. whole base |", "| --- | ---: | ---: |"]
         none = p.get("most_buy_none", [])
-        lines += [f"| {c} | {whole(p['centre'][c])} | {MOST_BUY_NONE if c in none else format(p['profile'][c], '.2f') + '×'} |" for c in features]
+        lines += [f"| {c} | {whole(p['centre'][c])} | {MOST_BUY_NONE if c in none else times(p['profile'][c])} |" for c in features]
         lines += ["", "What to do:", ""] + [f"- {a}" for a in p["actions"]] + [""]
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from plotly.subplots import make_subplots
 from sklearn.metrics import silhouette_samples
 
-from stages.names import MOST_BUY_NONE, axis_meaning
+from stages.names import MOST_BUY_NONE, axis_meaning, times
 
 #: Colour of each segment id (colour-blind safe, Okabe–Ito), shared with the staff page.
 SEGMENT_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999", "#882255"]
@@ -166,7 +166,9 @@ def persona_profiles(personas: list[dict[str, Any]], features: list[str]) -> go.
     none = {c for p in personas for c in p.get("most_buy_none", [])}
     fig = go.Figure()
     for p in personas:
-        fig.add_trace(go.Bar(x=features, y=[None if c in none else p["profile"][c] for c in features], name=f"{p['id']}: {p['name']}", marker_color=colour(p["id"])))
+        fig.add_trace(go.Bar(x=features, y=[None if c in none else p["profile"][c] for c in features], name=f"{p['id']}: {p['name']}", marker_color=colour(p["id"]),
+                             customdata=[MOST_BUY_NONE if c in none else times(p["profile"][c]) for c in features],
+                             hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>"))  # the ratio as the texts print it
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="whole base")
     fig.update_layout(barmode="group", yaxis_type="log", yaxis_title="median spend ÷ base median", title="What each segment buys, relative to the typical customer", height=480)
     if none:  # labelled only then, so the figure of data where every category is bought stays as it was

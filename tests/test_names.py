@@ -11,7 +11,7 @@ from stages.dataset import CATEGORY_NAMES
 from stages import config
 from stages.names import (
     ALGORITHM_NAMES, ALGORITHM_PHRASES, ALGORITHMS, MOST_BUY_NONE, algorithm_name, algorithm_phrase, axis_meaning, counted, percent,
-    percents, whole,
+    percents, times, whole,
 )
 
 
@@ -85,6 +85,24 @@ def test_whole_gives_the_texts_of_the_table_it_shares_with_the_staff_page() -> N
     assert len(table["cases"]) > 200
     for value, text in table["cases"]:
         assert whole(value) == text, value
+
+
+def test_times_gives_the_texts_of_the_table_it_shares_with_the_staff_page() -> None:
+    """tests/ratios.json is also the staff page's table (api/web/test/format.test.js, ``times``): a ratio in a persona's
+    description, ml/personas.md or the report's chart reads as the page's card and answer show it (a description
+    printed "0.6704×" beside a card's "0.67×")."""
+    table = json.loads((Path(__file__).parent / "ratios.json").read_text(encoding="utf-8"))
+    assert len(table["cases"]) > 200
+    for value, text in table["cases"]:
+        assert times(value) == text, value
+
+
+@pytest.mark.parametrize(("ratio", "text"), [(0.6704, "0.67×"), (1.4999, "1.50×"), (1.005, "1.01×"), (0.675, "0.68×"),
+                                             (0.004999, "<0.01×"), (0, "0.00×"), (1234.5, "1,234.50×")])
+def test_times_prints_two_decimals_rounding_a_half_of_the_stored_text_up(ratio: float, text: str) -> None:
+    """1.005 is stored as 1.00499999…: Python's format prints '1.00', the page's Intl.NumberFormat '1.01' (it rounds
+    the shortest decimal text, the one JSON stores); both sides print '1.01×'."""
+    assert times(ratio) == text
 
 
 @pytest.mark.parametrize(("value", "text"), [(816.5, "817"), (274.5, "275"), (2.5, "3"), (0.49999999999999994, "0"),

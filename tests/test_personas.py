@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from stages import config
-from stages.names import percents
-from stages.personas import HIGH_ACTIONS, build_personas, describe, level_of, medoid_index, persona_actions, persona_name, personas_markdown, times
+from stages.names import percents, times
+from stages.personas import HIGH_ACTIONS, build_personas, describe, leaning, level_of, medoid_index, persona_actions, persona_name, personas_markdown
 from stages.dataset import CATEGORY_NAMES
 from tests.conftest import FEATURES
 
@@ -97,14 +97,41 @@ def test_no_action_says_a_segment_spends_most_where_it_spends_less_than_typical(
 
 def test_description_ratios_never_contradict_their_level() -> None:
     """0.657 is low at 0.67 but printed "0.7×" (and the table 0.66×); 1.4999 is not high at 1.5 and must not print 1.50."""
-    profile = {**FLAT, "Fresh": 0.657, "Milk": 0.6704, "Frozen": 1.4999, "Grocery": 1.52}
+    profile = {**FLAT, "Fresh": 0.657, "Milk": 0.6751, "Frozen": 1.4949, "Grocery": 1.52}
     text = describe(100, "25%", profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
     assert "They spend little on fresh food (0.66×)." in text
-    assert "groceries (1.52× the typical customer)" in text and "0.7×" not in text
-    leaning = describe(100, "25%", {**FLAT, "Frozen": 1.4999, "Fresh": 0.6}, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
-    assert "leans to frozen food (1.4999×), without being high in any category" in leaning
-    assert [times(r, 1.5, 0.67) for r in (0.657, 0.6704, 0.67, 1.4999, 1.5, 1.0004, 0.9996, 2.0)] == [
-        "0.66×", "0.6704×", "0.67×", "1.4999×", "1.50×", "1.0004×", "0.9996×", "2.00×"]
+    assert "groceries (1.52× the typical customer)" in text and "0.7×" not in text and "milk" not in text
+    leaning = describe(100, "25%", {**FLAT, "Frozen": 1.4949, "Fresh": 0.6}, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    assert "leans to frozen food (1.49×), without being high in any category" in leaning
+
+
+def test_a_ratio_prints_as_on_the_card_and_its_level_is_that_of_the_printed_figure() -> None:
+    """A description printed "0.6704×" and "1.4999×" (more digits, so that 0.67 would not read as low at the 0.67
+    threshold) where the table and the page's card print "0.67×" and "1.50×": one figure per ratio everywhere, and
+    the level is decided on it (low at 0.67×, high at 1.50×), so the words agree with what is printed."""
+    profile = {**FLAT, "Fresh": 0.6704, "Frozen": 1.4999, "Milk": 1.004}
+    assert [level_of(profile[c], 1.5, 0.67) for c in ("Fresh", "Frozen", "Milk")] == ["low", "high", "typical"]
+    text = describe(100, "25%", profile, FLAT, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67)
+    assert "They buy much more frozen food (1.50× the typical customer)." in text
+    assert "They spend little on fresh food (0.67×)." in text and "0.6704" not in text and "1.4999" not in text
+    persona = {"id": 0, "name": "P", "description": text, "actions": [], "centre": FLAT, "profile": profile}
+    table = personas_markdown([persona], FEATURES)
+    assert "| Fresh | 1 | 0.67× |" in table and "| Frozen | 1 | 1.50× |" in table
+    # 1.004 prints "1.00×": no lean above the typical customer, so nothing to protect "where they spend most"
+    assert leaning({**FLAT, "Milk": 1.004}) == []
+    assert not any("spend most" in a for a in persona_actions({**FLAT, "Milk": 1.004}, 1.5, 0.67))
+
+
+def test_a_persona_keeps_its_ratios_to_the_stored_decimals_so_the_page_prints_what_the_description_does(customers: pd.DataFrame) -> None:
+    """The page formats ``profile`` as stored (four decimals): a ratio of 0.674996 is stored as 0.675 and reads
+    "0.68×" on the card, typical at ``low`` 0.67; decided on the unrounded ratio, which prints "0.67×", it would be
+    low, and the description would say "little" beside a card that says 0.68×."""
+    segments = (customers["Channel"].to_numpy() == 2).astype(int)  # segment 1 is about a third: the base median is 1,000
+    spent = customers.assign(Milk=np.where(segments == 1, 674.996, 1000.0))
+    personas = build_personas(spent, segments, np.log(spent[FEATURES].clip(lower=1).to_numpy()), FEATURES, PARAMS)
+    assert personas[1]["profile"]["Milk"] == 0.675 and times(0.675) == "0.68×"
+    assert personas[1]["levels"]["Milk"] == "typical" and "milk" not in personas[1]["description"]
+    assert "| Milk | 675 | 0.68× |" in personas_markdown(personas, FEATURES)
 
 
 def test_cross_sell_says_them_of_two_categories_or_a_plural_one_and_it_of_a_singular_one() -> None:

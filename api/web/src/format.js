@@ -34,10 +34,15 @@ export function percents(shares) {
 }
 /** 2.104 → "2.10". */
 export const decimal2 = (value) => twoDecimals.format(value);
-/** 1.3536 → "1.35×": two decimals, as the persona descriptions and the report's tables (one decimal showed 0.657,
- * "little" at the 0.67 threshold, as 0.7×). A ratio above 0 that two decimals would print as 0 reads "<0.01×": a
+/** 1.3536 → "1.35×": the one formatter of ratios on the page, two decimals with a half of the number's shortest text
+ * rounded up (Intl.NumberFormat's rule: 1.005 → "1.01×"), as the pipeline's stages.names.times prints them in the
+ * persona descriptions, ml/personas.md and the report (tests/ratios.json holds the cases both are tested on); a
+ * persona's level is decided on that figure. A ratio above 0 that two decimals would print as 0 reads "<0.01×": a
  * customer who buys 5 a year of a category whose typical customer buys 3,627 does buy some. */
-export const times = (ratio) => (ratio > 0 && ratio < 0.005 ? "<0.01×" : `${decimal2(ratio)}×`);
+export function times(ratio) {
+  const text = decimal2(ratio);
+  return ratio > 0 && text === "0.00" ? "<0.01×" : `${text}×`;
+}
 
 /** What is said of a category most customers buy none of, in place of a ratio: the words of the pipeline's
  * descriptions and the report (``stages.names.MOST_BUY_NONE``). */

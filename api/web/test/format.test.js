@@ -63,6 +63,14 @@ test("money gives the texts of the table it shares with the pipeline's stages.na
   for (const [value, text] of table.cases) assert.equal(money(value), text, `value ${value}`);
 });
 
+test("times gives the texts of the table it shares with the pipeline's stages.names.times", () => {
+  // tests/ratios.json: a persona's description and ml/personas.md print a ratio as the page's card and answer do
+  // (a description printed "0.6704×" beside the card's "0.67×"); tests/test_names.py checks the Python side
+  const table = JSON.parse(readFileSync(new URL("../../../tests/ratios.json", import.meta.url), "utf8"));
+  assert.ok(table.cases.length > 200);
+  for (const [ratio, text] of table.cases) assert.equal(times(ratio), text, `ratio ${ratio}`);
+});
+
 test("percents keep a tiny part visible and an almost certain one short of certain", () => {
   assert.deepEqual(percents([0.9999998, 0.0000001, 0.0000001]), [">99%", "<1%", "<1%"]);
   assert.deepEqual(percents([1, 0, 0]), ["100%", "0%", "0%"]);
