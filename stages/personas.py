@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import numpy as np
@@ -98,14 +99,25 @@ def medoid_index(S: NDArray[np.float64]) -> int:
     return int(np.argmin(np.sqrt((diff**2).sum(axis=2)).sum(axis=1)))
 
 
-def leaning(profile: dict[str, float]) -> list[str]:
+def by_ratio(categories: Iterable[str], score: dict[str, float], profile: dict[str, float], none: Collection[str] = ()) -> list[str]:
+    """``categories`` most first, the one order for every ranking a name or an action makes: those compared with the
+    typical customer by ``score`` (their ratio to the base, or their lead over the other segments, :func:`contrast`),
+    largest first, then those most customers buy none of (``none``, :func:`most_buy_none`) by the segment's median
+    there (``profile``, its amount, the base's median counting as :data:`FLOOR`), never by a ratio against that floor:
+    a median of 854 is not "854× the typical customer", and cannot outrank a real 1.79×."""
+    return sorted(categories, key=lambda c: (c in none, -(profile[c] if c in none else score[c]), c))
+
+
+def leaning(profile: dict[str, float], none: Collection[str] = ()) -> list[str]:
     """The (at most two) categories the segment buys more of than the base median, largest ratio first; more as
-    printed (:func:`stages.names.ratio_shown`): 1.004 reads "1.00×", no more than the typical customer."""
-    return [c for c in sorted(profile, key=lambda c: (-profile[c], c)) if ratio_shown(profile[c]) > 1.0][:2]
+    printed (:func:`stages.names.ratio_shown`): 1.004 reads "1.00×", no more than the typical customer. Never one most
+    customers buy none of (``none``): a median of 1.3 there is not "where they spend most against the typical
+    customer", who buys none."""
+    return [c for c in by_ratio(profile, profile, profile) if c not in none and ratio_shown(profile[c]) > 1.0][:2]
 
 
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
-                 others: list[dict[str, float]] | None = None) -> str:
+                 others: list[dict[str, float]] | None = None, none: Collection[str] = ()) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
     Every category high: "Large all-round buyers"; four or more: "Large buyers, standing out in …" (the high
@@ -115,14 +127,14 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
     ("… focus": the categories above the base median, at most two). None above it: "Small accounts" when it is low
     in at least one category, else "Typical accounts" (close to the typical customer in every category).
+    Categories most customers buy none of (``none``) are ranked after the others, by amount (:func:`by_ratio`).
     """
-    ranked = sorted(profile, key=lambda c: (-profile[c], c))
-    highs = [c for c in ranked if level_of(profile[c], high, low) == "high"]
-    above = leaning(profile)
+    highs = by_ratio((c for c in profile if level_of(profile[c], high, low) == "high"), profile, profile, none)
+    above = leaning(profile, none)
     if len(highs) == len(profile):
         core = "Large all-round buyers"
     elif len(highs) >= 4:
-        apart = standing_out(profile, highs, others or [])
+        apart = standing_out(profile, highs, others or [], none)
         core = "Large buyers, standing out in " + name_list([CATEGORY_NAMES[c] for c in apart]) if apart else "Large buyers"
     elif highs:
         core = (name_list([NAME_WORDS[c] for c in highs[:2]]) + " buyers").capitalize()
@@ -136,11 +148,12 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     return f"{core} ({channel})" if share >= dominant else core
 
 
-def standing_out(profile: dict[str, float], highs: list[str], others: list[dict[str, float]]) -> list[str]:
+def standing_out(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = ()) -> list[str]:
     """The (at most two) of ``highs`` the segment buys more of than every one of the ``others`` (their profiles), the
-    largest lead (:func:`contrast`) first: a segment does not stand out in a category another segment buys more of."""
+    largest lead (:func:`contrast`) first, those most customers buy none of (``none``) last (:func:`by_ratio`): a
+    segment does not stand out in a category another segment buys more of."""
     apart = contrast(profile, others)
-    return sorted((c for c in highs if apart[c] > 1.0), key=lambda c: (-apart[c], c))[:2]
+    return by_ratio((c for c in highs if apart[c] > 1.0), apart, profile, none)[:2]
 
 
 def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[str, float]:
@@ -164,28 +177,32 @@ def cross_sell_action(lows: list[str]) -> str:
 
 
 def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
-                    max_actions: int = 3) -> list[str]:
+                    max_actions: int = 3, none: Collection[str] = ()) -> list[str]:
     """Two or three concrete next steps for sales staff, from the segment's highs and lows.
 
     The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
     so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
     stands out elsewhere. With fewer than two, the category it leans to most is protected only when it spends more
     there than the typical customer; then come a review of its order history and, for a segment below or at the
-    typical customer everywhere, growing the category where it comes closest to the typical customer.
+    typical customer everywhere, growing the category where it comes closest to the typical customer. A category most
+    customers buy none of (``none``) is ranked by amount after the others (:func:`by_ratio`), and is never the one
+    protected or grown "against the typical customer", who buys none of it.
     """
-    ranked = sorted(profile, key=lambda c: (-profile[c], c))
+    ranked = by_ratio(profile, profile, profile, none)
     apart = contrast(profile, others or [])
-    highs = sorted((c for c in profile if level_of(profile[c], high, low) == "high"), key=lambda c: (-apart[c], c))
+    highs = by_ratio((c for c in profile if level_of(profile[c], high, low) == "high"), apart, profile, none)
     actions = [HIGH_ACTIONS[c] for c in highs[:2]]
     lows = [c for c in reversed(ranked) if level_of(profile[c], high, low) == "low"][:2]
     if lows:
         actions.append(cross_sell_action(lows))
-    if len(actions) < 2 and leaning(profile):
-        actions.append(f"Protect their {NAME_WORDS[leaning(profile)[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
+    above = leaning(profile, none)
+    if len(actions) < 2 and above:
+        actions.append(f"Protect their {NAME_WORDS[above[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
     if len(actions) < 2:
         actions.append("Review their order history at the next visit and offer the categories they buy elsewhere.")
-    if len(actions) < 2:
-        actions.append(f"Grow their {NAME_WORDS[ranked[0]]} spend, the category where they come closest to the typical customer, with a volume discount on larger orders.")
+    closest = [c for c in ranked if c not in none]
+    if len(actions) < 2 and closest:
+        actions.append(f"Grow their {NAME_WORDS[closest[0]]} spend, the category where they come closest to the typical customer, with a volume discount on larger orders.")
     return actions[:max_actions]
 
 
@@ -206,7 +223,7 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                                                       for c in highs]) + ".")
     if lows:  # never one of ``none``: its ratio is at least 1
         parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c])})" for c in lows]) + ".")
-    leans = leaning(profile)
+    leans = leaning(profile, none)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)
                      + ", without being high in any category.")
@@ -258,7 +275,7 @@ def build_personas(
         personas.append(
             {
                 "id": seg,
-                "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg]),
+                "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg], none),
                 "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, none),
                 "size": int(in_seg.sum()),
                 "share": shares[seg],
@@ -269,7 +286,7 @@ def build_personas(
                 "channel_mix": channel_mix,
                 "region_mix": region_mix,
                 "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
-                "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg]),
+                "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg], none=none),
             }
         )
     return distinct_names(personas, high)

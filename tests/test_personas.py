@@ -403,8 +403,52 @@ def test_the_first_ratio_a_description_shows_says_what_it_is_of_after_an_amount(
     text = describe(100, "25%", profile, centre, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67, ["Frozen"])
     assert ("They buy much more frozen food (a median of 2,109 a year, where most customers buy none) and detergents and "
             "paper (4.00× the typical customer).") in text
-    leaning = describe(100, "25%", {**FLAT, "Frozen": 1.4}, {**FLAT, "Frozen": 1.4}, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67, ["Frozen"])
-    assert "leans to frozen food (a median of 1 a year, where most customers buy none), without being high" in leaning
+
+
+#: A segment of the reviewer's case: close to the typical customer everywhere, and a median of 1.3 a year of frozen
+#: food, which most customers buy none of (base median 0, counted as 1: its "ratio" 1.3 is the amount).
+TRICKLE = {**NEAR_TYPICAL, "Frozen": 1.3}
+
+
+def test_a_category_most_customers_buy_none_of_is_never_where_a_segment_spends_most_against_the_typical_customer() -> None:
+    """Ranked by its ratio against the floor, a median of 1.3 read "Protect their frozen food spend, the category where
+    they spend most against the typical customer", the name "Frozen food focus" and the description "leans to frozen
+    food (a median of 1 a year, where most customers buy none)". The typical customer buys none of it: no lean."""
+    horeca = {"Horeca": 0.8, "Retail": 0.2}
+    assert persona_name(TRICKLE, horeca, 1.5, 0.67, 0.7, none=["Frozen"]) == "Typical accounts (Horeca)"
+    actions = persona_actions(TRICKLE, 1.5, 0.67, none=["Frozen"])
+    assert not any("frozen food" in a for a in actions) and "Grow their fresh food spend," in actions[1]
+    text = describe(330, "75%", TRICKLE, {**FLAT, "Frozen": 1.3}, horeca, 1.5, 0.67, ["Frozen"])
+    assert "leans to" not in text and "close to the typical customer in every category" in text
+    assert leaning({**TRICKLE, "Milk": 1.2}, ["Frozen"]) == ["Milk"]  # a real lean is still found, by its ratio
+    assert "Protect their milk product spend," in persona_actions({**TRICKLE, "Milk": 1.2}, 1.5, 0.67, none=["Frozen"])[0]
+
+
+def test_a_category_most_customers_buy_none_of_is_named_after_those_with_a_ratio_never_ranked_by_its_floored_one() -> None:
+    """The UCI data with frozen food zeroed for 60% of the customers named a segment "Frozen food & fresh food buyers":
+    frozen food first for its "854×" against the floor, ahead of fresh food's real 1.79×. It buys much more of both;
+    the category with a ratio comes first, then the one named by its amount, in the name and in the actions."""
+    profile = {**FLAT, "Fresh": 1.79, "Frozen": 854.0, "Milk": 0.45, "Detergents_Paper": 0.34}
+    assert persona_name(profile, {"Horeca": 0.9, "Retail": 0.1}, 1.5, 0.67, 0.7, none=["Frozen"]) == "Fresh food & frozen food buyers (Horeca)"
+    assert persona_actions(profile, 1.5, 0.67, none=["Frozen"])[:2] == [HIGH_ACTIONS["Fresh"], HIGH_ACTIONS["Frozen"]]
+    others = [{**FLAT, "Fresh": 0.6, "Frozen": 1.0}]  # its lead over the others: 854 in frozen food, 2.98 in fresh food
+    assert persona_actions(profile, 1.5, 0.67, others, none=["Frozen"])[:2] == [HIGH_ACTIONS["Fresh"], HIGH_ACTIONS["Frozen"]]
+    four = {"Fresh": 1.0, "Milk": 2.5, "Grocery": 2.2, "Frozen": 854.0, "Detergents_Paper": 2.0, "Delicassen": 1.9}
+    assert persona_name(four, {}, 1.5, 0.67, 0.7, [{c: 1.0 for c in FEATURES}], ["Frozen"]) == "Large buyers, standing out in milk products & groceries"
+
+
+def test_build_personas_ranks_no_category_most_customers_buy_none_of_by_its_floored_ratio(customers: pd.DataFrame) -> None:
+    """The same through the stage: customers who all spend the same but for segment 1's median of 1.3 a year on frozen
+    food, which most customers buy none of; nothing it is named or told to do rests on that amount (it was "Frozen
+    food focus", told to protect its frozen food spend)."""
+    spent, segments, S = _frozen_in_one_segment(customers, median=1.3)
+    spent = spent.assign(**{c: 1000.0 for c in FEATURES if c != "Frozen"})
+    personas = build_personas(spent, segments, S, FEATURES, PARAMS)
+    assert personas[1]["name"].startswith("Typical accounts")
+    assert personas[1]["most_buy_none"] == ["Frozen"] and personas[1]["profile"]["Frozen"] == 1.3
+    for p in personas:
+        assert "frozen" not in (p["name"] + " ".join(p["actions"])).lower(), p["name"]
+        assert "leans to frozen" not in p["description"]
 
 
 @pytest.mark.parametrize(("frozen", "none"), [

@@ -1,17 +1,9 @@
-import { categoryWords, confidenceWords, decimal2, filledInFigure, filledInNote, money, mostBuyNone, percent, percents, segmentAgainstBase, sharedLabels, times } from "./format.js";
+import { categoryWords, confidenceWords, decimal2, filledInFigure, filledInNote, money, mostBuyNone, percent, percents, segmentAgainstBase, sharedLabels, standouts, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
 import { Actions } from "./Actions.jsx";
 import { ErrorBoundary } from "./ErrorBoundary.jsx";
-
-/** The categories where the segment differs from the whole base (levels high or low), biggest difference first. */
-function standouts(persona) {
-  return Object.entries(persona.levels || {})
-    .filter(([, level]) => level !== "typical")
-    .map(([name, level]) => ({ name, level, ratio: persona.profile[name] }))
-    .sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)));
-}
 
 /** This customer's amount in a category and, when given, how it compares with the typical customer (the median of
  * ``GET /api/fields``, the base the persona's figures are against): "1,338, 1.39×"; a filled-in amount was not

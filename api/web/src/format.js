@@ -52,6 +52,18 @@ export const MOST_BUY_NONE = "most customers buy none";
  * 1), where the persona's ratio to the base is the segment's median amount, not a comparison, and is never shown. */
 export const mostBuyNone = (persona, name) => Array.isArray(persona.most_buy_none) && persona.most_buy_none.includes(name);
 
+/** The categories where the segment differs from the whole base (levels high or low), biggest difference first, and
+ * those most customers buy none of after them, by the segment's median there: their "ratio" is that amount against a
+ * floor of 1 (stages.personas.by_ratio), so a median of 854 would have come first as "854×". */
+export function standouts(persona) {
+  const none = (name) => mostBuyNone(persona, name);
+  const size = (s) => (none(s.name) ? s.ratio : Math.abs(Math.log(s.ratio)));
+  return Object.entries(persona.levels || {})
+    .filter(([, level]) => level !== "typical")
+    .map(([name, level]) => ({ name, level, ratio: persona.profile[name] }))
+    .sort((a, b) => none(a.name) - none(b.name) || size(b) - size(a));
+}
+
 /** How the segment compares with the typical customer in a category, as the answer's list of standouts says it:
  * "the segment buys 2.00× the typical customer", or, where most customers buy none, the segment's median amount:
  * "the segment's median is 854 a year, where most customers buy none". */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { MOST_BUY_NONE, NO_IMPUTE, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, filledInFigure, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, NO_IMPUTE, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, filledInFigure, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -61,6 +61,17 @@ test("money gives the texts of the table it shares with the pipeline's stages.na
   const table = JSON.parse(readFileSync(new URL("../../../tests/amounts.json", import.meta.url), "utf8"));
   assert.ok(table.cases.length > 200);
   for (const [value, text] of table.cases) assert.equal(money(value), text, `value ${value}`);
+});
+
+test("standouts put a category most customers buy none of after those with a ratio, never first for its floored one", () => {
+  // its profile is the segment's median against a floor of 1: "854×" came first, above a real 0.20× and 1.79×
+  const persona = {
+    levels: { Fresh: "high", Milk: "low", Frozen: "high", Grocery: "typical" },
+    profile: { Fresh: 1.79, Milk: 0.2, Frozen: 854, Grocery: 1 },
+    most_buy_none: ["Frozen"],
+  };
+  assert.deepEqual(standouts(persona).map((s) => s.name), ["Milk", "Fresh", "Frozen"]);
+  assert.deepEqual(standouts({ ...persona, most_buy_none: [] }).map((s) => s.name), ["Frozen", "Milk", "Fresh"]);
 });
 
 test("times gives the texts of the table it shares with the pipeline's stages.names.times", () => {
