@@ -453,13 +453,17 @@ def test_a_restart_with_another_model_reloads_the_page_data(browser: Browser, tm
 
 
 def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None:
-    """Each segment has a card; its button (keyboard too) opens the spending profile and the Channel and Region mix."""
+    """Each segment has a card; its button (keyboard too) opens the spending profile and the Channel and Region mix.
+    A card says its size and share once, where its description opens (it had a size line above the description that
+    said the same: "216 customers, 49% of the base" then "216 customers (49% of the base).")."""
     cards = page.locator(".persona-card")
     expect(cards).to_have_count(len(personas))
-    sizes = cards.locator(".persona-size").all_inner_texts()
-    for text, p in zip(sizes, personas, strict=True):
-        assert text.startswith(f"{p['size']:,} customers, "), text
-    assert_parts_of_a_whole([re.search(r", (\S+) of the base", t).group(1) for t in sizes], [p["share"] for p in personas])
+    texts = cards.all_inner_texts()
+    for text, p in zip(texts, personas, strict=True):
+        assert text.count(f"{p['size']:,} customers") == 1 and text.count("of the base") == 1, text
+        assert p["description"].startswith(f"{p['size']:,} customers (") and p["description"] in text
+    shares = [re.search(r"\((\S+) of the base\)", t).group(1) for t in texts]
+    assert_parts_of_a_whole(shares, [p["share"] for p in personas])
     persona = personas[-1]
     card = cards.filter(has_text=persona["name"])
     button = card.get_by_role("button", name=re.compile("spending profile"))

@@ -48,7 +48,7 @@ function orderedProfile(persona, features) {
   return Object.entries(persona.profile).sort(([a], [b]) => rank(a) - rank(b));
 }
 
-function PersonaCard({ persona, shareText, fields }) {
+function PersonaCard({ persona, fields }) {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const colour = segmentColour(persona.id);
@@ -59,9 +59,8 @@ function PersonaCard({ persona, shareText, fields }) {
       <h3>
         <Swatch segment={persona.id} /> {persona.id}: {persona.name}
       </h3>
-      <p className="persona-size">
-        {money(persona.size)} customers, {shareText} of the base
-      </p>
+      {/* The description opens with the size and share ("216 customers (49% of the base)."), said once per card, as on
+          the report's cards and in the answer, and in the API's description for its users. */}
       <p>{persona.description}</p>
       <button type="button" className="expander" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen(!open)}>
         {open ? "Hide" : "Show"} spending profile and mix<span className="visually-hidden"> of {persona.name}</span>
@@ -112,7 +111,6 @@ function PersonaCard({ persona, shareText, fields }) {
 
 /** Section 2: every segment as a card that expands to its profile and its Channel and Region mix. */
 export function Personas({ personas, fields }) {
-  const shares = percents(personas.map((p) => p.share));
   return (
     <section id="personas" aria-labelledby="personas-title" className="card-section">
       <h2 id="personas-title" tabIndex={-1}>The segments</h2>
@@ -120,8 +118,8 @@ export function Personas({ personas, fields }) {
         <p>Loading the segments…</p>
       ) : (
         <ul className="persona-grid">
-          {personas.map((persona, i) => (
-            <PersonaCard key={persona.id} persona={persona} shareText={shares[i]} fields={fields} />
+          {personas.map((persona) => (
+            <PersonaCard key={persona.id} persona={persona} fields={fields} />
           ))}
         </ul>
       )}
