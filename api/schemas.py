@@ -165,7 +165,7 @@ class Level(StrEnum):
 
 PROFILE_TEXT = (
     "Per category, the segment's median yearly spend divided by the whole base's median, each counted as at least 1 "
-    "(1 = like the typical customer). In a category of most_buy_none the base median is under 1, so this is the "
+    "(1 = like the typical customer), to four decimals; people are shown it to two (1.3817 as 1.38×). In a category of most_buy_none the base median is under 1, so this is the "
     "segment's median against 1, an amount and not a comparison: show the segment's median (centre) instead."
 )
 
@@ -178,8 +178,8 @@ MOST_BUY_NONE_TEXT = (
 )
 
 LEVELS_TEXT = (
-    "Per category, high or low when the profile value is at least params personas.high or at most personas.low, "
-    "else typical. In a category of most_buy_none, high means the segment's median is at least personas.high a "
+    "Per category, high or low when the profile value, to two decimals as it is shown (a half rounded up: 0.6704 "
+    "is 0.67), is at least params personas.high or at most personas.low, else typical. In a category of most_buy_none, high means the segment's median is at least personas.high a "
     "year, where most customers buy none; it is never low."
 )
 
