@@ -479,6 +479,17 @@ def totals_rows(X: NDArray[np.float64]) -> NDArray[np.int64]:
     return candidates[totals]
 
 
+_MARKS = pa.array([m for m in MISSING_CELLS if m], pa.string())
+
+
+def _marks_as_null(table: pa.Table, carried: list[int]) -> pa.Table:
+    """``table`` with each cell that marks a value not known (``NA``: :data:`~stages.dataset.MISSING_CELLS`) null, as
+    pyarrow reads them, in every column but the ``carried`` ones."""
+    columns = [column if i in carried else pc.if_else(pc.is_in(column, value_set=_MARKS), pa.scalar(None, pa.string()), column)
+               for i, column in enumerate(table.columns)]
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
 def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
     """Stream the data rows in blocks; malformed rows (wrong number of fields) come back with their row numbers."""
     if not header.rows_follow:
@@ -504,7 +515,10 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
             convert_options=pacsv.ConvertOptions(
                 # a value not known (an empty cell, NA) is read as null in C: an R export of many NA is read as fast as
                 # one of empty cells; the same marks with spaces around them are found by check_cells
-                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True, null_values=list(MISSING_CELLS)
+                column_types={f"c{i}": pa.string() for i in range(len(header.names))}, strings_can_be_null=True,
+                # a carried column's NA is kept as written (a customer number, a region code): then only empty cells
+                # are null as read, and the NA of the other columns is made null after (_marks_as_null)
+                null_values=[""] if header.carried else list(MISSING_CELLS),
             ),
         )
         for batch in reader:
@@ -515,6 +529,8 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
                 del pending[r]
             next_row = end
             table = pa.Table.from_batches([batch])
+            if header.carried:
+                table = _marks_as_null(table, header.carried)
             # Everything read so far, this block included, was free of U+FFFD unless ``damaged``.
             yield Chunk(table, rows, malformed, _not_utf8(table, header.names) if repaired.damaged else {})
         if pending:

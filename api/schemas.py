@@ -252,6 +252,10 @@ class SegmentOut(BaseModel):
     model_version: str = Field(description="md5 of ml/segmenter.json as recorded in dvc.lock.")
 
 
+IGNORED_TEXT = ("A CSV with columns not used to segment only (absent otherwise): this row's cells in those columns, "
+                "in the order of the answer's `ignored_columns`, as written (null for an empty cell).")
+
+
 class BatchRowOk(BaseModel):
     """One customer of a batch that was segmented."""
 
@@ -268,6 +272,7 @@ class BatchRowOk(BaseModel):
     position: Position
     distances: list[Distance]
     imputed: list[str]
+    ignored: list[str | None] | None = Field(None, description=IGNORED_TEXT)
 
 
 class BatchRowError(BaseModel):
@@ -276,6 +281,7 @@ class BatchRowError(BaseModel):
     row: int
     ok: Literal[False]
     errors: list[FieldError]
+    ignored: list[str | None] | None = Field(None, description=IGNORED_TEXT)
 
 
 class BatchOut(BaseModel):

@@ -411,6 +411,9 @@ def test_other_columns_are_carried_to_the_csv_answer_unchanged_and_change_no_seg
     assert answer["ignored_columns"] == ["Customer", "Note", "Note", "(column 10)"]
     alone = client.post("/api/segment/batch", data=PLAIN.encode(), content_type="text/csv").get_json()["results"]
     alone[3]["errors"][0]["message"] = "has 3 fields, the header has 10"
+    assert [r.pop("ignored") for r in answer["results"]] == [
+        ["C-001", '=HYPERLINK("http://x")', "a", None], ["C-002", None, "b, c", "x"], ["C-003", "+1+1", None, None],
+        [None, None, None, None], ["Customer", "Note", "Note", None], ["C-005", "-5", None, None]]
     assert answer["results"] == alone
     assert client.post("/api/segment/batch", json=[GOOD]).get_json()["ignored_columns"] == []
 
@@ -442,3 +445,17 @@ def test_the_answer_adds_exactly_the_columns_a_carried_one_may_not_be_named(clie
     assert set(header) - set(HEADER.split(",")) == set(ANSWER_COLUMNS)
     mixture = _csv_rows(gmm_app.test_client().post("/api/segment/batch?format=csv", json=[GOOD]).get_data(as_text=True))[0]
     assert all(_answer_column(name) for name in set(mixture) - set(HEADER.split(","))) and any(n.startswith("probability_") for n in mixture)
+
+
+def test_each_json_result_carries_its_rows_other_cells_and_na_is_kept_there(client: FlaskClient) -> None:
+    """The JSON answer's rows carry their cells of the other columns (``ignored``, in ignored_columns' order), so the
+    page can show a customer number beside each result. NA there is a customer number or a code as written, not a
+    value not known: kept, where NA in a category is still imputed."""
+    sent = "Customer,Fresh,Milk,Grocery,Frozen,Detergents_Paper,Delicassen,Note\nNA,NA,9656,7561,214,2674,1338,na\nC-2,-1,9810,9568,1762,3293,1776,\n"
+    answer = client.post("/api/segment/batch", data=sent.encode(), content_type="text/csv").get_json()
+    assert answer["ignored_columns"] == ["Customer", "Note"]
+    assert [(r["row"], r["ok"], r["ignored"]) for r in answer["results"]] == [(1, True, ["NA", "na"]), (2, False, ["C-2", None])]
+    assert answer["results"][0]["imputed"] == ["Fresh"]
+    rows = _csv_rows(client.post("/api/segment/batch?format=csv", data=sent.encode(), content_type="text/csv").get_data(as_text=True))
+    assert [(r[1], r[2], r[8]) for r in rows[1:]] == [("NA", "", "na"), ("C-2", "-1", "")]
+    assert "ignored" not in client.post("/api/segment/batch", json=[GOOD]).get_json()["results"][0]

@@ -585,7 +585,7 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
 
 def test_a_file_with_a_customer_number_is_scored_and_the_download_carries_it(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
     """A sales export with a customer number was refused as a whole ("unknown column Customer"); now it is scored,
-    the page says the column was not used, and the download carries it beside each row's segment."""
+    the page says the column was not used, shows it beside each row's number, and the download carries it."""
     good = customers.head(3)
     upload = tmp_path / "export.csv"
     with upload.open("w", newline="") as f:
@@ -596,6 +596,10 @@ def test_a_file_with_a_customer_number_is_scored_and_the_download_carries_it(pag
     page.get_by_role("button", name="Segment the file").click()
     expect(page.locator(".summary")).to_have_text("3 rows: 3 segmented, 0 with a problem.")
     expect(page.locator(".ignored-columns")).to_have_text("Not used to segment, and copied to the download unchanged: Customer.")
+    # the customer number beside each row's number, so a result can be told apart without the download
+    expect(page.locator("table.rows thead th")).to_have_text(["Row", "Customer", "Segment or problem", "Confidence"])
+    expect(page.locator("table.rows tbody tr td:nth-of-type(1)")).to_have_text(["C-001", "C-002", "C-003"])
+    assert accessibility_problems(page) == []
     out = downloaded_rows(page, tmp_path)
     assert [(r["Customer"], r["segment"]) for r in out] == [(f"C-{i:03d}", str(int(s))) for i, s in enumerate(good["segment"], start=1)]
 

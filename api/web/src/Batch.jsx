@@ -49,6 +49,9 @@ function Counts({ batch, personas }) {
 }
 
 function Rows({ batch, fields }) {
+  // The file's first column not used to segment (a customer number, usually), shown beside the row number.
+  const idName = batch.ignored_columns && batch.ignored_columns.length > 0 ? batch.ignored_columns[0] : null;
+  const idCell = (r) => idName !== null && <td>{r.ignored ? r.ignored[0] : ""}</td>;
   const shown = batch.results.slice(0, MAX_ROWS_SHOWN);
   const hidden = batch.results.length - shown.length;
   const hiddenProblems = batch.results.slice(MAX_ROWS_SHOWN).filter((r) => !r.ok).length;
@@ -70,6 +73,7 @@ function Rows({ batch, fields }) {
         <thead>
           <tr>
             <th scope="col">Row</th>
+            {idName !== null && <th scope="col">{idName}</th>}
             <th scope="col">Segment or problem</th>
             <th scope="col">Confidence</th>
           </tr>
@@ -79,6 +83,7 @@ function Rows({ batch, fields }) {
             r.ok ? (
               <tr key={r.row}>
                 <th scope="row" className="num">{r.row}</th>
+                {idCell(r)}
                 <td>
                   <Swatch segment={r.segment} /> {r.segment}: {r.persona_name}
                   {r.imputed && r.imputed.length > 0 && <span className="hint"> {filledInMark(r.imputed, fields)}</span>}
@@ -91,6 +96,7 @@ function Rows({ batch, fields }) {
             ) : (
               <tr key={r.row} className="row-error">
                 <th scope="row" className="num">{r.row}</th>
+                {idCell(r)}
                 <td colSpan={2}>
                   <span className="error-text">Not segmented: </span>
                   {r.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join("; ")}
