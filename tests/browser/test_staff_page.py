@@ -619,7 +619,8 @@ def test_a_large_file_shows_its_first_rows_and_keeps_the_focus(page: Page, watch
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     summary = page.locator(".summary")
-    expect(summary).to_have_text("2,500 rows: 2,499 segmented, 1 with a problem.")
+    # 2,500 rows to score and 1,000 to draw: more than the 5 s a check waits by default on a loaded 2-core machine
+    expect(summary).to_have_text("2,500 rows: 2,499 segmented, 1 with a problem.", timeout=30_000)
     expect(summary).to_be_focused()
     expect(page.locator("table.rows tbody tr")).to_have_count(1000)
     # the focused summary is what is read; a live region round the results would read out 1,000 rows as well
@@ -1173,8 +1174,11 @@ def test_an_opened_cards_profile_fits_inside_the_card(page: Page, personas: list
     """Each card's spending profile stays inside its card, at the desktop's three cards a row (5rem bars made the
     table 21 px wider than a card there) and at 320 px (a 1280 px screen zoomed to 400%, WCAG 1.4.10)."""
     page.set_viewport_size({"width": width, "height": DESKTOP["height"]})
-    for button in page.locator(".persona-card button.expander").all():
+    buttons = page.locator(".persona-card button.expander")
+    expect(buttons).to_have_count(len(personas))  # the cards are drawn once GET /api/clusters answers: .all() does not wait
+    for button in buttons.all():
         button.click()
+    expect(page.locator(".persona-card table.profile")).to_have_count(len(personas))
     overflows = page.locator(".persona-card").evaluate_all("""cards => cards.map((card) => {
         const style = getComputedStyle(card);
         const inner = card.getBoundingClientRect().right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
