@@ -16,15 +16,18 @@ ALGORITHMS = ("kmeans", "agglomerative", "gmm")
 #: How the reports and the staff page name each algorithm in prose.
 ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
 
-#: How the reports name each criterion of select_k.criterion in prose.
+#: How the reports name each criterion of select_k.criterion in prose (:func:`criteria_phrase` puts them in sentences).
 CRITERION_NAMES = {
     "elbow": "elbow",
     "silhouette": "silhouette",
     "calinski_harabasz": "Calinski–Harabasz",
     "davies_bouldin": "Davies–Bouldin",
     "bic": "BIC",
-    "stability": "stability",
+    "stability": "bootstrap stability",
 }
+#: Criteria whose name already says "criterion" (BIC: the Bayesian information criterion), so a sentence does not add
+#: the word ("the BIC criterion" says it twice).
+CRITERION_IN_NAME = frozenset({"bic"})
 
 #: A map direction is described by its heaviest categories, taken until they hold this share of its squared weights.
 AXIS_WEIGHT_SHARE = 0.75
@@ -48,6 +51,24 @@ def algorithm_phrase(algorithm: str) -> str:
 def criterion_name(criterion: str) -> str:
     """The prose name of a criterion code (``davies_bouldin`` → ``Davies–Bouldin``); an unknown code is kept."""
     return CRITERION_NAMES.get(criterion, criterion)
+
+
+def criteria_phrase(criteria: Sequence[str]) -> str:
+    """Criterion codes as a sentence names them, article included: 'the silhouette criterion', 'the BIC' (not 'the BIC
+    criterion'), 'the silhouette and Davies–Bouldin criteria and the BIC'. The verb after it agrees with
+    ``len(criteria)``."""
+    if not criteria:
+        raise ValueError("criteria_phrase: no criteria")
+    plain = [criterion_name(c) for c in criteria if c not in CRITERION_IN_NAME]
+    noun = "criterion" if len(plain) == 1 else "criteria"
+    parts = [f"the {words_list(plain)} {noun}"] if plain else []
+    return words_list(parts + [f"the {criterion_name(c)}" for c in criteria if c in CRITERION_IN_NAME])
+
+
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter capitalised and the rest kept ('the BIC' → 'The BIC'; ``str.capitalize`` would
+    lower the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 def _words(names: list[str]) -> str:

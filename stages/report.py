@@ -133,7 +133,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "criterion": select_k["criterion"],
             "chosen_k": str(select_k["chosen_k"]),
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"],
-                             channel_ari_by_k(k_sweep, metrics)),
+                             channel_ari_by_k(k_sweep, metrics), select_k["at_edge"], select_k["widen"]),
             "silhouette": silhouette_text(metrics["silhouette"]),
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
             "silhouette_band": silhouette_band(metrics["silhouette"]),

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
-from stages.names import criterion_name
+from stages.names import criteria_phrase, sentence_start
 
 #: criterion → (column of the sweep, whether larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
@@ -141,6 +141,11 @@ def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = 
     return words
 
 
+#: The fewest segments a partition can have and be scored: one segment is no segmentation (the silhouette,
+#: Calinski–Harabasz and Davies–Bouldin are not defined for it), so ``select_k.k_min`` starts here at the lowest.
+FEWEST_SEGMENTS = 2
+
+
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:
     """The most segments ``n_rows`` customers (``n_distinct`` of them different) can be split into and scored: one
     fewer than the rows (the silhouette needs a segment with two members), and no more than the different customers."""
@@ -157,8 +162,8 @@ def check_params(params: dict[str, Any], n_rows: int, served_algorithm: str | No
     algorithm lacks), naming the key; ``n_distinct`` is how many of the ``n_rows`` customers differ."""
     k_min, k_max = int(params["k_min"]), int(params["k_max"])
     limit = max_segments(n_rows, n_distinct)
-    if not 2 <= k_min <= k_max <= limit:
-        raise ValueError(f"select_k.k_min/k_max: need 2 <= k_min <= k_max <= {limit} for {customers_text(n_rows, n_distinct)}, "
+    if not FEWEST_SEGMENTS <= k_min <= k_max <= limit:
+        raise ValueError(f"select_k.k_min/k_max: need {FEWEST_SEGMENTS} <= k_min <= k_max <= {limit} for {customers_text(n_rows, n_distinct)}, "
                          f"got {k_min}..{k_max}")
     bad = [a for a in params["algorithms"] if a not in ALGORITHMS]
     if bad or not params["algorithms"]:
@@ -283,18 +288,78 @@ CRITERIA_COLUMNS = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldi
 SWEEP_COLUMNS = [*CRITERIA_COLUMNS, "channel_ari"]
 
 
-def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ari: dict[int, float] | None = None) -> str:
+def sweep_edges(k: int, k_min: int, k_max: int) -> list[str]:
+    """The ends of the sweep (``select_k.k_min``, ``select_k.k_max``) a picked ``k`` sits on, by key: ``[]`` inside
+    it, ``["k_max"]`` at the top, both when only one k was swept. A criterion's best may lie beyond such an end."""
+    return [key for key, bound in (("k_min", k_min), ("k_max", k_max)) if k == bound]
+
+
+def widen_command(edges: list[str], k_min: int, k_max: int, limit: int) -> str | None:
+    """The ``dvc exp run`` that widens the sweep past the ``edges`` a pick sits on (:func:`sweep_edges`): ``k_max``
+    doubled, at most ``limit`` (:func:`max_segments`), ``k_min`` down to :data:`FEWEST_SEGMENTS`; None when neither
+    end can move."""
+    sets = []
+    if "k_min" in edges and k_min > FEWEST_SEGMENTS:
+        sets.append(f"-S select_k.k_min={FEWEST_SEGMENTS}")
+    if "k_max" in edges and k_max < limit:
+        sets.append(f"-S select_k.k_max={min(2 * k_max, limit)}")
+    return "dvc exp run " + " ".join(sets) if sets else None
+
+
+def edge_sentence(who: str, k: int, edges: list[str], widen: str | None, several: bool = False) -> str:
+    """What it means that ``who`` (a criterion as :func:`~stages.names.criteria_phrase` names it, ``several`` when it
+    names more than one) picked ``k`` at the ``edges`` of the sweep (:func:`sweep_edges`), and the ``widen`` command
+    (:func:`widen_command`) that looks beyond them; '' for a pick inside the sweep. At ``k_min`` = 2 there is
+    nothing below to look at, and the sentence says what such a pick does not show."""
+    tail = f": widen the sweep to see (`{widen}`)." if widen else "."
+    if edges == ["k_min", "k_max"]:
+        return f"Only k = {k} was swept (`select_k.k_min` = `select_k.k_max`), so {who} had no other k to compare it with{tail}"
+    if edges == ["k_max"]:
+        if widen is None:
+            return f"k = {k} is `select_k.k_max` and the most segments these customers allow, so {who} picked the most there can be."
+        return f"k = {k} is `select_k.k_max`, the most segments swept, so {who} may prefer more segments than the sweep tried{tail}"
+    if edges == ["k_min"] and widen is not None:
+        return f"k = {k} is `select_k.k_min`, the fewest segments swept, so {who} may prefer fewer segments than the sweep tried{tail}"
+    if edges == ["k_min"]:
+        picks = "their picks say" if several else "its pick says"
+        return (f"k = {k} is `select_k.k_min` and the fewest segments there can be (one segment is no segmentation), so "
+                f"{who} could not look lower: {picks} that {k} segments score best among those swept, not that the "
+                f"customers fall into {k} clear groups.")
+    return ""
+
+
+def picks_edge_text(prefers: dict[str, int | None], k_min: int, k_max: int, limit: int) -> str:
+    """For one algorithm's picks (a row of :func:`picks`), which criteria picked an end of the sweep and what that
+    means (:func:`edge_sentence`), the top end first; '' when every pick lies inside the sweep."""
+    sentences = []
+    for k in dict.fromkeys([k_max, k_min]):
+        chosen_by = [c for c, pick in prefers.items() if pick == k]
+        if chosen_by:
+            edges = sweep_edges(k, k_min, k_max)
+            sentence = edge_sentence(criteria_phrase(chosen_by), k, edges, widen_command(edges, k_min, k_max, limit),
+                                     several=len(chosen_by) > 1)
+            sentences.append(sentence)
+    return " ".join(sentences)
+
+
+def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ari: dict[int, float] | None = None,
+           edges: list[str] | None = None, widen: str | None = None) -> str:
     """Where the number of segments comes from (params.yaml or the selection criterion) and, when ``params.yaml``
     overrides the criterion, what the Channel label says about the two (``channel_ari``: k → the served algorithm's
-    adjusted Rand index with Channel, see :func:`channel_note`)."""
-    criterion = criterion_name(criterion)
+    adjusted Rand index with Channel, see :func:`channel_note`). ``edges`` and ``widen`` (``ml/select_k.json``'s
+    ``at_edge`` and ``widen``) say when the criterion's pick sits at an end of the sweep: the note says so when k is
+    that pick, or when the sweep can be widened past it."""
+    who = criteria_phrase([criterion])
+    edge = edge_sentence("it", chosen_k, edges or [], widen)
     if k_param == "auto":
-        return f"`cluster.k` is `auto`, so k = {k} is the number of segments the {criterion} criterion picks."
+        return f"`cluster.k` is `auto`, so k = {k} is the number of segments {who} picks." + (f" {edge}" if edge else "")
     if k == chosen_k:
-        return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also the {criterion} criterion's pick."
+        return f"k = {k} is set in `params.yaml` (`cluster.k`) and is also {who}'s pick." + (f" {edge}" if edge else "")
     more_or_fewer = "more" if k > chosen_k else "fewer"
-    note = (f"The {criterion} criterion (`select_k.criterion`) prefers k = {chosen_k}; `params.yaml` sets "
+    note = (f"{sentence_start(who)} (`select_k.criterion`) prefers k = {chosen_k}; `params.yaml` sets "
             f"`cluster.k: {k}`, {more_or_fewer} segments than it picks.")
+    if edge and widen:
+        note += f" {edge}"
     aris = channel_ari or {}
     if k in aris and chosen_k in aris:
         note += " " + channel_note(k, chosen_k, aris[k], aris[chosen_k])

@@ -10,9 +10,10 @@ import pytest
 from stages.dataset import CATEGORY_NAMES
 from stages import config
 from stages.names import (
-    ALGORITHM_NAMES, ALGORITHM_PHRASES, ALGORITHMS, MOST_BUY_NONE, algorithm_name, algorithm_phrase, axis_meaning, counted, percent,
-    percents, times, whole,
+    ALGORITHM_NAMES, ALGORITHM_PHRASES, ALGORITHMS, CRITERION_NAMES, MOST_BUY_NONE, algorithm_name, algorithm_phrase, axis_meaning,
+    counted, criteria_phrase, percent, percents, sentence_start, times, whole,
 )
+from stages.select_k import CRITERIA
 
 
 def test_every_algorithm_has_a_prose_name_and_an_unknown_code_is_kept() -> None:
@@ -26,6 +27,39 @@ def test_a_sentence_names_every_algorithm_with_the_article_it_needs() -> None:
     assert set(ALGORITHM_PHRASES) == set(ALGORITHMS)
     assert [algorithm_phrase(a) for a in ALGORITHMS] == ["k-Means", "agglomerative (Ward) clustering", "a Gaussian mixture"]
     assert algorithm_phrase("dbscan") == "dbscan"
+
+
+@pytest.mark.parametrize(("criterion", "phrase"), [
+    ("elbow", "the elbow criterion"),
+    ("silhouette", "the silhouette criterion"),
+    ("calinski_harabasz", "the Calinski–Harabasz criterion"),
+    ("davies_bouldin", "the Davies–Bouldin criterion"),
+    ("bic", "the BIC"),  # the Bayesian information criterion: "the BIC criterion" said it twice
+    ("stability", "the bootstrap stability criterion"),
+])
+def test_a_sentence_names_every_criterion_without_saying_criterion_twice(criterion: str, phrase: str) -> None:
+    """`dvc exp run -S cluster.k=auto -S select_k.criterion=bic -S cluster.algorithm=gmm`: "… the number of segments
+    the BIC criterion picks"."""
+    assert criteria_phrase([criterion]) == phrase
+
+
+def test_the_criteria_table_covers_every_criterion_select_k_knows() -> None:
+    assert set(CRITERION_NAMES) == set(CRITERIA)
+
+
+@pytest.mark.parametrize(("criteria", "phrase"), [
+    (["silhouette", "davies_bouldin"], "the silhouette and Davies–Bouldin criteria"),
+    (["elbow", "silhouette", "bic"], "the elbow and silhouette criteria and the BIC"),
+    (["bic", "stability"], "the bootstrap stability criterion and the BIC"),
+])
+def test_several_criteria_share_one_noun(criteria: list[str], phrase: str) -> None:
+    assert criteria_phrase(criteria) == phrase
+
+
+def test_no_criteria_is_an_error_and_a_sentence_starts_with_a_capital() -> None:
+    with pytest.raises(ValueError, match="no criteria"):
+        criteria_phrase([])
+    assert sentence_start("the BIC (`select_k.criterion`)") == "The BIC (`select_k.criterion`)"
 
 
 def test_an_axis_is_named_by_its_heaviest_categories_in_the_data_order() -> None:

@@ -9,7 +9,8 @@ import yaml
 
 from stages import config
 from stages.select_k import (
-    channel_ari_by_k, channel_note, check_params, clustered_label, elbow_k, k_note, long, pick_k, picks, picks_text, sweep, swept_algorithms, wide,
+    channel_ari_by_k, channel_note, check_params, clustered_label, edge_sentence, elbow_k, k_note, long, pick_k, picks, picks_edge_text,
+    picks_text, sweep, sweep_edges, swept_algorithms, wide, widen_command,
 )
 
 PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
@@ -175,7 +176,10 @@ def test_channel_note_reads_a_gap_under_the_threshold_as_none(k: int, chosen: in
 def test_k_note_names_the_criterion_as_the_report_does() -> None:
     note = k_note(3, 3, "davies_bouldin", 2)
     assert note.startswith("The Davies–Bouldin criterion (`select_k.criterion`) prefers k = 2") and "davies_bouldin" not in note
-    assert "the BIC criterion picks" in k_note(4, "auto", "bic", 4)
+    # BIC is the Bayesian information criterion: not "the BIC criterion"
+    assert k_note(4, "auto", "bic", 4) == "`cluster.k` is `auto`, so k = 4 is the number of segments the BIC picks."
+    assert k_note(4, 4, "bic", 4) == "k = 4 is set in `params.yaml` (`cluster.k`) and is also the BIC's pick."
+    assert k_note(3, 3, "bic", 4).startswith("The BIC (`select_k.criterion`) prefers k = 4;")
 
 
 @pytest.mark.parametrize(("k", "chosen", "ari_k", "ari_chosen"), [
@@ -194,3 +198,78 @@ def test_picks_text_states_the_bic_pick_where_the_algorithm_has_one() -> None:
     assert picks_text(gmm) == ("the silhouette picks k = 2, Calinski–Harabasz k = 2, Davies–Bouldin k = 2, the BIC k = 3, "
                                "the elbow sits at k = 6 and bootstrap stability is highest at k = 2")
     assert "BIC" not in picks_text({**gmm, "bic": None})
+
+
+@pytest.mark.parametrize(("k", "k_min", "k_max", "edges"), [
+    (4, 2, 8, []), (8, 2, 8, ["k_max"]), (2, 2, 8, ["k_min"]), (4, 4, 8, ["k_min"]), (4, 4, 4, ["k_min", "k_max"]),
+])
+def test_sweep_edges_names_the_ends_a_pick_sits_on(k: int, k_min: int, k_max: int, edges: list[str]) -> None:
+    assert sweep_edges(k, k_min, k_max) == edges
+
+
+@pytest.mark.parametrize(("edges", "k_min", "k_max", "limit", "command"), [
+    (["k_max"], 2, 8, 434, "dvc exp run -S select_k.k_max=16"),
+    (["k_max"], 2, 8, 10, "dvc exp run -S select_k.k_max=10"),     # no more than the customers allow
+    (["k_max"], 2, 8, 8, None),                                     # nothing above to look at
+    (["k_min"], 4, 8, 434, "dvc exp run -S select_k.k_min=2"),
+    (["k_min"], 2, 8, 434, None),                                   # one segment is no segmentation
+    (["k_min", "k_max"], 4, 4, 434, "dvc exp run -S select_k.k_min=2 -S select_k.k_max=8"),
+    ([], 2, 8, 434, None),
+])
+def test_widen_command_looks_past_the_ends_that_can_move(edges: list[str], k_min: int, k_max: int, limit: int, command: str | None) -> None:
+    assert widen_command(edges, k_min, k_max, limit) == command
+
+
+def test_a_pick_inside_the_sweep_says_nothing_and_one_at_two_says_what_it_does_not_show() -> None:
+    assert edge_sentence("the silhouette criterion", 4, [], None) == ""
+    assert edge_sentence("the silhouette criterion", 2, ["k_min"], None) == (
+        "k = 2 is `select_k.k_min` and the fewest segments there can be (one segment is no segmentation), so the "
+        "silhouette criterion could not look lower: its pick says that 2 segments score best among those swept, not "
+        "that the customers fall into 2 clear groups.")
+    assert "their picks say" in edge_sentence("the silhouette and Davies–Bouldin criteria", 2, ["k_min"], None, several=True)
+    assert edge_sentence("the BIC", 4, ["k_min", "k_max"], "dvc exp run -S select_k.k_min=2 -S select_k.k_max=8") == (
+        "Only k = 4 was swept (`select_k.k_min` = `select_k.k_max`), so the BIC had no other k to compare it with: widen "
+        "the sweep to see (`dvc exp run -S select_k.k_min=2 -S select_k.k_max=8`).")
+    assert edge_sentence("it", 9, ["k_max"], None) == (
+        "k = 9 is `select_k.k_max` and the most segments these customers allow, so it picked the most there can be.")
+
+
+def test_a_sweep_that_stops_below_the_best_k_says_so_where_the_pick_is_reported() -> None:
+    """`dvc exp run -S features.pca.n_components=2 -S select_k.criterion=davies_bouldin -S cluster.k=auto`: Davies–Bouldin
+    picked k = 8 = `select_k.k_max`, served as k = 8, and nothing said that its best may lie above the range swept."""
+    params = {**PARAMS, "algorithms": ["kmeans"], "k_min": 2, "k_max": 4, "bootstrap": 1}
+    table = sweep(blobs(k=6), params, seed=1, n_init=3, channel=np.repeat([1, 2], 90), n_jobs=1)
+    prefers = picks(table)["kmeans"]
+    assert prefers["silhouette"] == 4  # six blobs, at most four segments tried
+    edges = sweep_edges(prefers["silhouette"], params["k_min"], params["k_max"])
+    widen = widen_command(edges, params["k_min"], params["k_max"], limit=179)
+    assert (edges, widen) == (["k_max"], "dvc exp run -S select_k.k_max=8")
+    assert k_note(4, "auto", "silhouette", 4, None, edges, widen) == (
+        "`cluster.k` is `auto`, so k = 4 is the number of segments the silhouette criterion picks. k = 4 is "
+        "`select_k.k_max`, the most segments swept, so it may prefer more segments than the sweep tried: widen the sweep "
+        "to see (`dvc exp run -S select_k.k_max=8`).")
+    # a k set in params.yaml against that pick still hears that the sweep may have stopped short of the pick
+    assert "widen the sweep to see (`dvc exp run -S select_k.k_max=8`)" in k_note(3, 3, "silhouette", 4, None, edges, widen)
+    assert picks_edge_text(prefers, params["k_min"], params["k_max"], 179).startswith(
+        "k = 4 is `select_k.k_max`, the most segments swept, so the silhouette, Calinski–Harabasz and Davies–Bouldin "
+        "criteria may prefer more segments than the sweep tried")
+    # swept far enough, the pick is inside the range and nothing is said
+    wider = sweep(blobs(k=6), {**params, "k_max": 8}, seed=1, n_init=3, channel=np.repeat([1, 2], 90), n_jobs=1)
+    assert picks(wider)["kmeans"]["silhouette"] == 6 and sweep_edges(6, 2, 8) == []
+
+
+def test_a_served_k_set_against_a_pick_of_two_keeps_its_note_as_it_was() -> None:
+    """The shipped case: silhouette picks k = 2 = `select_k.k_min`, `cluster.k: 3`. Nothing below 2 can be swept, so the
+    note on the served k says nothing of the edge (notebook 3 does)."""
+    assert k_note(3, 3, "silhouette", 2, None, ["k_min"], None) == k_note(3, 3, "silhouette", 2)
+
+
+def test_the_picks_at_both_ends_are_grouped_by_end() -> None:
+    prefers = {"elbow": 4, "silhouette": 2, "calinski_harabasz": 2, "davies_bouldin": 8, "bic": None, "stability": 2}
+    assert picks_edge_text(prefers, 2, 8, 434) == (
+        "k = 8 is `select_k.k_max`, the most segments swept, so the Davies–Bouldin criterion may prefer more segments "
+        "than the sweep tried: widen the sweep to see (`dvc exp run -S select_k.k_max=16`). k = 2 is `select_k.k_min` and "
+        "the fewest segments there can be (one segment is no segmentation), so the silhouette, Calinski–Harabasz and "
+        "bootstrap stability criteria could not look lower: their picks say that 2 segments score best among those "
+        "swept, not that the customers fall into 2 clear groups.")
+    assert picks_edge_text({**prefers, "silhouette": 5, "calinski_harabasz": 5, "davies_bouldin": 5, "stability": 5}, 2, 8, 434) == ""
