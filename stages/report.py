@@ -122,6 +122,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "pc1": percent(ev[0]), "pc2": percent(ev[1]), "pc12": percent(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
             "algorithms": words_list([algorithm_name(a) for a in params["select_k"]["algorithms"]]),
+            "swept": swept_text(params["select_k"]["algorithms"]),
             "criteria": criteria_text(params["select_k"]["algorithms"]),
             "bootstrap": str(params["select_k"]["bootstrap"]),
             "seed": str(params["base"]["seed"]),
@@ -204,6 +205,16 @@ def region_limit(region: dict[str, int]) -> str:
         them = "it" if len(none) == 1 else "them"
         text += f" No customer is in {words_list(none)}, so nothing here is known about {them}."
     return text
+
+
+def swept_text(algorithms: list[str]) -> str:
+    """Methods page, the subject of "… was fitted for k = 2 to 8": 'Every method (k-Means, agglomerative (Ward) and
+    Gaussian mixture)', 'Each method (k-Means and Gaussian mixture)' for two, and for one 'k-Means, the only method in
+    `select_k.algorithms`,' (not "Every method (k-Means)")."""
+    names = [algorithm_name(a) for a in algorithms]
+    if len(names) == 1:
+        return f"{names[0]}, the only method in `select_k.algorithms`,"
+    return f"{'Each' if len(names) == 2 else 'Every'} method ({words_list(names)})"
 
 
 def criteria_text(algorithms: list[str]) -> str:

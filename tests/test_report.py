@@ -100,6 +100,16 @@ def test_k_note_says_where_k_comes_from(k: int, k_param: int | str, chosen: int,
     assert expected in report.k_note(k, k_param, "silhouette", chosen)
 
 
+@pytest.mark.parametrize(("algorithms", "subject"), [
+    (["kmeans"], "k-Means, the only method in `select_k.algorithms`,"),  # was "Every method (k-Means)"
+    (["kmeans", "gmm"], "Each method (k-Means and Gaussian mixture)"),
+    (["kmeans", "agglomerative", "gmm"], "Every method (k-Means, agglomerative (Ward) and Gaussian mixture)"),
+])
+def test_the_methods_page_names_the_swept_methods_as_one_or_several(algorithms: list[str], subject: str) -> None:
+    """`dvc exp run -S 'select_k.algorithms=[kmeans]'`: "Every method (k-Means) was fitted for k = 2 to 8"."""
+    assert report.swept_text(algorithms) == subject
+
+
 def test_the_served_k_says_when_the_criterion_picked_the_top_of_the_sweep(inputs: dict[str, Any]) -> None:
     """`cluster.k: auto` serving Davies–Bouldin's k = 8 = `select_k.k_max` (`features.pca.n_components=2`)."""
     outputs = report.lock_outputs(inputs.pop("lock"))
@@ -141,6 +151,7 @@ def test_site_variables_are_formatted_text(inputs: dict[str, Any]) -> None:
     assert v["model"]["version"] == "abc" and v["model"]["atypical_share"] == "99%"
     assert v["model"]["algorithm"] == "k-Means"
     assert v["method"]["pc12"] == "80%" and v["method"]["algorithms"] == "k-Means and Gaussian mixture"
+    assert v["method"]["swept"] == "Each method (k-Means and Gaussian mixture)"
     assert v["method"]["pca_use"].startswith("both categories as prepared above, not principal components")
     assert v["personas"] == {"count": "2", "largest": "The larger, *Persona 0*, is 60% of the base."}
     assert v["method"]["criteria"].endswith("Davies–Bouldin indices, the Gaussian mixture's BIC")
