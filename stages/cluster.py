@@ -111,6 +111,14 @@ def mean_pairwise_ari(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> floa
     return float(np.mean([adjusted_rand_score(a, b) for a, b in pairs]))
 
 
+def agreement_table(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> pd.DataFrame:
+    """The adjusted Rand index between every two algorithms' segments, as text to two decimals ('1.00', '0.70'), so
+    every cell shows the same digits: rounded floats printed a column as '1.0', '0.7' beside '0.33'."""
+    names = list(labels_by_algorithm)
+    return pd.DataFrame([[f"{adjusted_rand_score(labels_by_algorithm[a], labels_by_algorithm[b]):.2f}" for b in names]
+                         for a in names], index=names, columns=names)
+
+
 def cluster_metrics(
     S: NDArray[np.float64],
     served: Segmentation,

@@ -214,6 +214,13 @@ def correlation_text(pairs: list[tuple[str, str, float]]) -> str:
                    "where it is negative, little of the other. Such patterns are what the segments will pick up.")
 
 
+def skew_table(raw: pd.DataFrame, transformed: pd.DataFrame, transform: str) -> pd.DataFrame:
+    """Skewness of each category on raw spending (column ``raw``) and after the transform (a column named after it),
+    to two decimals; only ``raw`` when there is no transform (``features.transform: none``), which would repeat it."""
+    columns = {"raw": raw.skew()} | ({} if transform == "none" else {transform: transformed.skew()})
+    return pd.DataFrame(columns).round(2)
+
+
 def skew_summary(raw: pd.Series, transformed: pd.Series, transform: str) -> str:
     """How the transform changed the categories' skewness, in words computed from both (the mean of the absolute
     skewness, and the categories still beyond ±1), so it stays true for any ``features.transform``."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 from stages.cluster import (
-    assignments_table, channel_agreement, check_params, cluster_metrics, export_segmenter, fit_segmentation,
+    agreement_table, assignments_table, channel_agreement, check_params, cluster_metrics, export_segmenter, fit_segmentation,
     full_pipeline, map_centres, mean_pairwise_ari, reference_silhouette, resolve_k,
 )
 from stages.features import engineer, space_columns
@@ -139,3 +140,15 @@ def test_assignments_table_is_sorted_by_raw_row() -> None:
 def test_map_centres_average_clustered_points_per_segment() -> None:
     points = pd.DataFrame({"PC1": [0.0, 2.0, 10.0, 99.0], "PC2": [1.0, 3.0, 5.0, 99.0], "segment": [0, 0, 1, 1], "clustered": [True, True, True, False]})
     assert map_centres(points).tolist() == [[1.0, 2.0], [10.0, 5.0]]
+
+
+def test_the_agreement_table_shows_every_index_to_two_decimals() -> None:
+    """`dvc exp run -S features.outliers.action=keep`: notebook 4's table read 1.0, 0.7, 0.4 in the k-Means column
+    beside 0.70, 0.33 in the others (floats rounded to 2 decimals, each column printed with the digits it needs)."""
+    a = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
+    b = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    table = agreement_table({"kmeans": a, "gmm": b, "same": a.copy()})
+    assert table.loc["kmeans", "kmeans"] == "1.00" and table.loc["kmeans", "same"] == "1.00"
+    assert table.loc["kmeans", "gmm"] == table.loc["gmm", "kmeans"] == f"{adjusted_rand_score(a, b):.2f}"
+    assert list(table.index) == list(table.columns) == ["kmeans", "gmm", "same"]
+    assert table.map(lambda cell: len(cell.split(".")[1]) == 2).all(axis=None)

@@ -283,3 +283,14 @@ def test_engineer_fits_the_scaler_and_components_on_the_kept_customers_only() ->
     assert not kept[0] and kept[1:].all()
     assert np.allclose(table.loc[kept, ["z_Fresh", "z_Milk"]].mean(), 0)
     assert not np.allclose(table[["z_Fresh", "z_Milk"]].mean(), 0)
+
+
+def test_the_skewness_table_shows_raw_spending_once_when_there_is_no_transform() -> None:
+    """`dvc exp run -S features.transform=none`: notebook 2's before/after table had the column "none", a copy of "raw"."""
+    from stages.features import skew_table
+    raw = pd.DataFrame({"Fresh": [1.0, 2.0, 3.0, 50.0], "Milk": [10.0, 1.0, 2.0, 3.0]})
+    logged = np.log(raw)
+    assert list(skew_table(raw, raw, "none").columns) == ["raw"]
+    table = skew_table(raw, logged, "log")
+    assert list(table.columns) == ["raw", "log"]
+    assert table.loc["Fresh", "raw"] == round(raw["Fresh"].skew(), 2) and table.loc["Fresh", "log"] == round(logged["Fresh"].skew(), 2)
