@@ -119,6 +119,23 @@ def agreement_table(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> pd.Dat
                          for a in names], index=names, columns=names)
 
 
+def metric_text(value: Any) -> str:
+    """A metric as the metrics table prints it: counts whole with thousands separators, lists joined, scores of 100 or
+    more to one decimal (Calinski–Harabasz), smaller ones to three, so a column does not mix 0.26185 with 1.370761."""
+    if isinstance(value, bool) or not isinstance(value, int | float | list):
+        return str(value)
+    if isinstance(value, list):
+        return ", ".join(metric_text(v) for v in value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+def metrics_table(metrics: dict[str, Any], leave_out: tuple[str, ...] = ("pca_explained_variance",)) -> pd.DataFrame:
+    """``ml/metrics.json`` as a one-column table of text (:func:`metric_text`), without the keys in ``leave_out``."""
+    return pd.Series({k: metric_text(v) for k, v in metrics.items() if k not in leave_out}, name="value").to_frame()
+
+
 def cluster_metrics(
     S: NDArray[np.float64],
     served: Segmentation,

@@ -152,3 +152,19 @@ def test_the_agreement_table_shows_every_index_to_two_decimals() -> None:
     assert table.loc["kmeans", "gmm"] == table.loc["gmm", "kmeans"] == f"{adjusted_rand_score(a, b):.2f}"
     assert list(table.index) == list(table.columns) == ["kmeans", "gmm", "same"]
     assert table.map(lambda cell: len(cell.split(".")[1]) == 2).all(axis=None)
+
+
+@pytest.mark.parametrize(("value", "text"), [(435, "435"), (12345, "12,345"), (0.2618503638239387, "0.262"), (153.52243189860405, "153.5"),
+                                             (1.3707607412917238, "1.371"), (-0.05, "-0.050"), ([214, 139, 82], "214, 139, 82"), ("kmeans", "kmeans"), (True, "True")])
+def test_a_metric_prints_with_the_digits_of_its_kind(value: object, text: str) -> None:
+    """Notebook 4's metrics table (embedded in the Methods page) printed raw floats: 0.26185 beside 1.370761 and 153.522432."""
+    from stages.cluster import metric_text
+
+    assert metric_text(value) == text
+
+
+def test_the_metrics_table_leaves_out_the_explained_variance_and_keeps_the_order() -> None:
+    from stages.cluster import metrics_table
+
+    table = metrics_table({"k": 3, "pca_explained_variance": [0.4, 0.3], "silhouette": 0.26185})
+    assert list(table.index) == ["k", "silhouette"] and list(table["value"]) == ["3", "0.262"]
