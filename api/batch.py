@@ -552,10 +552,12 @@ def json_results(scored: Scored, names: list[str], ignored: Sequence[pa.Array] =
         pieces += [_text(("," if j else "") + f'{{"segment":{j},"name":{name},"distance":'), json_numbers(a.distances[:, j]), _text("}")]
     imputed = _imputed_tables(scored.checked.written)[0]
     pieces += [_text('],"imputed":'), pc.take(imputed, pa.array(imputed_codes(scored.imputed)))]
-    cells = [_json_texts(column.to_pylist()) for column in ignored]
-    if cells:
+    if ignored:  # the good rows' cells, as JSON texts, column by column
         ok = pa.array(scored.ok)
-        pieces += [_text(',"ignored":['), *[piece for j, c in enumerate(cells) for piece in ((_text(",") if j else _text("")), c.filter(ok))], _text("]")]
+        pieces.append(_text(',"ignored":['))
+        for j, column in enumerate(ignored):
+            pieces += [_text("," if j else ""), _json_texts(column.filter(ok).to_pylist())]
+        pieces.append(_text("]"))
     pieces.append(_text("},"))
     good = pc.binary_join_element_wise(*pieces, _text("")) if len(seg) else pa.array([], pa.large_string())
     errors = scored.checked.errors

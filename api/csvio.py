@@ -17,7 +17,7 @@ import io
 import itertools
 import threading
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import IO, Any
@@ -41,6 +41,9 @@ CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 CSV_ANSWER_TYPES = ("text/csv", "application/csv")
 #: A CSV answer is a file to save, named so.
 CSV_ANSWER_DISPOSITION = 'attachment; filename="segments.csv"'
+
+#: The columns read to segment and label a customer; a file's others are carried (:attr:`Header.carried`).
+READ = frozenset((*FEATURES, *LABELS))
 
 #: Bytes parsed per chunk: about 30,000 rows of the six categories, so memory stays bounded whatever the file size.
 BLOCK_SIZE = 1 << 20
@@ -68,7 +71,7 @@ class Header:
     @cached_property
     def carried(self) -> list[int]:
         """Positions of the carried columns (not used to segment, copied to a CSV answer)."""
-        return [i for i, f in enumerate(self.fields) if f not in FEATURES and f not in LABELS]
+        return [i for i, f in enumerate(self.fields) if f not in READ]
 
     @cached_property
     def carried_names(self) -> list[str]:
@@ -104,7 +107,7 @@ class Chunk:
         """Text cells by field name (null = a value not known: an empty cell or ``NA``, :data:`~stages.dataset.MISSING_CELLS`)."""
         columns = self.table.columns
         return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)
-                if f in FEATURES or f in LABELS}
+                if f in READ}
 
 
 def _header_error(message: str, errors: list[FieldError]) -> ApiError:
@@ -134,8 +137,8 @@ def parse_header(line: bytes) -> Header:
     except csv.Error as exc:
         raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
-    unknown = [(i, n) for i, (n, f) in enumerate(zip(names, fields), start=1) if f not in FEATURES and f not in LABELS]
-    twice = sorted({f for f in fields if (f in FEATURES or f in LABELS) and fields.count(f) > 1})
+    unknown = [(i, n) for i, (n, f) in enumerate(zip(names, fields), start=1) if f not in READ]
+    twice = sorted({f for f in fields if f in READ and fields.count(f) > 1})
     alias_too = {f for f in twice if {f, ALIAS_OF.get(f)} <= set(names)}
     missing = [f for f in FEATURES if f not in fields]
     # Other columns (a customer number, a note) are carried to the answer; one that is a slip for a field, or a column
@@ -189,11 +192,11 @@ def _named(one: str, many: str, names: list[str]) -> str:
     return f"{one if len(names) == 1 else many} {', '.join(names)}"
 
 
-def _or(names: list[str]) -> str:
+def _or(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def header_summary(unknown: list[tuple[int, str]], twice: list[str], missing: list[str], alias_too: set[str], others: list[str] = ()) -> str:  # type: ignore[assignment]
+def header_summary(unknown: list[tuple[int, str]], twice: list[str], missing: list[str], alias_too: set[str], others: Sequence[str] = ()) -> str:
     """The message of a wrong header: its problems by kind ("unknown column Chanel; missing column Grocery"; ``unknown``
     by position and name, ``twice`` the fields given twice, those in ``alias_too`` once by their other name, ``others``
     the columns that would be carried, named when a category is missing), then what a header needs. The errors name
