@@ -25,18 +25,32 @@ MAX_SPEND = 10_000_000
 #: Every field name a request may use.
 ALLOWED_FIELDS: tuple[str, ...] = (*FEATURES, *ALIASES, *LABELS)
 ALLOWED_TEXT = ", ".join(FEATURES) + f" (or {', '.join(f'{a} for {c}' for a, c in ALIASES.items())}), " + ", ".join(LABELS)
-#: Accepted spellings of each label value (code as number or text, name in any case) → the label name. A code may
-#: also be written as any other number equal to it (``2.0``, as pandas writes a code column with an empty cell;
-#: ``2.00``, ``+2``), as the pipeline reads it (:func:`label_name`); the common ``2.0`` is looked up directly.
+#: Other names accepted for a label value (in any case), by label: the Portuguese names. The data set names the
+#: distributor's regions and channels in English ("Lisbon", "Oporto", "Retail"); its own systems and staff write
+#: "Lisboa", "Porto" and "Retalho", and a file of such rows would otherwise have every row refused over an optional
+#: field. Answers give the data set's name.
+LABEL_SPELLINGS: dict[str, dict[str, str]] = {"Channel": {"Retalho": "Retail"}, "Region": {"Lisboa": "Lisbon", "Porto": "Oporto"}}
+#: Accepted spellings of each label value (code as number or text, name or :data:`LABEL_SPELLINGS` in any case) → the
+#: label name. A code may also be written as any other number equal to it (``2.0``, as pandas writes a code column
+#: with an empty cell; ``2.00``, ``+2``), as the pipeline reads it (:func:`label_name`); the common ``2.0`` is looked
+#: up directly.
 LABEL_LOOKUP: dict[str, dict[Any, str]] = {
     label: {
         **{code: name for code, name in codes.items()},
         **{str(code): name for code, name in codes.items()},
         **{f"{code}.0": name for code, name in codes.items()},
         **{name.lower(): name for name in codes.values()},
+        **{other.lower(): name for other, name in LABEL_SPELLINGS.get(label, {}).items()},
     }
     for label, codes in LABEL_CODES.items()
 }
+
+
+def label_choices(label: str) -> str:
+    """The values ``label`` accepts, as an error or a schema puts them: "1 or Lisbon or Lisboa, 2 or Oporto or Porto, 3
+    or Other"."""
+    others = {name: other for other, name in LABEL_SPELLINGS.get(label, {}).items()}
+    return ", ".join(f"{c} or {n}" + (f" or {others[n]}" if n in others else "") for c, n in LABEL_CODES[label].items())
 
 
 def _folded(name: str) -> str:

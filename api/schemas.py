@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, MAX_SPEND, FieldError, label_name, unknown_name
+from api.fields import ALIASES, ALLOWED_TEXT, FEATURES, LABEL_SPELLINGS, MAX_SPEND, FieldError, label_choices, label_name, unknown_name
 from stages.dataset import LABEL_CODES, number_advice, unknown_advice
 from stages.segmenter import ATYPICAL_QUANTILE
 
@@ -22,18 +22,14 @@ from stages.segmenter import ATYPICAL_QUANTILE
 LABEL_RULE = "must be one of {accepted} (code or name)"
 
 
-def _accepted(label: str) -> str:
-    return ", ".join(f"{c} or {n}" for c, n in LABEL_CODES[label].items())
-
-
 def label_message(label: str) -> str:
     """The model's sentence for a ``label`` value that is no code or name of it."""
-    return LABEL_RULE.format(accepted=_accepted(label))
+    return LABEL_RULE.format(accepted=label_choices(label))
 
 
 def _label_validator(label: str) -> Any:
     codes = LABEL_CODES[label]
-    accepted = _accepted(label)
+    accepted = label_choices(label)
 
     def check(value: Any) -> str | None:
         try:
@@ -44,7 +40,7 @@ def _label_validator(label: str) -> Any:
     schema = {
         "anyOf": [  # titled, so that client generators name the enums (ChannelCode, not Type0)
             {"title": f"{label}Code", "type": "integer", "enum": list(codes)},
-            {"title": f"{label}Name", "type": "string", "enum": list(codes.values())},
+            {"title": f"{label}Name", "type": "string", "enum": [*codes.values(), *LABEL_SPELLINGS.get(label, {})]},
             {"type": "null"},
         ],
         "description": f"{label} by code or name ({accepted}); optional, returned as the name. Names are read in any "

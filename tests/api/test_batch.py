@@ -150,7 +150,8 @@ SPEND_TEXTS: list[str | None] = [
     "nan", "NaN", "-nan", "inf", "-inf", "Infinity", " -INF ", "NA", "na", " nA ", "n/a", "N A", "NAN",
 ]
 #: CSV label cells: codes and names as the pipeline reads them, and cells that are none.
-LABEL_TEXTS: list[str | None] = [None, "1", "2", "3", "2.0", "2.00", "+2", "1e0", "Retail", "horeca", " Oporto ", "x", "0", "4", "1.5", "nan", "-1", " ", "Lisbonn", "NA", " na ", "n/a"]
+LABEL_TEXTS: list[str | None] = [None, "1", "2", "3", "2.0", "2.00", "+2", "1e0", "Retail", "horeca", " Oporto ", "x", "0", "4", "1.5", "nan", "-1", " ", "Lisbonn", "NA", " na ", "n/a",
+                                 "Porto", " LISBOA ", "retalho", "Portoo"]
 
 
 def cell_payload(cells: dict[str, pa.Array], i: int) -> dict[str, Any]:

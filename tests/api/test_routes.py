@@ -333,6 +333,21 @@ def test_media_type_parameters_do_not_change_the_answers_format(client: FlaskCli
     assert client.post("/api/segment/batch", json=[GOOD], headers={"Accept": accept}).mimetype == mimetype
 
 
+def test_portuguese_region_and_channel_names_are_read_as_the_data_sets(client: FlaskClient) -> None:
+    """A file from the distributor's own systems writes the cities in Portuguese (Lisboa, Porto) and Retail as
+    Retalho: read as Lisbon, Oporto and Retail (any case), one customer, a JSON batch and a CSV alike, where every such
+    row was refused over an optional field; the answer gives the data set's names, and a value that is none of them
+    is still refused with every spelling listed."""
+    one = client.post("/api/segment", json={**GOOD, "Channel": "retalho", "Region": " PORTO "}).get_json()
+    assert one["input"]["Channel"] == "Retail" and one["input"]["Region"] == "Oporto"
+    body = f"{HEADER}\n" + "\n".join(",".join(map(str, [*GOOD.values(), ch, rg])) for ch, rg in [("Retalho", "Lisboa"), ("1", "porto"), ("2", "Portugal")]) + "\n"
+    rows = client.post("/api/segment/batch", data=body.encode(), content_type="text/csv").get_json()["results"]
+    assert [r["ok"] for r in rows] == [True, True, False]  # (a batch's rows do not echo labels: test_batch checks their values)
+    assert rows[2]["errors"] == [{"field": "Region", "row": 3, "message": "must be one of 1 or Lisbon or Lisboa, 2 or Oporto or Porto, 3 or Other (code or name)"}]
+    batch = client.post("/api/segment/batch", json=[{**GOOD, "Region": "Lisboa"}, {**GOOD, "Channel": "Retalhos"}]).get_json()["results"]
+    assert batch[0]["ok"] is True and batch[1]["errors"][0]["field"] == "Channel"
+
+
 def test_a_label_code_written_as_a_whole_decimal_is_read_like_the_pipeline_reads_it(client: FlaskClient) -> None:
     """pandas writes a code column with an empty cell as 2.0, 1.0, …; the pipeline's prepare stage reads those as
     codes, and so does the API (JSON and CSV, one customer and a batch); 2.5 is still refused, naming the field."""
@@ -340,7 +355,7 @@ def test_a_label_code_written_as_a_whole_decimal_is_read_like_the_pipeline_reads
     body = f"{HEADER}\n" + "\n".join(",".join(map(str, [*GOOD.values(), ch, rg])) for ch, rg in [("2.0", "3.0"), ("1.0", ""), ("2.5", "3")]) + "\n"
     rows = client.post("/api/segment/batch", data=body.encode(), content_type="text/csv").get_json()["results"]
     assert [r["ok"] for r in rows] == [True, True, False]
-    assert rows[2]["errors"] == [{"field": "Channel", "row": 3, "message": "must be one of 1 or Horeca, 2 or Retail (code or name)"}]
+    assert rows[2]["errors"] == [{"field": "Channel", "row": 3, "message": "must be one of 1 or Horeca, 2 or Retail or Retalho (code or name)"}]
     batch = client.post("/api/segment/batch", json=[{**GOOD, "Channel": 1.0}, {**GOOD, "Region": 2.5}]).get_json()["results"]
     assert batch[0]["ok"] is True and batch[1]["errors"][0]["field"] == "Region"
 
