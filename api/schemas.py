@@ -176,7 +176,7 @@ MOST_BUY_NONE_TEXT = (
 LEVELS_TEXT = (
     "Per category, high or low when the profile value, to two decimals as it is shown (a half rounded up: 0.6704 "
     "is 0.67), is at least params personas.high or at most personas.low, else typical. In a category of most_buy_none, high means the segment's median is at least personas.high a "
-    "year, where most customers buy none; it is never low."
+    "year and more than personas.low times the median of the customers who buy the category (spend at least 1 there), where most customers buy none; else typical, never low."
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,15 @@ def most_buy_none(base: pd.DataFrame, features: list[str]) -> list[str]:
     return [c for c in features if base[c].median() < FLOOR]
 
 
-def against_base(category: str, ratio: float, median: float, none: list[str], of_whom: str = "") -> str:
+def buyers_median(base: pd.DataFrame, none: list[str]) -> dict[str, float]:
+    """Per category most customers buy none of (``none``, :func:`most_buy_none`), the median spend of the customers who
+    buy it (at least :data:`FLOOR` a year): what a typical buyer spends there, against which :func:`level_of` holds a
+    segment's median (:data:`FLOOR` when no customer buys it, where no segment's median reaches the floor)."""
+    bought = {c: base.loc[base[c] >= FLOOR, c] for c in none}
+    return {c: float(spend.median()) if len(spend) else FLOOR for c, spend in bought.items()}
+
+
+def against_base(category: str, ratio: float, median: float, none: Collection[str], of_whom: str = "") -> str:
     """How a segment's spending in a category compares with the base, as a description puts it in brackets: the ratio
     (:func:`stages.names.times`, then ``of_whom``: " the typical customer" for the first one a sentence shows), or, in a category
     most customers buy none of (``none``), the segment's median amount: "a median of 854 a year, where most customers
@@ -77,12 +85,27 @@ def against_base(category: str, ratio: float, median: float, none: list[str], of
     return times(ratio) + of_whom
 
 
-def level_of(ratio: float, high: float, low: float) -> str:
+def level_of(ratio: float, high: float, low: float, buyers: float | None = None) -> str:
     """``high``, ``low`` or ``typical`` for a ratio to the base median, decided on the figure people read
     (:func:`stages.names.ratio_shown`, two decimals): 0.6704 prints "0.67×" and is low at ``low`` 0.67, so no printed
-    ratio contradicts its level ("little", "much more") or the thresholds in ``params.yaml``."""
+    ratio contradicts its level ("little", "much more") or the thresholds in ``params.yaml``.
+
+    In a category most customers buy none of, ``ratio`` is the segment's median amount (counted as at least
+    :data:`FLOOR`) and ``buyers`` what the customers who buy it spend (:func:`buyers_median`): high only when that
+    median is substantial, at least ``high`` a year and more than ``low`` times the buyers' median (the segment's
+    typical customer buys it as a buyer does, not a trickle of 2 a year against buyers' 900), else typical; never low,
+    as the typical customer buys none."""
     shown = ratio_shown(ratio)
+    if buyers is not None:
+        return "high" if shown >= high and ratio_shown(ratio / buyers) > low else "typical"
     return "high" if shown >= high else "low" if shown <= low else "typical"
+
+
+def levels_of(profile: dict[str, float], high: float, low: float, none: Mapping[str, float] | None = None) -> dict[str, str]:
+    """Each category's level (:func:`level_of`), the one place a persona's levels are decided: those most customers buy
+    none of (``none``, each with its :func:`buyers_median`) held against what their buyers spend."""
+    buyers = none or {}
+    return {c: level_of(r, high, low, buyers.get(c)) for c, r in profile.items()}
 
 
 def mix(values: pd.Series, label: str) -> dict[str, float]:
@@ -117,7 +140,7 @@ def leaning(profile: dict[str, float], none: Collection[str] = ()) -> list[str]:
 
 
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
-                 others: list[dict[str, float]] | None = None, none: Collection[str] = ()) -> str:
+                 others: list[dict[str, float]] | None = None, none: Mapping[str, float] | None = None) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
     Every category high: "Large all-round buyers"; four or more: "Large buyers, standing out in …" (the high
@@ -127,9 +150,12 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
     ("… focus": the categories above the base median, at most two). None above it: "Small accounts" when it is low
     in at least one category, else "Typical accounts" (close to the typical customer in every category).
-    Categories most customers buy none of (``none``) are ranked after the others, by amount (:func:`by_ratio`).
+    Categories most customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) are
+    ranked after the others, by amount (:func:`by_ratio`).
     """
-    highs = by_ratio((c for c in profile if level_of(profile[c], high, low) == "high"), profile, profile, none)
+    none = none or {}
+    levels = levels_of(profile, high, low, none)
+    highs = by_ratio((c for c in profile if levels[c] == "high"), profile, profile, none)
     above = leaning(profile, none)
     if len(highs) == len(profile):
         core = "Large all-round buyers"
@@ -140,7 +166,7 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
         core = (name_list([NAME_WORDS[c] for c in highs[:2]]) + " buyers").capitalize()
     elif above:
         core = (name_list([NAME_WORDS[c] for c in above]) + " focus").capitalize()
-    elif any(level_of(r, high, low) == "low" for r in profile.values()):
+    elif "low" in levels.values():
         core = "Small accounts"
     else:
         core = "Typical accounts"
@@ -177,7 +203,7 @@ def cross_sell_action(lows: list[str]) -> str:
 
 
 def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
-                    max_actions: int = 3, none: Collection[str] = ()) -> list[str]:
+                    max_actions: int = 3, none: Mapping[str, float] | None = None) -> list[str]:
     """Two or three concrete next steps for sales staff, from the segment's highs and lows.
 
     The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
@@ -185,14 +211,17 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     stands out elsewhere. With fewer than two, the category it leans to most is protected only when it spends more
     there than the typical customer; then come a review of its order history and, for a segment below or at the
     typical customer everywhere, growing the category where it comes closest to the typical customer. A category most
-    customers buy none of (``none``) is ranked by amount after the others (:func:`by_ratio`), and is never the one
-    protected or grown "against the typical customer", who buys none of it.
+    customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) is ranked by amount after
+    the others (:func:`by_ratio`), and is never the one protected or grown "against the typical customer", who buys
+    none of it.
     """
+    none = none or {}
+    levels = levels_of(profile, high, low, none)
     ranked = by_ratio(profile, profile, profile, none)
     apart = contrast(profile, others or [])
-    highs = by_ratio((c for c in profile if level_of(profile[c], high, low) == "high"), apart, profile, none)
+    highs = by_ratio((c for c in profile if levels[c] == "high"), apart, profile, none)
     actions = [HIGH_ACTIONS[c] for c in highs[:2]]
-    lows = [c for c in reversed(ranked) if level_of(profile[c], high, low) == "low"][:2]
+    lows = [c for c in reversed(ranked) if levels[c] == "low"][:2]
     if lows:
         actions.append(cross_sell_action(lows))
     above = leaning(profile, none)
@@ -207,15 +236,16 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
 
 
 def describe(size: int, share: str, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float,
-             none: list[str] | None = None) -> str:
+             none: Mapping[str, float] | None = None) -> str:
     """One paragraph a sales rep can read: what the segment buys, how much, through which channel. ``share`` is the
     segment's share of the base as words ('49%', '<1%'): :func:`build` rounds the shares of all the segments together
     by :func:`stages.names.percents`, as the report and the staff page show them. In the categories most customers
-    buy none of (``none``, :func:`most_buy_none`) it says the segment's median amount, never a ratio
-    (:func:`against_base`)."""
-    none = none or []
-    highs = [c for c in profile if level_of(profile[c], high, low) == "high"]
-    lows = [c for c in profile if level_of(profile[c], high, low) == "low"]
+    buy none of (``none``, :func:`most_buy_none`, each with its :func:`buyers_median`: :func:`levels_of`) it says the
+    segment's median amount, never a ratio (:func:`against_base`)."""
+    none = none or {}
+    levels = levels_of(profile, high, low, none)
+    highs = [c for c in profile if levels[c] == "high"]
+    lows = [c for c in profile if levels[c] == "low"]
     parts = [f"{counted(size, 'customer', 'customers')} ({share} of the base)."]
     if highs:  # the first ratio says what it is of; the rest read the same
         first = next((c for c in highs if c not in none), None)
@@ -262,6 +292,7 @@ def build_personas(
     ids = range(int(segments.max()) + 1)
     profiles = [relative_profile(customers.loc[segments == seg], customers, features) for seg in ids]
     none = most_buy_none(customers, features)
+    buyers = buyers_median(customers, none)  # computed once, over the whole base, for every segment's levels
     shares = [round(float((segments == seg).sum() / n), 4) for seg in ids]  # as stored, so the page rounds the same
     share_texts = percents(shares)
     for seg in ids:
@@ -275,18 +306,18 @@ def build_personas(
         personas.append(
             {
                 "id": seg,
-                "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg], none),
-                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, none),
+                "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg], buyers),
+                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, buyers),
                 "size": int(in_seg.sum()),
                 "share": shares[seg],
                 "centre": {c: round(v, 2) for c, v in centre.items()},
                 "profile": dict(profile),
-                "levels": {c: level_of(profile[c], high, low) for c in features},
+                "levels": levels_of(profile, high, low, buyers),
                 "most_buy_none": none,
                 "channel_mix": channel_mix,
                 "region_mix": region_mix,
                 "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
-                "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg], none=none),
+                "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg], none=buyers),
             }
         )
     return distinct_names(personas, high)
@@ -311,14 +342,18 @@ def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[str]:
     "more <category>" for the category its name does not already name where it buys most against its twins, when
     that is at least ``high`` times what each of them buys (:func:`contrast`); else "bigger spenders" or "smaller
     spenders" when its median spends add up to the most or the least of the twins; else "segment <id>". The phrases
-    differ: only one twin can buy more of a category than all the others.
+    differ: only one twin can buy more of a category than all the others. A category most customers buy none of
+    (``most_buy_none``) counts only where the persona's level is high, after the others (:func:`by_ratio`): a median of
+    2 a year against a twin's none is no "more frozen food" to sell on.
     """
     named = named_categories(twins[0]["name"])
     totals = [sum(p["centre"].values()) for p in twins]
     phrases = []
     for i, p in enumerate(twins):
         apart = contrast(p["profile"], [o["profile"] for j, o in enumerate(twins) if j != i])
-        leads = sorted((c for c in apart if c not in named and apart[c] >= high), key=lambda c: (-apart[c], c))
+        none = set(p.get("most_buy_none", ()))
+        leads = by_ratio((c for c in apart if c not in named and apart[c] >= high and (c not in none or p["levels"][c] == "high")),
+                         apart, p["profile"], none)
         rest = totals[:i] + totals[i + 1:]
         phrases.append(f"more {CATEGORY_NAMES[leads[0]]}" if leads else "bigger spenders" if totals[i] > max(rest)
                        else "smaller spenders" if totals[i] < min(rest) else f"segment {p['id']}")

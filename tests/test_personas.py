@@ -17,6 +17,9 @@ from tests.conftest import FEATURES
 
 PARAMS = {"high": 1.5, "low": 0.67, "dominant_channel": 0.7}
 FLAT = {c: 1.0 for c in FEATURES}
+#: Frozen food as a category most customers buy none of, whose buyers spend a median of 900 a year
+#: (``stages.personas.buyers_median``).
+FROZEN_BUYERS = {"Frozen": 900.0}
 
 
 def test_levels() -> None:
@@ -385,7 +388,7 @@ def test_a_category_most_customers_buy_none_of_reads_as_the_segments_median_neve
     spent, segments, S = _frozen_in_one_segment(customers)
     personas = build_personas(spent, segments, S, FEATURES, PARAMS)
     assert [p["most_buy_none"] for p in personas] == [["Frozen"], ["Frozen"]]
-    assert personas[1]["levels"]["Frozen"] == "high"  # the level stays ratio-based: the segment buys what most do not
+    assert personas[1]["levels"]["Frozen"] == "high"  # every buyer is in segment 1: its median is the buyers' median
     text = personas[1]["description"]
     assert "frozen food (a median of 854 a year, where most customers buy none)" in text
     assert "milk products (5.78× the typical customer)" in text  # the first ratio shown still says what it is of
@@ -400,7 +403,7 @@ def test_the_first_ratio_a_description_shows_says_what_it_is_of_after_an_amount(
     ratio after it; a median is written as the page writes it (a half rounded up, 2108.5 → 2,109)."""
     profile = {**FLAT, "Frozen": 2108.5, "Detergents_Paper": 4.0}
     centre = {**FLAT, "Frozen": 2108.5, "Detergents_Paper": 1200.0}
-    text = describe(100, "25%", profile, centre, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67, ["Frozen"])
+    text = describe(100, "25%", profile, centre, {"Horeca": 0.5, "Retail": 0.5}, 1.5, 0.67, FROZEN_BUYERS)
     assert ("They buy much more frozen food (a median of 2,109 a year, where most customers buy none) and detergents and "
             "paper (4.00× the typical customer).") in text
 
@@ -415,13 +418,13 @@ def test_a_category_most_customers_buy_none_of_is_never_where_a_segment_spends_m
     they spend most against the typical customer", the name "Frozen food focus" and the description "leans to frozen
     food (a median of 1 a year, where most customers buy none)". The typical customer buys none of it: no lean."""
     horeca = {"Horeca": 0.8, "Retail": 0.2}
-    assert persona_name(TRICKLE, horeca, 1.5, 0.67, 0.7, none=["Frozen"]) == "Typical accounts (Horeca)"
-    actions = persona_actions(TRICKLE, 1.5, 0.67, none=["Frozen"])
+    assert persona_name(TRICKLE, horeca, 1.5, 0.67, 0.7, none=FROZEN_BUYERS) == "Typical accounts (Horeca)"
+    actions = persona_actions(TRICKLE, 1.5, 0.67, none=FROZEN_BUYERS)
     assert not any("frozen food" in a for a in actions) and "Grow their fresh food spend," in actions[1]
-    text = describe(330, "75%", TRICKLE, {**FLAT, "Frozen": 1.3}, horeca, 1.5, 0.67, ["Frozen"])
+    text = describe(330, "75%", TRICKLE, {**FLAT, "Frozen": 1.3}, horeca, 1.5, 0.67, FROZEN_BUYERS)
     assert "leans to" not in text and "close to the typical customer in every category" in text
     assert leaning({**TRICKLE, "Milk": 1.2}, ["Frozen"]) == ["Milk"]  # a real lean is still found, by its ratio
-    assert "Protect their milk product spend," in persona_actions({**TRICKLE, "Milk": 1.2}, 1.5, 0.67, none=["Frozen"])[0]
+    assert "Protect their milk product spend," in persona_actions({**TRICKLE, "Milk": 1.2}, 1.5, 0.67, none=FROZEN_BUYERS)[0]
 
 
 def test_a_category_most_customers_buy_none_of_is_named_after_those_with_a_ratio_never_ranked_by_its_floored_one() -> None:
@@ -429,12 +432,12 @@ def test_a_category_most_customers_buy_none_of_is_named_after_those_with_a_ratio
     frozen food first for its "854×" against the floor, ahead of fresh food's real 1.79×. It buys much more of both;
     the category with a ratio comes first, then the one named by its amount, in the name and in the actions."""
     profile = {**FLAT, "Fresh": 1.79, "Frozen": 854.0, "Milk": 0.45, "Detergents_Paper": 0.34}
-    assert persona_name(profile, {"Horeca": 0.9, "Retail": 0.1}, 1.5, 0.67, 0.7, none=["Frozen"]) == "Fresh food & frozen food buyers (Horeca)"
-    assert persona_actions(profile, 1.5, 0.67, none=["Frozen"])[:2] == [HIGH_ACTIONS["Fresh"], HIGH_ACTIONS["Frozen"]]
+    assert persona_name(profile, {"Horeca": 0.9, "Retail": 0.1}, 1.5, 0.67, 0.7, none=FROZEN_BUYERS) == "Fresh food & frozen food buyers (Horeca)"
+    assert persona_actions(profile, 1.5, 0.67, none=FROZEN_BUYERS)[:2] == [HIGH_ACTIONS["Fresh"], HIGH_ACTIONS["Frozen"]]
     others = [{**FLAT, "Fresh": 0.6, "Frozen": 1.0}]  # its lead over the others: 854 in frozen food, 2.98 in fresh food
-    assert persona_actions(profile, 1.5, 0.67, others, none=["Frozen"])[:2] == [HIGH_ACTIONS["Fresh"], HIGH_ACTIONS["Frozen"]]
+    assert persona_actions(profile, 1.5, 0.67, others, none=FROZEN_BUYERS)[:2] == [HIGH_ACTIONS["Fresh"], HIGH_ACTIONS["Frozen"]]
     four = {"Fresh": 1.0, "Milk": 2.5, "Grocery": 2.2, "Frozen": 854.0, "Detergents_Paper": 2.0, "Delicassen": 1.9}
-    assert persona_name(four, {}, 1.5, 0.67, 0.7, [{c: 1.0 for c in FEATURES}], ["Frozen"]) == "Large buyers, standing out in milk products & groceries"
+    assert persona_name(four, {}, 1.5, 0.67, 0.7, [{c: 1.0 for c in FEATURES}], FROZEN_BUYERS) == "Large buyers, standing out in milk products & groceries"
 
 
 def test_build_personas_ranks_no_category_most_customers_buy_none_of_by_its_floored_ratio(customers: pd.DataFrame) -> None:
@@ -449,6 +452,64 @@ def test_build_personas_ranks_no_category_most_customers_buy_none_of_by_its_floo
     for p in personas:
         assert "frozen" not in (p["name"] + " ".join(p["actions"])).lower(), p["name"]
         assert "leans to frozen" not in p["description"]
+
+
+@pytest.mark.parametrize(("median", "buyers", "level"), [
+    (2.0, 900.0, "typical"),       # a trickle against what buyers spend: no "frozen food buyers"
+    (603.0, 900.0, "typical"),     # 0.67 of the buyers' median, as shown: low against them
+    (612.0, 900.0, "high"),        # 0.68: the segment's typical customer buys it as a buyer does
+    (2000.0, 900.0, "high"),
+    (1.3, 1.0, "typical"),         # under personas.high a year, whatever the buyers spend
+    (2.0, 2.5, "high"),            # buyers who all spend little: a median of 2 is what they spend
+    (1.0, 900.0, "typical"),       # a segment that buys none, like most customers: never low
+])
+def test_a_category_most_customers_buy_none_of_is_high_only_where_the_segment_buys_it_as_its_buyers_do(
+        median: float, buyers: float, level: str) -> None:
+    """Against the floor of 1, a segment's median of 2 a year was "high" (2.00 ≥ ``personas.high``): named "Frozen food
+    buyers" and told to bundle frozen food. High now needs a median over ``personas.low`` times the buyers' median."""
+    assert level_of(median, 1.5, 0.67, buyers) == level
+
+
+def _frozen_buyers_in_both(customers: pd.DataFrame, trickle: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Customers alike in every category but frozen food, which most buy none of: 30 of segment 0 (Horeca) spend 900
+    on it, and 21 of the 40 of segment 1 (Retail) spend ``trickle``, so segment 1's median is ``trickle``."""
+    spent = customers.iloc[:120].assign(Channel=[1] * 80 + [2] * 40, **{c: 1000.0 for c in FEATURES})
+    spent["Frozen"] = [900.0] * 30 + [0.0] * 50 + [trickle] * 21 + [0.0] * 19
+    segments = (spent["Channel"].to_numpy() == 2).astype(int)
+    return spent, segments, np.log(spent[FEATURES].clip(lower=1).to_numpy())
+
+
+@pytest.mark.parametrize(("trickle", "level", "name"), [
+    (2.0, "typical", "Typical accounts (Retail)"),     # was "Frozen food buyers (Retail)", with the frozen food action
+    (800.0, "high", "Frozen food buyers (Retail)"),    # 800 against the buyers' 900: a real frozen food segment
+])
+def test_build_personas_names_a_segment_by_a_category_most_customers_buy_none_of_only_when_its_spend_there_is_substantial(
+        customers: pd.DataFrame, trickle: float, level: str, name: str) -> None:
+    spent, segments, S = _frozen_buyers_in_both(customers, trickle)
+    personas = build_personas(spent, segments, S, FEATURES, PARAMS)
+    assert personas[1]["most_buy_none"] == ["Frozen"] and personas[1]["centre"]["Frozen"] == trickle
+    assert personas[1]["levels"]["Frozen"] == level and personas[0]["levels"]["Frozen"] == "typical"
+    assert personas[1]["name"] == name
+    said = personas[1]["description"] + " ".join(personas[1]["actions"])
+    assert (HIGH_ACTIONS["Frozen"] in personas[1]["actions"]) == (level == "high")
+    assert ("frozen food" in said.lower()) == (level == "high"), said
+
+
+def test_twins_are_not_told_apart_by_a_trickle_of_a_category_most_customers_buy_none_of() -> None:
+    """Two "Small accounts", one with a median of 2 a year of frozen food, which most customers buy none of, the other
+    none: the first was "– more frozen food" (2 against the floor of 1), nothing to sell on; it is the bigger spender."""
+    from stages.personas import distinct_names
+
+    def twins(frozen_level: str) -> list[dict[str, Any]]:
+        small = {c: 0.5 for c in FEATURES}
+        pair = [_persona(0, "Small accounts", {**small, "Frozen": 2.0}, 3000), _persona(1, "Small accounts", {**small, "Frozen": 1.0}, 2000)]
+        for p, level in zip(pair, (frozen_level, "typical")):
+            p.update(most_buy_none=["Frozen"], levels={**{c: "low" for c in FEATURES}, "Frozen": level})
+        return pair
+
+    assert [p["name"] for p in distinct_names(twins("typical"), 1.5)] == ["Small accounts – bigger spenders", "Small accounts – smaller spenders"]
+    # where it buys the category as its buyers do (level high), that is what sets it apart
+    assert [p["name"] for p in distinct_names(twins("high"), 1.5)] == ["Small accounts – more frozen food", "Small accounts – smaller spenders"]
 
 
 @pytest.mark.parametrize(("frozen", "none"), [
