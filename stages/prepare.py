@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, is_missing, number_advice, parse_number, unknown_advice
+from stages.names import percent, ratio_shown, times
 
 IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
@@ -232,9 +233,11 @@ def prepare(raw: pd.DataFrame, features: list[str], labels: list[str], strategy:
 
 def spread_text(customers: pd.DataFrame, features: list[str], factor: float = 10.0) -> str:
     """How skewed spending is, in words computed from the data: the categories whose mean is above their median (by
-    how much), and how many customers spend ``factor`` times a category's median or more in at least one."""
+    how much, as every ratio is printed: :func:`stages.names.times`, and above as printed, so none reads "1.00×"),
+    and how many customers spend ``factor`` times a category's median or more in at least one."""
     median, mean = customers[features].median(), customers[features].mean()
-    above = [f"{c} {mean[c] / median[c]:.1f}×" for c in features if median[c] > 0 and mean[c] > median[c]]
+    ratios = {c: mean[c] / median[c] for c in features if median[c] > 0}
+    above = [f"{c} {times(r)}" for c, r in ratios.items() if ratio_shown(r) > 1]
     if above:
         n = len(features)
         where = ("the one category" if n == 1 else f"{len(above)} of the {n} categories" if len(above) < n
@@ -244,7 +247,7 @@ def spread_text(customers: pd.DataFrame, features: list[str], factor: float = 10
         text = "The mean is above the median in no category: spending is not right-skewed here."
     positive = [c for c in features if median[c] > 0]
     big = int((customers[positive] >= factor * median[positive]).any(axis=1).sum()) if positive else 0
-    text += (f" {big} of {len(customers)} customers ({big / len(customers):.0%}) spend {factor:g} times a category's "
+    text += (f" {big} of {len(customers)} customers ({percent(big / len(customers))}) spend {factor:g} times a category's "
              "median or more in at least one category. Analysis 2 (features) shows what the chosen transform does "
              "about that before any distance is computed.")
     return text

@@ -184,9 +184,23 @@ def test_spread_text_is_computed_from_the_data() -> None:
 
     frame = pd.DataFrame({"Fresh": [1, 2, 3, 100], "Milk": [5, 5, 5, 5]})
     text = spread_text(frame, ["Fresh", "Milk"])
-    assert text.startswith("The mean is above the median in 1 of the 2 categories (Fresh 10.6×): spending is right-skewed.")
+    assert text.startswith("The mean is above the median in 1 of the 2 categories (Fresh 10.60×): spending is right-skewed.")
     assert "1 of 4 customers (25%) spend 10 times a category's median or more" in text
     assert spread_text(pd.DataFrame({"Fresh": [3, 3, 1]}), ["Fresh"]).startswith("The mean is above the median in no category")
+
+
+def test_spread_text_prints_ratios_and_shares_as_every_other_text_does() -> None:
+    """Its skew ratios were printed to one decimal ("1.4×", "2.0×") and its share by Python's half-to-even rounding
+    (1 of 8 read "12%"), where every other ratio is ``stages.names.times`` (two decimals, "1.44×") and every share
+    ``stages.names.percent`` (12.5% → "13%"); a mean a hair above the median read "above the median (… 1.0×)"."""
+    from stages.prepare import spread_text
+
+    skewed = pd.DataFrame({"Fresh": [100.0] * 7 + [3620.0], "Milk": [100.0] * 7 + [101.6]})  # means 540 and 100.2
+    text = spread_text(skewed, ["Fresh", "Milk"])
+    assert text.startswith("The mean is above the median in 1 of the 2 categories (Fresh 5.40×): spending is right-skewed.")
+    assert " 1 of 8 customers (13%) spend 10 times" in text
+    near = pd.DataFrame({"Fresh": [100.0, 100.0, 100.0, 101.6]})  # mean 100.4: 1.004 prints as 1.00×, not above
+    assert spread_text(near, ["Fresh"]).startswith("The mean is above the median in no category")
 
 
 @pytest.mark.parametrize(("features", "where"), [(["Fresh", "Milk"], "both categories"), (["Fresh", "Milk", "Frozen"], "all 3 categories")])
