@@ -1,10 +1,12 @@
 """Reading customers' CSV files in streamed chunks and writing the answers, with pyarrow's CSV reader and writer.
 
+The file is read as UTF-8, or as UTF-16 after its byte-order mark, or as Windows-1252 when it is not UTF-8 and
+nothing but ASCII comes before its first byte that is not (:class:`Decoder`); answers are UTF-8.
 The delimiter (``,``, ``;`` or tab) is taken from the header line, a UTF-8 byte-order mark is skipped, the header is
 checked against the model's fields, and every cell is read as text so each bad cell can be reported, not guessed.
 Blank lines before the header are skipped. Rows are numbered from 1 in file order (header and blank lines not counted).
 Errors name the columns as the file's header writes them (``Delicatessen`` stays ``Delicatessen``).
-Bytes that are not UTF-8 in a data row fail that row only (see :class:`Utf8Repaired`).
+Bytes that are no text in a data row fail that row only (see :class:`Transcoded`).
 """
 
 from __future__ import annotations
@@ -63,9 +65,9 @@ class Header:
     fields: list[str]
     #: False when the header is the file's last line (nothing, not even a line end, follows it): no rows to read.
     rows_follow: bool = True
-    #: Byte offset of the first data line (after the blank lines and the header), where pyarrow starts reading: its
-    #: own ``skip_rows`` needs the lines skipped to fit in one block, which a small ``--block-size`` or a long run
-    #: of blank lines would break.
+    #: Offset of the first data line (after the blank lines and the header) in the file's text as UTF-8
+    #: (:class:`Decoder`), where pyarrow starts reading: its own ``skip_rows`` needs the lines skipped to fit in one
+    #: block, which a small ``--block-size`` or a long run of blank lines would break.
     data_start: int = 0
 
     @cached_property
@@ -94,14 +96,17 @@ class Header:
 class Chunk:
     """Rows of one parsed block: text cells of the well-formed rows, and the rows that could not be split.
 
-    ``not_utf8`` maps the position (in ``rows``) of each row with bytes that are not UTF-8 (or U+FFFD, the mark
-    of text already damaged) to those columns, as written in the header; their cells in ``table`` show U+FFFD.
+    ``not_text`` maps the position (in ``rows``) of each row with bytes that are no text in the file's encoding
+    (or U+FFFD, the mark of text already damaged) to those columns, as written in the header; their cells in
+    ``table`` show U+FFFD. ``encoding`` is the file's as known when the block was read (a key of
+    :data:`ENCODING_NAMES`; the last block's is the whole file's).
     """
 
     table: pa.Table
     rows: NDArray[np.int64]
     malformed: list[tuple[int, str]]
-    not_utf8: dict[int, list[str]] = field(default_factory=dict)
+    not_text: dict[int, list[str]] = field(default_factory=dict)
+    encoding: str = "utf-8"
 
     def cells(self, header: Header) -> dict[str, pa.Array]:
         """Text cells by field name (null = a value not known: an empty cell or ``NA``, :data:`~stages.dataset.MISSING_CELLS`)."""
@@ -119,16 +124,32 @@ def _header_error(message: str, errors: list[FieldError]) -> ApiError:
 WORKBOOKS = {b"PK\x03\x04": "an Excel (.xlsx) or LibreOffice (.ods) workbook", b"\xd0\xcf\x11\xe0": "an Excel 97-2003 (.xls) workbook"}
 
 
+def _workbook_error(start: bytes) -> ApiError | None:
+    """The error for a file that starts as a spreadsheet workbook does (:data:`WORKBOOKS`), None for any other."""
+    kind = next((words for magic, words in WORKBOOKS.items() if start.startswith(magic)), None)
+    if kind is None:
+        return None
+    return _header_error(f"The file is {kind}, not a CSV file: save it as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8) and send that file.",
+                         [FieldError(field="body", message="a workbook, not CSV text")])
+
+
+def _not_text_error(encoding: str) -> ApiError:
+    """The error for a header line with bytes that are no text in the ``encoding`` it was read in (see :class:`Decoder`)."""
+    if encoding == "cp1252":
+        return _header_error("The file is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8.", [FieldError(field="body", message="not UTF-8 or Windows-1252 text")])
+    name = ENCODING_NAMES[encoding]
+    return _header_error(f"The file is not {name} text: save it as CSV (UTF-8).", [FieldError(field="body", message=f"not {name} text")])
+
+
 def parse_header(line: bytes) -> Header:
-    """Detect the delimiter and check the columns; raises a 422 :class:`ApiError` naming bad or missing columns."""
-    kind = next((words for magic, words in WORKBOOKS.items() if line.startswith(magic)), None)
-    if kind:
-        raise _header_error(f"The file is {kind}, not a CSV file: save it as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8) and send that file.",
-                            [FieldError(field="body", message="a workbook, not CSV text")])
+    """Detect the delimiter and check the columns (``line`` in UTF-8); raises a 422 :class:`ApiError` naming bad or
+    missing columns."""
+    if error := _workbook_error(line):
+        raise error
     try:
         text = line.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError:
-        raise _header_error("The file is not UTF-8 text: save it as CSV (UTF-8).", [FieldError(field="body", message="not UTF-8 text")]) from None
+        raise _not_text_error("utf-8") from None
     if not text.strip():
         raise _header_error("The CSV file is empty: it needs a header line and data rows.", [FieldError(field="body", message="empty file")])
     delimiter = header_delimiter(text)
@@ -220,12 +241,13 @@ def _blank(line: bytes) -> bool:
 MAX_HEADER_LINE = 1 << 16
 
 
-def _lines(source: IO[bytes]) -> Iterator[bytes]:
-    """Lines of ``source`` as pyarrow's reader splits them (at ``\n``, ``\r\n`` or a lone ``\r``, as spreadsheets
-    on old Macs write), line ends kept; a 422 :class:`ApiError` for a line longer than :data:`MAX_HEADER_LINE`."""
+def _lines(source: IO[bytes], decoder: Decoder) -> Iterator[bytes]:
+    """Lines of ``source``'s text as UTF-8 (through ``decoder``) as pyarrow's reader splits them (at ``\n``, ``\r\n``
+    or a lone ``\r``, as spreadsheets on old Macs write), line ends kept; a 422 :class:`ApiError` for a line longer
+    than :data:`MAX_HEADER_LINE`."""
     pending = b""
     while data := source.read(1 << 14):
-        lines = (pending + data).splitlines(keepends=True)
+        lines = (pending + decoder.decode(data)).splitlines(keepends=True)
         # the last piece may be unfinished (no line end yet, or a \r whose \n is in the next block)
         pending = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
         yield from lines
@@ -234,6 +256,7 @@ def _lines(source: IO[bytes]) -> Iterator[bytes]:
                 f"The CSV file's first line is longer than {MAX_HEADER_LINE:,} bytes: it is not a customers' CSV.",
                 [FieldError(field="body", message="header line too long")],
             )
+    pending += decoder.decode(b"", final=True)
     if pending:
         yield pending
 
@@ -261,8 +284,12 @@ def _header_further_down(lines: Iterator[bytes], above: int) -> ApiError | None:
 
 def read_header(source: IO[bytes]) -> Header:
     """Read and check the header line (after any blank lines), then rewind ``source``."""
+    if error := _workbook_error(source.read(4)):  # before decoding, which would read its bytes as Windows-1252
+        raise error
+    source.seek(0)
     line, start, number = b"", 0, 0
-    lines = _lines(source)
+    decoder = Decoder()
+    lines = _lines(source, decoder)
     for line in lines:
         start += len(line)
         number += 1
@@ -271,6 +298,8 @@ def read_header(source: IO[bytes]) -> Header:
     else:
         line = b""
     try:
+        if "\ufffd".encode() in line and decoder.damaged:
+            raise _not_text_error(decoder.encoding or "utf-8")
         header = parse_header(line)
     except ApiError as exc:
         raise _header_further_down(lines, number) or exc from None
@@ -291,19 +320,97 @@ def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]
         extra += count - len(kept)
 
 
-NOT_UTF8 = "not valid UTF-8 text (save the file as CSV UTF-8)"
+#: How people and the batch answer's ``encoding`` name each codec a customers' file can be read in (IANA charset names).
+ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE"}
+#: The byte-order marks that say a file is UTF-16, and which byte order.
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
 
 
-#: Longest wait, in seconds, in :meth:`Utf8Repaired.stop` for pyarrow to let go of a source it stopped reading
+def not_text(encoding: str) -> str:
+    """A row's error for a cell with bytes that are not text in ``encoding`` (a codec name of :data:`ENCODING_NAMES`)."""
+    return f"not valid {ENCODING_NAMES[encoding]} text (save the file as CSV UTF-8)"
+
+
+NOT_UTF8 = not_text("utf-8")
+
+
+class Decoder:
+    """A customers' file's bytes, piece by piece, as UTF-8 (what pyarrow reads), its encoding found on the way.
+
+    - A file that starts with a UTF-16 byte-order mark (``FF FE``, ``FE FF``: Excel's "Unicode Text") is UTF-16 in
+      that byte order; the mark is dropped.
+    - Any other file is UTF-8 (a UTF-8 mark is kept, for the header check) until a byte sequence that is not UTF-8.
+      If every byte before it was ASCII, the whole file is Windows-1252 (what Excel on Windows saves as "CSV"):
+      ASCII reads the same in both, so the rows already passed on are unchanged, wherever in the file that byte is.
+      If valid UTF-8 text that is not ASCII came before, the file mixes encodings: it stays UTF-8, and each sequence
+      that is not UTF-8 becomes U+FFFD, its row's error (:data:`NOT_UTF8`).
+    - Bytes that are no character (the five Windows-1252 leaves undefined, 0x81 0x8D 0x8F 0x90 0x9D; a UTF-16 half
+      pair or odd last byte) become U+FFFD too: their rows are refused, naming the column (:func:`not_text`).
+
+    ``damaged`` is True once a U+FFFD was passed on (also one written in the file: text damaged before)."""
+
+    def __init__(self) -> None:
+        #: The codec, once the first bytes told (``None`` before): a key of :data:`ENCODING_NAMES`.
+        self.encoding: str | None = None
+        self.damaged = False
+        self._held = b""  # bytes not passed on yet: a possible byte-order mark, or a character cut short
+        self._non_ascii = False  # valid UTF-8 text that is not ASCII was passed on
+        self._mixed = False
+        self._utf16: codecs.IncrementalDecoder | None = None
+
+    def decode(self, data: bytes, final: bool = False) -> bytes:
+        """``data``, the next bytes of the file, as UTF-8; ``final`` at the end of the file (nothing is held then)."""
+        piece = self._held + data
+        self._held = b""
+        if self.encoding is None:
+            if not final and piece in (b"", b"\xff", b"\xfe"):  # too short to tell
+                self._held = piece
+                return b""
+            self.encoding = UTF16_BOMS.get(piece[:2], "utf-8")
+            if self.encoding != "utf-8":
+                self._utf16 = codecs.getincrementaldecoder(self.encoding)("replace")
+                piece = piece[2:]
+        if self._utf16 is not None:
+            return self._text(self._utf16.decode(piece, final))
+        if piece.isascii():
+            return piece
+        if self.encoding == "cp1252":
+            return self._text(piece.decode("cp1252", "replace"))
+        if not self._mixed:
+            try:
+                text, used = codecs.utf_8_decode(piece, "strict", final)
+            except UnicodeDecodeError as exc:
+                if not self._non_ascii and piece[: exc.start].isascii():
+                    self.encoding = "cp1252"
+                    return self._text(piece.decode("cp1252", "replace"))
+                self._mixed = True
+            else:
+                self._held = piece[used:]
+                self._non_ascii = self._non_ascii or not text.isascii()
+                self.damaged = self.damaged or "\ufffd" in text
+                return piece[:used]
+        text, used = codecs.utf_8_decode(piece, "replace", final)
+        self._held = piece[used:]
+        return self._text(text)
+
+    def _text(self, text: str) -> bytes:
+        self.damaged = self.damaged or "\ufffd" in text
+        return text.encode("utf-8")
+
+
+#: Longest wait, in seconds, in :meth:`Transcoded.stop` for pyarrow to let go of a source it stopped reading
 #: (measured: within a millisecond).
 STOP_WAIT = 1.0
 
 
-class Utf8Repaired(io.RawIOBase):
-    """``raw`` read as bytes with each sequence that is not UTF-8 replaced by U+FFFD, so pyarrow never meets one.
+class Transcoded(io.RawIOBase):
+    """``raw`` read as UTF-8 through a :class:`Decoder` (UTF-16 and Windows-1252 transcoded, bytes that are no text
+    replaced by U+FFFD), so pyarrow never meets a byte that is not UTF-8; the first ``skip`` bytes of that text
+    are left out (the blank lines and header before the rows, :attr:`Header.data_start`).
 
     pyarrow cannot report a malformed row whose text is not UTF-8 (it fails the whole file before calling the
     invalid-row handler); with the bytes repaired here, every row reaches the parser and the cell shows U+FFFD.
+    Transcoding goes a piece at a time, so memory stays bounded whatever the file's size.
 
     pyarrow's streaming reader reads ahead on a thread of its own: it calls :meth:`read` there and keeps the blocks
     (Python objects) in a queue. When reading ends early (a file it cannot parse, a consumer that stops), that thread
@@ -313,12 +420,11 @@ class Utf8Repaired(io.RawIOBase):
     ends the source and waits until pyarrow has let go of every block, so that cannot happen.
     """
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], skip: int = 0) -> None:
         self._raw = raw
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.decoder = Decoder()
+        self._skip = skip
         self._pending = memoryview(b"")
-        #: True once a U+FFFD has been read (a repaired byte sequence, or one in the file): rows need checking.
-        self.damaged = False
         self._state = threading.Condition()
         self._stopped = False
         #: Reads under way (pyarrow's read-ahead thread makes them).
@@ -361,12 +467,11 @@ class Utf8Repaired(io.RawIOBase):
     def _next(self, size: int) -> bytes:
         while not self._pending:
             data = self._raw.read(max(size, 1 << 16))
-            if data.isascii() and not self._decoder.getstate()[0]:
-                self._pending = memoryview(data)  # plain ASCII between whole characters: nothing to repair
-            else:  # at the end (no data), a sequence cut short becomes U+FFFD
-                text = self._decoder.decode(data, final=not data)
-                self.damaged = self.damaged or "\ufffd" in text
-                self._pending = memoryview(text.encode("utf-8"))
+            # at the end (no data), a sequence cut short becomes U+FFFD
+            self._pending = memoryview(self.decoder.decode(data, final=not data))
+            if self._skip:
+                skipped = min(self._skip, len(self._pending))
+                self._pending, self._skip = self._pending[skipped:], self._skip - skipped
             if not data:
                 break
         if not self._pending:
@@ -394,8 +499,8 @@ class _Block(bytearray):
     __slots__ = ("__weakref__",)
 
 
-#: Sources not yet garbage: those still open when the interpreter exits are stopped first (see :class:`Utf8Repaired`).
-_OPEN: weakref.WeakSet[Utf8Repaired] = weakref.WeakSet()
+#: Sources not yet garbage: those still open when the interpreter exits are stopped first (see :class:`Transcoded`).
+_OPEN: weakref.WeakSet[Transcoded] = weakref.WeakSet()
 
 
 @atexit.register
@@ -405,8 +510,8 @@ def _stop_open_sources() -> None:
         source.stop()
 
 
-def _not_utf8(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
-    """Positions of the rows with a cell that was not UTF-8 (U+FFFD after repair), and those cells' columns as written."""
+def _not_text(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
+    """Positions of the rows with a cell that was no text (U+FFFD after repair), and those cells' columns as written."""
     bad: dict[int, list[str]] = {}
     for name, column in zip(names, table.columns):
         hits = pc.match_substring(column, "\ufffd")
@@ -507,8 +612,8 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
         pending[int(row.number)] = f"has {row.actual_columns} fields, the header has {row.expected_columns}{quote}"
         return "skip"
 
-    source.seek(header.data_start)
-    repaired = Utf8Repaired(source)
+    source.seek(0)
+    repaired = Transcoded(source, skip=header.data_start)
     reader = None
     try:
         reader = pacsv.open_csv(
@@ -535,9 +640,11 @@ def iter_chunks(source: IO[bytes], header: Header, block_size: int = BLOCK_SIZE)
             if header.carried:
                 table = _marks_as_null(table, header.carried)
             # Everything read so far, this block included, was free of U+FFFD unless ``damaged``.
-            yield Chunk(table, rows, malformed, _not_utf8(table, header.names) if repaired.damaged else {})
+            encoding = repaired.decoder.encoding or "utf-8"
+            yield Chunk(table, rows, malformed, _not_text(table, header.names) if repaired.decoder.damaged else {}, encoding)
         if pending:
-            yield Chunk(pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))}), np.zeros(0, np.int64), sorted(pending.items()))
+            empty = pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header.names))})
+            yield Chunk(empty, np.zeros(0, np.int64), sorted(pending.items()), encoding=repaired.decoder.encoding or "utf-8")
     except pa.ArrowInvalid as exc:
         if NOTHING_AFTER_HEADER in str(exc) and next_row == 1:
             return
@@ -563,8 +670,8 @@ def check_chunk(chunk: Chunk, header: Header) -> tuple[Checked, pa.Table]:
     if header.written:
         checked.errors = {i: [header.rename(e) for e in errs] for i, errs in checked.errors.items()}
     checked.written = header.written
-    for i, names in chunk.not_utf8.items():
-        checked.errors[i] = [FieldError(field=name, row=int(chunk.rows[i]), message=NOT_UTF8) for name in names]
+    for i, names in chunk.not_text.items():
+        checked.errors[i] = [FieldError(field=name, row=int(chunk.rows[i]), message=not_text(chunk.encoding)) for name in names]
     # A quote left open in a row's last field keeps the count of fields right: its error says the lines were joined.
     # (A cell with a line break is never valid, so only a block with rejected rows is searched for one.)
     for i, notes in (_line_breaks(chunk.table, header.names) if checked.errors else {}).items():

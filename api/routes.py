@@ -241,9 +241,9 @@ def _csv_response(table: pa.Table) -> Response:
     return response
 
 
-def _json_response(parts: list[Scored], ignored: list[str] | None = None, cells: list[list[pa.Array]] | None = None) -> Response:
-    """The JSON answer to a batch; ``ignored`` names a CSV's columns that were not read (carried to a CSV answer), and
-    ``cells`` holds their cells for each part."""
+def _json_response(parts: list[Scored], ignored: list[str] | None = None, cells: list[list[pa.Array]] | None = None, encoding: str = "utf-8") -> Response:
+    """The JSON answer to a batch; ``ignored`` names a CSV's columns that were not read (carried to a CSV answer),
+    ``cells`` holds their cells for each part, and ``encoding`` is the codec the body was read in."""
     art = artifacts()
     total = np.zeros(art.segmenter.k, dtype=np.int64)
     for scored in parts:
@@ -257,6 +257,7 @@ def _json_response(parts: list[Scored], ignored: list[str] | None = None, cells:
         "n_errors": n_errors,
         "counts": {str(i): int(c) for i, c in enumerate(total)},
         "ignored_columns": ignored or [],
+        "encoding": csvio.ENCODING_NAMES[encoding],
     }
     results = [json_results(scored, art.persona_names, cells[i] if cells else ()) for i, scored in enumerate(parts)]
     body = json_object_with_array(head, "results", results)
@@ -299,7 +300,7 @@ def segment_batch() -> Response:
             tables = [csvio.answer_table(echo, scored, art.persona_names, header.carried) for echo, scored in parts]
             return _csv_response(pa.concat_tables(tables))
         cells = [[echo.column(i).combine_chunks() for i in header.carried] for echo, _ in parts]
-        return _json_response([s for _, s in parts], header.carried_names, cells)
+        return _json_response([s for _, s in parts], header.carried_names, cells, chunks[-1].encoding)
     raise ApiError(415, "Send the batch as a JSON array (application/json), a CSV body (text/csv) or a multipart upload with a field named file.")
 
 

@@ -292,6 +292,10 @@ class BatchOut(BaseModel):
         "A CSV's columns that are none of the fields (a customer number, a note): not used to segment, and copied "
         "unchanged to a CSV answer, in their place, so its rows can be matched with the customers. An unnamed column "
         "is named `(column N)`. Empty for a JSON batch, whose unknown fields are refused."))
+    encoding: Literal["UTF-8", "Windows-1252", "UTF-16LE", "UTF-16BE"] = Field(description=(
+        "The encoding the batch was read in. A CSV file is UTF-8 (a byte-order mark allowed), UTF-16LE or UTF-16BE when it starts "
+        "with a UTF-16 byte-order mark (Excel's Unicode Text), or Windows-1252 (Excel's CSV on Windows) when it is not "
+        "UTF-8 and only ASCII comes before its first byte that is not; a JSON batch is UTF-8. Answers are UTF-8."))
     results: list[BatchRowOk | BatchRowError]
 
 

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, NamedTuple, TypeVar
 
 #: What Ctrl-C while the command starts (imports, artifacts) leaves: nothing written yet.
 STOPPED_STARTING = "stopped by SIGINT while starting; nothing was written"
@@ -45,10 +45,17 @@ import pyarrow as pa  # noqa: E402
 
 from api import artifacts as artifact_files  # noqa: E402
 from api.batch import score  # noqa: E402
-from api.csvio import BLOCK_SIZE, NO_ROWS, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
+from api.csvio import BLOCK_SIZE, ENCODING_NAMES, NO_ROWS, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
 from api.errors import ApiError  # noqa: E402
 from stages import config  # noqa: E402
 
+
+#: Why a file was read in an encoding other than UTF-8, for the summary line.
+ENCODING_NOTES = {
+    "cp1252": "not UTF-8, as Excel saves CSV on Windows",
+    "utf-16-le": "after its byte-order mark, as Excel saves Unicode Text",
+    "utf-16-be": "after its byte-order mark",
+}
 
 T = TypeVar("T")
 #: Blocks being scored or waiting to be written at any time.
@@ -84,9 +91,19 @@ def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts, with_he
     return sink.getvalue().to_pybytes(), len(checked.rows), len(checked.errors)
 
 
-def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files.Artifacts, block_size: int) -> tuple[int, int]:
-    """Score ``source`` block by block into the open stream ``out``; returns (rows, rows with errors)."""
+class Outcome(NamedTuple):
+    """What scoring a file came to: its rows, the rows with errors, and the codec it was read in (a key of
+    :data:`~api.csvio.ENCODING_NAMES`)."""
+
+    rows: int
+    errors: int
+    encoding: str
+
+
+def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files.Artifacts, block_size: int) -> Outcome:
+    """Score ``source`` block by block into the open stream ``out``."""
     n_rows = n_errors = 0
+    encoding = "utf-8"
     # Parsing (a background thread), then validating, scoring and formatting (a pool: pyarrow and numpy release the
     # GIL) overlap; this thread only writes finished text in input order. At most IN_FLIGHT blocks are held at
     # once, so memory stays bounded whatever the file's size.
@@ -102,15 +119,16 @@ def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files
 
         for i, chunk in enumerate(prefetch(iter_chunks(raw, header, block_size))):
             answers.append(pool.submit(_answer, chunk, header, art, i == 0))
+            encoding = chunk.encoding  # the last block's is the file's
             write_done(IN_FLIGHT)
         write_done(0)
     if n_rows == 0:
         raise ApiError(422, NO_ROWS)
-    return n_rows, n_errors
+    return Outcome(n_rows, n_errors, encoding)
 
 
-def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE, header: Header | None = None) -> tuple[int, int]:
-    """Score ``source`` into ``target``; returns (rows, rows with errors). ``header``: the file's, when already read.
+def score_file(source: Path, target: Path, art: artifact_files.Artifacts, block_size: int = BLOCK_SIZE, header: Header | None = None) -> Outcome:
+    """Score ``source`` into ``target``. ``header``: the file's, when already read.
 
     A file (new or existing, also behind a symlink, which is followed) appears only when complete: the answer goes
     to a temporary file beside it that then replaces it, keeping an existing file's permissions, so a failure leaves
@@ -218,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.input, "rb") as fh:
             header = read_header(fh)
-        n_rows, n_errors = score_file(args.input, args.output, art, args.block_size, header)
+        n_rows, n_errors, encoding = score_file(args.input, args.output, art, args.block_size, header)
     except ApiError as exc:
         print(f"error: {args.input}: {exc.message}", file=sys.stderr)
         for e in exc.errors:  # "body" is the API's word for what was sent; here that is the file
@@ -244,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         f"model {art.model_version}; {seconds:.2f} s",
         file=sys.stderr,
     )
+    if encoding != "utf-8":
+        print(f"  read as {ENCODING_NAMES[encoding]} ({ENCODING_NOTES[encoding]}), written as UTF-8", file=sys.stderr)
     if header.carried:
         print(f"  not used to segment, copied to the output unchanged: {', '.join(header.carried_names)}", file=sys.stderr)
     return 0

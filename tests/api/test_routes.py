@@ -298,7 +298,7 @@ def test_batch_csv_upload_with_csv_answer(client: FlaskClient) -> None:
     assert out[2]["segment"] == out[0]["segment"] and out[2]["persona"] == out[0]["persona"]
 
 
-@pytest.mark.parametrize(("data", "message"), [(b"", "empty file"), (HEADER.encode() + b"\n", "no rows"), ("Fresh\u00e9".encode("utf-16"), "not UTF-8 text")])
+@pytest.mark.parametrize(("data", "message"), [(b"", "empty file"), (HEADER.encode() + b"\n", "no rows"), ("Fresh\u00e9".encode() + b"\xe9", "not UTF-8 text")])
 def test_a_whole_file_problem_of_an_upload_names_its_form_field(client: FlaskClient, data: bytes, message: str) -> None:
     """The page shows "file: empty file" under its file input, not "body: …" (the same file as a body says body)."""
     r = client.post("/api/segment/batch", data={"file": (io.BytesIO(data), "a.csv")}, content_type="multipart/form-data")
@@ -476,7 +476,7 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("upload shorter than its Content-Length", "/api/segment/batch",
      {"data": {"file": (io.BytesIO(b"Fresh\n1\n"), "a.csv")}, "content_type": "multipart/form-data", "environ_overrides": {"CONTENT_LENGTH": "99999"}}, 400, "Content-Length"),
     ("CSV empty", "/api/segment/batch", {"data": b"", "content_type": "text/csv"}, 422, "empty"),
-    ("CSV not UTF-8", "/api/segment/batch", {"data": "Fresh\u00e9".encode("utf-16"), "content_type": "text/csv"}, 422, "UTF-8"),
+    ("CSV not UTF-8", "/api/segment/batch", {"data": "Fresh\u00e9".encode() + b"\xe9", "content_type": "text/csv"}, 422, "UTF-8"),
     ("upload without file field", "/api/segment/batch", {"data": {"other": "x"}, "content_type": "multipart/form-data"}, 422, "file"),
     # cut off with a matching Content-Length (a proxy, a client that sent what it had): werkzeug drops the unfinished
     # part, and the answer was "upload the file in a field named file", which it was
