@@ -293,8 +293,9 @@ def segment_batch() -> Response:
             raise
         _row_limit(n)
         parts = []
+        running = csvio.Running()  # a totals row is found under any number of blocks
         for chunk in chunks:
-            checked, echo = csvio.check_chunk(chunk, header)
+            checked, echo = csvio.check_chunk(chunk, header, running)
             parts.append((echo, score(art.segmenter, checked)))
         if as_csv:
             tables = [csvio.answer_table(echo, scored, art.persona_names, header.carried) for echo, scored in parts]

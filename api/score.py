@@ -45,7 +45,7 @@ import pyarrow as pa  # noqa: E402
 
 from api import artifacts as artifact_files  # noqa: E402
 from api.batch import score  # noqa: E402
-from api.csvio import BLOCK_SIZE, ENCODING_NAMES, NO_ROWS, Chunk, Header, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
+from api.csvio import BLOCK_SIZE, ENCODING_NAMES, NO_ROWS, Chunk, Header, Running, answer_table, check_chunk, iter_chunks, read_header, write_table  # noqa: E402
 from api.errors import ApiError  # noqa: E402
 from stages import config  # noqa: E402
 
@@ -82,12 +82,13 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         yield item  # type: ignore[misc]
 
 
-def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts, with_header: bool) -> tuple[bytes, int, int]:
-    """Validate, score and format one block: its CSV text, its row count and its count of rows with errors."""
-    checked, echo = check_chunk(chunk, header)
+def _answer(chunk: Chunk, header: Header, art: artifact_files.Artifacts, running: Running) -> tuple[bytes, int, int]:
+    """Validate, score and format one block: its CSV text, its row count and its count of rows with errors.
+    ``running`` hands the sums of the rows above from block to block (for a totals row)."""
+    checked, echo = check_chunk(chunk, header, running)
     scored = score(art.segmenter, checked)
     sink = pa.BufferOutputStream()
-    write_table(answer_table(echo, scored, art.persona_names, header.carried), sink, include_header=with_header)
+    write_table(answer_table(echo, scored, art.persona_names, header.carried), sink, include_header=chunk.index == 0)
     return sink.getvalue().to_pybytes(), len(checked.rows), len(checked.errors)
 
 
@@ -104,6 +105,7 @@ def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files
     """Score ``source`` block by block into the open stream ``out``."""
     n_rows = n_errors = 0
     encoding = "utf-8"
+    running = Running()
     # Parsing (a background thread), then validating, scoring and formatting (a pool: pyarrow and numpy release the
     # GIL) overlap; this thread only writes finished text in input order. At most IN_FLIGHT blocks are held at
     # once, so memory stays bounded whatever the file's size.
@@ -117,8 +119,8 @@ def _score_into(source: Path, header: Header, out: BinaryIO, art: artifact_files
                 out.write(text)
                 n_rows, n_errors = n_rows + rows, n_errors + errors
 
-        for i, chunk in enumerate(prefetch(iter_chunks(raw, header, block_size))):
-            answers.append(pool.submit(_answer, chunk, header, art, i == 0))
+        for chunk in prefetch(iter_chunks(raw, header, block_size)):
+            answers.append(pool.submit(_answer, chunk, header, art, running))
             encoding = chunk.encoding  # the last block's is the file's
             write_done(IN_FLIGHT)
         write_done(0)

@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from api.csvio import NOT_UTF8, Transcoded, check_chunk, iter_chunks, parse_header, read_header
+from api import create_app
+from api.csvio import BLOCK_SIZE, NOT_UTF8, TOTALS_ROW, Running, Transcoded, check_chunk, iter_chunks, parse_header, read_header, totals_rows
 from api.errors import ApiError
-from api.fields import FieldError
+from api.fields import FEATURES, FieldError
 from stages import config
 from tests.api.conftest import GOOD, HEADER, MARKED, MARKED_RESULTS
 
@@ -463,3 +465,88 @@ def test_each_json_result_carries_its_rows_other_cells_and_na_is_kept_there(clie
     assert [(r[1], r[2], r[8]) for r in rows[1:]] == [("NA", "", "na"), ("C-2", "-1", "")]
     assert "ignored" not in client.post("/api/segment/batch", json=[GOOD]).get_json()["results"][0]
 
+
+def _customers(n: int, seed: int = 7) -> np.ndarray:
+    """``n`` customers' spending, whole units as spreadsheets hold them, some cells empty (NaN)."""
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.lognormal(8, 1.2, size=(n, 6)))
+    X[rng.random(X.shape) < 0.02] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("block", [1, 7, 1000, 4999, 5000])
+def test_a_totals_row_is_found_however_the_rows_are_cut_into_blocks(block: int) -> None:
+    """Rows were summed within one block only, so under more rows than a block a totals row was scored as a customer;
+    the sums carried from block to block find the same rows as one block of the whole file."""
+    X = _customers(5000)
+    X[2] = np.nansum(X[:2], axis=0)  # a subtotal under the first two rows
+    X[4999] = np.round(np.nansum(X[:4999], axis=0), 2)  # the SUM row, saved to the cent
+    whole, _ = totals_rows(X)
+    found, above = [], None
+    for start in range(0, len(X), block):
+        rows, above = totals_rows(X[start : start + block], above)
+        found += (rows + start).tolist()
+    assert whole.tolist() == found == [2, 4999]
+    assert above is not None and above.spent == 5000 and np.allclose(above.sums, np.nansum(X, axis=0))
+
+
+def test_a_totals_row_under_a_million_rows_is_found_and_no_customer_is_taken_for_one() -> None:
+    """float64 sums of 1,000,000 rows of amounts up to the limit stay within the tolerance (see totals_rows)."""
+    X = _customers(1_000_000, seed=3)
+    X[::97] = 9_999_999.99  # amounts near the limit, with cents
+    total = np.nansum(X, axis=0)
+    X = np.vstack([X, np.round(total, 2)])
+    found, _ = totals_rows(X)
+    assert found.tolist() == [1_000_000]
+
+
+def _sheet(n: int) -> bytes:
+    X = _customers(n)
+    lines = ["Customer;" + ";".join(FEATURES)] + [f"C{i};" + ";".join("" if np.isnan(v) else f"{v:.0f}" for v in row) for i, row in enumerate(X)]
+    lines.append("Total;" + ";".join(f"{v:.0f}" for v in np.nansum(X, axis=0)))
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_api_score_finds_a_totals_row_under_many_blocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.score import main
+
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(_sheet(3000))
+    assert main([str(source), "-o", str(target), "--block-size", "4096"]) == 0  # about 30 blocks, on a pool of threads
+    assert "3,001 rows, 3,000 segmented, 1 with errors" in capsys.readouterr().err
+    out = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [(r["row"], r["error"]) for r in out if r["error"]] == [("3001", f"row: {TOTALS_ROW}")]
+
+
+def test_the_batch_endpoint_finds_a_totals_row_under_70000_rows() -> None:
+    """The endpoint reads a file in blocks of BLOCK_SIZE (about 30,000 rows): a totals row under 70,000 customers is
+    in the third block."""
+    data = _sheet(70_000)
+    assert len(data) > 2 * BLOCK_SIZE
+    big = create_app({"TESTING": True, "BATCH_MAX_ROWS": 100_000, "MAX_CONTENT_LENGTH": 64 << 20}).test_client()
+    body = big.post("/api/segment/batch", data=data, content_type="text/csv").get_json()
+    assert body["n_rows"] == 70_001 and body["n_errors"] == 1
+    assert body["results"][-1]["errors"] == [{"field": "row", "row": 70_001, "message": TOTALS_ROW}]
+
+
+def test_a_block_that_fails_fails_the_blocks_waiting_for_its_sums() -> None:
+    """api.score checks blocks on a pool of threads, each waiting for the sums of the one before: a block that fails
+    must not leave the next waiting for ever (the pool would never shut down)."""
+    running = Running()
+    data = HEADER.encode() + b"\n1,2,3,4,5,6,,\n"
+    header = read_header(io.BytesIO(data))
+    chunk = next(iter_chunks(io.BytesIO(data), header))
+    seen: list[BaseException] = []
+
+    def next_block() -> None:
+        try:
+            running.take(1)
+        except RuntimeError as exc:
+            seen.append(exc)
+
+    waiting = threading.Thread(target=next_block)
+    waiting.start()
+    with pytest.raises(TypeError):
+        check_chunk(dataclasses.replace(chunk, rows=None), header, running)  # type: ignore[arg-type]
+    waiting.join(5)
+    assert not waiting.is_alive() and "an earlier block of the file failed" in str(seen[0])
