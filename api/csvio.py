@@ -426,6 +426,7 @@ class Transcoded(io.RawIOBase):
         self.decoder = Decoder()
         self._skip = skip
         self._pending = memoryview(b"")
+        self._ended = False  # the end of ``raw`` was read
         self._state = threading.Condition()
         self._stopped = False
         #: Reads under way (pyarrow's read-ahead thread makes them).
@@ -466,19 +467,26 @@ class Transcoded(io.RawIOBase):
             self._state.notify_all()
 
     def _next(self, size: int) -> bytes:
-        while not self._pending:
-            data = self._raw.read(max(size, 1 << 16))
-            # at the end (no data), a sequence cut short becomes U+FFFD
-            self._pending = memoryview(self.decoder.decode(data, final=not data))
+        """The next ``size`` bytes of text, fewer only at the end of the file. A block is never cut short: decoding
+        changes lengths (a character held back for the next read, Windows-1252's accents twice as long in UTF-8), and
+        pyarrow takes a short block for one that ends inside a row ("straddles two block boundaries": a block of one
+        byte, left over when a held byte made the text one byte longer than a block, refused a valid UTF-8 file)."""
+        parts: list[memoryview] = [self._pending] if self._pending else []
+        have = len(self._pending)
+        while have < size and not self._ended:
+            data = self._raw.read(max(size - have, 1 << 16))
+            text = memoryview(self.decoder.decode(data, final=not data))  # at the end, a sequence cut short becomes U+FFFD
             if self._skip:
-                skipped = min(self._skip, len(self._pending))
-                self._pending, self._skip = self._pending[skipped:], self._skip - skipped
-            if not data:
-                break
-        if not self._pending:
+                skipped = min(self._skip, len(text))
+                text, self._skip = text[skipped:], self._skip - skipped
+            parts.append(text)
+            have += len(text)
+            self._ended = not data
+        pending = parts[0] if len(parts) == 1 else memoryview(b"".join(parts))  # one part, as a whole ASCII block is: no copy
+        if not pending:
             return b""
-        block = _Block(self._pending[:size])
-        self._pending = self._pending[size:]
+        block = _Block(pending[:size])
+        self._pending = pending[size:]
         return block
 
     def stop(self, wait: float = STOP_WAIT) -> bool:

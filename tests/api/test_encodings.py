@@ -151,3 +151,26 @@ def test_the_decoder_reads_the_same_text_however_the_file_is_cut(data: bytes, te
 def test_the_documented_encodings_are_the_ones_answered() -> None:
     """The OpenAPI document's list of ``encoding`` values is the names the reader gives."""
     assert set(get_args(BatchOut.model_fields["encoding"].annotation)) == set(ENCODING_NAMES.values())
+
+
+def _split_at_a_block(block: int) -> bytes:
+    """A UTF-8 file whose "ã" starts on the last byte of the first ``block`` bytes read (so the decoder holds a byte
+    back), and whose row then spans the end of the second block."""
+    body = SHEET.encode()
+    body += b"".join(f"C{i:05d};1;2;3;4;5;6\r\n".encode() for i in range((block - 40 - len(body)) // 21))
+    body += b"X" * (block - 1 - len(body)) + "\u00e3;1;2;3;4;5;6\r\n".encode()
+    body += b"".join(f"C{i:05d};1;2;3;4;5;6\r\n".encode() for i in range((2 * block - 30 - len(body)) // 21))
+    return body + b"b" * 60 + b";1;2;3;4;5;6\r\n" + b"".join(f"D{i:05d};1;2;3;4;5;6\r\n".encode() for i in range(3000))
+
+
+def test_a_character_across_a_block_boundary_does_not_break_a_valid_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A valid UTF-8 file was refused ("a quote that is not closed, or a row longer than 65,536 bytes"): the byte
+    held back from one block made the next one byte too long, and that byte was handed to pyarrow as a block of its
+    own, inside a row. (Seen on a 1,000,000-row export with accented names at the default block size.)"""
+    data = _split_at_a_block(65536)
+    assert data.index("\u00e3".encode()) == 65535
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(data)
+    assert main([str(source), "-o", str(target), "--block-size", "65536"]) == 0
+    rows = data.count(b"\n") - 1
+    assert f"{rows:,} rows, {rows:,} segmented" in capsys.readouterr().err
