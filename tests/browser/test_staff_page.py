@@ -7,7 +7,9 @@ not from the API, so a page or API that shows the wrong segment fails.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -536,8 +538,10 @@ def downloaded_rows(page: Page, tmp_path: Path) -> list[dict[str, str]]:
         page.get_by_role("button", name="Download the results (CSV)").click()
     saved = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(saved)
-    with saved.open(newline="") as f:
-        return list(csv.DictReader(f))
+    data = saved.read_bytes()
+    # UTF-8 with its mark first, so that Excel opened by a double-click reads accented names right
+    assert data.startswith(codecs.BOM_UTF8) and not data.startswith(codecs.BOM_UTF8 * 2)
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> None:
@@ -581,6 +585,25 @@ def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.Da
         assert out[row - 1]["Fresh"] == str(rows[row - 1]["Fresh"])
     assert out[1]["segment"] == ""
     assert "Milk" in out[1]["error"]
+
+
+def test_an_excel_csv_from_windows_is_read_and_its_names_keep_their_accents(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
+    """Excel on Windows saves "CSV" in Windows-1252 with ";" in Portugal: every row with an accented customer name was
+    refused ("not valid UTF-8 text"). The file is scored, the page says how it was read, the names show as written,
+    and the download (UTF-8, with the mark Excel needs) carries them."""
+    good = customers.head(2)
+    names = ["João Lda", "Café Príncipe"]
+    lines = [";".join(["Cliente", *FEATURES])] + [";".join([n, *(str(int(r[c])) for c in FEATURES)]) for n, (_, r) in zip(names, good.iterrows())]
+    upload = tmp_path / "clientes.csv"
+    upload.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Segment the file").click()
+    expect(page.locator(".summary")).to_have_text("2 rows: 2 segmented, 0 with a problem.")
+    expect(page.locator(".encoding")).to_have_text("Read as Windows-1252 text, as Excel saves CSV on Windows; the download is UTF-8.")
+    expect(page.locator("table.rows tbody tr td:nth-of-type(1)")).to_have_text(names)
+    assert accessibility_problems(page) == []
+    out = downloaded_rows(page, tmp_path)
+    assert [(r["Cliente"], r["segment"]) for r in out] == [(n, str(int(s))) for n, s in zip(names, good["segment"])]
 
 
 def test_a_file_with_a_customer_number_is_scored_and_the_download_carries_it(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, postFile } from "./api.js";
-import { confidenceLevel, filledInMark, money, percent } from "./format.js";
+import { SPREADSHEET_BOM, confidenceLevel, encodingNote, filledInMark, money, percent } from "./format.js";
 import { Swatch } from "./Swatch.jsx";
 
 const BATCH_URL = "api/segment/batch";
@@ -187,7 +187,9 @@ export function Batch({ personas, fields, onModel, file, onFile }) {
   async function download() {
     const sent = result.file;
     try {
-      saveBlob(await postFile(`${BATCH_URL}?format=csv`, sent, true), resultName(sent.name));
+      // a UTF-8 mark first, so that Excel (a double-click on the file) reads accented names right
+      const answer = await postFile(`${BATCH_URL}?format=csv`, sent, true);
+      saveBlob(new Blob([SPREADSHEET_BOM, answer], { type: "text/csv;charset=utf-8" }), resultName(sent.name));
       if (chosen.current === sent) setError(null); // a failed download's message, now out of date
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -248,6 +250,7 @@ export function Batch({ personas, fields, onModel, file, onFile }) {
               Not used to segment, and copied to the download unchanged: {batch.ignored_columns.join(", ")}.
             </p>
           )}
+          {encodingNote(batch.encoding) && <p className="note encoding">{encodingNote(batch.encoding)}</p>}
           <div className="actions">
             <button type="button" onClick={download}>
               Download the results (CSV)

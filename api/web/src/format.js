@@ -368,3 +368,16 @@ export function isMapData(pca) {
       && pca.centres.every(place),
   );
 }
+
+/** What the page says about a file the API read in another encoding than UTF-8 (`encoding` of the batch answer, the
+ * IANA name; `api.csvio.Decoder` decides it), or null for UTF-8: the staff member learns why accented names read
+ * right, and that the download is UTF-8 whatever was sent. */
+export function encodingNote(encoding) {
+  if (!encoding || encoding === "UTF-8") return null;
+  const source = encoding === "Windows-1252" ? "as Excel saves CSV on Windows" : encoding === "UTF-16LE" ? "as Excel saves Unicode Text" : "after its byte-order mark";
+  return `Read as ${encoding} text, ${source}; the download is UTF-8.`;
+}
+
+/** The UTF-8 byte-order mark a download starts with: without it Excel on Windows opens a UTF-8 CSV as Windows-1252
+ * ("JoÃ£o" for "João"); pandas, R and this service read the mark as what it is. */
+export const SPREADSHEET_BOM = "\ufeff";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { MOST_BUY_NONE, NO_IMPUTE, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, filledInFigure, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, NO_IMPUTE, SPREADSHEET_BOM, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, encodingNote, filledInFigure, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -342,4 +342,14 @@ test("where the service fills in no blank, the form says blanks are not allowed 
   assert.deepEqual(unsendableAmounts({ Fresh: "12669", Milk: " " }, features, true), { Milk: NO_IMPUTE });
   assert.deepEqual(unsendableAmounts({ Fresh: "abc" }, features, true), { Fresh: "must be a number (yearly spending), not text 'abc'", Milk: NO_IMPUTE });
   assert.deepEqual(unsendableAmounts({ Fresh: "12669", Milk: " " }, features, false), {});
+});
+
+test("a file read in another encoding than UTF-8 is said to be, with the API's names; UTF-8 says nothing", () => {
+  assert.equal(encodingNote("Windows-1252"), "Read as Windows-1252 text, as Excel saves CSV on Windows; the download is UTF-8.");
+  assert.equal(encodingNote("UTF-16LE"), "Read as UTF-16LE text, as Excel saves Unicode Text; the download is UTF-8.");
+  assert.equal(encodingNote("UTF-16BE"), "Read as UTF-16BE text, after its byte-order mark; the download is UTF-8.");
+  assert.equal(encodingNote("UTF-8"), null);
+  assert.equal(encodingNote(undefined), null); // an answer from before the field
+  // the mark Excel needs is UTF-8's, three bytes, as a Blob of the string writes it
+  assert.deepEqual([...new TextEncoder().encode(SPREADSHEET_BOM)], [0xef, 0xbb, 0xbf]);
 });
