@@ -789,12 +789,17 @@ def check_chunk(chunk: Chunk, header: Header, running: Running | None = None) ->
 #: the whole cell is a plain number ("-5" stays a number; "-2+3+cmd|…" and "+1+1" are formulas).
 FORMULA = r"^[=@\t\r]"
 SIGNED = r"^[+-]"
+#: The first characters of :data:`FORMULA` and :data:`SIGNED` together.
+RISKY_FIRST = r"^[=@\t\r+-]"
 PLAIN_NUMBER = f"^{NUMBER.pattern}$"
 
 
 def defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """An echoed text column with a ' before each cell a spreadsheet would run as a formula (``=HYPERLINK(…)``)."""
     if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return column
+    # One pass first: most columns (a customer number, names) have no cell that starts as a formula or a sign.
+    if not pc.any(pc.match_substring_regex(column, RISKY_FIRST)).as_py():
         return column
     signed_formula = pc.and_(pc.match_substring_regex(column, SIGNED), pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER)))
     risky = pc.fill_null(pc.or_(pc.match_substring_regex(column, FORMULA), signed_formula), False)
