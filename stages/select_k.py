@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -228,23 +229,61 @@ def elbow_k(ks: NDArray[np.int64], inertia: NDArray[np.float64]) -> int:
     return int(ks[np.argmax((1 - x) - y)])
 
 
+def criterion_curve(table: pd.DataFrame, algorithm: str, criterion: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The k swept for ``algorithm``, in increasing order, and ``criterion``'s score at each (its column of the sweep)."""
+    sub = table[table["algorithm"] == algorithm].sort_values("k")
+    return sub["k"].to_numpy(dtype=np.int64), sub[CRITERIA[criterion][0]].to_numpy(dtype=np.float64)
+
+
 def pick_k(table: pd.DataFrame, algorithm: str, criterion: str) -> int | None:
     """The k that ``criterion`` prefers for ``algorithm`` (None when it does not apply)."""
-    sub = table[table["algorithm"] == algorithm].sort_values("k")
-    column, larger = CRITERIA[criterion]
-    values = sub[column].to_numpy(dtype=np.float64)
+    ks, values = criterion_curve(table, algorithm, criterion)
     if np.isnan(values).all():
         return None
-    ks = sub["k"].to_numpy()
     if criterion == "elbow":
         return elbow_k(ks, values)
-    best = np.nanargmax(values) if larger else np.nanargmin(values)
+    best = np.nanargmax(values) if CRITERIA[criterion][1] else np.nanargmin(values)
     return int(ks[best])
 
 
 def picks(table: pd.DataFrame) -> dict[str, dict[str, int | None]]:
     """For every algorithm, the k each criterion picks."""
     return {a: {c: pick_k(table, a, c) for c in CRITERIA} for a in table["algorithm"].unique()}
+
+
+#: Steps in a row over which a criterion's score must improve into the end of the sweep its pick sits on for
+#: :func:`improves_into_end` to read it as still improving there. The pick being the best, three more steps ordered
+#: towards it happen by chance one time in six when the scores are noise around a flat curve (two: one in two);
+#: the shipped run's silhouette, better at k = 2, 3 and 4 but worse at 4 than at 5, is then not read as a trend.
+TREND_STEPS = 3
+
+
+def improves_into_end(values: NDArray[np.float64], larger: bool, end: str) -> bool:
+    """Whether a criterion's ``values`` (by increasing k; ``larger`` when higher is better) improve at each of the
+    last :data:`TREND_STEPS` steps into ``end`` of the sweep ('k_min' or 'k_max'); False when fewer k were swept."""
+    if end not in ("k_min", "k_max"):
+        raise ValueError(f"end: {end!r} is neither 'k_min' nor 'k_max'")
+    towards = values if end == "k_max" else values[::-1]
+    steps = np.diff(towards[-(TREND_STEPS + 1):])
+    if len(steps) < TREND_STEPS:
+        return False
+    return bool((steps > 0).all() if larger else (steps < 0).all())
+
+
+def keeps_improving(table: pd.DataFrame, algorithm: str, criterion: str) -> bool:
+    """Whether ``criterion``'s pick for ``algorithm`` sits at an end of the sweep and its score still improves into
+    that end (:func:`improves_into_end`): a sweep widened past it will likely find the pick at the new end again.
+    Never for the elbow, whose inertia falls with every k and which reads a knee, not a best score."""
+    k = pick_k(table, algorithm, criterion)
+    if k is None or criterion == "elbow":
+        return False
+    ks, values = criterion_curve(table, algorithm, criterion)
+    return any(improves_into_end(values, CRITERIA[criterion][1], end) for end in sweep_edges(k, int(ks[0]), int(ks[-1])))
+
+
+def picks_keep_improving(table: pd.DataFrame) -> dict[str, list[str]]:
+    """For every algorithm, the criteria whose pick :func:`keeps_improving` (in the order of :data:`CRITERIA`)."""
+    return {a: [c for c in CRITERIA if keeps_improving(table, a, c)] for a in table["algorithm"].unique()}
 
 
 def picks_text(prefers: dict[str, int | None]) -> str:
@@ -306,14 +345,17 @@ def widen_command(edges: list[str], k_min: int, k_max: int, limit: int) -> str |
     return "dvc exp run " + " ".join(sets) if sets else None
 
 
-def edge_sentence(who: str, k: int, edges: list[str], widen: str | None, several: bool = False) -> str:
+def edge_sentence(who: str, k: int, edges: list[str], widen: str | None, several: bool = False, trend: bool = False) -> str:
     """What it means that ``who`` (a criterion as :func:`~stages.names.criteria_phrase` names it, ``several`` when it
     names more than one) picked ``k`` at the ``edges`` of the sweep (:func:`sweep_edges`), and the ``widen`` command
     (:func:`widen_command`) that looks beyond them; '' for a pick inside the sweep. At ``k_min`` = 2 there is
-    nothing below to look at, and the sentence says what such a pick does not show."""
+    nothing below to look at, and the sentence says what such a pick does not show. ``trend`` when the score still
+    improves into that end (:func:`keeps_improving`): the sentence then says that widening will likely not settle."""
     tail = f": widen the sweep to see (`{widen}`)." if widen else "."
     if edges == ["k_min", "k_max"]:
         return f"Only k = {k} was swept (`select_k.k_min` = `select_k.k_max`), so {who} had no other k to compare it with{tail}"
+    if trend and edges in (["k_min"], ["k_max"]):
+        return _trend_sentence(who, k, edges[0], widen, several)
     if edges == ["k_max"]:
         if widen is None:
             return f"k = {k} is `select_k.k_max` and the most segments these customers allow, so {who} picked the most there can be."
@@ -328,29 +370,58 @@ def edge_sentence(who: str, k: int, edges: list[str], widen: str | None, several
     return ""
 
 
-def picks_edge_text(prefers: dict[str, int | None], k_min: int, k_max: int, limit: int) -> str:
+def _trend_sentence(who: str, k: int, end: str, widen: str | None, several: bool, end_named: bool = False) -> str:
+    """:func:`edge_sentence` for a pick at ``end`` whose score still improves into it; ``end_named`` when the sentence
+    before has said what k is (the other criteria at that end), so this one starts with ``who``."""
+    they, their, keep, picks_are = ("they", "their", "keep", "picks are") if several else ("it", "its", "keeps", "pick is")
+    pick = picks_are.split()[0]
+    if end == "k_max":
+        where = "the most segments these customers allow" if widen is None else "the most segments swept"
+        steps, more, new_end = f"from k = {k - TREND_STEPS} to k = {k}", "more", "to the new end again"
+    else:
+        where = ("the fewest segments there can be (one segment is no segmentation)" if widen is None
+                 else "the fewest segments swept")
+        steps, more, new_end = (f"from k = {k + TREND_STEPS} down to k = {k}", "fewer",
+                                f"down to k = {FEWEST_SEGMENTS}, the fewest there can be")
+    then = f", so widening the sweep (`{widen}`) will likely move {their} {pick} {new_end}" if widen else ""
+    opening = sentence_start(who) if end_named else f"k = {k} is `select_k.{end}`, {where}, and {who}"
+    return (f"{opening} scored better at every step {steps}: on these customers "
+            f"{they} {keep} preferring {more} segments{then}. {sentence_start(their)} {picks_are} where the sweep ends, "
+            "not a number of segments the customers call for: choose k by another criterion (`select_k.criterion`) or "
+            "by what the segments are for (`cluster.k`).")
+
+
+def picks_edge_text(prefers: dict[str, int | None], k_min: int, k_max: int, limit: int, improving: Collection[str] = ()) -> str:
     """For one algorithm's picks (a row of :func:`picks`), which criteria picked an end of the sweep and what that
-    means (:func:`edge_sentence`), the top end first; '' when every pick lies inside the sweep."""
+    means (:func:`edge_sentence`), the top end first; '' when every pick lies inside the sweep. ``improving`` names
+    the criteria whose score still improves into the end they picked (a row of :func:`picks_keep_improving`): they
+    get a sentence of their own, after the others at that end (:func:`_trend_sentence`)."""
     sentences = []
     for k in dict.fromkeys([k_max, k_min]):
+        edges = sweep_edges(k, k_min, k_max)
+        widen = widen_command(edges, k_min, k_max, limit)
         chosen_by = [c for c, pick in prefers.items() if pick == k]
-        if chosen_by:
-            edges = sweep_edges(k, k_min, k_max)
-            sentence = edge_sentence(criteria_phrase(chosen_by), k, edges, widen_command(edges, k_min, k_max, limit),
-                                     several=len(chosen_by) > 1)
-            sentences.append(sentence)
+        plain = [c for c in chosen_by if c not in improving]
+        trending = [c for c in chosen_by if c in improving]
+        if plain:
+            sentences.append(edge_sentence(criteria_phrase(plain), k, edges, widen, several=len(plain) > 1))
+        if trending and len(edges) == 1:
+            sentences.append(_trend_sentence(criteria_phrase(trending), k, edges[0], widen, len(trending) > 1, end_named=bool(plain)))
+        elif trending:
+            sentences.append(edge_sentence(criteria_phrase(trending), k, edges, widen, several=len(trending) > 1))
     return " ".join(sentences)
 
 
 def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ari: dict[int, float] | None = None,
-           edges: list[str] | None = None, widen: str | None = None) -> str:
+           edges: list[str] | None = None, widen: str | None = None, trend: bool = False) -> str:
     """Where the number of segments comes from (params.yaml or the selection criterion) and, when ``params.yaml``
     overrides the criterion, what the Channel label says about the two (``channel_ari``: k → the served algorithm's
-    adjusted Rand index with Channel, see :func:`channel_note`). ``edges`` and ``widen`` (``ml/select_k.json``'s
-    ``at_edge`` and ``widen``) say when the criterion's pick sits at an end of the sweep: the note says so when k is
-    that pick, or when the sweep can be widened past it."""
+    adjusted Rand index with Channel, see :func:`channel_note`). ``edges``, ``widen`` and ``trend``
+    (``ml/select_k.json``'s ``at_edge``, ``widen`` and ``keeps_improving``) say when the criterion's pick sits at an
+    end of the sweep: the note says so when k is that pick, or when the sweep can be widened past it, or when the
+    criterion's score still improves into that end (it then picks no number of segments)."""
     who = criteria_phrase([criterion])
-    edge = edge_sentence("it", chosen_k, edges or [], widen)
+    edge = edge_sentence("it", chosen_k, edges or [], widen, trend=trend)
     if k_param == "auto":
         return f"`cluster.k` is `auto`, so k = {k} is the number of segments {who} picks." + (f" {edge}" if edge else "")
     if k == chosen_k:
@@ -358,7 +429,7 @@ def k_note(k: int, k_param: int | str, criterion: str, chosen_k: int, channel_ar
     more_or_fewer = "more" if k > chosen_k else "fewer"
     note = (f"{sentence_start(who)} (`select_k.criterion`) prefers k = {chosen_k}; `params.yaml` sets "
             f"`cluster.k: {k}`, {more_or_fewer} segments than it picks.")
-    if edge and widen:
+    if edge and (widen or trend):
         note += f" {edge}"
     aris = channel_ari or {}
     if k in aris and chosen_k in aris:

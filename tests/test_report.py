@@ -52,7 +52,8 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
     data_report = {"n_rows": 50, "md5": "feedface", "missing": {"Fresh": 1, "Milk": 0},
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
-    select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3, "at_edge": [], "widen": None}
+    select_k = {"criterion": "silhouette", "algorithm": "kmeans", "chosen_k": 3, "at_edge": [], "widen": None,
+                "keeps_improving": False}
     k_sweep = pd.DataFrame({"k": [2, 3, 4], "kmeans_channel_ari": [0.41, 0.3, 0.2], "gmm_channel_ari": [0.5, 0.6, 0.7]})
     features_report = {"n_rows": 50, "n_flagged": 2, "n_clustered": 48, "outlier_flags": {"low": 3, "high": 1},
                        "pca_explained_variance": [0.5, 0.3, 0.2], "zero_iqr": []}
@@ -122,6 +123,9 @@ def test_the_served_k_says_when_the_criterion_picked_the_top_of_the_sweep(inputs
     assert note == ("`cluster.k` is `auto`, so k = 4 is the number of segments the Davies–Bouldin criterion picks. k = 4 is "
                     "`select_k.k_max`, the most segments swept, so it may prefer more segments than the sweep tried: widen "
                     "the sweep to see (`dvc exp run -S select_k.k_max=8`).")
+    inputs["select_k"]["keeps_improving"] = True  # the same pick, its score better at every one of the last steps
+    note = report.site_variables(outputs=outputs, **inputs)["model"]["k_note"]
+    assert "widening the sweep (`dvc exp run -S select_k.k_max=8`) will likely move its pick to the new end again" in note
 
 
 def test_flatten_params_uses_dotted_keys_and_joins_lists() -> None:

@@ -9,8 +9,9 @@ import yaml
 
 from stages import config
 from stages.select_k import (
-    channel_ari_by_k, channel_note, check_params, clustered_label, edge_sentence, elbow_k, k_note, long, pick_k, picks, picks_edge_text,
-    picks_text, sweep, sweep_edges, swept_algorithms, wide, widen_command,
+    TREND_STEPS, channel_ari_by_k, channel_note, check_params, clustered_label, edge_sentence, elbow_k, improves_into_end, k_note,
+    keeps_improving, long, pick_k, picks, picks_edge_text, picks_keep_improving, picks_text, sweep, sweep_edges, swept_algorithms,
+    wide, widen_command,
 )
 
 PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
@@ -273,3 +274,115 @@ def test_the_picks_at_both_ends_are_grouped_by_end() -> None:
         "bootstrap stability criteria could not look lower: their picks say that 2 segments score best among those "
         "swept, not that the customers fall into 2 clear groups.")
     assert picks_edge_text({**prefers, "silhouette": 5, "calinski_harabasz": 5, "davies_bouldin": 5, "stability": 5}, 2, 8, 434) == ""
+
+
+def scores(k_min: int, **columns: list[float]) -> pd.DataFrame:
+    """A k-Means sweep by hand: k from ``k_min`` up, one list per criterion column, the others empty."""
+    n = len(next(iter(columns.values())))
+    table = pd.DataFrame({"algorithm": "kmeans", "k": range(k_min, k_min + n)})
+    for column in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "stability"):
+        table[column] = columns.get(column, [np.nan] * n)
+    return table
+
+
+#: Davies–Bouldin of k-Means on two principal components of the shipped customers (`features.pca.n_components=2`),
+#: k = 2…16: best at k = 8 with `select_k.k_max` 8, and at k = 16 again with `-S select_k.k_max=16`.
+DB_TWO_COMPONENTS = [0.952, 0.906, 0.971, 0.876, 0.868, 0.833, 0.820, 0.834, 0.814, 0.812, 0.800, 0.833, 0.766, 0.758, 0.740]
+#: The shipped run's k-Means sweep (k = 2…8): every criterion but the elbow picks k = 2.
+SHIPPED = {"inertia": [1799.2, 1525.6, 1361.3, 1244.5, 1158.6, 1068.0, 1007.2],
+           "silhouette": [0.296, 0.262, 0.184, 0.194, 0.180, 0.193, 0.193],
+           "calinski_harabasz": [195.1, 153.5, 131.8, 118.0, 107.5, 103.0, 97.1],
+           "davies_bouldin": [1.335, 1.371, 1.571, 1.503, 1.497, 1.442, 1.381],
+           "stability": [0.885, 0.712, 0.673, 0.595, 0.531, 0.574, 0.631]}
+
+
+@pytest.mark.parametrize(("values", "larger", "end", "improving"), [
+    ([3.0, 2.0, 1.5, 1.2, 1.0], False, "k_max", True),     # falls at every step up to k_max, lower better
+    ([1.0, 1.2, 1.5, 2.0, 3.0], True, "k_max", True),
+    ([3.0, 2.0, 1.5, 1.6, 1.0], False, "k_max", False),    # worse one step before the end: a dip, may settle
+    ([3.0, 1.5, 1.2, 1.0], False, "k_max", True),          # exactly TREND_STEPS steps
+    ([1.5, 1.2, 1.0], False, "k_max", False),              # too few k to tell
+    ([0.3, 0.26, 0.18, 0.19, 0.18], True, "k_min", False),  # the shipped silhouette: better at 2, 3, 4 only
+    ([0.3, 0.26, 0.18, 0.17, 0.18], True, "k_min", True),
+    ([1.0, 1.0, 1.0, 1.0, 1.0], True, "k_max", False),     # flat is not improving
+])
+def test_improves_into_end_needs_every_one_of_the_last_steps_better(values: list[float], larger: bool, end: str, improving: bool) -> None:
+    assert TREND_STEPS == 3
+    assert improves_into_end(np.array(values), larger, end) is improving
+
+
+def test_improves_into_end_names_a_bad_end() -> None:
+    with pytest.raises(ValueError, match="end: 'top' is neither 'k_min' nor 'k_max'"):
+        improves_into_end(np.array([1.0, 2.0, 3.0, 4.0]), True, "top")
+
+
+def test_davies_bouldin_on_two_components_keeps_improving_at_k_max_however_far_it_is_swept() -> None:
+    """`dvc exp run -S features.pca.n_components=2 -S select_k.criterion=davies_bouldin -S cluster.k=auto`: k = 8 at
+    `k_max` = 8, then k = 16 at `k_max` = 16; the notes advised widening as if that would settle."""
+    for k_max in (8, 16):
+        table = scores(2, davies_bouldin=DB_TWO_COMPONENTS[:k_max - 1])
+        assert pick_k(table, "kmeans", "davies_bouldin") == k_max
+        assert keeps_improving(table, "kmeans", "davies_bouldin")
+        assert picks_keep_improving(table) == {"kmeans": ["davies_bouldin"]}
+
+
+def test_the_shipped_picks_that_keep_improving_are_calinski_harabasz_and_stability_down_to_two() -> None:
+    """Calinski–Harabasz falls at every k from 2 to 8 and stability at every k from 2 to 6; the silhouette and
+    Davies–Bouldin also pick k = 2 but are worse at 4 than at 5, and the elbow reads a knee, never a trend."""
+    table = scores(2, **SHIPPED)
+    assert picks(table)["kmeans"] == {"elbow": 4, "silhouette": 2, "calinski_harabasz": 2, "davies_bouldin": 2, "bic": None,
+                                      "stability": 2}
+    assert picks_keep_improving(table) == {"kmeans": ["calinski_harabasz", "stability"]}
+
+
+def test_an_interior_pick_and_the_elbow_never_keep_improving() -> None:
+    table = scores(2, inertia=[100.0, 50.0, 20.0, 18.0, 16.0], silhouette=[0.1, 0.2, 0.5, 0.3, 0.2])
+    assert not keeps_improving(table, "kmeans", "silhouette")
+    assert not keeps_improving(table, "kmeans", "elbow")
+    assert not keeps_improving(table, "kmeans", "bic")  # not swept for k-Means
+
+
+def test_a_pick_that_keeps_improving_is_not_told_that_widening_will_settle_it() -> None:
+    widen = "dvc exp run -S select_k.k_max=16"
+    assert edge_sentence("the Davies–Bouldin criterion", 8, ["k_max"], widen, trend=True) == (
+        "k = 8 is `select_k.k_max`, the most segments swept, and the Davies–Bouldin criterion scored better at every step "
+        "from k = 5 to k = 8: on these customers it keeps preferring more segments, so widening the sweep "
+        "(`dvc exp run -S select_k.k_max=16`) will likely move its pick to the new end again. Its pick is where the sweep "
+        "ends, not a number of segments the customers call for: choose k by another criterion (`select_k.criterion`) or "
+        "by what the segments are for (`cluster.k`).")
+    assert edge_sentence("it", 9, ["k_max"], None, trend=True).startswith(
+        "k = 9 is `select_k.k_max`, the most segments these customers allow, and it scored better at every step from "
+        "k = 6 to k = 9: on these customers it keeps preferring more segments. Its pick is where the sweep ends")
+    assert "will likely move its pick down to k = 2, the fewest there can be" in edge_sentence(
+        "it", 4, ["k_min"], "dvc exp run -S select_k.k_min=2", trend=True)
+    # one k swept has no steps to improve over: the sentence is the plain one
+    assert edge_sentence("it", 4, ["k_min", "k_max"], None, trend=True) == edge_sentence("it", 4, ["k_min", "k_max"], None)
+
+
+def test_notebook_3_tells_the_shipped_picks_at_two_that_keep_improving_apart() -> None:
+    prefers = picks(scores(2, **SHIPPED))["kmeans"]
+    assert picks_edge_text(prefers, 2, 8, 434, ["calinski_harabasz", "stability"]) == (
+        "k = 2 is `select_k.k_min` and the fewest segments there can be (one segment is no segmentation), so the "
+        "silhouette and Davies–Bouldin criteria could not look lower: their picks say that 2 segments score best among "
+        "those swept, not that the customers fall into 2 clear groups. The Calinski–Harabasz and bootstrap stability "
+        "criteria scored better at every step from k = 5 down to k = 2: on these customers they keep preferring fewer segments. "
+        "Their picks are where the sweep ends, not a number of segments the customers call for: choose k by another "
+        "criterion (`select_k.criterion`) or by what the segments are for (`cluster.k`).")
+    # alone at its end, the sentence says what the end is
+    assert picks_edge_text({**prefers, "davies_bouldin": 8}, 2, 8, 434, ["davies_bouldin"]).startswith(
+        "k = 8 is `select_k.k_max`, the most segments swept, and the Davies–Bouldin criterion scored better at every step "
+        "from k = 5 to k = 8")
+
+
+def test_the_served_k_hears_when_the_criterion_keeps_improving() -> None:
+    """With `cluster.k: auto` the note gives the trend instead of the advice to widen; a `cluster.k` set against a
+    pick of 2 that keeps improving hears that the pick is no reason against it (a pick of 2 that does not, nothing)."""
+    widen = "dvc exp run -S select_k.k_max=16"
+    note = k_note(8, "auto", "davies_bouldin", 8, None, ["k_max"], widen, trend=True)
+    assert "widen the sweep to see" not in note
+    assert "will likely move its pick to the new end again" in note
+    note = k_note(3, 3, "calinski_harabasz", 2, None, ["k_min"], None, trend=True)
+    assert note.endswith("on these customers it keeps preferring fewer segments. Its pick is where the sweep ends, not a "
+                         "number of segments the customers call for: choose k by another criterion "
+                         "(`select_k.criterion`) or by what the segments are for (`cluster.k`).")
+    assert k_note(3, 3, "silhouette", 2, None, ["k_min"], None, trend=False) == k_note(3, 3, "silhouette", 2)
