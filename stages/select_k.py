@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
-from stages.names import criteria_phrase, sentence_start
+from stages.names import criteria_phrase, pca_use, sentence_start
 
 #: criterion → (column of the sweep, whether larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
@@ -458,6 +458,23 @@ def channel_ari_by_k(wide_table: pd.DataFrame, metrics: dict[str, Any]) -> dict[
     layout) and the served model's own (``metrics.json``), so a ``cluster.k`` outside the swept range has one too."""
     column = wide_table.set_index("k")[f"{metrics['algorithm']}_channel_ari"].dropna()
     return {int(k): float(v) for k, v in column.items()} | {int(metrics["k"]): float(metrics["channel_ari"])}
+
+
+def silhouette_range_text(span: tuple[float, float], k_min: int, k_max: int, n_components: int, n_features: int) -> str:
+    """The silhouette's range over the sweep (:func:`silhouette_span`) and Kaufman & Rousseeuw's reading of its best,
+    naming the principal components it was measured on when they are fewer than the categories: such a silhouette
+    (0.42 on two components, 0.30 on all six) is not comparable with another run's, ``silhouette_reference`` is."""
+    low, high = span
+    where = ""
+    if 0 < n_components < n_features:
+        where = f", measured on {pca_use(n_components, n_features)} where the customers were clustered,"
+    text = (f"Across k = {k_min}…{k_max} the silhouette{where} ranges from {low:.3f} to {high:.3f} (Kaufman & Rousseeuw "
+            f"read {silhouette_bands_text()}; the best here, {high:.3f}, means {silhouette_strength(high)} structure).")
+    if where:
+        text += (" It leaves out the variation the other components carry, so it is not comparable with a silhouette over "
+                 "all the categories: compare experiments by `silhouette_reference` (Analysis 4, `ml/metrics.json`), "
+                 "measured over all of them whatever `features.pca.n_components` says.")
+    return text
 
 
 def silhouette_span(table: pd.DataFrame, algorithm: str) -> tuple[float, float]:

@@ -10,7 +10,7 @@ import yaml
 from stages import config
 from stages.select_k import (
     TREND_STEPS, channel_ari_by_k, channel_note, check_params, clustered_label, edge_sentence, elbow_k, improves_into_end, k_note,
-    keeps_improving, long, pick_k, picks, picks_edge_text, picks_keep_improving, picks_text, sweep, sweep_edges, swept_algorithms,
+    keeps_improving, long, pick_k, picks, picks_edge_text, picks_keep_improving, picks_text, silhouette_range_text, sweep, sweep_edges, swept_algorithms,
     wide, widen_command,
 )
 
@@ -386,3 +386,22 @@ def test_the_served_k_hears_when_the_criterion_keeps_improving() -> None:
                          "number of segments the customers call for: choose k by another criterion "
                          "(`select_k.criterion`) or by what the segments are for (`cluster.k`).")
     assert k_note(3, 3, "silhouette", 2, None, ["k_min"], None, trend=False) == k_note(3, 3, "silhouette", 2)
+
+
+def test_the_sweeps_silhouette_says_when_it_was_measured_on_fewer_components_than_categories() -> None:
+    """`dvc exp run -S features.pca.n_components=2 …`: notebook 3 read "the best here, 0.416, means weak structure" with
+    nothing saying that this silhouette is on two components (the served segments' `silhouette_reference`, over all six
+    categories, was 0.16: no substantial structure)."""
+    two = silhouette_range_text((0.337, 0.416), 2, 8, 2, 6)
+    assert two.startswith("Across k = 2…8 the silhouette, measured on the first 2 principal components "
+                          "(`features.pca.n_components: 2`) where the customers were clustered, ranges from 0.337 to 0.416 ")
+    assert "the best here, 0.416, means weak structure)." in two
+    assert two.endswith("not comparable with a silhouette over all the categories: compare experiments by "
+                        "`silhouette_reference` (Analysis 4, `ml/metrics.json`), measured over all of them whatever "
+                        "`features.pca.n_components` says.")
+    # all the categories, or as many components as categories (a rotation: the same distances): nothing to add
+    for n_components in (0, 6):
+        assert silhouette_range_text((0.18, 0.296), 2, 8, n_components, 6) == (
+            "Across k = 2…8 the silhouette ranges from 0.180 to 0.296 (Kaufman & Rousseeuw read under 0.26 as no "
+            "substantial structure, 0.26 up to 0.51 as weak, 0.51 up to 0.71 as reasonable, 0.71 and above as strong "
+            "structure; the best here, 0.296, means weak structure).")
