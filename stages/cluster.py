@@ -16,9 +16,10 @@ from sklearn.pipeline import Pipeline
 
 from stages.algorithms import Relabeled, check_served, canonical_mapping, centres_of, fit_predictor
 from stages.features import scaler_arrays, space_pipeline
+from stages.names import sentence_start
 from stages.params import K_RULE, valid_k
 from stages.segmenter import Segmenter, distance_limit
-from stages.select_k import customers_text, max_segments
+from stages.select_k import LEAVES_OUT, customers_text, max_segments, silhouette_space
 
 
 def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None, n_distinct: int | None = None) -> int:
@@ -117,6 +118,23 @@ def agreement_table(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> pd.Dat
     names = list(labels_by_algorithm)
     return pd.DataFrame([[f"{adjusted_rand_score(labels_by_algorithm[a], labels_by_algorithm[b]):.2f}" for b in names]
                          for a in names], index=names, columns=names)
+
+
+def k_evidence_text(sweep: pd.DataFrame, algorithm: str, ks: list[int], n_components: int, n_features: int) -> str:
+    """Notebook 4's "Why k": the served algorithm's silhouette and bootstrap stability in the sweep (``sweep``:
+    :func:`~stages.select_k.long`'s layout) at each k of ``ks`` it has, naming the clustering space when it is fewer
+    principal components than categories (:func:`~stages.select_k.silhouette_space`); '' when it has none of them."""
+    curve = sweep[sweep["algorithm"] == algorithm].set_index("k")
+    where = silhouette_space(n_components, n_features)
+    numbers = [f"at k = {k} the silhouette{where if i == 0 else ''} is {curve.loc[k, 'silhouette']:.3f} and bootstrap "
+               f"stability {curve.loc[k, 'stability']:.2f}" for i, k in enumerate(k for k in dict.fromkeys(ks) if k in curve.index)]
+    if not numbers:
+        return ""
+    text = sentence_start("; ".join(numbers)) + "."
+    if where:
+        text += (f" That silhouette {LEAVES_OUT}: `silhouette_reference` in the metrics table below measures the served "
+                 "segments over all the categories.")
+    return text
 
 
 def metric_text(value: Any) -> str:

@@ -460,18 +460,34 @@ def channel_ari_by_k(wide_table: pd.DataFrame, metrics: dict[str, Any]) -> dict[
     return {int(k): float(v) for k, v in column.items()} | {int(metrics["k"]): float(metrics["channel_ari"])}
 
 
+def fewer_components(n_components: int, n_features: int) -> bool:
+    """Whether the clustering space (``features.pca.n_components``) is fewer principal components than categories, so
+    that a silhouette measured there leaves out some of the variation (0 or as many as the categories: all of it)."""
+    return 0 < n_components < n_features
+
+
+#: What a silhouette measured on fewer principal components than categories misses, wherever one is quoted.
+LEAVES_OUT = "leaves out the variation the other components carry"
+
+
+def silhouette_space(n_components: int, n_features: int) -> str:
+    """The clause naming the clustering space after "the silhouette" when it is fewer principal components than
+    categories (', measured on the first 2 principal components (…) where the customers were clustered,'), else ''."""
+    if not fewer_components(n_components, n_features):
+        return ""
+    return f", measured on {pca_use(n_components, n_features)} where the customers were clustered,"
+
+
 def silhouette_range_text(span: tuple[float, float], k_min: int, k_max: int, n_components: int, n_features: int) -> str:
     """The silhouette's range over the sweep (:func:`silhouette_span`) and Kaufman & Rousseeuw's reading of its best,
     naming the principal components it was measured on when they are fewer than the categories: such a silhouette
     (0.42 on two components, 0.30 on all six) is not comparable with another run's, ``silhouette_reference`` is."""
     low, high = span
-    where = ""
-    if 0 < n_components < n_features:
-        where = f", measured on {pca_use(n_components, n_features)} where the customers were clustered,"
+    where = silhouette_space(n_components, n_features)
     text = (f"Across k = {k_min}…{k_max} the silhouette{where} ranges from {low:.3f} to {high:.3f} (Kaufman & Rousseeuw "
             f"read {silhouette_bands_text()}; the best here, {high:.3f}, means {silhouette_strength(high)} structure).")
     if where:
-        text += (" It leaves out the variation the other components carry, so it is not comparable with a silhouette over "
+        text += (f" It {LEAVES_OUT}, so it is not comparable with a silhouette over "
                  "all the categories: compare experiments by `silhouette_reference` (Analysis 4, `ml/metrics.json`), "
                  "measured over all of them whatever `features.pca.n_components` says.")
     return text

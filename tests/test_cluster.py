@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from stages.cluster import (
     agreement_table, assignments_table, channel_agreement, check_params, cluster_metrics, export_segmenter, fit_segmentation,
-    full_pipeline, map_centres, mean_pairwise_ari, reference_silhouette, resolve_k,
+    full_pipeline, k_evidence_text, map_centres, mean_pairwise_ari, reference_silhouette, resolve_k,
 )
 from stages.features import engineer, space_columns
 from tests.conftest import FEATURES
@@ -168,3 +168,28 @@ def test_the_metrics_table_leaves_out_the_explained_variance_and_keeps_the_order
 
     table = metrics_table({"k": 3, "pca_explained_variance": [0.4, 0.3], "silhouette": 0.26185})
     assert list(table.index) == ["k", "silhouette"] and list(table["value"]) == ["3", "0.262"]
+
+
+#: A sweep in :func:`stages.select_k.long`'s layout: the served k-Means and another algorithm.
+SWEEP = pd.DataFrame({"algorithm": ["kmeans"] * 3 + ["gmm"] * 3, "k": [2, 3, 4] * 2,
+                      "silhouette": [0.416, 0.397, 0.35, 0.1, 0.2, 0.3], "stability": [0.93, 0.71, 0.6, 0.5, 0.5, 0.5]})
+
+
+@pytest.mark.parametrize("n_components", [0, 6])
+def test_why_k_gives_the_sweeps_silhouette_and_stability_at_each_k(n_components: int) -> None:
+    """All the categories, or as many components (a rotation): the shipped run's wording, no space named."""
+    assert k_evidence_text(SWEEP, "kmeans", [2, 3], n_components, 6) == (
+        "At k = 2 the silhouette is 0.416 and bootstrap stability 0.93; at k = 3 the silhouette is 0.397 and bootstrap "
+        "stability 0.71.")
+    assert k_evidence_text(SWEEP, "kmeans", [3, 3], n_components, 6) == "At k = 3 the silhouette is 0.397 and bootstrap stability 0.71."
+    assert k_evidence_text(SWEEP, "kmeans", [9], n_components, 6) == ""  # a cluster.k outside the sweep
+
+
+def test_why_k_names_the_components_its_silhouettes_were_measured_on() -> None:
+    """`dvc exp run -S features.pca.n_components=2`: "At k = 2 the silhouette is 0.416 …; at k = 3 … 0.397" were on two
+    components and nothing said so."""
+    assert k_evidence_text(SWEEP, "kmeans", [2, 3], 2, 6) == (
+        "At k = 2 the silhouette, measured on the first 2 principal components (`features.pca.n_components: 2`) where the "
+        "customers were clustered, is 0.416 and bootstrap stability 0.93; at k = 3 the silhouette is 0.397 and bootstrap "
+        "stability 0.71. That silhouette leaves out the variation the other components carry: `silhouette_reference` in "
+        "the metrics table below measures the served segments over all the categories.")
