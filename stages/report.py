@@ -23,13 +23,15 @@ import plotly.io as pio
 import yaml
 
 from stages import artifacts, config, plots
-from stages.names import algorithm_name, algorithm_phrase, counted, pca_use, percent, percents, whole, words_list
+from stages.names import (
+    algorithm_name, algorithm_phrase, counted, pca_use, percent, percents, sentence_start, whole, words_list,
+)
 from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
-    agreement_reading, channel_ari_by_k, channel_reading, k_note, silhouette_band, silhouette_strength, silhouette_text,
-    stability_reading,
+    LEAVES_OUT, agreement_reading, channel_ari_by_k, channel_reading, fewer_components, k_note, silhouette_band,
+    silhouette_strength, silhouette_text, stability_reading,
 )
 
 SITE = config.ROOT / "site"
@@ -101,6 +103,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     channel, region = data_report["labels"]["Channel"], data_report["labels"]["Region"]
     n_rows = data_report["n_rows"]
     ev = metrics["pca_explained_variance"]
+    n_components, n_features = int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])
     horeca_share, retail_share = percents([channel["Horeca"] / n_rows, channel["Retail"] / n_rows])
     return {
         "data": {
@@ -118,7 +121,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
         "method": {
             "missing_rule": missing_rule(params["data"]["impute"]),
             "pca_components": str(params["features"]["pca"]["n_components"]),
-            "pca_use": pca_use(int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])),
+            "pca_use": pca_use(n_components, n_features),
             "pc1": percent(ev[0]), "pc2": percent(ev[1]), "pc12": percent(ev[0] + ev[1]),
             "k_min": str(params["select_k"]["k_min"]), "k_max": str(params["select_k"]["k_max"]),
             "algorithms": words_list([algorithm_name(a) for a in params["select_k"]["algorithms"]]),
@@ -138,9 +141,9 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
                              select_k["keeps_improving"]),
             "silhouette": silhouette_text(metrics["silhouette"]),
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
-            "silhouette_band": silhouette_band(metrics["silhouette"]),
             "silhouette_reference": silhouette_text(metrics["silhouette_reference"]),
-            "silhouette_reading": SILHOUETTE_READINGS[silhouette_strength(metrics["silhouette"])],
+            "separation": separation_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features),
+            "silhouette_in_space": silhouette_in_space_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features),
             "calinski_harabasz": whole(metrics["calinski_harabasz"]),
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
             "stability_ari": f"{metrics['stability_ari']:.2f}",
@@ -159,6 +162,31 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "largest": largest_text(personas),
         },
     }
+
+
+def separation_text(silhouette: float, reference: float, n_components: int, n_features: int) -> str:
+    """Home page, "Separation": Kaufman & Rousseeuw's band and what it means for the segments, read on a silhouette
+    over every category. That is ``silhouette`` (the clustering space's) when the segments were fitted on all the
+    categories; on fewer principal components it is ``reference`` (``silhouette_reference``), and the sentence gives
+    both, each with its space: the silhouette on two components read 0.40, *weak*, where over all six it was 0.257."""
+    fewer = fewer_components(n_components, n_features)
+    over_all = reference if fewer else silhouette
+    reading = (f"the average silhouette is {silhouette_text(over_all)}, {silhouette_band(over_all)} on Kaufman and "
+               f"Rousseeuw's scale; {SILHOUETTE_READINGS[silhouette_strength(over_all)]}.")
+    if not fewer:
+        return sentence_start(reading)
+    return (f"Over all {n_features} categories, every customer counted, {reading} On {pca_use(n_components, n_features)}, "
+            f"where the segments were fitted, it is {silhouette_text(silhouette)}, which {LEAVES_OUT}.")
+
+
+def silhouette_in_space_text(silhouette: float, reference: float, n_components: int, n_features: int) -> str:
+    """Methods page, after "Silhouette 0.26 (…):": its band, and when the segments were fitted on fewer principal
+    components than categories, that it was measured there and the reference silhouette's band over all of them."""
+    band = silhouette_band(silhouette)
+    if not fewer_components(n_components, n_features):
+        return band
+    return (f"{band} on {pca_use(n_components, n_features)}, where the segments were fitted, which {LEAVES_OUT}; "
+            f"over all the categories the reference silhouette below reads {silhouette_band(reference)}")
 
 
 def _most_common_region(region: dict[str, int]) -> str | None:

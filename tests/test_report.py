@@ -574,6 +574,66 @@ def test_site_variables_quote_the_reference_silhouette_in_its_own_band(inputs: d
     assert (v["model"]["silhouette"], v["model"]["silhouette_reference"]) == ("0.26", "0.258")
 
 
+#: The shipped run's reading, which the home page keeps: all six categories, so the clustering space's own silhouette.
+SHIPPED_SEPARATION = ("The average silhouette is 0.26, *weak* structure (0.262, just above the 0.26 where that band starts) "
+                      "on Kaufman and Rousseeuw's scale; customers vary continuously rather than falling into tight groups: "
+                      "the segments summarise that continuum usefully, but a customer near a boundary could reasonably "
+                      "belong to either side.")
+
+
+@pytest.mark.parametrize("n_components", [0, 6])
+def test_the_home_pages_separation_on_every_category_reads_the_clustering_spaces_silhouette(n_components: int) -> None:
+    """The shipped run (0.262 on the 435 customers fitted, 0.258 with the 5 set aside counted): unchanged; as many
+    components as categories is a rotation, the same distances."""
+    assert report.separation_text(0.2619, 0.2578, n_components, 6) == SHIPPED_SEPARATION
+
+
+def test_the_home_pages_separation_on_fewer_components_reads_the_reference_and_gives_both() -> None:
+    """`dvc exp run -S features.pca.n_components=2`: "The average silhouette is 0.40, *weak* structure …" on two
+    components, while over all six categories it was 0.257, no substantial structure."""
+    assert report.separation_text(0.4012, 0.2572, 2, 6) == (
+        "Over all 6 categories, every customer counted, the average silhouette is 0.257, *no substantial* structure "
+        "(0.257, just below the 0.26 where the next band starts) on Kaufman and Rousseeuw's scale; the data show little "
+        "group structure: treat the segments as a convenient summary, not as natural groups. On the first 2 principal "
+        "components (`features.pca.n_components: 2`), where the segments were fitted, it is 0.40, which leaves out the "
+        "variation the other components carry.")
+
+
+def test_the_methods_pages_silhouette_names_its_space_when_fewer_components_than_categories() -> None:
+    """The methods page read "Silhouette 0.40 (…): *weak* structure" on two components, saying nothing of the space."""
+    assert report.silhouette_in_space_text(0.2619, 0.2578, 0, 6) == "*weak* structure (0.262, just above the 0.26 where that band starts)"
+    assert report.silhouette_in_space_text(0.4012, 0.2572, 2, 6) == (
+        "*weak* structure on the first 2 principal components (`features.pca.n_components: 2`), where the segments were "
+        "fitted, which leaves out the variation the other components carry; over all the categories the reference "
+        "silhouette below reads *no substantial* structure (0.257, just below the 0.26 where the next band starts)")
+
+
+def test_site_variables_read_the_separation_in_the_space_params_yaml_clustered_in(inputs: dict[str, Any]) -> None:
+    """`features.pca.n_components` from params.yaml decides which silhouette the home and methods pages read."""
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"].update(silhouette=0.2619, silhouette_reference=0.2578)
+    v = report.site_variables(outputs=outputs, **inputs)["model"]
+    assert v["separation"] == SHIPPED_SEPARATION
+    assert v["silhouette_in_space"] == "*weak* structure (0.262, just above the 0.26 where that band starts)"
+    inputs["params"]["features"]["pca"]["n_components"] = 1  # of the two categories
+    inputs["metrics"].update(silhouette=0.4012, silhouette_reference=0.2572)
+    v = report.site_variables(outputs=outputs, **inputs)["model"]
+    assert v["separation"].startswith("Over all 2 categories, every customer counted, the average silhouette is 0.257, *no substantial*")
+    assert v["separation"].endswith("On the first principal component (`features.pca.n_components: 1`), where the segments "
+                                    "were fitted, it is 0.40, which leaves out the variation the other components carry.")
+    assert v["silhouette_in_space"].startswith("*weak* structure on the first principal component (`features.pca.n_components: 1`)")
+    assert v["silhouette"] == "0.40" and v["silhouette_reference"] == "0.257"
+
+
+def test_the_home_and_methods_pages_quote_the_separation_from_variables() -> None:
+    """The home page read the band of the clustering space's silhouette (`model.silhouette_band`) whatever the space."""
+    index = (report.SITE / "index.qmd").read_text(encoding="utf-8")
+    assert "- **Separation.** {{< var model.separation >}}" in index and "model.silhouette_band" not in index
+    methods = (report.SITE / "methods.qmd").read_text(encoding="utf-8")
+    assert "than to the next): {{< var model.silhouette_in_space >}}." in methods
+
+
 def test_the_home_page_names_a_served_mixture_with_its_article(inputs: dict[str, Any]) -> None:
     """`cluster.algorithm=gmm`: the home page read "The served model is Gaussian mixture with **3 segments**"."""
     outputs = report.lock_outputs(inputs.pop("lock"))
