@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -139,6 +140,18 @@ def leaning(profile: dict[str, float], none: Collection[str] = ()) -> list[str]:
     return [c for c in by_ratio(profile, profile, profile) if c not in none and ratio_shown(profile[c]) > 1.0][:2]
 
 
+def lean_bar(high: float) -> float:
+    """The least ratio to the base a name calls a "focus" and a description a lean: halfway from the typical customer
+    (1) to ``high`` on the log scale, √high as printed (1.22× at 1.5), so it is nearer to "much more" than to typical."""
+    return ratio_shown(math.sqrt(high))
+
+
+def named_leans(profile: dict[str, float], high: float, none: Collection[str] = ()) -> list[str]:
+    """The categories of :func:`leaning` at :func:`lean_bar` or more: those a name's "… focus" and a description's
+    "leans to" name (a lead of 1.07× is no focus)."""
+    return [c for c in leaning(profile, none) if ratio_shown(profile[c]) >= lean_bar(high)]
+
+
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
                  others: list[dict[str, float]] | None = None, none: Mapping[str, float] | None = None) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
@@ -148,15 +161,15 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     "Large buyers" when there are none: "Large buyers of all but fresh food" read as if it bought little fresh food,
     at 1.36× the base); one to three: the (at most two) highest, "… buyers".
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
-    ("… focus": the categories above the base median, at most two). None above it: "Small accounts" when it is low
-    in at least one category, else "Typical accounts" (close to the typical customer in every category).
+    ("… focus": the categories at :func:`lean_bar` or more, at most two, :func:`named_leans`). None that far above
+    it: "Small accounts" when it is low in at least one category, else "Typical accounts".
     Categories most customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) are
     ranked after the others, by amount (:func:`by_ratio`).
     """
     none = none or {}
     levels = levels_of(profile, high, low, none)
     highs = by_ratio((c for c in profile if levels[c] == "high"), profile, profile, none)
-    above = leaning(profile, none)
+    above = named_leans(profile, high, none)
     if len(highs) == len(profile):
         core = "Large all-round buyers"
     elif len(highs) >= 4:
@@ -209,8 +222,10 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
     so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
     stands out elsewhere. With fewer than two, the category it leans to most is protected only when it spends more
-    there than the typical customer; then come a review of its order history and, for a segment below or at the
-    typical customer everywhere, growing the category where it comes closest to the typical customer. A category most
+    there than the typical customer (:func:`leaning`, above 1.00×: the action claims only that it is where they spend
+    most against the typical customer, true at any lead, not a "focus", so not :func:`lean_bar`); then come a review
+    of its order history and, for a segment below or at the typical customer everywhere, growing the category where
+    it comes closest to the typical customer. A category most
     customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) is ranked by amount after
     the others (:func:`by_ratio`), and is never the one protected or grown "against the typical customer", who buys
     none of it.
@@ -253,7 +268,7 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                                                       for c in highs]) + ".")
     if lows:  # never one of ``none``: its ratio is at least 1
         parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c])})" for c in lows]) + ".")
-    leans = leaning(profile, none)
+    leans = named_leans(profile, high, none)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)
                      + ", without being high in any category.")
