@@ -152,6 +152,10 @@ def named_leans(profile: dict[str, float], high: float, none: Collection[str] = 
     return [c for c in leaning(profile, none) if ratio_shown(profile[c]) >= lean_bar(high)]
 
 
+#: A segment high in this many categories or more, but not in all, is named "Large buyers" (:func:`persona_name`).
+LARGE = 4
+
+
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
                  others: list[dict[str, float]] | None = None, none: Mapping[str, float] | None = None) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
@@ -172,8 +176,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     above = named_leans(profile, high, none)
     if len(highs) == len(profile):
         core = "Large all-round buyers"
-    elif len(highs) >= 4:
-        apart = standing_out(profile, highs, others or [], none)
+    elif len(highs) >= LARGE:
+        apart = large_standouts(profile, highs, others or [], none)
         core = "Large buyers, standing out in " + name_list([CATEGORY_NAMES[c] for c in apart]) if apart else "Large buyers"
     elif highs:
         core = (name_list([NAME_WORDS[c] for c in highs[:2]]) + " buyers").capitalize()
@@ -185,6 +189,12 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
         core = "Typical accounts"
     channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0])) if channel_mix else ("", 0.0)
     return f"{core} ({channel})" if share >= dominant else core
+
+
+def large_standouts(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = ()) -> list[str]:
+    """The categories a "Large buyers, standing out in …" name names (:func:`standing_out`), and its description
+    explains: none unless ``highs`` are :data:`LARGE` or more but not every category."""
+    return standing_out(profile, highs, others, none) if LARGE <= len(highs) < len(profile) else []
 
 
 def standing_out(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = ()) -> list[str]:
@@ -206,13 +216,17 @@ def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[
 PLURAL_NAMES = {"Milk", "Grocery", "Detergents_Paper"}
 
 
+def pronoun(categories: list[str]) -> str:
+    """The pronoun for (one or two) categories: "it" for one singular category ("fresh food"), "them" for a plural one
+    ("milk products") or two."""
+    return "them" if len(categories) > 1 or categories[0] in PLURAL_NAMES else "it"
+
+
 def cross_sell_action(lows: list[str]) -> str:
-    """The action for the (one or two) categories a segment buys little of: "of it" for one singular category ("fresh
-    food"), "of them" for a plural one ("milk products") or two, joined by "as well as" ("detergents and paper and milk
-    products" read as three)."""
+    """The action for the (one or two) categories a segment buys little of (:func:`pronoun`), joined by "as well as"
+    ("detergents and paper and milk products" read as three)."""
     names = " as well as ".join(CATEGORY_NAMES[c] for c in lows)  # "and" is inside names: "detergents and paper"
-    them = len(lows) > 1 or lows[0] in PLURAL_NAMES
-    return f"Cross-sell {names}: they buy little of {'them' if them else 'it'} from us, so a first-order discount can win that spend."
+    return f"Cross-sell {names}: they buy little of {pronoun(lows)} from us, so a first-order discount can win that spend."
 
 
 def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
@@ -251,12 +265,13 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
 
 
 def describe(size: int, share: str, profile: dict[str, float], centre: dict[str, float], channel_mix: dict[str, float], high: float, low: float,
-             none: Mapping[str, float] | None = None) -> str:
+             none: Mapping[str, float] | None = None, others: list[dict[str, float]] | None = None) -> str:
     """One paragraph a sales rep can read: what the segment buys, how much, through which channel. ``share`` is the
     segment's share of the base as words ('49%', '<1%'): :func:`build` rounds the shares of all the segments together
     by :func:`stages.names.percents`, as the report and the staff page show them. In the categories most customers
     buy none of (``none``, :func:`most_buy_none`, each with its :func:`buyers_median`: :func:`levels_of`) it says the
-    segment's median amount, never a ratio (:func:`against_base`)."""
+    segment's median amount, never a ratio (:func:`against_base`). Where the name says "standing out in" (against
+    the ``others``, their profiles: :func:`large_standouts`), it says so and by how much."""
     none = none or {}
     levels = levels_of(profile, high, low, none)
     highs = [c for c in profile if levels[c] == "high"]
@@ -268,6 +283,11 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                                                       for c in highs]) + ".")
     if lows:  # never one of ``none``: its ratio is at least 1
         parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c])})" for c in lows]) + ".")
+    apart = large_standouts(profile, highs, others or [], none)
+    if apart:  # what the name's "standing out in" is measured against: not the typical customer, the other segments
+        lead = contrast(profile, others or [])
+        parts.append("They stand out in " + words_list([f"{CATEGORY_NAMES[c]} ({times(lead[c])}{' the next highest segment' if i == 0 else ''})"
+                                                     for i, c in enumerate(apart)]) + f": they buy more of {pronoun(apart)} than any other segment.")
     leans = named_leans(profile, high, none)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)
@@ -318,11 +338,12 @@ def build_personas(
         channel_mix = mix(members["Channel"], "Channel")
         region_mix = mix(members["Region"], "Region")
         typical = members.iloc[medoid_index(S[in_seg])]
+        others = [o for j, o in enumerate(profiles) if j != seg]
         personas.append(
             {
                 "id": seg,
-                "name": persona_name(profile, channel_mix, high, low, dominant, [o for j, o in enumerate(profiles) if j != seg], buyers),
-                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, buyers),
+                "name": persona_name(profile, channel_mix, high, low, dominant, others, buyers),
+                "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, buyers, others),
                 "size": int(in_seg.sum()),
                 "share": shares[seg],
                 "centre": {c: round(v, 2) for c, v in centre.items()},
@@ -332,7 +353,7 @@ def build_personas(
                 "channel_mix": channel_mix,
                 "region_mix": region_mix,
                 "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
-                "actions": persona_actions(profile, high, low, [o for j, o in enumerate(profiles) if j != seg], none=buyers),
+                "actions": persona_actions(profile, high, low, others, none=buyers),
             }
         )
     return distinct_names(personas, high)
