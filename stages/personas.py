@@ -295,9 +295,15 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
     # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it
-    parts.append(f"Their median spends add up to about {whole(sum(rounded(v) for v in centre.values()))} a year.")
+    parts.append(f"Their median spends add up to about {whole(median_total(centre))} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)
+
+
+def median_total(centre: Mapping[str, float]) -> int:
+    """A segment's median spends added up as the table and the page's card print them (each a whole number), so that a
+    reader adding them up gets it: what a description says and "bigger spenders" compares."""
+    return sum(rounded(v) for v in centre.values())
 
 
 def check_params(params: dict[str, Any]) -> None:
@@ -372,40 +378,58 @@ def named_categories(name: str) -> set[str]:
     return {c for c in CATEGORY_NAMES if any(part in lower for words in (NAME_WORDS[c], CATEGORY_NAMES[c]) for part in words.split(" and "))}
 
 
-def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[str]:
-    """What sets each of two or more personas with the same name apart from the others, as a short phrase.
+def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[tuple[str, str]]:
+    """What sets each of two or more personas with the same name apart from the others, as a short phrase and as the
+    sentence its description adds, which names the twins and the figure the phrase rests on (for a category, the ratio
+    of the medians, :data:`FLOOR` at least, that the tables print).
 
     "more <category>" for the category its name does not already name where it buys most against its twins, when
     that is at least ``high`` times what each of them buys (:func:`contrast`); else "bigger spenders" or "smaller
     spenders" when its median spends add up to the most or the least of the twins; else "segment <id>". The phrases
     differ: only one twin can buy more of a category than all the others. A category most customers buy none of
     (``most_buy_none``) counts only where the persona's level is high, after the others (:func:`by_ratio`): a median of
-    2 a year against a twin's none is no "more frozen food" to sell on.
+    2 a year against a twin's none is no "more frozen food" to sell on. The totals compared are those the
+    descriptions print (:func:`median_total`).
     """
     named = named_categories(twins[0]["name"])
-    totals = [sum(p["centre"].values()) for p in twins]
-    phrases = []
+    totals = [median_total(p["centre"]) for p in twins]
+    medians = [{c: max(v, FLOOR) for c, v in p["centre"].items()} for p in twins]  # the figure a reader checks in the tables
+    qualified = []
     for i, p in enumerate(twins):
         apart = contrast(p["profile"], [o["profile"] for j, o in enumerate(twins) if j != i])
         none = set(p.get("most_buy_none", ()))
         leads = by_ratio((c for c in apart if c not in named and apart[c] >= high and (c not in none or p["levels"][c] == "high")),
                          apart, p["profile"], none)
         rest = totals[:i] + totals[i + 1:]
-        phrases.append(f"more {CATEGORY_NAMES[leads[0]]}" if leads else "bigger spenders" if totals[i] > max(rest)
-                       else "smaller spenders" if totals[i] < min(rest) else f"segment {p['id']}")
-    return phrases
+        ids = [o["id"] for j, o in enumerate(twins) if j != i]
+        alike = f"{'segment' if len(ids) == 1 else 'segments'} {words_list([str(j) for j in ids])}, named alike"
+        spends = f"(about {words_list([whole(t) for t in rest])} a year)"
+        if leads:
+            of_whom = "its median" if len(ids) == 1 else "the highest of their medians"
+            lead = contrast(medians[i], medians[:i] + medians[i + 1:])[leads[0]]
+            qualified.append((f"more {CATEGORY_NAMES[leads[0]]}", f"They buy more {CATEGORY_NAMES[leads[0]]} than {alike} ({times(lead)} {of_whom})."))
+        elif totals[i] > max(rest):
+            qualified.append(("bigger spenders", f"Their median spends add up to more than those of {alike} {spends}."))
+        elif totals[i] < min(rest):
+            qualified.append(("smaller spenders", f"Their median spends add up to less than those of {alike} {spends}."))
+        else:
+            qualified.append((f"segment {p['id']}", f"Their name ends in the segment number: against {alike}, they buy no further category {times(high)} "
+                                                    "as much or more, and their median spends add up to neither the most nor the least."))
+    return qualified
 
 
 def distinct_names(personas: list[dict[str, Any]], high: float) -> list[dict[str, Any]]:
     """Names staff can tell apart: personas whose names are the same, or the same words in another order, get
-    " – " and what sets each apart from the others (:func:`twin_qualifiers`); every other name stays as it is."""
+    " – " and what sets each apart from the others, which their descriptions end by saying (:func:`twin_qualifiers`);
+    every other persona stays as it is."""
     twins: dict[str, list[dict[str, Any]]] = {}
     for p in personas:
         twins.setdefault(_name_key(p["name"]), []).append(p)
     for group in twins.values():
         if len(group) > 1:
-            for p, phrase in zip(group, twin_qualifiers(group, high)):
+            for p, (phrase, why) in zip(group, twin_qualifiers(group, high), strict=True):
                 p["name"] = f"{p['name']} – {phrase}"
+                p["description"] = f"{p['description']} {why}"
     return personas
 
 

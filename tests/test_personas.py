@@ -328,10 +328,19 @@ def test_twin_names_say_what_sets_each_apart_not_the_segment_number() -> None:
         "Milk product buyers (Horeca) – more fresh food", "Typical accounts (Horeca)", "Milk product buyers (Horeca) – smaller spenders"]
     assert not any("segment" in p["name"] for p in personas)
     assert f"## Segment 2: {personas[2]['name']}" in personas_markdown(personas, ["Fresh", "Milk"])
+    # each description ends by saying what its twin qualifier compares, against which segment, with the figure
+    assert personas[0]["description"].endswith(" They buy more fresh food than segment 2, named alike (15.00× its median).")
+    assert personas[2]["description"].endswith(" Their median spends add up to less than those of segment 0, named alike (about 3,000 a year).")
+    assert "named alike" not in personas[1]["description"]
 
 
 def _persona(seg: int, name: str, profile: dict[str, float], total: float = 6000.0) -> dict[str, Any]:
-    return {"id": seg, "name": name, "profile": profile, "centre": {c: total / len(profile) for c in profile}}
+    return {"id": seg, "name": name, "profile": profile, "centre": {c: total / len(profile) for c in profile}, "description": "D."}
+
+
+def _persona_of_medians(seg: int, name: str, profile: dict[str, float]) -> dict[str, Any]:
+    """A persona whose medians agree with its profile, the base median being 1,000 in every category."""
+    return {**_persona(seg, name, profile), "centre": {c: 1000.0 * r for c, r in profile.items()}}
 
 
 def test_twins_each_named_by_the_category_where_they_buy_most_against_the_other() -> None:
@@ -360,6 +369,25 @@ def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
         "Frozen food & fresh food buyers (Horeca) – more delicatessen", "Fresh food & frozen food buyers (Horeca) – smaller spenders", "Small accounts"]
 
 
+def test_a_twin_qualifier_the_description_does_not_mention_is_explained_there() -> None:
+    """The Davies–Bouldin 2-component experiment (k = 16): segment 5 "Frozen food & fresh food buyers (Horeca) – more
+    detergents and paper" had a description listing fresh food 2.94×, frozen food 4.16× and delicatessen 2.81× and
+    never detergents: the qualifier compares it with its twin, not with the typical customer. The description says so."""
+    from stages.personas import distinct_names
+
+    fifth = {"Fresh": 2.94, "Milk": 1.1, "Grocery": 0.9, "Frozen": 4.16, "Detergents_Paper": 0.8, "Delicassen": 2.81}
+    twin = {"Fresh": 3.2, "Milk": 1.0, "Grocery": 0.8, "Frozen": 3.9, "Detergents_Paper": 0.5, "Delicassen": 2.9}
+    name = "Frozen food & fresh food buyers (Horeca)"
+    personas = [_persona_of_medians(5, name, fifth), _persona_of_medians(9, name, twin)]
+    distinct_names(personas, 1.5)
+    assert personas[0]["name"] == "Frozen food & fresh food buyers (Horeca) – more detergents and paper"
+    assert personas[0]["description"] == "D. They buy more detergents and paper than segment 9, named alike (1.60× its median)."
+    assert personas[1]["description"] == "D. Their median spends add up to less than those of segment 5, named alike (about 12,710 a year)."
+    three = [_persona_of_medians(5, name, fifth), _persona_of_medians(9, name, twin), _persona_of_medians(11, name, {**twin, "Detergents_Paper": 0.4})]
+    distinct_names(three, 1.5)
+    assert three[0]["description"] == "D. They buy more detergents and paper than segments 9 and 11, named alike (1.60× the highest of their medians)."
+
+
 def test_twin_names_fall_back_to_size_then_to_the_segment_number_and_are_always_unique() -> None:
     from stages.personas import distinct_names
 
@@ -368,6 +396,12 @@ def test_twin_names_fall_back_to_size_then_to_the_segment_number_and_are_always_
     scaled = [_persona(0, "Typical accounts", FLAT, 9000), _persona(1, "Typical accounts", FLAT, 8000), _persona(2, "Typical accounts", FLAT, 7000)]
     assert [p["name"] for p in distinct_names(scaled, 1.5)] == [
         "Typical accounts – bigger spenders", "Typical accounts – segment 1", "Typical accounts – smaller spenders"]
+    assert scaled[1]["description"] == ("D. Their name ends in the segment number: against segments 0 and 2, named alike, they buy no further "
+                                        "category 1.50× as much or more, and their median spends add up to neither the most nor the least.")
+    assert scaled[0]["description"].endswith("more than those of segments 1 and 2, named alike (about 7,998 and 7,002 a year).")
+    # totals that print the same (1,000.4 and 999.6 a year, each "about 1,000") make neither the bigger spender
+    close = [_persona(0, "Typical accounts", FLAT, 6002.4), _persona(1, "Typical accounts", FLAT, 5997.6)]
+    assert [p["name"] for p in distinct_names(close, 1.5)] == ["Typical accounts – segment 0", "Typical accounts – segment 1"]
     rng = np.random.default_rng(0)
     for _ in range(300):  # random twins: whatever their profiles and sizes, the names differ
         group = [_persona(j, "Small accounts", dict(zip(FEATURES, rng.choice([0.2, 0.5, 1.0, 2.0], 6))), float(rng.choice([1, 2])))
