@@ -26,6 +26,7 @@ import platform
 import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 X86_64 = ("x86_64", "amd64")
 #: OpenBLAS kernel family for x86-64: SSE4.2 without FMA, the same baseline numpy 2 requires.
@@ -75,6 +76,12 @@ def pinned(environ: Mapping[str, str] | None = None) -> Iterator[dict[str, str]]
                 os.environ[key] = value
 
 
+def program_path(command: str) -> str | None:
+    """The program ``command`` names: the one installed beside this Python first (a virtual environment's ``bin``,
+    whose ``pytest`` has the project's plugins, also when that folder is not on ``PATH``), else the one ``PATH`` finds."""
+    return shutil.which(command, path=str(Path(sys.executable).parent)) or shutil.which(command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``argv`` (a command and its arguments) in place of this process, pinned; without one, print the variables."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -88,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, value in sorted(env.items()):
             print(f"{key}={value}")
         return 0
-    program = shutil.which(args[0])
+    program = program_path(args[0])
     if program is None:
         print(f"stages.numerics: command not found: {args[0]}", file=sys.stderr)
         return 127

@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -114,3 +115,13 @@ def test_the_launcher_names_a_command_it_cannot_find() -> None:
     assert done.returncode == 127
     assert "command not found: no-such-command-here" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_launcher_runs_the_program_beside_this_python_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`.venv/bin/python -m stages.numerics pytest --nbval-lax notebook` without `.venv/bin` on PATH ran PATH's pytest
+    (another Python's, without nbval: "unrecognized arguments") or none; it runs the environment's own."""
+    started: list[str] = []
+    monkeypatch.setattr(numerics.os, "execve", lambda program, args, env: started.append(program))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert numerics.main(["pytest", "--version"]) == 0
+    assert started == [str(Path(sys.executable).parent / "pytest")]
