@@ -104,6 +104,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     n_rows = data_report["n_rows"]
     ev = metrics["pca_explained_variance"]
     n_components, n_features = int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])
+    otherwise = prepared_otherwise(params["features"])
     horeca_share, retail_share = percents([channel["Horeca"] / n_rows, channel["Retail"] / n_rows])
     return {
         "data": {
@@ -142,8 +143,8 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "silhouette": silhouette_text(metrics["silhouette"]),
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
             "silhouette_reference": silhouette_text(metrics["silhouette_reference"]),
-            "separation": separation_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features),
-            "silhouette_in_space": silhouette_in_space_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features),
+            "separation": separation_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
+            "silhouette_in_space": silhouette_in_space_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
             "calinski_harabasz": whole(metrics["calinski_harabasz"]),
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
             "stability_ari": f"{metrics['stability_ari']:.2f}",
@@ -164,28 +165,59 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     }
 
 
-def separation_text(silhouette: float, reference: float, n_components: int, n_features: int) -> str:
-    """Home page, "Separation": Kaufman & Rousseeuw's band and what it means for the segments, read on a silhouette
-    over every category. That is ``silhouette`` (the clustering space's) when the segments were fitted on all the
-    categories; on fewer principal components it is ``reference`` (``silhouette_reference``), and the sentence gives
-    both, each with its space: the silhouette on two components read 0.40, *weak*, where over all six it was 0.257."""
+#: How the reference silhouette's space prepares spending (:func:`stages.cluster.reference_silhouette`): the log of
+#: max(spend, 1), standard-scaled. A clustering space prepared otherwise gives a silhouette of another scale.
+REFERENCE_PREPARATION = {"transform": "log", "scaler": "standard"}
+
+
+def prepared_otherwise(features: dict[str, Any]) -> list[str]:
+    """The settings of ``params.yaml``'s ``features`` section by which the clustering space prepares spending otherwise
+    than the reference silhouette's space (:data:`REFERENCE_PREPARATION`), as the text names them: ['`features.transform: none`']."""
+    return [f"`features.{key}: {features[key]}`" for key, value in REFERENCE_PREPARATION.items() if features[key] != value]
+
+
+def _fitted_space(n_components: int, n_features: int, otherwise: list[str]) -> tuple[str, str]:
+    """Where the segments were fitted, when a silhouette there is not the reference's, and why it differs: ('on the
+    first 2 principal components (…)', 'leaves out …') or ('in spending prepared with `features.transform: none`',
+    'is not comparable: …')."""
     fewer = fewer_components(n_components, n_features)
-    over_all = reference if fewer else silhouette
+    if not otherwise:
+        return f"on {pca_use(n_components, n_features)}", LEAVES_OUT
+    where = f"in spending prepared with {words_list(otherwise)}" + (f", on {pca_use(n_components, n_features)}" if fewer else "")
+    why = ("is not comparable with one over log-scaled, standardised spending: a silhouette depends on how spending is "
+           "transformed and scaled") + (f", and it {LEAVES_OUT}" if fewer else "")
+    return where, why
+
+
+def separation_text(silhouette: float, reference: float, n_components: int, n_features: int, otherwise: list[str] | None = None) -> str:
+    """Home page, "Separation": Kaufman & Rousseeuw's band and what it means for the segments, read on a silhouette
+    over every category, log-scaled and standardised. That is ``silhouette`` (the clustering space's) when the
+    segments were fitted there; on fewer principal components, or on spending prepared ``otherwise``
+    (:func:`prepared_otherwise`), it is ``reference`` (``silhouette_reference``), and the sentence gives both, each
+    with its space: the silhouette on two components read 0.40, *weak*, where over all six it was 0.257."""
+    otherwise = otherwise or []
+    elsewhere = fewer_components(n_components, n_features) or bool(otherwise)
+    over_all = reference if elsewhere else silhouette
     reading = (f"the average silhouette is {silhouette_text(over_all)}, {silhouette_band(over_all)} on Kaufman and "
                f"Rousseeuw's scale; {SILHOUETTE_READINGS[silhouette_strength(over_all)]}.")
-    if not fewer:
+    if not elsewhere:
         return sentence_start(reading)
-    return (f"Over all {n_features} categories, every customer counted, {reading} On {pca_use(n_components, n_features)}, "
-            f"where the segments were fitted, it is {silhouette_text(silhouette)}, which {LEAVES_OUT}.")
+    where, why = _fitted_space(n_components, n_features, otherwise)
+    prepared = ", log-scaled and standardised" if otherwise else ""
+    return (f"Over all {n_features} categories{prepared}, every customer counted, {reading} {sentence_start(where)}, "
+            f"where the segments were fitted, it is {silhouette_text(silhouette)}, which {why}.")
 
 
-def silhouette_in_space_text(silhouette: float, reference: float, n_components: int, n_features: int) -> str:
+def silhouette_in_space_text(silhouette: float, reference: float, n_components: int, n_features: int, otherwise: list[str] | None = None) -> str:
     """Methods page, after "Silhouette 0.26 (…):": its band, and when the segments were fitted on fewer principal
-    components than categories, that it was measured there and the reference silhouette's band over all of them."""
+    components than categories or on spending prepared ``otherwise`` (:func:`prepared_otherwise`), where it was
+    measured and the reference silhouette's band over all of them."""
+    otherwise = otherwise or []
     band = silhouette_band(silhouette)
-    if not fewer_components(n_components, n_features):
+    if not fewer_components(n_components, n_features) and not otherwise:
         return band
-    return (f"{band} on {pca_use(n_components, n_features)}, where the segments were fitted, which {LEAVES_OUT}; "
+    where, why = _fitted_space(n_components, n_features, otherwise)
+    return (f"{band} {where}, where the segments were fitted, which {why}; "
             f"over all the categories the reference silhouette below reads {silhouette_band(reference)}")
 
 

@@ -626,6 +626,28 @@ def test_site_variables_read_the_separation_in_the_space_params_yaml_clustered_i
     assert v["silhouette"] == "0.40" and v["silhouette_reference"] == "0.257"
 
 
+@pytest.mark.parametrize(("features", "named"), [
+    ({"transform": "none"}, "`features.transform: none`"),
+    ({"transform": "log1p", "scaler": "robust"}, "`features.transform: log1p` and `features.scaler: robust`"),
+])
+def test_the_separation_on_spending_prepared_otherwise_reads_the_reference_and_names_the_settings(inputs: dict[str, Any], features: dict[str, str], named: str) -> None:
+    """`dvc exp run -S features.transform=none`: the home page read the band of the silhouette on raw spending
+    (a scale of its own, set by the biggest spenders) as the customers' structure; the reference silhouette (log,
+    standardised, every category) is read instead, and the clustering space's figure is named with its settings."""
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["params"]["features"].update(features)
+    inputs["metrics"].update(silhouette=0.6123, silhouette_reference=0.2572)
+    v = report.site_variables(outputs=outputs, **inputs)["model"]
+    assert v["separation"].startswith("Over all 2 categories, log-scaled and standardised, every customer counted, the average "
+                                      "silhouette is 0.257, *no substantial* structure")
+    assert v["separation"].endswith(f"In spending prepared with {named}, where the segments were fitted, it is 0.61, which is "
+                                    "not comparable with one over log-scaled, standardised spending: a silhouette depends on "
+                                    "how spending is transformed and scaled.")
+    assert v["silhouette_in_space"].startswith(f"*reasonable* structure in spending prepared with {named}, where the segments were fitted")
+    assert v["silhouette_in_space"].endswith("the reference silhouette below reads *no substantial* structure (0.257, just below the 0.26 where the next band starts)")
+
+
 def test_the_home_and_methods_pages_quote_the_separation_from_variables() -> None:
     """The home page read the band of the clustering space's silhouette (`model.silhouette_band`) whatever the space."""
     index = (report.SITE / "index.qmd").read_text(encoding="utf-8")
