@@ -570,6 +570,18 @@ def _repeated_headers(table: pa.Table, names: list[str]) -> NDArray[np.int64]:
     return np.flatnonzero(np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
 
 
+EMPTY_ROW = "is empty (no cell holds a value), so it is not a customer: delete it from the file"
+
+
+def _empty_rows(table: pa.Table) -> NDArray[np.int64]:
+    """Indexes of the rows with no value in any cell, carried columns included (each empty, white space, or a mark of
+    a value not known in a column read): a spreadsheet saves a row it once formatted so (``;;;;;;``)."""
+    empty = pa.scalar(True)
+    for column in table.columns:
+        empty = pc.and_(empty, pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True))
+    return np.flatnonzero(np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool))
+
+
 TOTALS_ROW = "is the sum of the rows above it (a totals row?), not a customer: delete it from the file"
 
 
@@ -755,6 +767,11 @@ def check_chunk(chunk: Chunk, header: Header, running: Running | None = None) ->
     for i in _repeated_headers(chunk.table, header.names) if checked.errors else ():
         if i in checked.errors:
             checked.errors[i] = [FieldError(field="row", row=int(checked.rows[i]), message=REPEATED_HEADER)]
+    # A row with nothing in it (a spreadsheet's formatted but empty row): one error that says so, not "no spending
+    # given" for the six categories.
+    for i in _empty_rows(chunk.table) if checked.errors else ():
+        if i in checked.errors:
+            checked.errors[i] = [FieldError(field="row", row=int(checked.rows[i]), message=EMPTY_ROW)]
     # A totals row under the customers: one error that says so, where it would be scored as one more (atypical) customer.
     for i in totals:
         checked.errors[int(i)] = [FieldError(field="row", row=int(checked.rows[i]), message=TOTALS_ROW)]

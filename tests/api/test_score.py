@@ -359,6 +359,23 @@ def test_a_repeated_header_line_is_one_error_that_says_so(tmp_path: Path, client
     assert [e["field"] for e in partial[0]["errors"]] == ["Fresh"]
 
 
+def test_an_empty_row_is_one_error_that_says_so(tmp_path: Path, client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    """A spreadsheet saves the rows it once formatted as separators only (`;;;;;;;;`): each was "Fresh, Milk, …: no
+    spending given" for the six categories; it is one error saying the row is empty, from the command and the endpoint
+    alike. A row with a customer number but no spending is still a customer without spending."""
+    data = "\n".join([f"Customer,{HEADER}", f"C-1,{ROWS[0]}", ",,,,,,,,", " , ,,,,,,NA,", "C-3,,,,,,,,"]) + "\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(data, encoding="utf-8")
+    assert main([str(source), "-o", str(target)]) == 0
+    assert "4 rows, 1 segmented, 3 with errors" in capsys.readouterr().err
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    empty = "is empty (no cell holds a value), so it is not a customer: delete it from the file"
+    assert [r["error"] for r in rows[1:3]] == [f"row: {empty}"] * 2
+    assert rows[3]["error"].startswith("Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen: no spending given")
+    http = client.post("/api/segment/batch", data=data.encode(), content_type="text/csv").get_json()["results"]
+    assert [r.get("errors") for r in http[1:3]] == [[{"field": "row", "row": 2, "message": empty}], [{"field": "row", "row": 3, "message": empty}]]
+
+
 def test_ctrl_c_while_the_libraries_load_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     """SIGINT sent once pyarrow's library is mapped into the process (its imports and the artifacts' loading take
     about half a second): exit 130 with a line saying so, no traceback, no output file."""
