@@ -30,8 +30,8 @@ from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
-    LEAVES_OUT, agreement_reading, channel_ari_by_k, channel_reading, fewer_components, k_note, silhouette_band,
-    silhouette_strength, silhouette_text, stability_reading,
+    LEAVES_OUT, agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fewer_components,
+    k_note, silhouette_band, silhouette_strength, silhouette_text, stability_reading, stability_text,
 )
 
 SITE = config.ROOT / "site"
@@ -147,14 +147,14 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "silhouette_in_space": silhouette_in_space_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
             "calinski_harabasz": whole(metrics["calinski_harabasz"]),
             "davies_bouldin": f"{metrics['davies_bouldin']:.2f}",
-            "stability_ari": f"{metrics['stability_ari']:.2f}",
-            "agreement_ari": f"{metrics['agreement_ari']:.2f}",
+            "stability_ari": stability_text(metrics["stability_ari"]),
+            "agreement_ari": agreement_text(metrics["agreement_ari"]),
             "agreement_reading": agreement_reading(metrics["agreement_ari"]),
             "stability_reading": stability_reading(metrics["stability_ari"]),
             "channel_reading": channel_reading(metrics["channel_ari"], metrics["channel_baseline"], metrics["channel_accuracy"]),
             "channel_accuracy": percent(metrics["channel_accuracy"]),
             "channel_baseline": percent(metrics["channel_baseline"]),
-            "channel_ari": f"{metrics['channel_ari']:.2f}",
+            "channel_ari": channel_ari_text(metrics["channel_ari"]),
             "version": lock_md5(outputs, "ml/segmenter.json"),
             "atypical_share": percent(ATYPICAL_QUANTILE),
         },

@@ -51,14 +51,21 @@ def silhouette_bands_text() -> str:
             f"{reasonable:.2f} up to {strong:.2f} as reasonable, {strong:.2f} and above as strong structure")
 
 
+def banded_text(value: float, bands: tuple[tuple[float, str], ...]) -> str:
+    """A score as the report quotes it beside its reading in ``bands`` (:func:`reading`): two decimals, more only where
+    two would round it into another band, so the number shown never sits in a band other than the words said of it
+    (a stability of 0.7983 → '0.798': '0.80' is where "much the same segments" starts, and it was read below that)."""
+    for digits in range(2, 10):
+        text = f"{value:.{digits}f}"
+        if reading(bands, float(text)) == reading(bands, value):
+            return text
+    return repr(value)
+
+
 def silhouette_text(silhouette: float) -> str:
     """A silhouette as the report quotes it: two decimals, more only where two would round it into another band
     (0.2578 → '0.258': '0.26' would read as the *weak* band it falls just short of)."""
-    for digits in range(2, 10):
-        text = f"{silhouette:.{digits}f}"
-        if silhouette_strength(float(text)) == silhouette_strength(silhouette):
-            return text
-    return repr(silhouette)
+    return banded_text(silhouette, SILHOUETTE_BANDS)
 
 
 def silhouette_band(silhouette: float) -> str:
@@ -100,6 +107,22 @@ CHANNEL_READINGS = (
     (0.30, "the segments follow the Horeca/Retail split in part"),
     (float("-inf"), "the segments largely cut across the Horeca/Retail split"),
 )
+
+
+def agreement_text(ari: float) -> str:
+    """The agreement ARI between the methods as quoted beside :func:`agreement_reading` (:func:`banded_text`)."""
+    return banded_text(ari, AGREEMENT_READINGS)
+
+
+def stability_text(ari: float) -> str:
+    """The bootstrap stability ARI as quoted beside :func:`stability_reading` (:func:`banded_text`): 0.7983 → '0.798'."""
+    return banded_text(ari, STABILITY_READINGS)
+
+
+def channel_ari_text(ari: float) -> str:
+    """The ARI with the Channel label as quoted beside :func:`channel_reading` (:func:`banded_text`): 0.2992 → '0.299',
+    not '0.30', where "follow the Horeca/Retail split in part" starts."""
+    return banded_text(ari, CHANNEL_READINGS)
 
 
 def agreement_reading(ari: float) -> str:

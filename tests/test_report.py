@@ -574,6 +574,44 @@ def test_site_variables_quote_the_reference_silhouette_in_its_own_band(inputs: d
     assert (v["model"]["silhouette"], v["model"]["silhouette_reference"]) == ("0.26", "0.258")
 
 
+@pytest.mark.parametrize(("quote", "read", "value", "text"), [
+    ("stability_text", "stability_reading", 0.7983046494691208, "0.798"),
+    ("channel_ari_text", "channel_reading", 0.29916632896089124, "0.299"),
+    ("agreement_text", "agreement_reading", 0.6498, "0.6498"),
+    ("stability_text", "stability_reading", 0.7119, "0.71"),
+    ("channel_ari_text", "channel_reading", 0.3687, "0.37"),
+])
+def test_an_ari_is_never_rounded_into_another_band_than_its_reading(quote: str, read: str, value: float, text: str) -> None:
+    """features.scaler=robust: stability 0.7983 was quoted as 0.80 (where "much the same segments" starts) beside
+    "refits keep the broad segments", and the Channel ARI 0.2992 as 0.30 (where "in part" starts) beside "largely cut
+    across"."""
+    from stages import select_k
+    assert getattr(select_k, quote)(value) == text
+    reading = getattr(select_k, read)
+    assert reading(float(text)) == reading(value)
+
+
+def test_site_variables_quote_the_aris_in_the_band_of_their_reading(inputs: dict[str, Any]) -> None:
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"].update(stability_ari=0.7983046494691208, channel_ari=0.29916632896089124, agreement_ari=0.41518)
+    v = report.site_variables(outputs=outputs, **inputs)["model"]
+    assert (v["stability_ari"], v["channel_ari"], v["agreement_ari"]) == ("0.798", "0.299", "0.42")
+    assert v["stability_reading"] == report.stability_reading(0.798) != report.stability_reading(0.80)
+
+
+def test_notebook_4_quotes_the_aris_as_the_report_does() -> None:
+    """Notebook 4's Channel paragraph printed each ARI to two decimals beside its reading (0.80 beside a reading of
+    under 0.80), where the home page quotes them by stages.select_k's *_text functions."""
+    import json
+    nb = json.loads((config.ROOT / "notebook" / "04_cluster.ipynb").read_text(encoding="utf-8"))
+    source = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    for key, quote in (("stability_ari", "stability_text"), ("channel_ari", "channel_ari_text"),
+                       ("agreement_ari", "agreement_text")):
+        assert f"{key}']:.2f" not in source
+        assert f"{quote}(metrics['{key}'])" in source
+
+
 #: The shipped run's reading, which the home page keeps: all six categories, so the clustering space's own silhouette.
 SHIPPED_SEPARATION = ("The average silhouette is 0.26, *weak* structure (0.262, just above the 0.26 where that band starts) "
                       "on Kaufman and Rousseeuw's scale; customers vary continuously rather than falling into tight groups: "
