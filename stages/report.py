@@ -157,12 +157,22 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "channel_ari": channel_ari_text(metrics["channel_ari"]),
             "version": lock_md5(outputs, "ml/segmenter.json"),
             "atypical_share": percent(ATYPICAL_QUANTILE),
+            "atypical_segment": atypical_segment(metrics["algorithm"]),
         },
         "personas": {
             "count": str(len(personas)),
             "largest": largest_text(personas),
         },
     }
+
+
+def atypical_segment(algorithm: str) -> str:
+    """Methods page, after "marks a customer beyond that as *atypical*: it still gets": the segment the served model
+    (``cluster.algorithm``) gives it. A Gaussian mixture gives the most probable one, which need not be the nearest
+    (``cluster.algorithm=gmm``: the page said "the nearest segment" for it too)."""
+    if algorithm == "gmm":
+        return "its most probable segment (a Gaussian mixture weighs each segment's size and spread, so it need not be the nearest)"
+    return "the nearest segment"
 
 
 #: How the reference silhouette's space prepares spending (:func:`stages.cluster.reference_silhouette`): the log of

@@ -612,6 +612,20 @@ def test_notebook_4_quotes_the_aris_as_the_report_does() -> None:
         assert f"{quote}(metrics['{key}'])" in source
 
 
+def test_the_methods_page_says_which_segment_an_atypical_customer_still_gets(inputs: dict[str, Any]) -> None:
+    """cluster.algorithm=gmm: the methods page said an atypical customer "still gets the nearest segment", where a
+    Gaussian mixture gives the most probable one, which need not be the nearest."""
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    assert report.site_variables(outputs=outputs, **inputs)["model"]["atypical_segment"] == "the nearest segment"
+    inputs["metrics"]["algorithm"] = "gmm"
+    segment = report.site_variables(outputs=outputs, **inputs)["model"]["atypical_segment"]
+    assert segment.startswith("its most probable segment") and "need not be the nearest" in segment
+    text = (report.SITE / "methods.qmd").read_text(encoding="utf-8")
+    assert "it still\ngets {{< var model.atypical_segment >}}, with a warning" in text
+    assert "gets the nearest segment" not in text
+
+
 #: The shipped run's reading, which the home page keeps: all six categories, so the clustering space's own silhouette.
 SHIPPED_SEPARATION = ("The average silhouette is 0.26, *weak* structure (0.262, just above the 0.26 where that band starts) "
                       "on Kaufman and Rousseeuw's scale; customers vary continuously rather than falling into tight groups: "
