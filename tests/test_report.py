@@ -717,3 +717,11 @@ def test_the_home_page_names_a_served_mixture_with_its_article(inputs: dict[str,
     assert v["model"]["algorithm_phrase"] == "a Gaussian mixture" and v["model"]["algorithm"] == "Gaussian mixture"
     index = (report.SITE / "index.qmd").read_text(encoding="utf-8")
     assert "The served model is\n{{< var model.algorithm_phrase >}} with" in index
+
+
+def test_the_methods_page_opens_its_served_model_sentence_with_the_algorithm_as_a_noun() -> None:
+    """`cluster.algorithm=agglomerative`: the methods page read "**The served model.** agglomerative (Ward) with k = 3.",
+    a sentence opening in lower case on a bare adjective; gmm's read "Gaussian mixture with k = 3" without its article."""
+    methods = (report.SITE / "methods.qmd").read_text(encoding="utf-8")
+    assert "**The served model** is {{< var model.algorithm_phrase >}} with k = {{< var model.k >}}." in methods
+    assert "{{< var model.algorithm >}}" not in methods
