@@ -217,3 +217,15 @@ def test_a_label_value_no_customer_has_is_counted_as_zero() -> None:
     assert result.report["labels"] == {"Channel": {"Horeca": 1, "Retail": 1}, "Region": {"Lisbon": 0, "Oporto": 1, "Other": 1}}
     only_retail = run(f"{HEADER}\n{ROW1}\n{ROW2}\n")
     assert only_retail.report["labels"]["Channel"] == {"Horeca": 0, "Retail": 2}
+
+
+def test_notebook_1_says_what_data_impute_error_does_with_missing_spending() -> None:
+    """`data.impute=error`: notebook 1 said "Missing spending is filled per `data.impute`", where that setting fills
+    nothing and stops the pipeline naming the rows (the methods page's `missing_rule`)."""
+    import json
+
+    from stages import config
+    nb = json.loads((config.ROOT / "notebook" / "01_prepare.ipynb").read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").replace("\n", " ")
+    assert "filled per `data.impute`;" not in text
+    assert "with `data.impute: error`, stops the pipeline here naming its rows" in text
