@@ -719,6 +719,14 @@ def test_the_home_page_names_a_served_mixture_with_its_article(inputs: dict[str,
     assert "The served model is\n{{< var model.algorithm_phrase >}} with" in index
 
 
+def test_the_home_page_names_every_criterion_the_number_of_segments_was_scored_with() -> None:
+    """`select_k.criterion=bic -S cluster.k=auto`: the home page said every k was "judged on separation and on stability
+    under resampling", and the next sentence that the BIC, neither of them, picked the k served."""
+    index = (report.SITE / "index.qmd").read_text(encoding="utf-8")
+    assert "judged on separation and on stability" not in index
+    assert "and scored with {{< var method.criteria >}}, and stability under resampling." in index
+    assert "the Gaussian mixture's BIC" in report.criteria_text(["kmeans", "gmm"])
+
 def test_the_methods_page_opens_its_served_model_sentence_with_the_algorithm_as_a_noun() -> None:
     """`cluster.algorithm=agglomerative`: the methods page read "**The served model.** agglomerative (Ward) with k = 3.",
     a sentence opening in lower case on a bare adjective; gmm's read "Gaussian mixture with k = 3" without its article."""
