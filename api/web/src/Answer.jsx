@@ -1,4 +1,4 @@
-import { categoryWords, confidenceWords, decimal2, filledInFigure, filledInNote, money, mostBuyNone, percent, percents, segmentAgainstBase, sharedLabels, standouts, times } from "./format.js";
+import { categoryWords, confidenceWords, decimal2, filledInFigure, filledInNote, money, mostBuyNone, percent, percents, segmentAgainstBase, segmentKind, sharedLabels, standouts, times } from "./format.js";
 import { segmentColour } from "./colours.js";
 import { Swatch } from "./Swatch.jsx";
 import { PcaMap } from "./PcaMap.jsx";
@@ -124,7 +124,7 @@ export function Answer({ answer, fields, pca, personas, algorithm, onReload, ref
         <div className="alert atypical">
           <p>
             <strong>This customer is unlike the customers the segments were built from.</strong> Its spending is farther from every
-            segment's centre than that of 99 in 100 of them, so “{persona.name}” is only the nearest segment, not a good fit. Check the
+            segment's centre than that of 99 in 100 of them, so “{persona.name}” is only {segmentKind(answer)}, not a good fit. Check the
             amounts (a digit too many or too few, or thousands typed as units) before acting on it.
           </p>
         </div>

@@ -321,6 +321,10 @@ export function confidenceLevel(confidence, mixture, atypical = false) {
   return confidence >= 0.5 ? "high" : confidence >= 0.2 ? "medium" : "low"; // 1 − d(nearest) / d(second-nearest)
 }
 
+/** The segment an answer's customer is put in, as the atypical warning names it: a Gaussian mixture's answer (it has
+ * ``probabilities``) gives the most probable segment, which need not be the nearest; the other models the nearest. */
+export const segmentKind = (answer) => (Array.isArray(answer.probabilities) ? "the most probable segment" : "the nearest segment");
+
 /** Plain-words reading of the model's confidence figure: {level (see confidenceLevel), text}; ``shown`` is its
  * percent text. */
 export function confidenceWords(confidence, algorithm, segmentName, runnerUp, shown = percent(confidence), atypical = false) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { MOST_BUY_NONE, NO_IMPUTE, SPREADSHEET_BOM, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, encodingNote, filledInFigure, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, NO_IMPUTE, SPREADSHEET_BOM, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, encodingNote, filledInFigure, segmentKind, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
@@ -352,4 +352,10 @@ test("a file read in another encoding than UTF-8 is said to be, with the API's n
   assert.equal(encodingNote(undefined), null); // an answer from before the field
   // the mark Excel needs is UTF-8's, three bytes, as a Blob of the string writes it
   assert.deepEqual([...new TextEncoder().encode(SPREADSHEET_BOM)], [0xef, 0xbb, 0xbf]);
+});
+
+test("an atypical customer's segment is named as the model gives it: a mixture's most probable, else the nearest", () => {
+  assert.equal(segmentKind({ probabilities: [0.1, 0.9] }), "the most probable segment");
+  assert.equal(segmentKind({ probabilities: null }), "the nearest segment");
+  assert.equal(segmentKind({}), "the nearest segment");
 });
