@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import combinations
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from stages.features import scaler_arrays, space_pipeline
 from stages.names import sentence_start
 from stages.params import K_RULE, valid_k
 from stages.segmenter import Segmenter, distance_limit
-from stages.select_k import LEAVES_OUT, customers_text, max_segments, silhouette_space
+from stages.select_k import customers_text, max_segments, not_comparable, silhouette_space
 
 
 def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None, n_distinct: int | None = None) -> int:
@@ -120,20 +121,22 @@ def agreement_table(labels_by_algorithm: dict[str, NDArray[np.int64]]) -> pd.Dat
                          for a in names], index=names, columns=names)
 
 
-def k_evidence_text(sweep: pd.DataFrame, algorithm: str, ks: list[int], n_components: int, n_features: int) -> str:
+def k_evidence_text(sweep: pd.DataFrame, algorithm: str, ks: list[int], n_components: int, n_features: int,
+                    otherwise: Sequence[str] = ()) -> str:
     """Notebook 4's "Why k": the served algorithm's silhouette and bootstrap stability in the sweep (``sweep``:
     :func:`~stages.select_k.long`'s layout) at each k of ``ks`` it has, naming the clustering space when it is fewer
     principal components than categories (:func:`~stages.select_k.silhouette_space`); '' when it has none of them."""
     curve = sweep[sweep["algorithm"] == algorithm].set_index("k")
-    where = silhouette_space(n_components, n_features)
+    where = silhouette_space(n_components, n_features, otherwise)
     numbers = [f"at k = {k} the silhouette{where if i == 0 else ''} is {curve.loc[k, 'silhouette']:.3f} and bootstrap "
                f"stability {curve.loc[k, 'stability']:.2f}" for i, k in enumerate(k for k in dict.fromkeys(ks) if k in curve.index)]
     if not numbers:
         return ""
     text = sentence_start("; ".join(numbers)) + "."
     if where:
-        text += (f" That silhouette {LEAVES_OUT}: `silhouette_reference` in the metrics table below measures the served "
-                 "segments over all the categories.")
+        text += (f" That silhouette {not_comparable(n_components, n_features, otherwise)}{'; ' if otherwise else ': '}`silhouette_reference` in the "
+                 "metrics table below measures the served segments over all the categories"
+                 + (", log-scaled and standardised." if otherwise else "."))
     return text
 
 

@@ -30,7 +30,7 @@ from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
-    LEAVES_OUT, agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fewer_components,
+    agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fewer_components, fitted_space, prepared_otherwise,
     k_note, silhouette_band, silhouette_strength, silhouette_text, stability_reading, stability_text,
 )
 
@@ -175,30 +175,6 @@ def atypical_segment(algorithm: str) -> str:
     return "the nearest segment"
 
 
-#: How the reference silhouette's space prepares spending (:func:`stages.cluster.reference_silhouette`): the log of
-#: max(spend, 1), standard-scaled. A clustering space prepared otherwise gives a silhouette of another scale.
-REFERENCE_PREPARATION = {"transform": "log", "scaler": "standard"}
-
-
-def prepared_otherwise(features: dict[str, Any]) -> list[str]:
-    """The settings of ``params.yaml``'s ``features`` section by which the clustering space prepares spending otherwise
-    than the reference silhouette's space (:data:`REFERENCE_PREPARATION`), as the text names them: ['`features.transform: none`']."""
-    return [f"`features.{key}: {features[key]}`" for key, value in REFERENCE_PREPARATION.items() if features[key] != value]
-
-
-def _fitted_space(n_components: int, n_features: int, otherwise: list[str]) -> tuple[str, str]:
-    """Where the segments were fitted, when a silhouette there is not the reference's, and why it differs: ('on the
-    first 2 principal components (…)', 'leaves out …') or ('in spending prepared with `features.transform: none`',
-    'is not comparable: …')."""
-    fewer = fewer_components(n_components, n_features)
-    if not otherwise:
-        return f"on {pca_use(n_components, n_features)}", LEAVES_OUT
-    where = f"in spending prepared with {words_list(otherwise)}" + (f", on {pca_use(n_components, n_features)}" if fewer else "")
-    why = ("is not comparable with one over log-scaled, standardised spending: a silhouette depends on how spending is "
-           "transformed and scaled") + (f", and it {LEAVES_OUT}" if fewer else "")
-    return where, why
-
-
 def separation_text(silhouette: float, reference: float, n_components: int, n_features: int, otherwise: list[str] | None = None) -> str:
     """Home page, "Separation": Kaufman & Rousseeuw's band and what it means for the segments, read on a silhouette
     over every category, log-scaled and standardised. That is ``silhouette`` (the clustering space's) when the
@@ -212,7 +188,7 @@ def separation_text(silhouette: float, reference: float, n_components: int, n_fe
                f"Rousseeuw's scale; {SILHOUETTE_READINGS[silhouette_strength(over_all)]}.")
     if not elsewhere:
         return sentence_start(reading)
-    where, why = _fitted_space(n_components, n_features, otherwise)
+    where, why = fitted_space(n_components, n_features, otherwise)
     prepared = ", log-scaled and standardised" if otherwise else ""
     return (f"Over all {n_features} categories{prepared}, every customer counted, {reading} {sentence_start(where)}, "
             f"where the segments were fitted, it is {silhouette_text(silhouette)}, which {why}.")
@@ -226,7 +202,7 @@ def silhouette_in_space_text(silhouette: float, reference: float, n_components: 
     band = silhouette_band(silhouette)
     if not fewer_components(n_components, n_features) and not otherwise:
         return band
-    where, why = _fitted_space(n_components, n_features, otherwise)
+    where, why = fitted_space(n_components, n_features, otherwise)
     return (f"{band} {where}, where the segments were fitted, which {why}; "
             f"over all the categories the reference silhouette below reads {silhouette_band(reference)}")
 

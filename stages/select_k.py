@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
-from stages.names import criteria_phrase, pca_use, sentence_start
+from stages.names import criteria_phrase, pca_use, sentence_start, words_list
 
 #: criterion → (column of the sweep, whether larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
@@ -493,26 +493,63 @@ def fewer_components(n_components: int, n_features: int) -> bool:
 LEAVES_OUT = "leaves out the variation the other components carry"
 
 
-def silhouette_space(n_components: int, n_features: int) -> str:
+#: How the reference silhouette's space prepares spending (:func:`stages.cluster.reference_silhouette`): the log of
+#: max(spend, 1), standard-scaled. A clustering space prepared otherwise gives a silhouette of another scale.
+REFERENCE_PREPARATION = {"transform": "log", "scaler": "standard"}
+
+
+def prepared_otherwise(features: dict[str, Any]) -> list[str]:
+    """The settings of ``params.yaml``'s ``features`` section by which the clustering space prepares spending otherwise
+    than the reference silhouette's space (:data:`REFERENCE_PREPARATION`), as the text names them: ['`features.transform: none`']."""
+    return [f"`features.{key}: {features[key]}`" for key, value in REFERENCE_PREPARATION.items() if features[key] != value]
+
+
+def fitted_space(n_components: int, n_features: int, otherwise: Sequence[str]) -> tuple[str, str]:
+    """Where the segments were fitted, when a silhouette there is not the reference's, and why it differs: ('on the
+    first 2 principal components (…)', 'leaves out …') or ('in spending prepared with `features.transform: none`',
+    'is not comparable: …')."""
+    fewer = fewer_components(n_components, n_features)
+    if not otherwise:
+        return f"on {pca_use(n_components, n_features)}", LEAVES_OUT
+    where = f"in spending prepared with {words_list(otherwise)}" + (f", on {pca_use(n_components, n_features)}" if fewer else "")
+    why = ("is not comparable with one over log-scaled, standardised spending: a silhouette depends on how spending is "
+           "transformed and scaled") + (f", and it {LEAVES_OUT}" if fewer else "")
+    return where, why
+
+
+def silhouette_space(n_components: int, n_features: int, otherwise: Sequence[str] = ()) -> str:
     """The clause naming the clustering space after "the silhouette" when it is fewer principal components than
-    categories (', measured on the first 2 principal components (…) where the customers were clustered,'), else ''."""
-    if not fewer_components(n_components, n_features):
+    categories or spending prepared ``otherwise`` than the reference silhouette's (:func:`prepared_otherwise`):
+    (', measured on the first 2 principal components (…) where the customers were clustered,'), else ''."""
+    if not fewer_components(n_components, n_features) and not otherwise:
         return ""
-    return f", measured on {pca_use(n_components, n_features)} where the customers were clustered,"
+    return f", measured {fitted_space(n_components, n_features, otherwise)[0]} where the customers were clustered,"
 
 
-def silhouette_range_text(span: tuple[float, float], k_min: int, k_max: int, n_components: int, n_features: int) -> str:
+def not_comparable(n_components: int, n_features: int, otherwise: Sequence[str] = ()) -> str:
+    """Why a silhouette in such a space (:func:`silhouette_space`) is not another run's, after "It" or "That
+    silhouette": it leaves out the other components, or is not comparable with one over log-scaled, standardised
+    spending (:func:`fitted_space`)."""
+    return fitted_space(n_components, n_features, otherwise)[1]
+
+
+def silhouette_range_text(span: tuple[float, float], k_min: int, k_max: int, n_components: int, n_features: int,
+                          otherwise: Sequence[str] = ()) -> str:
     """The silhouette's range over the sweep (:func:`silhouette_span`) and Kaufman & Rousseeuw's reading of its best,
     naming the principal components it was measured on when they are fewer than the categories: such a silhouette
     (0.42 on two components, 0.30 on all six) is not comparable with another run's, ``silhouette_reference`` is."""
     low, high = span
-    where = silhouette_space(n_components, n_features)
+    where = silhouette_space(n_components, n_features, otherwise)
     text = (f"Across k = {k_min}…{k_max} the silhouette{where} ranges from {low:.3f} to {high:.3f} (Kaufman & Rousseeuw "
             f"read {silhouette_bands_text()}; the best here, {high:.3f}, means {silhouette_strength(high)} structure).")
-    if where:
+    if where and not otherwise:
         text += (f" It {LEAVES_OUT}, so it is not comparable with a silhouette over "
                  "all the categories: compare experiments by `silhouette_reference` (Analysis 4, `ml/metrics.json`), "
                  "measured over all of them whatever `features.pca.n_components` says.")
+    elif where:
+        text += (f" It {not_comparable(n_components, n_features, otherwise)}; compare experiments by `silhouette_reference` "
+                 "(Analysis 4, `ml/metrics.json`), measured over all the categories, log-scaled and standardised, whatever "
+                 "`features.*` say.")
     return text
 
 

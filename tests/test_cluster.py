@@ -185,6 +185,21 @@ def test_why_k_gives_the_sweeps_silhouette_and_stability_at_each_k(n_components:
     assert k_evidence_text(SWEEP, "kmeans", [9], n_components, 6) == ""  # a cluster.k outside the sweep
 
 
+def test_why_k_names_the_preparation_its_silhouettes_were_measured_in() -> None:
+    """`dvc exp run -S features.scaler=robust`: "At k = 2 the silhouette is 0.254 …" was in the robust-scaled space,
+    where the report's pages call it not comparable, and nothing said so."""
+    from stages.select_k import prepared_otherwise
+    otherwise = prepared_otherwise({"transform": "log", "scaler": "robust"})
+    assert k_evidence_text(SWEEP, "kmeans", [2, 3], 0, 6, otherwise) == (
+        "At k = 2 the silhouette, measured in spending prepared with `features.scaler: robust` where the customers were "
+        "clustered, is 0.416 and bootstrap stability 0.93; at k = 3 the silhouette is 0.397 and bootstrap stability 0.71. "
+        "That silhouette is not comparable with one over log-scaled, standardised spending: a silhouette depends on how "
+        "spending is transformed and scaled; `silhouette_reference` in the metrics table below measures the served "
+        "segments over all the categories, log-scaled and standardised.")
+    assert k_evidence_text(SWEEP, "kmeans", [2, 3], 0, 6, prepared_otherwise({"transform": "log", "scaler": "standard"})) == (
+        "At k = 2 the silhouette is 0.416 and bootstrap stability 0.93; at k = 3 the silhouette is 0.397 and bootstrap stability 0.71.")
+
+
 def test_why_k_names_the_components_its_silhouettes_were_measured_on() -> None:
     """`dvc exp run -S features.pca.n_components=2`: "At k = 2 the silhouette is 0.416 …; at k = 3 … 0.397" were on two
     components and nothing said so."""

@@ -405,3 +405,18 @@ def test_the_sweeps_silhouette_says_when_it_was_measured_on_fewer_components_tha
             "Across k = 2…8 the silhouette ranges from 0.180 to 0.296 (Kaufman & Rousseeuw read under 0.26 as no "
             "substantial structure, 0.26 up to 0.51 as weak, 0.51 up to 0.71 as reasonable, 0.71 and above as strong "
             "structure; the best here, 0.296, means weak structure).")
+
+
+def test_the_silhouette_range_names_a_preparation_other_than_the_references() -> None:
+    """`dvc exp run -S features.scaler=robust`: notebook 3's "Across k = 2…8 the silhouette ranges from 0.191 to 0.254"
+    was in the robust-scaled space and said nothing of it; with the reference's preparation it is unchanged."""
+    from stages.select_k import prepared_otherwise
+    robust = silhouette_range_text((0.191, 0.254), 2, 8, 0, 6, prepared_otherwise({"transform": "log", "scaler": "robust"}))
+    assert robust.startswith("Across k = 2…8 the silhouette, measured in spending prepared with `features.scaler: robust` where "
+                             "the customers were clustered, ranges from 0.191 to 0.254")
+    assert robust.endswith("It is not comparable with one over log-scaled, standardised spending: a silhouette depends on how "
+                           "spending is transformed and scaled; compare experiments by `silhouette_reference` (Analysis 4, "
+                           "`ml/metrics.json`), measured over all the categories, log-scaled and standardised, whatever "
+                           "`features.*` say.")
+    plain = silhouette_range_text((0.191, 0.254), 2, 8, 0, 6, prepared_otherwise({"transform": "log", "scaler": "standard"}))
+    assert plain == silhouette_range_text((0.191, 0.254), 2, 8, 0, 6) and "measured" not in plain
