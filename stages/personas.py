@@ -14,15 +14,40 @@ from stages.dataset import CATEGORY_NAMES
 from stages.prepare import label_counts
 from stages.names import MOST_BUY_NONE, counted, percents, ratio_shown, rounded, times, whole, words_list
 
-#: What a sales rep can do when a segment buys a lot of a category.
+#: What a sales rep can do when a segment buys a lot of a category, said for any customer: the text for a segment
+#: whose customers are of both channels (no channel reaches ``personas.dominant_channel``, :func:`dominant_channel`).
 HIGH_ACTIONS = {
-    "Fresh": "Offer a standing weekly order for fresh produce with early-morning delivery slots suited to kitchens.",
+    "Fresh": "Offer a standing weekly order for fresh produce with early-morning delivery slots, before kitchens start or shops open.",
     "Milk": "Propose a dairy supply contract with fixed prices for the year.",
-    "Grocery": "Offer volume discounts on groceries and pallet deliveries to restock shelves.",
+    "Grocery": "Offer volume discounts on groceries and pallet deliveries to restock shelves and storerooms.",
     "Frozen": "Bundle frozen food with fresh produce in one delivery to cut their ordering effort.",
     "Detergents_Paper": "Sell cleaning and paper supplies on a replenishment subscription.",
     "Delicassen": "Introduce premium delicatessen lines with tasting samples on the next visit.",
 }
+
+#: The actions that fit one channel's customers, for a segment that channel dominates (:func:`high_action`): a
+#: kitchen's delivery slot is not a shop's. Every other category's action fits both.
+CHANNEL_ACTIONS = {
+    ("Fresh", "Horeca"): "Offer a standing weekly order for fresh produce with early-morning delivery slots suited to kitchens.",
+    ("Fresh", "Retail"): "Offer a standing weekly order for fresh produce delivered before opening hours, so their shelves are full when the doors open.",
+    ("Grocery", "Horeca"): "Offer volume discounts on groceries with a fixed delivery day to keep their storerooms stocked.",
+    ("Grocery", "Retail"): "Offer volume discounts on groceries and pallet deliveries to restock shelves.",
+}
+
+
+def high_action(category: str, channel: str | None) -> str:
+    """The action for a segment that buys a lot of ``category``, worded for ``channel`` when that channel dominates
+    the segment (:func:`dominant_channel`), for both channels when ``None``."""
+    return CHANNEL_ACTIONS.get((category, channel or ""), HIGH_ACTIONS[category])
+
+
+def dominant_channel(channel_mix: Mapping[str, float], dominant: float) -> str | None:
+    """The channel that has at least ``dominant`` (``personas.dominant_channel``) of a segment's customers, which its
+    name ends with and its actions are worded for; ``None`` when no channel has that share."""
+    if not channel_mix:
+        return None
+    channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0]))
+    return channel if share >= dominant else None
 
 
 #: A category as the first words of a name ("… buyers", "… focus"): a noun before a noun, as English writes it
@@ -187,8 +212,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
         core = "Small accounts"
     else:
         core = "Typical accounts"
-    channel, share = max(channel_mix.items(), key=lambda kv: (kv[1], kv[0])) if channel_mix else ("", 0.0)
-    return f"{core} ({channel})" if share >= dominant else core
+    channel = dominant_channel(channel_mix, dominant)
+    return f"{core} ({channel})" if channel else core
 
 
 def large_standouts(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = ()) -> list[str]:
@@ -230,8 +255,9 @@ def cross_sell_action(lows: list[str]) -> str:
 
 
 def persona_actions(profile: dict[str, float], high: float, low: float, others: list[dict[str, float]] | None = None,
-                    max_actions: int = 3, none: Mapping[str, float] | None = None) -> list[str]:
-    """Two or three concrete next steps for sales staff, from the segment's highs and lows.
+                    max_actions: int = 3, none: Mapping[str, float] | None = None, channel: str | None = None) -> list[str]:
+    """Two or three concrete next steps for sales staff, from the segment's highs and lows, worded for ``channel``
+    when one dominates the segment (:func:`dominant_channel`, :func:`high_action`), for both channels when ``None``.
 
     The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
     so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
@@ -249,7 +275,7 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     ranked = by_ratio(profile, profile, profile, none)
     apart = contrast(profile, others or [])
     highs = by_ratio((c for c in profile if levels[c] == "high"), apart, profile, none)
-    actions = [HIGH_ACTIONS[c] for c in highs[:2]]
+    actions = [high_action(c, channel) for c in highs[:2]]
     lows = [c for c in reversed(ranked) if levels[c] == "low"][:2]
     if lows:
         actions.append(cross_sell_action(lows))
@@ -359,7 +385,7 @@ def build_personas(
                 "channel_mix": channel_mix,
                 "region_mix": region_mix,
                 "typical_customer": {"row": int(typical["row"]), **{c: float(typical[c]) for c in features}},
-                "actions": persona_actions(profile, high, low, others, none=buyers),
+                "actions": persona_actions(profile, high, low, others, none=buyers, channel=dominant_channel(channel_mix, dominant)),
             }
         )
     return distinct_names(personas, high)

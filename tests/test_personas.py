@@ -223,6 +223,41 @@ def test_actions_put_first_what_sets_a_segment_apart_from_the_others() -> None:
     assert persona_actions(all_round, 1.5, 0.67)[:2] == [HIGH_ACTIONS["Detergents_Paper"], HIGH_ACTIONS["Grocery"]]  # alone: by ratio
 
 
+@pytest.mark.parametrize(("channel", "fresh", "grocery"), [
+    ("Horeca", "suited to kitchens.", "to keep their storerooms stocked."),
+    ("Retail", "so their shelves are full when the doors open.", "pallet deliveries to restock shelves."),
+    (None, "before kitchens start or shops open.", "to restock shelves and storerooms."),
+])
+def test_an_action_that_differs_for_kitchens_and_shops_is_worded_for_the_segments_channel(channel: str | None, fresh: str, grocery: str) -> None:
+    """The agglomerative experiment's "Large all-round buyers", 63% Retail, were offered early-morning fresh
+    deliveries "suited to kitchens": an action that differs for kitchens and shops follows the dominant channel,
+    and a segment of both channels gets the words for both."""
+    profile = {**FLAT, "Fresh": 3.0, "Grocery": 2.0}
+    actions = persona_actions(profile, 1.5, 0.67, channel=channel)
+    assert actions[0].startswith("Offer a standing weekly order for fresh produce") and actions[0].endswith(fresh), actions
+    assert actions[1].startswith("Offer volume discounts on groceries") and actions[1].endswith(grocery), actions
+    if channel != "Horeca":
+        assert not any(a.endswith("suited to kitchens.") for a in actions)
+    # categories whose action fits both channels read the same whatever the channel
+    milk = {**FLAT, "Milk": 3.0}
+    assert persona_actions(milk, 1.5, 0.67, channel=channel)[0] == HIGH_ACTIONS["Milk"]
+
+
+def test_build_personas_words_actions_for_the_channel_that_names_the_segment(customers: pd.DataFrame) -> None:
+    """Two segments that buy a lot of fresh food: one 90% Horeca (named "(Horeca)", offered kitchen delivery slots),
+    one 63% Retail (under ``personas.dominant_channel``: no channel in its name, and slots for kitchens and shops)."""
+    spent = customers.iloc[:76].assign(Channel=[1] * 18 + [2] * 2 + [2] * 10 + [1] * 6 + [1] * 20 + [2] * 20,
+                                       **{c: 1000.0 for c in FEATURES})
+    spent["Fresh"] = [5000.0] * 36 + [100.0] * 40
+    segments = np.repeat([0, 1, 2], [20, 16, 40])
+    personas = build_personas(spent, segments, np.log(spent[FEATURES].clip(lower=1).to_numpy()), FEATURES, PARAMS)
+    horeca, mixed = personas[0], personas[1]
+    assert horeca["name"].endswith("(Horeca)") and horeca["channel_mix"]["Horeca"] == 0.9
+    assert horeca["actions"][0].endswith("suited to kitchens."), horeca["actions"]
+    assert mixed["channel_mix"]["Retail"] == 0.625 and "(" not in mixed["name"], mixed["name"]
+    assert mixed["actions"][0] == HIGH_ACTIONS["Fresh"] and "before kitchens start or shops open" in HIGH_ACTIONS["Fresh"]
+
+
 def test_actions_follow_highs_and_lows() -> None:
     actions = persona_actions({**FLAT, "Fresh": 3.0, "Milk": 0.2}, 1.5, 0.67)
     assert any("fresh produce" in a for a in actions)
