@@ -15,12 +15,13 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 
+from stages.dataset import LABEL_CODES
 from stages.algorithms import Relabeled, check_served, canonical_mapping, centres_of, fit_predictor
 from stages.features import scaler_arrays, space_pipeline
 from stages.names import sentence_start
 from stages.params import K_RULE, valid_k
 from stages.segmenter import Segmenter, distance_limit
-from stages.select_k import customers_text, max_segments, not_comparable, silhouette_space
+from stages.select_k import WITHIN_CHANNELS_GAIN, customers_text, max_segments, not_comparable, silhouette_space
 
 
 def resolve_k(k: int | str, chosen_by_select_k: int, n_rows: int | None = None, n_distinct: int | None = None) -> int:
@@ -99,6 +100,35 @@ def channel_agreement(labels: NDArray[np.int64], channel: NDArray[np.int64]) -> 
     return float(correct / len(labels)), float(adjusted_rand_score(channel, labels))
 
 
+#: A segment sits within one channel when at least this share of its customers have its commonest channel and that
+#: share is also well above the channel's share of all the customers fitted (:func:`channels_within`). Nine in ten:
+#: a convention of this project, as the reading bands are.
+WITHIN_ONE_CHANNEL = 0.9
+
+
+def channels_within(labels: NDArray[np.int64], channel: NDArray[np.int64]) -> list[dict[str, Any]]:
+    """The segments that sit within one channel: ``{"segment", "channel" (its name), "share"}`` for each segment whose
+    commonest channel has at least :data:`WITHIN_ONE_CHANNEL` of its customers and whose share rises from that
+    channel's share among all the customers fitted (``base``) by at least
+    :data:`~stages.select_k.WITHIN_CHANNELS_GAIN` of the way to 1, so a segment that only mirrors a base of nine in
+    ten Horeca customers does not count. Read by :func:`~stages.select_k.channel_reading`: segments whose adjusted
+    Rand index with Channel is low may still include one that is nearly all one channel (under
+    ``features.scaler: robust``, a segment 98% Horeca at an ARI of 0.299)."""
+    names = LABEL_CODES["Channel"]
+    codes, counts = np.unique(channel, return_counts=True)
+    base = dict(zip(codes.tolist(), (counts / len(channel)).tolist()))
+    within = []
+    for j in range(int(labels.max()) + 1):
+        mine, n = np.unique(channel[labels == j], return_counts=True)
+        if not len(mine):
+            continue
+        top = int(np.argmax(n))  # the first of equal counts: the lower code
+        code, share = int(mine[top]), float(n[top] / n.sum())
+        if share >= max(WITHIN_ONE_CHANNEL, base[code] + WITHIN_CHANNELS_GAIN * (1 - base[code])):
+            within.append({"segment": j, "channel": names.get(code, str(code)), "share": round(share, 4)})
+    return within
+
+
 def channel_baseline(channel: NDArray[np.int64]) -> float:
     """Accuracy of always guessing the commonest Channel: what :func:`channel_agreement`'s accuracy is compared with.
     It can be no higher than that accuracy (one segment would give it)."""
@@ -143,10 +173,12 @@ def k_evidence_text(sweep: pd.DataFrame, algorithm: str, ks: list[int], n_compon
 def metric_text(value: Any) -> str:
     """A metric as the metrics table prints it: counts whole with thousands separators, lists joined, scores of 100 or
     more to one decimal (Calinski–Harabasz), smaller ones to three, so a column does not mix 0.26185 with 1.370761."""
-    if isinstance(value, bool) or not isinstance(value, int | float | list):
+    if isinstance(value, bool) or not isinstance(value, int | float | list | dict):
         return str(value)
+    if isinstance(value, dict):  # a record in a list (channel_within): its fields in order
+        return "(" + ", ".join(f"{k} {metric_text(v)}" for k, v in value.items()) + ")"
     if isinstance(value, list):
-        return ", ".join(metric_text(v) for v in value)
+        return ", ".join(metric_text(v) for v in value) if value else "none"
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
@@ -168,8 +200,9 @@ def cluster_metrics(
     *,
     silhouette_reference: float,
 ) -> dict[str, Any]:
-    """``ml/metrics.json``: every key of the contract in DESIGN.md, plus segment sizes, the channel baseline and the
-    silhouette in the reference space (:func:`reference_silhouette`)."""
+    """``ml/metrics.json``: every key of the contract in DESIGN.md, plus segment sizes, the channel baseline, the
+    segments that sit within one channel (:func:`channels_within`) and the silhouette in the reference space
+    (:func:`reference_silhouette`)."""
     acc, ari = channel_agreement(served.labels, channel)
     return {
         "n_customers": int(len(S)),
@@ -184,6 +217,7 @@ def cluster_metrics(
         "channel_accuracy": acc,
         "channel_baseline": channel_baseline(channel),
         "channel_ari": ari,
+        "channel_within": channels_within(served.labels, channel),
         "stability_ari": float(stability),
         "agreement_ari": mean_pairwise_ari(all_labels),
         "segment_sizes": np.bincount(served.labels).astype(int).tolist(),

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
-from stages.names import criteria_phrase, pca_use, sentence_start, words_list
+from stages.names import criteria_phrase, pca_use, percent, sentence_start, words_list
 
 #: criterion → (column of the sweep, whether larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
@@ -151,17 +151,26 @@ SPLIT_WITHIN_CHANNELS = ("the segments mostly sit within one channel each but sp
 WITHIN_CHANNELS_GAIN = 0.5
 
 
-def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = None) -> str:
+def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = None,
+                    within: Sequence[dict[str, Any]] = (), k: int | None = None) -> str:
     """The words for the ARI between the segments and the Channel label; ``baseline`` is the share of the commoner
     channel among the customers fitted (``channel_baseline``), 1 when they all have one channel, and ``accuracy`` the
     share the segments' majority channel recovers (``channel_accuracy``): with many segments the ARI is low even when
-    each sits within one channel, which is not cutting across the split (:data:`WITHIN_CHANNELS_GAIN`)."""
+    each sits within one channel, which is not cutting across the split (:data:`WITHIN_CHANNELS_GAIN`). ``within``
+    lists the segments that sit within one channel (``channel_within``, :func:`stages.cluster.channels_within`) of
+    the ``k``: in the lowest band, some of them but not all are named as the exception ("…, apart from segment 0
+    (98% Horeca)"), all of them read as :data:`SPLIT_WITHIN_CHANNELS`."""
     if baseline >= 1.0:
         return ONE_CHANNEL
     words = reading(CHANNEL_READINGS, ari)
     lowest = words == CHANNEL_READINGS[-1][1]
     if lowest and accuracy is not None and accuracy - baseline >= WITHIN_CHANNELS_GAIN * (1 - baseline):
         return SPLIT_WITHIN_CHANNELS
+    if lowest and within and k is not None:
+        if len(within) >= k:
+            return SPLIT_WITHIN_CHANNELS
+        segments = [f"{w['segment']} ({percent(w['share'])} {w['channel']})" for w in within]
+        return f"{words}, apart from segment{'s' if len(segments) > 1 else ''} {words_list(segments)}"
     return words
 
 

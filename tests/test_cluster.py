@@ -54,6 +54,27 @@ def test_channel_agreement_uses_each_segments_majority() -> None:
     assert 0 < ari < 1
 
 
+def test_a_segment_sits_within_one_channel_only_well_above_that_channels_share_of_all() -> None:
+    """`features.scaler: robust`: one segment 98% Horeca, the others mixed, at an ARI of 0.299 read "the segments
+    largely cut across the Horeca/Retail split". channels_within names such a segment; one that only mirrors a base of
+    nine in ten Horeca customers is not named."""
+    from stages.cluster import WITHIN_ONE_CHANNEL, channels_within
+
+    # 100 Horeca (1) and 50 Retail (2): segment 0 is 49 Horeca of 50, segments 1 and 2 mix both
+    labels = np.repeat([0, 1, 2], 50)
+    channel = np.r_[[1] * 49, [2], [1] * 26, [2] * 24, [1] * 25, [2] * 25]
+    assert channels_within(labels, channel) == [{"segment": 0, "channel": "Horeca", "share": 0.98}]
+    # a Retail segment counts too, and the first of the segments comes first
+    retail = np.r_[[2] * 46, [1] * 4, [1] * 50, [1] * 50]
+    assert channels_within(labels, retail)[0] == {"segment": 0, "channel": "Retail", "share": 0.92}
+    # under the bar: 89% of one channel
+    assert channels_within(np.repeat([0, 1], [100, 100]), np.r_[[1] * 89, [2] * 11, [1] * 50, [2] * 50]) == [] and WITHIN_ONE_CHANNEL == 0.9
+    # a base of 95% Horeca: a segment at 96% only mirrors it (the bar is 97.5%), one at 100% does not
+    base = np.repeat([0, 1], [100, 100])
+    assert channels_within(base, np.r_[[1] * 96, [2] * 4, [1] * 94, [2] * 6]) == []
+    assert channels_within(base, np.r_[[1] * 100, [1] * 90, [2] * 10]) == [{"segment": 0, "channel": "Horeca", "share": 1.0}]
+
+
 def test_pairwise_ari_is_one_for_identical_partitions() -> None:
     a = np.array([0, 0, 1, 1])
     assert mean_pairwise_ari({"x": a, "y": a.copy()}) == 1.0
@@ -155,7 +176,8 @@ def test_the_agreement_table_shows_every_index_to_two_decimals() -> None:
 
 
 @pytest.mark.parametrize(("value", "text"), [(435, "435"), (12345, "12,345"), (0.2618503638239387, "0.262"), (153.52243189860405, "153.5"),
-                                             (1.3707607412917238, "1.371"), (-0.05, "-0.050"), ([214, 139, 82], "214, 139, 82"), ("kmeans", "kmeans"), (True, "True")])
+                                             (1.3707607412917238, "1.371"), (-0.05, "-0.050"), ([214, 139, 82], "214, 139, 82"), ("kmeans", "kmeans"), (True, "True"),
+                                             ([{"segment": 0, "channel": "Horeca", "share": 0.9815}], "(segment 0, channel Horeca, share 0.982)"), ([], "none")])
 def test_a_metric_prints_with_the_digits_of_its_kind(value: object, text: str) -> None:
     """Notebook 4's metrics table (embedded in the Methods page) printed raw floats: 0.26185 beside 1.370761 and 153.522432."""
     from stages.cluster import metric_text

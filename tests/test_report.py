@@ -47,7 +47,7 @@ def lock() -> dict[str, Any]:
 def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, Any]:
     metrics = {"n_customers": 48, "n_outliers": 2, "k": 2, "algorithm": "kmeans", "silhouette": 0.55,
                "calinski_harabasz": 120.4, "davies_bouldin": 0.91, "pca_explained_variance": [0.5, 0.3, 0.2],
-               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "stability_ari": 0.8, "agreement_ari": 0.6,
+               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "channel_within": [], "stability_ari": 0.8, "agreement_ari": 0.6,
                "silhouette_reference": 0.5}
     data_report = {"n_rows": 50, "md5": "feedface", "missing": {"Fresh": 1, "Milk": 0},
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
@@ -440,6 +440,26 @@ def test_segments_within_one_channel_each_are_not_read_as_cutting_across_the_spl
     assert report.channel_reading(0.20, 0.68, 0.91) == SPLIT_WITHIN_CHANNELS
     assert "largely cut across" in report.channel_reading(0.05, 0.68, 0.70)
     assert report.channel_reading(0.37, 0.68, 0.80) == report.channel_reading(0.37)  # the bands above are the ARI's
+
+
+def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_split(inputs: dict[str, Any]) -> None:
+    """`features.scaler: robust`: "the segments largely cut across the Horeca/Retail split" at an ARI of 0.299, while
+    segment 0 was 98% Horeca. The reading names such segments as the exception; all of them within one channel read
+    as segments that split the channels further; the bands above the lowest are the ARI's own."""
+    from stages.select_k import SPLIT_WITHIN_CHANNELS
+
+    one = [{"segment": 0, "channel": "Horeca", "share": 0.9815}]
+    two = one + [{"segment": 2, "channel": "Retail", "share": 0.93}]
+    assert report.channel_reading(0.299, 0.68, 0.75, one, 3) == "the segments largely cut across the Horeca/Retail split, apart from segment 0 (98% Horeca)"
+    assert report.channel_reading(0.2, 0.68, 0.75, two, 4).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
+    assert report.channel_reading(0.2, 0.68, 0.75, two, 2) == SPLIT_WITHIN_CHANNELS
+    assert report.channel_reading(0.05, 0.68, 0.70, [], 3) == report.channel_reading(0.05) and "apart" not in report.channel_reading(0.05)
+    assert report.channel_reading(0.37, 0.68, 0.80, one, 3) == report.channel_reading(0.37)
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.299, "channel_accuracy": 0.75, "channel_within": one}
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert v["model"]["channel_reading"].endswith(", apart from segment 0 (98% Horeca)")
 
 
 def test_one_channel_is_not_read_as_segments_cutting_across_the_split(inputs: dict[str, Any]) -> None:
