@@ -28,7 +28,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PY) -m pip install -q -c constraints.txt -e '.[test]' > $(VENV)/pip.log 2>&1 || { tail -40 $(VENV)/pip.log; exit 1; }
 	@touch $@
 
-setup: $(VENV)/.installed  ## virtual env and Python packages (idempotent)
+# Vega for the pages `dvc plots show` and `dvc plots diff` write (.dvc/plots/offline.html loads it), so they draw offline
+PLOTS_VEGA := .dvc/plots/node_modules/.installed
+
+$(PLOTS_VEGA): .dvc/plots/package.json .dvc/plots/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix .dvc/plots --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "note: npm is missing, so the dvc plots pages load Vega from the internet (cdn.jsdelivr.net); install Node.js and npm to draw them offline"; fi
+
+setup: $(VENV)/.installed $(PLOTS_VEGA)  ## virtual env, Python packages, and Vega for dvc plots pages (idempotent)
 
 pipeline: setup  ## reproduce the DVC pipeline (data → features → k → clusters → personas)
 	dvc repro
@@ -75,4 +82,4 @@ lab: setup  ## open the notebooks in JupyterLab, kernels pinned like the pipelin
 	$(PY) -m stages.numerics jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebook/
 
 clean:  ## remove the virtual env and built files (DVC outputs stay in .dvc/cache)
-	rm -rf $(VENV) api/static api/web/node_modules site/_site *.egg-info
+	rm -rf $(VENV) api/static api/web/node_modules .dvc/plots/node_modules site/_site *.egg-info
