@@ -1,6 +1,6 @@
 """Reading customers' CSV files in streamed chunks and writing the answers, with pyarrow's CSV reader and writer.
 
-The file is read as UTF-8, or as UTF-16 after its byte-order mark, or as Windows-1252 when it is not UTF-8 and
+The file is read as UTF-8, or as UTF-16 (after its byte-order mark, or told by its first characters), or as Windows-1252 when it is not UTF-8 and
 nothing but ASCII comes before its first byte that is not (:class:`Decoder`); answers are UTF-8.
 The delimiter (``,``, ``;`` or tab) is taken from the header line, a UTF-8 byte-order mark is skipped, the header is
 checked against the model's fields, and every cell is read as text so each bad cell can be reported, not guessed.
@@ -257,9 +257,8 @@ def _lines(source: IO[bytes], decoder: Decoder) -> Iterator[bytes]:
                 f"The CSV file's first line is longer than {MAX_HEADER_LINE:,} bytes: it is not a customers' CSV.",
                 [FieldError(field="body", message="header line too long")],
             )
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+    # the end: what the decoder still held (the first bytes of a short file, whose encoding it could not tell before)
+    yield from (pending + decoder.decode(b"", final=True)).splitlines(keepends=True)
 
 
 #: Lines looked at below a wrong first line for the header, when a title stands above it.
@@ -325,6 +324,27 @@ def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[np.int64]
 ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE"}
 #: The byte-order marks that say a file is UTF-16, and which byte order.
 UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+#: How many first bytes :func:`unmarked_utf16` looks at (16 characters of UTF-16).
+UTF16_SNIFF = 32
+
+
+def unmarked_utf16(head: bytes) -> str | None:
+    """The byte order of a UTF-16 file without a byte-order mark, from its first bytes (``head``), or ``None``.
+
+    A CSV file's first characters (its header's column names, the line breaks before it) are Latin letters, digits
+    and punctuation, which UTF-16 writes as a zero byte beside a non-zero one: ``F\\0r\\0`` little-endian (what
+    Python's ``utf-16-le`` and .NET's ``Encoding.Unicode`` write without a mark), ``\\0F\\0r`` big-endian. No UTF-8
+    or Windows-1252 text has a zero byte at every other place, so among the first :data:`UTF16_SNIFF` bytes (at
+    least 4) every byte at odd places is zero and none at even ones (little-endian), or the other way round."""
+    n = min(len(head), UTF16_SNIFF) // 2 * 2
+    if n < 4:
+        return None
+    even, odd = head[0:n:2], head[1:n:2]
+    if not odd.strip(b"\0") and b"\0" not in even:
+        return "utf-16-le"
+    if not even.strip(b"\0") and b"\0" not in odd:
+        return "utf-16-be"
+    return None
 
 
 def not_text(encoding: str) -> str:
@@ -339,7 +359,8 @@ class Decoder:
     """A customers' file's bytes, piece by piece, as UTF-8 (what pyarrow reads), its encoding found on the way.
 
     - A file that starts with a UTF-16 byte-order mark (``FF FE``, ``FE FF``: Excel's "Unicode Text") is UTF-16 in
-      that byte order; the mark is dropped.
+      that byte order; the mark is dropped. One without a mark whose first characters are UTF-16 (a zero byte at
+      every other place: :func:`unmarked_utf16`) is UTF-16 in the byte order they show.
     - Any other file is UTF-8 (a UTF-8 mark is kept, for the header check) until a byte sequence that is not UTF-8.
       If every byte before it was ASCII, the whole file is Windows-1252 (what Excel on Windows saves as "CSV"):
       ASCII reads the same in both, so the rows already passed on are unchanged, wherever in the file that byte is.
@@ -364,13 +385,14 @@ class Decoder:
         piece = self._held + data
         self._held = b""
         if self.encoding is None:
-            if not final and piece in (b"", b"\xff", b"\xfe"):  # too short to tell
+            if not final and len(piece) < UTF16_SNIFF:  # too short to tell
                 self._held = piece
                 return b""
-            self.encoding = UTF16_BOMS.get(piece[:2], "utf-8")
+            marked = UTF16_BOMS.get(piece[:2])
+            self.encoding = marked or unmarked_utf16(piece) or "utf-8"
             if self.encoding != "utf-8":
                 self._utf16 = codecs.getincrementaldecoder(self.encoding)("replace")
-                piece = piece[2:]
+                piece = piece[2:] if marked else piece
         if self._utf16 is not None:
             return self._text(self._utf16.decode(piece, final))
         if piece.isascii():

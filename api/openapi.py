@@ -104,7 +104,7 @@ def openapi_document(batch_max_rows: int) -> dict[str, Any]:
     csv_text = {
         "type": "string",
         "description": "CSV with a header line naming the six categories (Delicatessen accepted for Delicassen) and optionally "
-        "Channel and Region; `,`, `;` or tab separated; UTF-8 with or without a byte-order mark, UTF-16 with one, or "
+        "Channel and Region; `,`, `;` or tab separated; UTF-8 with or without a byte-order mark, UTF-16 (with one, or told by its first characters), or "
         "Windows-1252 (see the answer's `encoding`). A spending not known is an empty cell "
         "or `NA` (any case, as R's write.csv writes it): imputed as `impute` of `GET /api/fields` says (refused where it is null) and "
         "listed in `imputed`; `NaN` is refused as not a finite number. "

@@ -294,7 +294,7 @@ class BatchOut(BaseModel):
         "is named `(column N)`. Empty for a JSON batch, whose unknown fields are refused."))
     encoding: Literal["UTF-8", "Windows-1252", "UTF-16LE", "UTF-16BE"] = Field(description=(
         "The encoding the batch was read in. A CSV file is UTF-8 (a byte-order mark allowed), UTF-16LE or UTF-16BE when it starts "
-        "with a UTF-16 byte-order mark (Excel's Unicode Text), or Windows-1252 (Excel's CSV on Windows) when it is not "
+        "with a UTF-16 byte-order mark (Excel's Unicode Text) or, without one, with characters written in UTF-16, or Windows-1252 (Excel's CSV on Windows) when it is not "
         "UTF-8 and only ASCII comes before its first byte that is not; a JSON batch is UTF-8. Answers are UTF-8."))
     results: list[BatchRowOk | BatchRowError]
 

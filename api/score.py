@@ -53,8 +53,8 @@ from stages import config  # noqa: E402
 #: Why a file was read in an encoding other than UTF-8, for the summary line.
 ENCODING_NOTES = {
     "cp1252": "not UTF-8, as Excel saves CSV on Windows",
-    "utf-16-le": "after its byte-order mark, as Excel saves Unicode Text",
-    "utf-16-be": "after its byte-order mark",
+    "utf-16-le": "Unicode text, as Excel saves it",
+    "utf-16-be": "Unicode text",
 }
 
 T = TypeVar("T")

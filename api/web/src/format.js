@@ -378,8 +378,8 @@ export function isMapData(pca) {
  * right, and that the download is UTF-8 whatever was sent. */
 export function encodingNote(encoding) {
   if (!encoding || encoding === "UTF-8") return null;
-  const source = encoding === "Windows-1252" ? "as Excel saves CSV on Windows" : encoding === "UTF-16LE" ? "as Excel saves Unicode Text" : "after its byte-order mark";
-  return `Read as ${encoding} text, ${source}; the download is UTF-8.`;
+  const source = encoding === "Windows-1252" ? ", as Excel saves CSV on Windows" : encoding === "UTF-16LE" ? ", as Excel saves Unicode Text" : "";
+  return `Read as ${encoding} text${source}; the download is UTF-8.`;
 }
 
 /** The UTF-8 byte-order mark a download starts with: without it Excel on Windows opens a UTF-8 CSV as Windows-1252

@@ -347,7 +347,8 @@ test("where the service fills in no blank, the form says blanks are not allowed 
 test("a file read in another encoding than UTF-8 is said to be, with the API's names; UTF-8 says nothing", () => {
   assert.equal(encodingNote("Windows-1252"), "Read as Windows-1252 text, as Excel saves CSV on Windows; the download is UTF-8.");
   assert.equal(encodingNote("UTF-16LE"), "Read as UTF-16LE text, as Excel saves Unicode Text; the download is UTF-8.");
-  assert.equal(encodingNote("UTF-16BE"), "Read as UTF-16BE text, after its byte-order mark; the download is UTF-8.");
+  // big-endian: no claim of how it was told (a byte-order mark, or its first characters without one)
+  assert.equal(encodingNote("UTF-16BE"), "Read as UTF-16BE text; the download is UTF-8.");
   assert.equal(encodingNote("UTF-8"), null);
   assert.equal(encodingNote(undefined), null); // an answer from before the field
   // the mark Excel needs is UTF-8's, three bytes, as a Blob of the string writes it
