@@ -31,7 +31,7 @@ from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
     agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fewer_components, fitted_space, prepared_otherwise,
-    k_note, silhouette_band, silhouette_strength, silhouette_text, stability_reading, stability_text,
+    k_note, silhouette_band, silhouette_strength, silhouette_texts, stability_reading, stability_text,
 )
 
 SITE = config.ROOT / "site"
@@ -140,9 +140,9 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"],
                              channel_ari_by_k(k_sweep, metrics), select_k["at_edge"], select_k["widen"],
                              select_k["keeps_improving"]),
-            "silhouette": silhouette_text(metrics["silhouette"]),
+            "silhouette": silhouette_texts(metrics["silhouette"], metrics["silhouette_reference"])[0],
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
-            "silhouette_reference": silhouette_text(metrics["silhouette_reference"]),
+            "silhouette_reference": silhouette_texts(metrics["silhouette"], metrics["silhouette_reference"])[1],
             "separation": separation_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
             "silhouette_in_space": silhouette_in_space_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
             "calinski_harabasz": whole(metrics["calinski_harabasz"]),
@@ -184,14 +184,15 @@ def separation_text(silhouette: float, reference: float, n_components: int, n_fe
     otherwise = otherwise or []
     elsewhere = fewer_components(n_components, n_features) or bool(otherwise)
     over_all = reference if elsewhere else silhouette
-    reading = (f"the average silhouette is {silhouette_text(over_all)}, {silhouette_band(over_all)} on Kaufman and "
+    in_space, reference_text = silhouette_texts(silhouette, reference)  # as the methods page quotes them
+    reading = (f"the average silhouette is {reference_text if elsewhere else in_space}, {silhouette_band(over_all)} on Kaufman and "
                f"Rousseeuw's scale; {SILHOUETTE_READINGS[silhouette_strength(over_all)]}.")
     if not elsewhere:
         return sentence_start(reading)
     where, why = fitted_space(n_components, n_features, otherwise)
     prepared = ", log-scaled and standardised" if otherwise else ""
     return (f"Over all {n_features} categories{prepared}, every customer counted, {reading} {sentence_start(where)}, "
-            f"where the segments were fitted, it is {silhouette_text(silhouette)}, which {why}.")
+            f"where the segments were fitted, it is {in_space}, which {why}.")
 
 
 def silhouette_in_space_text(silhouette: float, reference: float, n_components: int, n_features: int, otherwise: list[str] | None = None) -> str:

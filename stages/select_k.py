@@ -51,21 +51,33 @@ def silhouette_bands_text() -> str:
             f"{reasonable:.2f} up to {strong:.2f} as reasonable, {strong:.2f} and above as strong structure")
 
 
-def banded_text(value: float, bands: tuple[tuple[float, str], ...]) -> str:
-    """A score as the report quotes it beside its reading in ``bands`` (:func:`reading`): two decimals, more only where
-    two would round it into another band, so the number shown never sits in a band other than the words said of it
-    (a stability of 0.7983 → '0.798': '0.80' is where "much the same segments" starts, and it was read below that)."""
-    for digits in range(2, 10):
+def banded_text(value: float, bands: tuple[tuple[float, str], ...], fewest: int = 2) -> str:
+    """A score as the report quotes it beside its reading in ``bands`` (:func:`reading`): ``fewest`` decimals (two),
+    more only where those would round it into another band, so the number shown never sits in a band other than the
+    words said of it (a stability of 0.7983 → '0.798': '0.80' is where "much the same segments" starts, and it was
+    read below that)."""
+    for digits in range(fewest, 10):
         text = f"{value:.{digits}f}"
         if reading(bands, float(text)) == reading(bands, value):
             return text
     return repr(value)
 
 
-def silhouette_text(silhouette: float) -> str:
-    """A silhouette as the report quotes it: two decimals, more only where two would round it into another band
-    (0.2578 → '0.258': '0.26' would read as the *weak* band it falls just short of)."""
-    return banded_text(silhouette, SILHOUETTE_BANDS)
+def silhouette_text(silhouette: float, fewest: int = 2) -> str:
+    """A silhouette as the report quotes it: ``fewest`` decimals (two), more only where those would round it into
+    another band (0.2578 → '0.258': '0.26' would read as the *weak* band it falls just short of)."""
+    return banded_text(silhouette, SILHOUETTE_BANDS, fewest)
+
+
+def silhouette_texts(silhouette: float, reference: float) -> tuple[str, str]:
+    """The silhouette in the clustering space and the reference silhouette (``silhouette_reference``) as the report
+    quotes them together (:func:`silhouette_text`), with a decimal more for both while they would print alike though
+    they differ: 0.2805 and 0.2782 both read '0.28', one figure twice, where they are '0.280' and '0.278'."""
+    for fewest in (2, 3, 4):
+        texts = silhouette_text(silhouette, fewest), silhouette_text(reference, fewest)
+        if texts[0] != texts[1]:
+            return texts
+    return silhouette_text(silhouette), silhouette_text(reference)  # alike to four decimals: one figure, quoted so
 
 
 def silhouette_band(silhouette: float) -> str:

@@ -582,7 +582,9 @@ def test_no_page_says_region_is_mostly_other_whatever_the_data() -> None:
 ])
 def test_a_silhouette_is_never_rounded_into_another_band(value: float, text: str) -> None:
     """The reference silhouette 0.2578 was quoted as 0.26, the edge of the *weak* band, which it falls just short of."""
-    assert report.silhouette_text(value) == text
+    from stages.select_k import silhouette_text
+
+    assert silhouette_text(value) == text
     assert report.silhouette_strength(float(text)) == report.silhouette_strength(value)
 
 
@@ -592,6 +594,27 @@ def test_site_variables_quote_the_reference_silhouette_in_its_own_band(inputs: d
     inputs["metrics"].update(silhouette=0.2619, silhouette_reference=0.2578)
     v = report.site_variables(outputs=outputs, **inputs)
     assert (v["model"]["silhouette"], v["model"]["silhouette_reference"]) == ("0.26", "0.258")
+
+
+@pytest.mark.parametrize(("silhouette", "reference", "texts"), [
+    (0.28049399277940235, 0.27816786204366134, ("0.280", "0.278")),  # data.features of four categories: both '0.28'
+    (0.2619, 0.2578, ("0.26", "0.258")),   # already apart
+    (0.2612, 0.2612, ("0.26", "0.26")),    # the same figure
+    (0.26185, 0.26181, ("0.2619", "0.2618")),
+])
+def test_the_silhouette_and_the_reference_never_print_alike_when_they_differ(inputs: dict[str, Any], silhouette: float, reference: float,
+                                                                             texts: tuple[str, str]) -> None:
+    """`dvc exp run -S data.features=[Fresh,Milk,Grocery,Frozen]`: the methods page read "Silhouette 0.28" and
+    "Reference silhouette 0.28" beside a metrics table of 0.280 and 0.278, and on fewer principal components the
+    home page's Separation quoted the same 0.28 for two different figures."""
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"].update(silhouette=silhouette, silhouette_reference=reference)
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert (v["model"]["silhouette"], v["model"]["silhouette_reference"]) == texts
+    assert v["model"]["separation"].startswith(f"The average silhouette is {texts[0]},")
+    two = report.separation_text(silhouette, reference, 2, 6)
+    assert f"the average silhouette is {texts[1]}," in two and f"it is {texts[0]}, which" in two, two
 
 
 @pytest.mark.parametrize(("quote", "read", "value", "text"), [
