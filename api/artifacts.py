@@ -165,7 +165,11 @@ def load(root: Path = config.ROOT, lock_path: Path | None = None, *, pages: bool
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"an artifact cannot be read ({exc})") from None
     if tuple(segmenter.features) != FEATURES:
-        raise ArtifactError(f"{FILES['segmenter']} has features {segmenter.features}, the API expects {list(FEATURES)}")
+        raise ArtifactError(
+            f"{FILES['segmenter']} segments on {', '.join(segmenter.features)} (params data.features), but the API and "
+            f"`api.score` take a customer's six categories, {', '.join(FEATURES)}, in that order: serve a model fitted on "
+            f"all six (data.features as shipped in params.yaml; an experiment's model is not applied until `dvc exp apply`), "
+            f"then run `dvc repro`")
     if not isinstance(personas, list) or [p.get("id") for p in personas] != list(range(segmenter.k)):
         raise ArtifactError(f"{FILES['personas']} does not describe segments 0..{segmenter.k - 1} in order")
     art = Artifacts(segmenter=segmenter, model_version=version, personas=personas)

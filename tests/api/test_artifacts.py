@@ -81,9 +81,20 @@ def _nan_in_pca(model: dict) -> None:
     model["pca"]["components"][1][2] = math.nan  # json.dumps writes NaN, which Python's json reads back
 
 
+def _four_categories(model: dict) -> None:
+    """A model as `dvc exp run -S 'data.features=[Fresh,Milk,Grocery,Frozen]'` fits it (all components kept)."""
+    model["features"], model["impute"] = model["features"][:4], model["impute"][:4]
+    model["scaler"] = {k: v[:4] for k, v in model["scaler"].items()}
+    model["pca"] = {"mean": model["pca"]["mean"][:4], "components": [row[:4] for row in model["pca"]["components"][:4]]}
+    model["centroids"] = [c[:4] for c in model["centroids"]]
+
+
 @pytest.mark.parametrize(("spoil", "message"), [
     (_truncate_centroids, r"segmenter centroids: shape \(5,\) does not fit 6 features"),
     (_nan_in_pca, r"segmenter pca.components: holds a number that is not finite"),
+    # it said "has features ['Fresh', …], the API expects [...]", not why nor what to do
+    (_four_categories, r"ml/segmenter.json segments on Fresh, Milk, Grocery, Frozen \(params data.features\), but the API and `api.score` "
+                       r"take a customer's six categories, .*: serve a model fitted on all six .* `dvc repro`"),
 ])
 def test_a_faulty_model_stops_start_up_naming_the_field_even_when_dvc_lock_agrees(artifact_copy: Path, spoil, message: str) -> None:
     path = artifact_copy / FILES["segmenter"]
