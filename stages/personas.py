@@ -410,7 +410,9 @@ def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[tuple[str,
     of the medians, :data:`FLOOR` at least, that the tables print).
 
     "more <category>" for the category its name does not already name where it buys most against its twins, when
-    that is at least ``high`` times what each of them buys (:func:`contrast`); else "bigger spenders" or "smaller
+    that is at least ``high`` times what each of them buys (:func:`contrast`) and it is not a category the persona
+    buys little of (its level low: "Small accounts – more fresh food" read beside "They spend little on fresh food
+    (0.61×)"); else "bigger spenders" or "smaller
     spenders" when its median spends add up to the most or the least of the twins; else "segment <id>". The phrases
     differ: only one twin can buy more of a category than all the others. A category most customers buy none of
     (``most_buy_none``) counts only where the persona's level is high, after the others (:func:`by_ratio`): a median of
@@ -424,8 +426,8 @@ def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[tuple[str,
     for i, p in enumerate(twins):
         apart = contrast(p["profile"], [o["profile"] for j, o in enumerate(twins) if j != i])
         none = set(p.get("most_buy_none", ()))
-        leads = by_ratio((c for c in apart if c not in named and apart[c] >= high and (c not in none or p["levels"][c] == "high")),
-                         apart, p["profile"], none)
+        leads = by_ratio((c for c in apart if c not in named and apart[c] >= high and p["levels"][c] != "low"
+                          and (c not in none or p["levels"][c] == "high")), apart, p["profile"], none)
         rest = totals[:i] + totals[i + 1:]
         ids = [o["id"] for j, o in enumerate(twins) if j != i]
         alike = f"{'segment' if len(ids) == 1 else 'segments'} {words_list([str(j) for j in ids])}, named alike"

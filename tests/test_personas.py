@@ -370,7 +370,10 @@ def test_twin_names_say_what_sets_each_apart_not_the_segment_number() -> None:
 
 
 def _persona(seg: int, name: str, profile: dict[str, float], total: float = 6000.0) -> dict[str, Any]:
-    return {"id": seg, "name": name, "profile": profile, "centre": {c: total / len(profile) for c in profile}, "description": "D."}
+    from stages.personas import levels_of
+
+    return {"id": seg, "name": name, "profile": profile, "centre": {c: total / len(profile) for c in profile}, "description": "D.",
+            "levels": levels_of(profile, PARAMS["high"], PARAMS["low"], {})}
 
 
 def _persona_of_medians(seg: int, name: str, profile: dict[str, float]) -> dict[str, Any]:
@@ -389,6 +392,24 @@ def test_twins_each_named_by_the_category_where_they_buy_most_against_the_other(
                 _persona(3, "Small accounts (Horeca)", kitchens, 11103)]
     assert [p["name"] for p in distinct_names(personas, 1.5)] == [
         "Frozen food buyers (Horeca)", "Small accounts (Horeca) – more detergents and paper", "Small accounts (Horeca) – more frozen food"]
+
+
+def test_a_twin_is_not_named_by_more_of_a_category_it_buys_little_of() -> None:
+    """`-S cluster.k=5 -S cluster.algorithm=agglomerative`: "Small accounts (Horeca) – more fresh food", whose
+    description said "They spend little on fresh food (0.61×)" (its twin buys 0.05×). The name now gives the lead
+    in a category it does not buy little of: delicatessen, 1.05× against 0.13×."""
+    from stages.personas import distinct_names
+
+    more = {"Fresh": 0.61, "Milk": 0.92, "Grocery": 0.75, "Frozen": 0.47, "Detergents_Paper": 0.85, "Delicassen": 1.05}
+    less = {"Fresh": 0.05, "Milk": 0.25, "Grocery": 0.47, "Frozen": 0.17, "Detergents_Paper": 0.27, "Delicassen": 0.13}
+    names = [p["name"] for p in distinct_names([_persona_of_medians(3, "Small accounts (Horeca)", more),
+                                                _persona_of_medians(4, "Small accounts (Horeca)", less)], 1.5)]
+    assert names == ["Small accounts (Horeca) – more delicatessen", "Small accounts (Horeca) – smaller spenders"]
+    # low in every category where it leads: the bigger spender
+    only_low = {**more, "Milk": 0.6, "Detergents_Paper": 0.6, "Delicassen": 0.6, "Grocery": 0.6}
+    names = [p["name"] for p in distinct_names([_persona_of_medians(3, "Small accounts (Horeca)", only_low),
+                                                _persona_of_medians(4, "Small accounts (Horeca)", less)], 1.5)]
+    assert names == ["Small accounts (Horeca) – bigger spenders", "Small accounts (Horeca) – smaller spenders"]
 
 
 def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
