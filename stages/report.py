@@ -185,7 +185,8 @@ def separation_text(silhouette: float, reference: float, n_components: int, n_fe
     elsewhere = fewer_components(n_components, n_features) or bool(otherwise)
     over_all = reference if elsewhere else silhouette
     in_space, reference_text = silhouette_texts(silhouette, reference)  # as the methods page quotes them
-    reading = (f"the average silhouette is {reference_text if elsewhere else in_space}, {silhouette_band(over_all)} on Kaufman and "
+    quoted = reference_text if elsewhere else in_space
+    reading = (f"the average silhouette is {quoted}, {silhouette_band(over_all, quoted)} on Kaufman and "
                f"Rousseeuw's scale; {SILHOUETTE_READINGS[silhouette_strength(over_all)]}.")
     if not elsewhere:
         return sentence_start(reading)
@@ -200,7 +201,7 @@ def silhouette_in_space_text(silhouette: float, reference: float, n_components: 
     components than categories or on spending prepared ``otherwise`` (:func:`prepared_otherwise`), where it was
     measured and the reference silhouette's band over all of them."""
     otherwise = otherwise or []
-    band = silhouette_band(silhouette)
+    band = silhouette_band(silhouette, silhouette_texts(silhouette, reference)[0])  # after "Silhouette 0.26 (…):"
     if not fewer_components(n_components, n_features) and not otherwise:
         return band
     where, why = fitted_space(n_components, n_features, otherwise)

@@ -80,9 +80,11 @@ def silhouette_texts(silhouette: float, reference: float) -> tuple[str, str]:
     return silhouette_text(silhouette), silhouette_text(reference)  # alike to four decimals: one figure, quoted so
 
 
-def silhouette_band(silhouette: float) -> str:
+def silhouette_band(silhouette: float, said: str = "") -> str:
     """The band in words, saying when the value sits within 0.01 of a band's edge: '*weak* structure (0.262, just
-    above the 0.26 where that band starts)', so a borderline call is not read as a firm one."""
+    above the 0.26 where that band starts)', so a borderline call is not read as a firm one. ``said`` is the value as
+    the sentence has just quoted it: when that has the three decimals given here, they are not said twice ('is 0.257,
+    *no substantial* structure (just below the 0.26 …)'); '0.26' still gets its '0.262'."""
     word = silhouette_strength(silhouette)
     edges = [bound for bound, _ in SILHOUETTE_BANDS if bound != float("-inf")]
     near = [b for b in edges if abs(silhouette - b) < 0.01]
@@ -90,7 +92,8 @@ def silhouette_band(silhouette: float) -> str:
         return f"*{word}* structure"
     b = near[0]
     where = f"just above the {b:.2f} where that band starts" if silhouette >= b else f"just below the {b:.2f} where the next band starts"
-    return f"*{word}* structure ({silhouette:.3f}, {where})"
+    value = f"{silhouette:.3f}"
+    return f"*{word}* structure ({where})" if said == value else f"*{word}* structure ({value}, {where})"
 
 
 #: How to read an adjusted Rand index between two partitions of the same customers, by the lowest ARI of each band

@@ -540,6 +540,10 @@ def test_lists_in_words_and_the_clustering_space() -> None:
 def test_a_silhouette_at_a_band_edge_is_called_borderline(value: float, words: str) -> None:
     """0.262 was called *weak* with no word that it sits 0.002 above the edge below which there is no structure."""
     assert report.silhouette_band(value) == words
+    # after the value quoted to three decimals, the note does not repeat it; after fewer, it gives the three
+    three = f"{value:.3f}"
+    assert report.silhouette_band(value, three) == words.replace(f"({three}, ", "(")
+    assert report.silhouette_band(value, f"{value:.2f}") == words
 
 
 
@@ -685,10 +689,11 @@ def test_the_home_pages_separation_on_every_category_reads_the_clustering_spaces
 
 def test_the_home_pages_separation_on_fewer_components_reads_the_reference_and_gives_both() -> None:
     """`dvc exp run -S features.pca.n_components=2`: "The average silhouette is 0.40, *weak* structure …" on two
-    components, while over all six categories it was 0.257, no substantial structure."""
+    components, while over all six categories it was 0.257, no substantial structure. The band's note does not say
+    0.257 again ("is 0.257, *no substantial* structure (0.257, just below …)", `features.outliers.method=none`)."""
     assert report.separation_text(0.4012, 0.2572, 2, 6) == (
         "Over all 6 categories, every customer counted, the average silhouette is 0.257, *no substantial* structure "
-        "(0.257, just below the 0.26 where the next band starts) on Kaufman and Rousseeuw's scale; the data show little "
+        "(just below the 0.26 where the next band starts) on Kaufman and Rousseeuw's scale; the data show little "
         "group structure: treat the segments as a convenient summary, not as natural groups. On the first 2 principal "
         "components (`features.pca.n_components: 2`), where the segments were fitted, it is 0.40, which leaves out the "
         "variation the other components carry.")
