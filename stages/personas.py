@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from stages.dataset import CATEGORY_NAMES
+from stages.dataset import CATEGORY_NAMES, LABEL_CODES
 from stages.prepare import label_counts
 from stages.names import MOST_BUY_NONE, counted, percents, ratio_shown, rounded, times, whole, words_list
 
@@ -391,10 +391,28 @@ def build_personas(
     return distinct_names(personas, high)
 
 
+def name_channel(name: str) -> tuple[str, str]:
+    """A persona's name as its core and the channel it ends with (:func:`persona_name`), '' when it names none:
+    "Small accounts (Horeca)" → ("Small accounts", "Horeca")."""
+    for channel in LABEL_CODES["Channel"].values():
+        if name.endswith(f" ({channel})"):
+            return name[: -len(channel) - 3], channel
+    return name, ""
+
+
 def _name_key(name: str) -> str:
-    """A name's words in any order: "Frozen food & fresh food buyers" and "Fresh food & frozen food buyers" match, and
-    so do "Detergent, paper & grocery buyers" and "Grocery, detergent & paper buyers"."""
-    return " ".join(sorted(name.lower().replace("&", " ").replace(",", " ").split()))
+    """A name's core words in any order (:func:`name_channel`): "Frozen food & fresh food buyers" and "Fresh food &
+    frozen food buyers" match, and so do "Detergent, paper & grocery buyers" and "Grocery, detergent & paper buyers"."""
+    core, _ = name_channel(name)
+    return " ".join(sorted(core.lower().replace("&", " ").replace(",", " ").split()))
+
+
+def told_apart_by_channel(names: list[str]) -> bool:
+    """Whether names of one core (:func:`_name_key`) each end with a channel of their own: "Small accounts (Horeca)"
+    and "Small accounts (Retail)" are two groups to staff, while "Detergent, paper & grocery buyers (Retail)" beside
+    "Detergent, paper & grocery buyers" reads as one group and a part of it, and two "(Horeca)" as the same."""
+    channels = [name_channel(n)[1] for n in names]
+    return all(channels) and len(set(channels)) == len(channels)
 
 
 def named_categories(name: str) -> set[str]:
@@ -447,14 +465,15 @@ def twin_qualifiers(twins: list[dict[str, Any]], high: float) -> list[tuple[str,
 
 
 def distinct_names(personas: list[dict[str, Any]], high: float) -> list[dict[str, Any]]:
-    """Names staff can tell apart: personas whose names are the same, or the same words in another order, get
-    " – " and what sets each apart from the others, which their descriptions end by saying (:func:`twin_qualifiers`);
-    every other persona stays as it is."""
+    """Names staff can tell apart: personas whose names are the same, or the same words in another order, or the same
+    but for a channel only some of them end with (:func:`told_apart_by_channel`), get " – " and what sets each apart
+    from the others, which their descriptions end by saying (:func:`twin_qualifiers`); every other persona stays as
+    it is."""
     twins: dict[str, list[dict[str, Any]]] = {}
     for p in personas:
         twins.setdefault(_name_key(p["name"]), []).append(p)
     for group in twins.values():
-        if len(group) > 1:
+        if len(group) > 1 and not told_apart_by_channel([p["name"] for p in group]):
             for p, (phrase, why) in zip(group, twin_qualifiers(group, high), strict=True):
                 p["name"] = f"{p['name']} – {phrase}"
                 p["description"] = f"{p['description']} {why}"

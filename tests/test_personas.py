@@ -252,7 +252,7 @@ def test_build_personas_words_actions_for_the_channel_that_names_the_segment(cus
     segments = np.repeat([0, 1, 2], [20, 16, 40])
     personas = build_personas(spent, segments, np.log(spent[FEATURES].clip(lower=1).to_numpy()), FEATURES, PARAMS)
     horeca, mixed = personas[0], personas[1]
-    assert horeca["name"].endswith("(Horeca)") and horeca["channel_mix"]["Horeca"] == 0.9
+    assert horeca["name"].startswith("Fresh food buyers (Horeca)") and horeca["channel_mix"]["Horeca"] == 0.9
     assert horeca["actions"][0].endswith("suited to kitchens."), horeca["actions"]
     assert mixed["channel_mix"]["Retail"] == 0.625 and "(" not in mixed["name"], mixed["name"]
     assert mixed["actions"][0] == HIGH_ACTIONS["Fresh"] and "before kitchens start or shops open" in HIGH_ACTIONS["Fresh"]
@@ -410,6 +410,28 @@ def test_a_twin_is_not_named_by_more_of_a_category_it_buys_little_of() -> None:
     names = [p["name"] for p in distinct_names([_persona_of_medians(3, "Small accounts (Horeca)", only_low),
                                                 _persona_of_medians(4, "Small accounts (Horeca)", less)], 1.5)]
     assert names == ["Small accounts (Horeca) – bigger spenders", "Small accounts (Horeca) – smaller spenders"]
+
+
+def test_a_name_and_the_same_name_with_a_channel_are_told_apart_but_two_channels_are_not_twins() -> None:
+    """`-S cluster.k=6 -S features.transform=log1p`: "Detergent, paper & grocery buyers (Retail)" beside "Detergent,
+    paper & grocery buyers" (54% Retail), which staff read as one group and a part of it. Names of one core that
+    each end with a channel of their own ("Small accounts (Horeca)", "Small accounts (Retail)") are two groups."""
+    from stages.personas import distinct_names
+
+    shops = {"Fresh": 0.07, "Milk": 2.14, "Grocery": 2.69, "Frozen": 0.2, "Detergents_Paper": 7.95, "Delicassen": 0.82}
+    mixed = {"Fresh": 0.61, "Milk": 1.42, "Grocery": 1.74, "Frozen": 0.44, "Detergents_Paper": 3.08, "Delicassen": 0.12}
+    names = [p["name"] for p in distinct_names([_persona_of_medians(4, "Detergent, paper & grocery buyers (Retail)", shops),
+                                                _persona_of_medians(5, "Detergent, paper & grocery buyers", mixed)], 1.5)]
+    assert names == ["Detergent, paper & grocery buyers (Retail) – more delicatessen", "Detergent, paper & grocery buyers – smaller spenders"]
+    small = {**FLAT, "Milk": 0.5}
+    names = [p["name"] for p in distinct_names([_persona_of_medians(1, "Small accounts (Horeca)", small),
+                                                _persona_of_medians(2, "Small accounts (Retail)", {**small, "Fresh": 0.4})], 1.5)]
+    assert names == ["Small accounts (Horeca)", "Small accounts (Retail)"]
+    # two of one channel stay twins, and so do all of a group where a name without a channel joins two with
+    names = [p["name"] for p in distinct_names([_persona_of_medians(1, "Small accounts (Horeca)", small),
+                                                _persona_of_medians(2, "Small accounts (Retail)", {**small, "Fresh": 0.4}),
+                                                _persona_of_medians(3, "Small accounts", {**small, "Frozen": 0.3})], 1.5)]
+    assert all(" – " in n for n in names) and len(set(names)) == 3, names
 
 
 def test_names_with_the_same_words_in_another_order_are_told_apart() -> None:
