@@ -202,7 +202,7 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     if len(highs) == len(profile):
         core = "Large all-round buyers"
     elif len(highs) >= LARGE:
-        apart = large_standouts(profile, highs, others or [], none)
+        apart = large_standouts(profile, highs, others or [], high, none)
         core = "Large buyers, standing out in " + name_list([CATEGORY_NAMES[c] for c in apart]) if apart else "Large buyers"
     elif highs:
         core = (name_list([NAME_WORDS[c] for c in highs[:2]]) + " buyers").capitalize()
@@ -216,18 +216,22 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     return f"{core} ({channel})" if channel else core
 
 
-def large_standouts(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = ()) -> list[str]:
-    """The categories a "Large buyers, standing out in …" name names (:func:`standing_out`), and its description
-    explains: none unless ``highs`` are :data:`LARGE` or more but not every category."""
-    return standing_out(profile, highs, others, none) if LARGE <= len(highs) < len(profile) else []
+def large_standouts(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], high: float,
+                    none: Collection[str] = ()) -> list[str]:
+    """The categories a "Large buyers, standing out in …" name names (:func:`standing_out`, by a lead of at least
+    :func:`lean_bar` of ``high``), and its description explains: none unless ``highs`` are :data:`LARGE` or more but
+    not every category."""
+    return standing_out(profile, highs, others, none, lean_bar(high)) if LARGE <= len(highs) < len(profile) else []
 
 
-def standing_out(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = ()) -> list[str]:
-    """The (at most two) of ``highs`` the segment buys more of than every one of the ``others`` (their profiles), the
-    largest lead (:func:`contrast`) first, those most customers buy none of (``none``) last (:func:`by_ratio`): a
-    segment does not stand out in a category another segment buys more of."""
+def standing_out(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], none: Collection[str] = (),
+                 bar: float = 1.0) -> list[str]:
+    """The (at most two) of ``highs`` the segment buys more of than every one of the ``others`` (their profiles), by a
+    lead (:func:`contrast`) of ``bar`` or more as printed, the largest lead first, those most customers buy none of
+    (``none``) last (:func:`by_ratio`): a segment does not stand out in a category another segment buys more of, nor
+    in one where it leads by a few percent ("standing out in groceries (1.03× the next highest segment)")."""
     apart = contrast(profile, others)
-    return by_ratio((c for c in highs if apart[c] > 1.0), apart, profile, none)[:2]
+    return by_ratio((c for c in highs if apart[c] > 1.0 and ratio_shown(apart[c]) >= bar), apart, profile, none)[:2]
 
 
 def contrast(profile: dict[str, float], others: list[dict[str, float]]) -> dict[str, float]:
@@ -309,7 +313,7 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                                                       for c in highs]) + ".")
     if lows:  # never one of ``none``: its ratio is at least 1
         parts.append("They spend little on " + words_list([f"{CATEGORY_NAMES[c]} ({times(profile[c])})" for c in lows]) + ".")
-    apart = large_standouts(profile, highs, others or [], none)
+    apart = large_standouts(profile, highs, others or [], high, none)
     if apart:  # what the name's "standing out in" is measured against: not the typical customer, the other segments
         lead = contrast(profile, others or [])
         parts.append("They stand out in " + words_list([f"{CATEGORY_NAMES[c]} ({times(lead[c])}{' the next highest segment' if i == 0 else ''})"

@@ -67,19 +67,26 @@ def test_a_description_says_what_standing_out_is_measured_against() -> None:
     """`-S features.pca.n_components=2 -S select_k.criterion=davies_bouldin -S cluster.k=auto` (k = 16): segment 1 was
     "Large buyers, standing out in milk products & groceries (Retail)" while its description's highest ratio was
     detergents and paper at 7.97×: it stands out against the other segments (one buys more detergents and paper), which
-    the description did not say. It now says in what, against whom, and by how much."""
-    large = {"Fresh": 0.9, "Milk": 2.5, "Grocery": 3.3, "Frozen": 0.8, "Detergents_Paper": 7.97, "Delicassen": 1.6}
+    the description did not say. It now says in what, against whom, and by how much. A lead needs :func:`lean_bar`
+    as printed (1.22×): `-S cluster.k=8 -S cluster.algorithm=agglomerative` stood out "in groceries (1.03×)"."""
+    large = {"Fresh": 0.9, "Milk": 2.5, "Grocery": 3.7, "Frozen": 0.8, "Detergents_Paper": 7.97, "Delicassen": 1.6}
     others = [{"Fresh": 0.5, "Milk": 2.0, "Grocery": 3.0, "Frozen": 0.5, "Detergents_Paper": 9.0, "Delicassen": 1.7}, FLAT]
     retail = {"Horeca": 0.1, "Retail": 0.9}
     assert persona_name(large, retail, 1.5, 0.67, 0.7, others) == "Large buyers, standing out in milk products & groceries (Retail)"
     text = describe(40, "9%", large, FLAT, retail, 1.5, 0.67, others=others)
-    assert ("They stand out in milk products (1.25× the next highest segment) and groceries (1.10×): they buy more of them "
+    assert ("They stand out in milk products (1.25× the next highest segment) and groceries (1.23×): they buy more of them "
             "than any other segment.") in text
     one = describe(40, "9%", large, FLAT, retail, 1.5, 0.67, others=[{**others[0], "Milk": 2.6}])  # outbought in milk
-    assert "They stand out in groceries (1.10× the next highest segment): they buy more of them than any other segment." in one
-    single = {**large, "Grocery": 2.9, "Delicassen": 2.0}
-    assert "They stand out in delicatessen (1.18× the next highest segment): they buy more of it than any other segment." in describe(
+    assert "They stand out in groceries (1.23× the next highest segment): they buy more of them than any other segment." in one
+    single = {**large, "Grocery": 2.9, "Delicassen": 2.1}
+    assert "They stand out in delicatessen (1.24× the next highest segment): they buy more of it than any other segment." in describe(
         40, "9%", single, FLAT, retail, 1.5, 0.67, others=[{**others[0], "Milk": 2.6}])
+    # a lead of a few percent is no standing out, in the name or the description
+    slight = {**large, "Grocery": 3.09}  # 1.03× the next highest segment
+    assert persona_name(slight, retail, 1.5, 0.67, 0.7, others) == "Large buyers, standing out in milk products (Retail)"
+    assert "They stand out in milk products (1.25× the next highest segment): they buy more of them than any other segment." in describe(
+        40, "9%", slight, FLAT, retail, 1.5, 0.67, others=others)
+    assert persona_name({**slight, "Milk": 2.2}, retail, 1.5, 0.67, 0.7, others) == "Large buyers (Retail)"  # 1.10× and 1.03×
     # no "standing out" in the name, none in the description: another segment outbuys it everywhere, or all are high
     assert "stand out" not in describe(40, "9%", large, FLAT, retail, 1.5, 0.67, others=[{c: 9.0 for c in FEATURES}])
     assert "stand out" not in describe(40, "9%", {c: 2.0 for c in FEATURES}, FLAT, retail, 1.5, 0.67, others=[FLAT])
