@@ -410,14 +410,18 @@ class Decoder:
             else:
                 self._held = piece[used:]
                 self._non_ascii = self._non_ascii or not text.isascii()
-                self.damaged = self.damaged or "\ufffd" in text
-                return piece[:used]
+                self._seen(text)
+                return piece[:used]  # valid UTF-8 as it came: no need to encode it again
         text, used = codecs.utf_8_decode(piece, "replace", final)
         self._held = piece[used:]
         return self._text(text)
 
-    def _text(self, text: str) -> bytes:
+    def _seen(self, text: str) -> None:
+        """Note a U+FFFD in ``text``, about to be passed on (:attr:`damaged`)."""
         self.damaged = self.damaged or "\ufffd" in text
+
+    def _text(self, text: str) -> bytes:
+        self._seen(text)
         return text.encode("utf-8")
 
 

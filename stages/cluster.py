@@ -15,8 +15,8 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 
-from stages.dataset import LABEL_CODES
 from stages.algorithms import Relabeled, check_served, canonical_mapping, centres_of, fit_predictor
+from stages.dataset import LABEL_CODES
 from stages.features import scaler_arrays, space_pipeline
 from stages.names import sentence_start
 from stages.params import K_RULE, valid_k

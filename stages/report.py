@@ -30,7 +30,7 @@ from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
-    agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fewer_components, fitted_space, prepared_otherwise,
+    agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fitted_space, measured_elsewhere, prepared_otherwise,
     k_note, silhouette_band, silhouette_strength, silhouette_texts, stability_reading, stability_text,
 )
 
@@ -105,6 +105,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
     ev = metrics["pca_explained_variance"]
     n_components, n_features = int(params["features"]["pca"]["n_components"]), len(params["data"]["features"])
     otherwise = prepared_otherwise(params["features"])
+    silhouette, silhouette_reference = silhouette_texts(metrics["silhouette"], metrics["silhouette_reference"])
     horeca_share, retail_share = percents([channel["Horeca"] / n_rows, channel["Retail"] / n_rows])
     return {
         "data": {
@@ -140,9 +141,9 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "k_note": k_note(metrics["k"], params["cluster"]["k"], select_k["criterion"], select_k["chosen_k"],
                              channel_ari_by_k(k_sweep, metrics), select_k["at_edge"], select_k["widen"],
                              select_k["keeps_improving"]),
-            "silhouette": silhouette_texts(metrics["silhouette"], metrics["silhouette_reference"])[0],
+            "silhouette": silhouette,
             "silhouette_strength": silhouette_strength(metrics["silhouette"]),
-            "silhouette_reference": silhouette_texts(metrics["silhouette"], metrics["silhouette_reference"])[1],
+            "silhouette_reference": silhouette_reference,
             "separation": separation_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
             "silhouette_in_space": silhouette_in_space_text(metrics["silhouette"], metrics["silhouette_reference"], n_components, n_features, otherwise),
             "calinski_harabasz": whole(metrics["calinski_harabasz"]),
@@ -182,7 +183,7 @@ def separation_text(silhouette: float, reference: float, n_components: int, n_fe
     (:func:`prepared_otherwise`), it is ``reference`` (``silhouette_reference``), and the sentence gives both, each
     with its space: the silhouette on two components read 0.40, *weak*, where over all six it was 0.257."""
     otherwise = otherwise or []
-    elsewhere = fewer_components(n_components, n_features) or bool(otherwise)
+    elsewhere = measured_elsewhere(n_components, n_features, otherwise)
     over_all = reference if elsewhere else silhouette
     in_space, reference_text = silhouette_texts(silhouette, reference)  # as the methods page quotes them
     quoted = reference_text if elsewhere else in_space
@@ -202,7 +203,7 @@ def silhouette_in_space_text(silhouette: float, reference: float, n_components: 
     measured and the reference silhouette's band over all of them."""
     otherwise = otherwise or []
     band = silhouette_band(silhouette, silhouette_texts(silhouette, reference)[0])  # after "Silhouette 0.26 (…):"
-    if not fewer_components(n_components, n_features) and not otherwise:
+    if not measured_elsewhere(n_components, n_features, otherwise):
         return band
     where, why = fitted_space(n_components, n_features, otherwise)
     return (f"{band} {where}, where the segments were fitted, which {why}; "

@@ -513,6 +513,13 @@ def fewer_components(n_components: int, n_features: int) -> bool:
     return 0 < n_components < n_features
 
 
+def measured_elsewhere(n_components: int, n_features: int, otherwise: Sequence[str] = ()) -> bool:
+    """Whether a silhouette in the clustering space is not one over every category as the reference silhouette's
+    space prepares them: fewer principal components than categories (:func:`fewer_components`), or spending prepared
+    ``otherwise`` (:func:`prepared_otherwise`)."""
+    return fewer_components(n_components, n_features) or bool(otherwise)
+
+
 #: What a silhouette measured on fewer principal components than categories misses, wherever one is quoted.
 LEAVES_OUT = "leaves out the variation the other components carry"
 
@@ -545,7 +552,7 @@ def silhouette_space(n_components: int, n_features: int, otherwise: Sequence[str
     """The clause naming the clustering space after "the silhouette" when it is fewer principal components than
     categories or spending prepared ``otherwise`` than the reference silhouette's (:func:`prepared_otherwise`):
     (', measured on the first 2 principal components (…) where the customers were clustered,'), else ''."""
-    if not fewer_components(n_components, n_features) and not otherwise:
+    if not measured_elsewhere(n_components, n_features, otherwise):
         return ""
     return f", measured {fitted_space(n_components, n_features, otherwise)[0]} where the customers were clustered,"
 
