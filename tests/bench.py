@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 from flask import Flask, jsonify
 
+from api.gunicorn_conf import workers as WORKERS
 from api.schemas import FEATURES
 from stages import config
 
 HOST = "127.0.0.1"
-#: The settings of `make serve` (Makefile): workers from the core count, artifacts loaded once before forking.
-WORKERS = int(os.environ.get("WORKERS", 2 * (os.cpu_count() or 1) + 1))
-GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--preload", "--access-logfile", "-"]
+#: The settings of `make serve` (api/gunicorn_conf.py): workers from the core count, artifacts loaded once before forking.
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf"]
 BODY = json.dumps({"Fresh": 12669, "Milk": 9656, "Grocery": 7561, "Frozen": 214, "Detergents_Paper": 2674, "Delicassen": 1338, "Channel": 2, "Region": 3}).encode()
 CLIENT_PROCESSES, CLIENT_THREADS, SECONDS, ROUNDS, ROUNDS_THROUGHPUT = 2, 4, 3.0, 3, 8
 

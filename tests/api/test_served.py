@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -25,8 +26,9 @@ def served() -> Iterator[int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
-    with subprocess.Popen(command, cwd=config.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as server:
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
+    env = {**os.environ, "WORKERS": "1"}  # the settings of `make serve`, with one worker
+    with subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as server:
         deadline = time.monotonic() + 60
         while True:
             try:
