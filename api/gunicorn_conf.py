@@ -91,3 +91,7 @@ timeout, _timeout_problem = positive_int("TIMEOUT", 120)
 PROBLEMS = [p for p in (_workers_problem, _timeout_problem) if p]
 preload_app = True  # the artifacts are checked and loaded once, before the workers fork
 accesslog = "-"
+# gunicorn 24 and later open a control socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+# ~/.gunicorn/gunicorn.ctl): a second server (`make bench`, another project) takes the path over, and the first one
+# to stop removes it from under the other. Nothing here uses it; stop the server with Ctrl-C or a signal.
+control_socket_disable = True

@@ -8,7 +8,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -92,11 +94,13 @@ def test_served_with_a_wrong_setting_stops_with_one_message(name: str, value: st
     assert "Traceback" not in done.stderr
 
 
-def test_served_says_where_once_ready() -> None:
+def test_served_says_where_once_ready_and_opens_no_control_socket(tmp_path: Path) -> None:
+    """The line that says where; and no control socket for gunicornc at the one path per user (a second server
+    would take it over), which gunicorn would have made in $XDG_RUNTIME_DIR, else in ~/.gunicorn."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
-    with subprocess.Popen(command, cwd=config.ROOT, env={**os.environ, "WORKERS": "1"}, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True) as server:
+    env = {**os.environ, "WORKERS": "1", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path)}
+    with subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
         try:
             assert server.stderr is not None
             seen = []
@@ -105,6 +109,8 @@ def test_served_says_where_once_ready() -> None:
                 if "serving on" in line:
                     break
             assert f"serving on http://127.0.0.1:{port}/ with 1 worker (Ctrl-C stops)" in seen[-1], "".join(seen)
+            time.sleep(1)  # the control socket, when there is one, is opened after the workers start
+            assert list(tmp_path.iterdir()) == [], "".join(seen)
         finally:
             server.terminate()
             server.wait(timeout=30)
