@@ -27,6 +27,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PY) -m pip install -q -c constraints.txt -e '.[test]' > $(VENV)/pip.log 2>&1 || { tail -40 $(VENV)/pip.log; exit 1; }
 	@touch $@
 
+# nginx for the test of the README's reverse-proxy set-ups (make browser)
+NGINX_BIN := $(VENV)/nginx/usr/sbin/nginx
+
 # Vega for the pages `dvc plots show` and `dvc plots diff` write (.dvc/plots/offline.html loads it), so they draw offline
 PLOTS_VEGA := .dvc/plots/node_modules/.installed
 
@@ -49,10 +52,17 @@ web:  ## build the staff page (api/web → api/static) with npm and esbuild
 	@if [ -f api/web/package.json ]; then npm ci --prefix api/web --no-audit --no-fund --loglevel=error && npm run --prefix api/web build; \
 	else echo "note: api/web has no package.json yet; no page to build"; fi
 
-browser:  ## Debian's chromium for the browser tests (installed with apt when missing)
+browser:  ## Debian's chromium for the browser tests (apt), and nginx for the README's proxy set-ups
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)"; exit 1; fi; }
+	@# nginx: Debian's package unpacked into .venv/nginx, not installed, so no service starts on port 80 (its test
+	@# runs it with a config of its own); the test says it skipped when this could not fetch it
+	@[ -x $(NGINX_BIN) ] || { d=$$(mktemp -d); \
+	  if (cd $$d && apt-get download -qq nginx) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && (cd $$d && apt-get download -qq nginx) >/dev/null 2>&1; }; \
+	  then dpkg -x $$d/nginx_*.deb $(VENV)/nginx && echo "nginx unpacked into $(VENV)/nginx (for tests/browser/test_behind_nginx.py)"; \
+	  else echo "note: nginx could not be fetched (apt-get download nginx), so the test of the README's nginx set-ups will be skipped"; fi; \
+	  rm -rf $$d; }
 
 run: pipeline web serve  ## set up, reproduce, build the page and serve it on http://127.0.0.1:8000
 

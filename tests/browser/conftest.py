@@ -110,6 +110,8 @@ class Watch:
     """What a page did that it should not: requests to other hosts, console errors, uncaught exceptions."""
 
     origin: str
+    #: Where the API is on that origin: under a proxy's prefix, ``/segmentation/api/``.
+    api_path: str = "/api/"
     expected_statuses: set[int] = field(default_factory=set)
     expected_errors: list[str] = field(default_factory=list)
     caught_errors: list[str] = field(default_factory=list)
@@ -144,7 +146,7 @@ class Watch:
             return
         url = message.location.get("url", "")
         provoked = any(message.text.startswith(f"Failed to load resource: the server responded with a status of {s} ") for s in self.expected_statuses)
-        if not (provoked and url.startswith(f"{self.origin}/api/")):
+        if not (provoked and url.startswith(f"{self.origin}{self.api_path}")):
             self.console_errors.append(f"{message.text} ({url})")
 
 

@@ -859,7 +859,8 @@ def test_a_part_of_the_page_that_failed_to_load_can_be_tried_again(browser: Brow
     page.route("**/api/fields", fail_once)
     page.goto("/")
     alert = page.locator(".alert[role=alert]")
-    expect(alert).to_contain_text("Part of the page could not be loaded: The service answered 503 Service Unavailable instead of a result.")
+    expect(alert).to_contain_text("Part of the page could not be loaded: The segmentation service did not answer through the server in front "
+                                  "of it (503 Service Unavailable): it may be restarting or stopped.")
     expect(page.get_by_text("Loading the form…")).to_be_visible()
     assert accessibility_problems(page) == []
     page.get_by_role("button", name="Try again").press("Enter")

@@ -5,6 +5,15 @@ const twoDecimals = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maxi
 
 /** 12669 → "12,669". */
 export const money = (value) => whole.format(value);
+/** A file's size as people read it: 870,729 bytes → "871 KB", 2,902,269 → "2.9 MB", 10 MB and more in whole MB
+ * (decimal units, as file managers show them). */
+export function fileSize(bytes) {
+  if (bytes < 1000) return `${whole.format(bytes)} bytes`;
+  if (bytes < 999500) return `${whole.format(bytes / 1000)} KB`;
+  const mb = bytes / 1e6;
+  return mb < 9.95 ? `${mb.toFixed(1)} MB` : `${whole.format(mb)} MB`;
+}
+
 /** The text of a share rounded to ``points`` percent: a share strictly between 0 and 1 never reads "0%" or "100%". */
 function percentText(share, points) {
   if (points <= 0 && share > 0) return "<1%";
