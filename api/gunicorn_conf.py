@@ -2,8 +2,8 @@
 them) share: ``gunicorn -c python:api.gunicorn_conf --bind 127.0.0.1:8000 'api:create_app()'``.
 
 ``WORKERS`` and ``TIMEOUT`` in the environment override the defaults (``make serve WORKERS=3``). The address is
-given on the command line (``--bind``; the Makefile's ``HOST`` and ``PORT``), never taken from gunicorn's own
-default, which listens on every interface when a ``PORT`` variable is set.
+given on the command line (``--bind``; the Makefile's ``HOST`` and ``PORT``); without it, loopback port 8000 (:data:`bind`),
+never gunicorn's own default, which listens on every interface when a ``PORT`` variable is set.
 """
 
 from __future__ import annotations
@@ -89,9 +89,11 @@ workers, _workers_problem = positive_int("WORKERS", default_workers())
 timeout, _timeout_problem = positive_int("TIMEOUT", 120)
 #: What is wrong with the environment's settings, reported by :func:`on_starting`.
 PROBLEMS = [p for p in (_workers_problem, _timeout_problem) if p]
+#: Loopback unless --bind says otherwise: gunicorn's default is 0.0.0.0:$PORT when the environment has a PORT.
+bind = ["127.0.0.1:8000"]
 preload_app = True  # the artifacts are checked and loaded once, before the workers fork
 accesslog = "-"
-# gunicorn 24 and later open a control socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+# gunicorn 27 (pinned in constraints.txt) opens a control socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
 # ~/.gunicorn/gunicorn.ctl): a second server (`make bench`, another project) takes the path over, and the first one
 # to stop removes it from under the other. Nothing here uses it; stop the server with Ctrl-C or a signal.
 control_socket_disable = True

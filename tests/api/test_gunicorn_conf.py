@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +115,26 @@ def test_served_says_where_once_ready_and_opens_no_control_socket(tmp_path: Path
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def gunicorn_settings(monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    """gunicorn's settings as its command line reads them: ``gunicorn -c python:api.gunicorn_conf *args``."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    monkeypatch.setattr(sys, "argv", ["gunicorn", "-c", "python:api.gunicorn_conf", *args, "api:create_app()"])
+    monkeypatch.delitem(sys.modules, "api.gunicorn_conf")  # read afresh, with the environment as it is now
+    return WSGIApplication().cfg  # reads the command line and the config module; loads no app
+
+
+def test_without_bind_it_listens_on_loopback_even_where_the_environment_has_a_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gunicorn's own default is 0.0.0.0:$PORT when PORT is set: every interface. Ours stays on loopback."""
+    monkeypatch.setenv("PORT", "9999")
+    assert gunicorn_settings(monkeypatch).address == [("127.0.0.1", 8000)]
+    assert gunicorn_settings(monkeypatch, "--bind", "127.0.0.1:8123").address == [("127.0.0.1", 8123)]
+
+
+def test_the_settings_make_serve_runs_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKERS", "3")
+    cfg = gunicorn_settings(monkeypatch)
+    assert (cfg.workers, cfg.timeout, cfg.preload_app, cfg.control_socket_disable) == (3, 120, True, True)
+    assert cfg.accesslog == "-"
