@@ -110,9 +110,35 @@ class Cluster(Section):
 
 
 class Personas(Section):
+    """The thresholds that word the personas; a value outside these bounds would mislabel segments. Checked here,
+    before the first stage runs, not when the last stage (personas) reaches them: `dvc exp run -S features.… -S
+    personas.dominant_channel=0.5` stopped only after the features, k sweep and clustering had run."""
+
     high: Number
     low: Number
     dominant_channel: Number
+
+    @field_validator("high")
+    @classmethod
+    def above_typical(cls, value: float) -> float:
+        if not value > 1:
+            raise ValueError("must be above 1: a category is high at this ratio to the base median or more")
+        return value
+
+    @field_validator("low")
+    @classmethod
+    def below_typical(cls, value: float) -> float:
+        if not 0 < value < 1:
+            raise ValueError("must be above 0 and below 1: a category is low at this ratio to the base median or less")
+        return value
+
+    @field_validator("dominant_channel")
+    @classmethod
+    def a_majority(cls, value: float) -> float:
+        if not 0.5 < value <= 1:
+            raise ValueError("must be above 0.5 and at most 1: the share of a segment's customers in one channel that "
+                             "puts the channel in its name")
+        return value
 
 
 class Params(Section):
@@ -135,6 +161,18 @@ def check(params: dict[str, Any]) -> None:
         Params.model_validate(params)
     except ValidationError as exc:
         raise ParamsError("params.yaml: " + "; ".join(_problem(e) for e in exc.errors(include_url=False))) from None
+
+
+def check_section(name: str, values: dict[str, Any]) -> None:
+    """:func:`check` for one section (``personas``, say), as a stage's code receives it: for a notebook run by hand,
+    without ``python -m stages.run_notebook``'s check of the whole file."""
+    model = Params.model_fields[name].annotation
+    assert isinstance(model, type) and issubclass(model, Section)
+    try:
+        model.model_validate(values)
+    except ValidationError as exc:
+        errors = [{**e, "loc": (name, *e["loc"])} for e in exc.errors(include_url=False)]
+        raise ParamsError("params.yaml: " + "; ".join(_problem(e) for e in errors)) from None
 
 
 def _problem(error: Any) -> str:

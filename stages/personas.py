@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from stages.dataset import CATEGORY_NAMES, LABEL_CODES
 from stages.prepare import label_counts
 from stages.names import MOST_BUY_NONE, counted, percents, ratio_shown, rounded, times, whole, words_list
+from stages.params import check_section
 
 #: What a sales rep can do when a segment buys a lot of a category, said for any customer: the text for a segment
 #: whose customers are of both channels (no channel reaches ``personas.dominant_channel``, :func:`dominant_channel`).
@@ -337,13 +338,11 @@ def median_total(centre: Mapping[str, float]) -> int:
 
 
 def check_params(params: dict[str, Any]) -> None:
-    """Reject thresholds that would mislabel segments, naming the key: low < 1 < high, and a dominant channel share
-    above one half and at most 1."""
-    high, low, dominant = float(params["high"]), float(params["low"]), float(params["dominant_channel"])
-    if not 0 < low < 1 < high:
-        raise ValueError(f"personas.high/personas.low: need 0 < low < 1 < high (ratios to the base median), got low {low}, high {high}")
-    if not 0.5 < dominant <= 1:
-        raise ValueError(f"personas.dominant_channel: need a share above 0.5 and at most 1, got {dominant}")
+    """Reject thresholds that would mislabel segments, naming the key (a ``ValueError``): 0 < low < 1 < high, and a
+    dominant channel share above one half and at most 1. The rules are :class:`stages.params.Personas`, which
+    ``python -m stages.run_notebook`` checks before the first stage runs; this applies them to a section passed by
+    hand."""
+    check_section("personas", params)
 
 
 def build_personas(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from stages import config
-from stages.params import ParamsError, check
+from stages.params import ParamsError, check, check_section
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
@@ -36,6 +36,11 @@ def test_the_shipped_params_pass() -> None:
     ("features.outliers.min_features", 1.5, "features.outliers.min_features: must be a whole number (got 1.5)"),
     ("features.outliers.iqr_factor", "x", "features.outliers.iqr_factor: must be a number (got 'x')"),
     ("personas.high", "abc", "personas.high: must be a number (got 'abc')"),
+    # checked by the personas stage only, the last to run: `-S features.transform=log1p -S
+    # personas.dominant_channel=0.5` stopped after the features, the k sweep and the clustering had run
+    ("personas.dominant_channel", 0.5, "personas.dominant_channel: must be above 0.5 and at most 1: the share of a segment's customers in one channel that puts the channel in its name (got 0.5)"),
+    ("personas.high", 0.9, "personas.high: must be above 1: a category is high at this ratio to the base median or more (got 0.9)"),
+    ("personas.low", 1.2, "personas.low: must be above 0 and below 1: a category is low at this ratio to the base median or less (got 1.2)"),
     ("base.seed", -1, "base.seed: must be at least 0 (got -1)"),
     ("base.seed", "abc", "base.seed: must be a whole number (got 'abc')"),
     ("cluster.n_init", 0, "cluster.n_init: must be at least 1 (got 0)"),
@@ -102,3 +107,13 @@ def test_an_experiment_override_changes_only_its_own_lines_of_params_yaml(tmp_pa
     changed = [line.split("#")[0].rstrip() for line in difflib.unified_diff(before, after, lineterm="", n=0)
                if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed == expected
+
+
+def test_one_section_is_checked_as_in_the_whole_file() -> None:
+    """``check_section``: the rules of one section for code that receives only it (a notebook run by hand)."""
+    shipped = config.load_params()["personas"]
+    check_section("personas", shipped)
+    with pytest.raises(ParamsError) as raised:
+        check_section("personas", {**shipped, "dominant_channel": 0.5, "extra": 1})
+    assert str(raised.value) == ("params.yaml: personas.dominant_channel: must be above 0.5 and at most 1: the share of a segment's "
+                                 "customers in one channel that puts the channel in its name (got 0.5); personas.extra: unknown key")

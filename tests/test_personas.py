@@ -337,12 +337,12 @@ def test_shipped_personas_count_every_customer_in_the_segment_it_is_assigned() -
 
 
 @pytest.mark.parametrize(("change", "key"), [
-    ({"high": 0.5, "low": 2.0}, "personas.high/personas.low"),
-    ({"high": 1.5, "low": 1.2}, "personas.high/personas.low"),
-    ({"high": 0.9}, "personas.high/personas.low"),
-    ({"low": 0}, "personas.high/personas.low"),
-    ({"dominant_channel": 0.4}, "personas.dominant_channel"),
-    ({"dominant_channel": 1.5}, "personas.dominant_channel"),
+    ({"high": 0.5, "low": 2.0}, r"personas\.high: must be above 1.*; personas\.low: must be above 0 and below 1"),
+    ({"high": 1.5, "low": 1.2}, r"personas\.low: must be above 0 and below 1"),
+    ({"high": 0.9}, r"personas\.high: must be above 1"),
+    ({"low": 0}, r"personas\.low: must be above 0 and below 1"),
+    ({"dominant_channel": 0.4}, r"personas\.dominant_channel: must be above 0\.5 and at most 1"),
+    ({"dominant_channel": 1.5}, r"personas\.dominant_channel: must be above 0\.5 and at most 1"),
 ])
 def test_thresholds_that_would_mislabel_segments_are_refused(customers: pd.DataFrame, change: dict[str, float], key: str) -> None:
     segments = (customers["Channel"].to_numpy() == 2).astype(int)
