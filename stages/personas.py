@@ -268,7 +268,9 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
     stands out elsewhere. With fewer than two, the category it leans to most is protected only when it spends more
     there than the typical customer (:func:`leaning`, above 1.00×: the action claims only that it is where they spend
-    most against the typical customer, true at any lead, not a "focus", so not :func:`lean_bar`); then come a review
+    most against the typical customer, true at any lead, not a "focus", so not :func:`lean_bar`), and only when no
+    action above is already about it (a segment high in groceries alone was offered volume discounts on groceries,
+    then a loyalty price to protect its grocery spend); then come a review
     of its order history and, for a segment below or at the typical customer everywhere, growing the category where
     it comes closest to the typical customer. A category most
     customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) is ranked by amount after
@@ -284,7 +286,9 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     lows = [c for c in reversed(ranked) if levels[c] == "low"][:2]
     if lows:
         actions.append(cross_sell_action(lows))
-    above = leaning(profile, none)
+    above = leaning(profile, none)[:1]
+    if above and above[0] in highs[:2]:  # an action above is already about it; the next one is not where they spend most
+        above = []
     if len(actions) < 2 and above:
         actions.append(f"Protect their {NAME_WORDS[above[0]]} spend, the category where they spend most against the typical customer, with a loyalty price.")
     if len(actions) < 2:

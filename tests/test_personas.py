@@ -11,7 +11,7 @@ import pytest
 
 from stages import config
 from stages.names import percents, times
-from stages.personas import HIGH_ACTIONS, build_personas, describe, leaning, level_of, medoid_index, persona_actions, persona_name, personas_markdown
+from stages.personas import HIGH_ACTIONS, build_personas, high_action, describe, leaning, level_of, medoid_index, persona_actions, persona_name, personas_markdown
 from stages.dataset import CATEGORY_NAMES
 from tests.conftest import FEATURES
 
@@ -263,6 +263,18 @@ def test_build_personas_words_actions_for_the_channel_that_names_the_segment(cus
     assert horeca["actions"][0].endswith("suited to kitchens."), horeca["actions"]
     assert mixed["channel_mix"]["Retail"] == 0.625 and "(" not in mixed["name"], mixed["name"]
     assert mixed["actions"][0] == HIGH_ACTIONS["Fresh"] and "before kitchens start or shops open" in HIGH_ACTIONS["Fresh"]
+
+
+def test_no_two_actions_are_about_one_category() -> None:
+    """Under data.features=[Fresh,Grocery] with cluster.k=4 (dvc exp run --temp, removed), a segment high in groceries
+    alone (2.47×, fresh food 0.92×) was told to offer volume discounts on groceries, then to protect its grocery spend
+    with a loyalty price. The review of its order history comes second instead."""
+    actions = persona_actions({"Fresh": 0.92, "Grocery": 2.47}, 1.5, 0.67)
+    assert actions == [high_action("Grocery", None), "Review their order history at the next visit and offer the categories they buy elsewhere."]
+    # nor is a second category above the typical customer protected as "where they spend most against" it
+    assert persona_actions({"Fresh": 1.2, "Grocery": 2.47}, 1.5, 0.67) == actions
+    # and a segment with no high category keeps protecting the one it leans to
+    assert persona_actions({"Fresh": 1.2, "Grocery": 1.0}, 1.5, 0.67)[0].startswith("Protect their fresh food spend")
 
 
 def test_actions_follow_highs_and_lows() -> None:
