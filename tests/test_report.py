@@ -451,13 +451,21 @@ def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_s
     one = [{"segment": 0, "channel": "Horeca", "share": 0.9815}]
     two = one + [{"segment": 2, "channel": "Retail", "share": 0.93}]
     assert report.channel_reading(0.299, 0.68, 0.75, one, 3) == "the segments largely cut across the Horeca/Retail split, apart from segment 0 (98% Horeca)"
-    assert report.channel_reading(0.2, 0.68, 0.75, two, 4).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
+    three = two + [{"segment": 3, "channel": "Retail", "share": 0.95}]
+    assert report.channel_reading(0.2, 0.68, 0.75, two, 5).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
+    # half of the segments or more within one channel: not "largely cut across" (data.features=[Milk,Grocery,
+    # Detergents_Paper], three agglomerative segments: ARI 0.29, segments 1 and 2 at 99% Horeca and 98% Retail)
+    assert report.channel_reading(0.2, 0.68, 0.75, two, 4) == ("the segments follow the Horeca/Retail split in part, with segments "
+                                                               "0 (98% Horeca) and 2 (93% Retail) each within one channel and segments 1 and 3 not")
+    assert report.channel_reading(0.2, 0.68, 0.75, one, 2) == ("the segments follow the Horeca/Retail split in part, with segment "
+                                                               "0 (98% Horeca) within one channel and segment 1 not")
+    assert report.channel_reading(0.2, 0.68, 0.75, three, 5).endswith("with segments 0 (98% Horeca), 2 (93% Retail) and 3 (95% Retail) each within one channel and segments 1 and 4 not")
     assert report.channel_reading(0.2, 0.68, 0.75, two, 2) == SPLIT_WITHIN_CHANNELS
     assert report.channel_reading(0.05, 0.68, 0.70, [], 3) == report.channel_reading(0.05) and "apart" not in report.channel_reading(0.05)
     assert report.channel_reading(0.37, 0.68, 0.80, one, 3) == report.channel_reading(0.37)
     outputs = report.lock_outputs(inputs.pop("lock"))
     inputs.pop("features_report")
-    inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.299, "channel_accuracy": 0.75, "channel_within": one}
+    inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.299, "channel_accuracy": 0.75, "channel_within": one, "k": 3}
     v = report.site_variables(outputs=outputs, **inputs)
     assert v["model"]["channel_reading"].endswith(", apart from segment 0 (98% Horeca)")
 
