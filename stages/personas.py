@@ -183,7 +183,8 @@ LARGE = 4
 
 
 def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high: float, low: float, dominant: float,
-                 others: list[dict[str, float]] | None = None, none: Mapping[str, float] | None = None) -> str:
+                 others: list[dict[str, float]] | None = None, none: Mapping[str, float] | None = None,
+                 size: float | None = None) -> str:
     """A short name from what sets the segment apart, plus its channel when one dominates.
 
     Every category high: "Large all-round buyers"; four or more: "Large buyers, standing out in …" (the high
@@ -192,7 +193,11 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     at 1.36× the base); one to three: the (at most two) highest, "… buyers".
     With none high, the name says where the segment's spending leans, without calling it a big buyer of anything
     ("… focus": the categories at :func:`lean_bar` or more, at most two, :func:`named_leans`). None that far above
-    it: "Small accounts" when it is low in at least one category, else "Typical accounts".
+    it: low in at least one category, "Small accounts" when its median spends add up to at most ``low`` times the
+    typical customer's (``size``, :func:`account_size`, as printed; unknown counts as small), else "Accounts light on
+    …" (the one or two categories it buys least of, as the cross-sell action takes them); low in none, "Typical
+    accounts". (A segment typical in five categories and low only in frozen food, 85% of the typical customer's
+    spending, was "Small accounts", beside a smaller segment named for what it buys.)
     Categories most customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) are
     ranked after the others, by amount (:func:`by_ratio`).
     """
@@ -210,11 +215,25 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     elif above:
         core = (name_list([NAME_WORDS[c] for c in above]) + " focus").capitalize()
     elif "low" in levels.values():
-        core = "Small accounts"
+        lightest = lowest(profile, levels, none)
+        small = size is None or ratio_shown(size) <= low
+        core = "Small accounts" if small else "Accounts light on " + name_list([CATEGORY_NAMES[c] for c in lightest])
     else:
         core = "Typical accounts"
     channel = dominant_channel(channel_mix, dominant)
     return f"{core} ({channel})" if channel else core
+
+
+def lowest(profile: dict[str, float], levels: Mapping[str, str], none: Collection[str] = ()) -> list[str]:
+    """The (at most two) categories of a low level, lowest ratio first: those a cross-sell action offers and an
+    "Accounts light on …" name names."""
+    return [c for c in reversed(by_ratio(profile, profile, profile, none)) if levels[c] == "low"][:2]
+
+
+def account_size(centre: Mapping[str, float], base_centre: Mapping[str, float]) -> float:
+    """A segment's median spends added up, against the typical customer's (the base's medians added up), each as the
+    descriptions print them (:func:`median_total`)."""
+    return median_total(centre) / max(median_total(base_centre), 1)
 
 
 def large_standouts(profile: dict[str, float], highs: list[str], others: list[dict[str, float]], high: float,
@@ -283,7 +302,7 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     apart = contrast(profile, others or [])
     highs = by_ratio((c for c in profile if levels[c] == "high"), apart, profile, none)
     actions = [high_action(c, channel) for c in highs[:2]]
-    lows = [c for c in reversed(ranked) if levels[c] == "low"][:2]
+    lows = lowest(profile, levels, none)
     if lows:
         actions.append(cross_sell_action(lows))
     above = leaning(profile, none)[:1]
@@ -367,6 +386,7 @@ def build_personas(
     profiles = [relative_profile(customers.loc[segments == seg], customers, features) for seg in ids]
     none = most_buy_none(customers, features)
     buyers = buyers_median(customers, none)  # computed once, over the whole base, for every segment's levels
+    base_centre = {c: float(customers[c].median()) for c in features}
     shares = [round(float((segments == seg).sum() / n), 4) for seg in ids]  # as stored, so the page rounds the same
     share_texts = percents(shares)
     for seg in ids:
@@ -381,7 +401,7 @@ def build_personas(
         personas.append(
             {
                 "id": seg,
-                "name": persona_name(profile, channel_mix, high, low, dominant, others, buyers),
+                "name": persona_name(profile, channel_mix, high, low, dominant, others, buyers, account_size(centre, base_centre)),
                 "description": describe(int(in_seg.sum()), share_texts[seg], profile, centre, channel_mix, high, low, buyers, others),
                 "size": int(in_seg.sum()),
                 "share": shares[seg],

@@ -150,6 +150,35 @@ def test_a_segment_low_in_nothing_and_above_the_base_in_nothing_is_typical_not_s
     assert persona_name({**NEAR_TYPICAL, "Milk": 1.3}, horeca, 1.5, 0.67, 0.7) == "Milk product focus (Horeca)"  # unchanged
 
 
+#: ``-S data.impute=mean -S cluster.k=5 -S features.transform=log1p -S personas.high=1.3``: segment 3, 90 customers
+#: whose median spends add up to 17,094 a year (the typical customer's: 20,196), low in frozen food alone.
+LIGHT_ON_FROZEN = {"Fresh": 1.05, "Milk": 0.98, "Grocery": 0.9, "Frozen": 0.53, "Detergents_Paper": 0.95, "Delicassen": 0.93}
+
+
+@pytest.mark.parametrize(("profile", "size", "name"), [
+    (LIGHT_ON_FROZEN, 17094 / 20196, "Accounts light on frozen food (Horeca)"),
+    ({**LIGHT_ON_FROZEN, "Detergents_Paper": 0.31}, 0.8, "Accounts light on detergents, paper & frozen food (Horeca)"),
+    (LIGHT_ON_FROZEN, 0.6, "Small accounts (Horeca)"),
+    (LIGHT_ON_FROZEN, 0.6749, "Small accounts (Horeca)"),  # prints 0.67×, at personas.low
+    (LIGHT_ON_FROZEN, 0.676, "Accounts light on frozen food (Horeca)"),  # prints 0.68×
+    (LIGHT_ON_FROZEN, None, "Small accounts (Horeca)"),  # no size given: low somewhere reads small, as before
+    (NEAR_TYPICAL, 0.85, "Typical accounts (Horeca)"),
+])
+def test_small_accounts_are_small_in_what_they_spend_in_all(profile: dict[str, float], size: float | None, name: str) -> None:
+    """Under the experiment above, a segment typical in five categories and low in frozen food alone, at 85% of what
+    the typical customer spends in all, was "Small accounts (Horeca)", beside "Frozen food buyers (Horeca)" whose
+    median spends added up to less (13,326). "Small accounts" now needs the spending added up at ``personas.low``
+    times the typical customer's or less; above it, the name says what the segment buys little of."""
+    assert persona_name(profile, {"Horeca": 0.88, "Retail": 0.12}, 1.3, 0.67, 0.7, size=size) == name
+
+
+def test_account_size_adds_up_the_medians_as_printed() -> None:
+    from stages.personas import account_size
+
+    assert account_size({"Fresh": 10.4, "Milk": 9.6}, {"Fresh": 20.0, "Milk": 20.0}) == 20 / 40
+    assert account_size({"Fresh": 3.0}, {"Fresh": 0.2}) == 3.0  # a base of nothing counts as 1
+
+
 def test_no_action_says_a_segment_spends_most_where_it_spends_less_than_typical() -> None:
     """Fresh food at 0.91× is the segment's top ratio but below the typical customer: protecting it as "the category
     where they spend most against the typical customer" was false. The review of the order history comes instead."""
