@@ -152,7 +152,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "agreement_ari": agreement_text(metrics["agreement_ari"]),
             "agreement_reading": agreement_reading(metrics["agreement_ari"]),
             "stability_reading": stability_reading(metrics["stability_ari"]),
-            "channel_reading": channel_reading(metrics["channel_ari"], metrics["channel_baseline"], metrics["channel_accuracy"], metrics["channel_within"], metrics["k"]),
+            "channel_reading": channel_reading(metrics["channel_ari"], metrics["channel_baseline"], metrics["channel_accuracy"], metrics["channel_within"], metrics["segment_sizes"]),
             "channel_accuracy": percent(metrics["channel_accuracy"]),
             "channel_baseline": percent(metrics["channel_baseline"]),
             "channel_ari": channel_ari_text(metrics["channel_ari"]),

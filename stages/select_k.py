@@ -167,31 +167,32 @@ WITHIN_CHANNELS_GAIN = 0.5
 
 
 def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = None,
-                    within: Sequence[dict[str, Any]] = (), k: int | None = None) -> str:
+                    within: Sequence[dict[str, Any]] = (), sizes: Sequence[int] | None = None) -> str:
     """The words for the ARI between the segments and the Channel label; ``baseline`` is the share of the commoner
     channel among the customers fitted (``channel_baseline``), 1 when they all have one channel, and ``accuracy`` the
     share the segments' majority channel recovers (``channel_accuracy``): with many segments the ARI is low even when
     each sits within one channel, which is not cutting across the split (:data:`WITHIN_CHANNELS_GAIN`). ``within``
     lists the segments that sit within one channel (``channel_within``, :func:`stages.cluster.channels_within`) of
-    the ``k``: in the lowest band, fewer than half of them are named as the exception ("…, apart from segment 0
-    (98% Horeca)"); half or more, but not all, read as following the split in part, naming which do and which do not
+    those whose ``sizes`` are given (``segment_sizes``, the customers fitted): in the lowest band, when they hold
+    under half of those customers they are named as the exception ("…, apart from segment 0 (98% Horeca)"); half or
+    more, but not every segment, read as following the split in part, naming which segments do and which do not
     (under ``data.features=[Milk,Grocery,Detergents_Paper]`` with three agglomerative segments, two within one
-    channel had read "largely cut across …, apart from segments 1 (99% Horeca) and 2 (98% Retail)"); all of them read
-    as :data:`SPLIT_WITHIN_CHANNELS`."""
+    channel, 54% of the customers, had read "largely cut across …, apart from segments 1 (99% Horeca) and 2 (98%
+    Retail)"); every segment, as :data:`SPLIT_WITHIN_CHANNELS`."""
     if baseline >= 1.0:
         return ONE_CHANNEL
     words = reading(CHANNEL_READINGS, ari)
     lowest = words == CHANNEL_READINGS[-1][1]
     if lowest and accuracy is not None and accuracy - baseline >= WITHIN_CHANNELS_GAIN * (1 - baseline):
         return SPLIT_WITHIN_CHANNELS
-    if lowest and within and k is not None:
-        if len(within) >= k:
+    if lowest and within and sizes is not None:
+        if len(within) >= len(sizes):
             return SPLIT_WITHIN_CHANNELS
         segments = [f"{w['segment']} ({percent(w['share'])} {w['channel']})" for w in within]
-        if 2 * len(within) < k:
+        if 2 * sum(sizes[w["segment"]] for w in within) < sum(sizes):
             return f"{words}, apart from segment{'s' if len(segments) > 1 else ''} {words_list(segments)}"
-        # half of the segments or more each within one channel: they do not "largely cut across" the split
-        others = [str(s) for s in range(k) if s not in {w["segment"] for w in within}]
+        # half of the customers or more in segments each within one channel: they do not "largely cut across" it
+        others = [str(s) for s in range(len(sizes)) if s not in {w["segment"] for w in within}]
         return (f"{CHANNEL_READINGS[-2][1]}, with segment{'s' if len(segments) > 1 else ''} {words_list(segments)} "
                 f"{'each ' if len(segments) > 1 else ''}within one channel and segment{'s' if len(others) > 1 else ''} {words_list(others)} not")
     return words

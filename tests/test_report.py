@@ -48,7 +48,7 @@ def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, An
     metrics = {"n_customers": 48, "n_outliers": 2, "k": 2, "algorithm": "kmeans", "silhouette": 0.55,
                "calinski_harabasz": 120.4, "davies_bouldin": 0.91, "pca_explained_variance": [0.5, 0.3, 0.2],
                "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "channel_within": [], "stability_ari": 0.8, "agreement_ari": 0.6,
-               "silhouette_reference": 0.5}
+               "silhouette_reference": 0.5, "segment_sizes": [30, 18]}
     data_report = {"n_rows": 50, "md5": "feedface", "missing": {"Fresh": 1, "Milk": 0},
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
                                                              "Region": {"Lisbon": 5, "Oporto": 5, "Other": 40}}}
@@ -450,22 +450,30 @@ def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_s
 
     one = [{"segment": 0, "channel": "Horeca", "share": 0.9815}]
     two = one + [{"segment": 2, "channel": "Retail", "share": 0.93}]
-    assert report.channel_reading(0.299, 0.68, 0.75, one, 3) == "the segments largely cut across the Horeca/Retail split, apart from segment 0 (98% Horeca)"
+    assert report.channel_reading(0.299, 0.68, 0.75, one, [200, 150, 85]) == "the segments largely cut across the Horeca/Retail split, apart from segment 0 (98% Horeca)"
     three = two + [{"segment": 3, "channel": "Retail", "share": 0.95}]
-    assert report.channel_reading(0.2, 0.68, 0.75, two, 5).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
-    # half of the segments or more within one channel: not "largely cut across" (data.features=[Milk,Grocery,
-    # Detergents_Paper], three agglomerative segments: ARI 0.29, segments 1 and 2 at 99% Horeca and 98% Retail)
-    assert report.channel_reading(0.2, 0.68, 0.75, two, 4) == ("the segments follow the Horeca/Retail split in part, with segments "
-                                                               "0 (98% Horeca) and 2 (93% Retail) each within one channel and segments 1 and 3 not")
-    assert report.channel_reading(0.2, 0.68, 0.75, one, 2) == ("the segments follow the Horeca/Retail split in part, with segment "
-                                                               "0 (98% Horeca) within one channel and segment 1 not")
-    assert report.channel_reading(0.2, 0.68, 0.75, three, 5).endswith("with segments 0 (98% Horeca), 2 (93% Retail) and 3 (95% Retail) each within one channel and segments 1 and 4 not")
-    assert report.channel_reading(0.2, 0.68, 0.75, two, 2) == SPLIT_WITHIN_CHANNELS
-    assert report.channel_reading(0.05, 0.68, 0.70, [], 3) == report.channel_reading(0.05) and "apart" not in report.channel_reading(0.05)
-    assert report.channel_reading(0.37, 0.68, 0.80, one, 3) == report.channel_reading(0.37)
+    assert report.channel_reading(0.2, 0.68, 0.75, two, [100] * 5).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
+    # half of the customers or more in segments within one channel: not "largely cut across" (data.features=[Milk,
+    # Grocery,Detergents_Paper], three agglomerative segments: ARI 0.29, segments 1 and 2 at 99% Horeca and 98%
+    # Retail, 54% of the customers)
+    assert report.channel_reading(0.29, 0.68, 0.76, [{"segment": 1, "channel": "Horeca", "share": 0.99}, {"segment": 2, "channel": "Retail", "share": 0.98}],
+                                  [202, 198, 40]) == ("the segments follow the Horeca/Retail split in part, with segments 1 (99% Horeca) and "
+                                                      "2 (98% Retail) each within one channel and segment 0 not")
+    assert report.channel_reading(0.2, 0.68, 0.75, two, [100] * 4) == ("the segments follow the Horeca/Retail split in part, with segments "
+                                                                     "0 (98% Horeca) and 2 (93% Retail) each within one channel and segments 1 and 3 not")
+    assert report.channel_reading(0.2, 0.68, 0.75, three, [100] * 5).endswith("with segments 0 (98% Horeca), 2 (93% Retail) and 3 (95% Retail) each within one channel and segments 1 and 4 not")
+    # by customers, not by segments: one of two segments, 37% of the customers (four components, agglomerative k=2)
+    assert report.channel_reading(0.13, 0.68, 0.69, [{"segment": 1, "channel": "Horeca", "share": 0.99}], [276, 164]) == (
+        "the segments largely cut across the Horeca/Retail split, apart from segment 1 (99% Horeca)")
+    assert report.channel_reading(0.13, 0.68, 0.69, [{"segment": 1, "channel": "Horeca", "share": 0.99}], [164, 276]).startswith(
+        "the segments follow the Horeca/Retail split in part, with segment 1 (99% Horeca) within one channel and segment 0 not")
+    assert report.channel_reading(0.2, 0.68, 0.75, one + [{"segment": 1, "channel": "Retail", "share": 0.93}], [100, 100]) == SPLIT_WITHIN_CHANNELS
+    assert report.channel_reading(0.05, 0.68, 0.70, [], [100] * 3) == report.channel_reading(0.05) and "apart" not in report.channel_reading(0.05)
+    assert report.channel_reading(0.37, 0.68, 0.80, one, [100] * 3) == report.channel_reading(0.37)
     outputs = report.lock_outputs(inputs.pop("lock"))
     inputs.pop("features_report")
-    inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.299, "channel_accuracy": 0.75, "channel_within": one, "k": 3}
+    inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.299, "channel_accuracy": 0.75, "channel_within": one, "k": 3,
+                         "segment_sizes": [200, 150, 85]}
     v = report.site_variables(outputs=outputs, **inputs)
     assert v["model"]["channel_reading"].endswith(", apart from segment 0 (98% Horeca)")
 
