@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,9 +103,11 @@ def test_served_says_where_once_ready_and_opens_no_control_socket(tmp_path: Path
     command = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
     env = {**os.environ, "WORKERS": "1", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path)}
     with subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
+        stop = threading.Timer(60, server.kill)  # never wait for ever on a server that neither says it nor exits
+        stop.start()
         try:
             assert server.stderr is not None
-            seen = []
+            seen = [""]
             for line in server.stderr:  # gunicorn's log; the loop ends when the line comes or gunicorn exits
                 seen.append(line)
                 if "serving on" in line:
@@ -113,6 +116,7 @@ def test_served_says_where_once_ready_and_opens_no_control_socket(tmp_path: Path
             time.sleep(1)  # the control socket, when there is one, is opened after the workers start
             assert list(tmp_path.iterdir()) == [], "".join(seen)
         finally:
+            stop.cancel()
             server.terminate()
             server.wait(timeout=30)
 
