@@ -215,9 +215,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     elif above:
         core = (name_list([NAME_WORDS[c] for c in above]) + " focus").capitalize()
     elif "low" in levels.values():
-        lightest = lowest(profile, levels, none)
         small = size is None or ratio_shown(size) <= low
-        core = "Small accounts" if small else "Accounts light on " + name_list([CATEGORY_NAMES[c] for c in lightest])
+        core = "Small accounts" if small else "Accounts light on " + name_list([CATEGORY_NAMES[c] for c in lowest(profile, levels, none)])
     else:
         core = "Typical accounts"
     channel = dominant_channel(channel_mix, dominant)

@@ -192,7 +192,8 @@ def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = 
         if 2 * sum(sizes[w["segment"]] for w in within) < sum(sizes):
             return f"{words}, apart from segment{'s' if len(segments) > 1 else ''} {words_list(segments)}"
         # half of the customers or more in segments each within one channel: they do not "largely cut across" it
-        others = [str(s) for s in range(len(sizes)) if s not in {w["segment"] for w in within}]
+        inside = {w["segment"] for w in within}
+        others = [str(s) for s in range(len(sizes)) if s not in inside]
         return (f"{CHANNEL_READINGS[-2][1]}, with segment{'s' if len(segments) > 1 else ''} {words_list(segments)} "
                 f"{'each ' if len(segments) > 1 else ''}within one channel and segment{'s' if len(others) > 1 else ''} {words_list(others)} not")
     return words

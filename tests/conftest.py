@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 from typing import Any
 
 import numpy as np
@@ -9,6 +11,18 @@ import pandas as pd
 import pytest
 
 from stages import config
+
+
+def free_port() -> int:
+    """A loopback port free now (the system's pick), for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """gunicorn serving the app with `make serve`'s settings (api/gunicorn_conf.py) on loopback ``port``."""
+    return [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
 
 FEATURES = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
 LABELS = ["Channel", "Region"]

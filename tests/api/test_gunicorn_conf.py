@@ -18,6 +18,7 @@ import pytest
 
 from api import gunicorn_conf
 from stages import config
+from tests.conftest import free_port, gunicorn_command
 
 
 @pytest.fixture
@@ -27,12 +28,6 @@ def busy_port() -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         s.listen()
         yield int(s.getsockname()[1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(("text", "expected"), [(None, 7), ("", 7), ("3", 3), (" 4 ", 4), ("1", 1)])
@@ -76,8 +71,7 @@ def test_an_unknown_host_name_is_named() -> None:
 
 def serve(port: int, **env: str) -> subprocess.CompletedProcess[str]:
     """Run gunicorn as `make serve` does until it exits (it should, at once)."""
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
-    return subprocess.run(command, cwd=config.ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(gunicorn_command(port), cwd=config.ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
 
 
 def test_served_on_a_port_in_use_stops_with_one_message(busy_port: int) -> None:
@@ -100,9 +94,8 @@ def test_served_says_where_once_ready_and_opens_no_control_socket(tmp_path: Path
     """The line that says where; and no control socket for gunicornc at the one path per user (a second server
     would take it over), which gunicorn would have made in $XDG_RUNTIME_DIR, else in ~/.gunicorn."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
     env = {**os.environ, "WORKERS": "1", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path)}
-    with subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
+    with subprocess.Popen(gunicorn_command(port), cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
         stop = threading.Timer(60, server.kill)  # never wait for ever on a server that neither says it nor exits
         stop.start()
         try:

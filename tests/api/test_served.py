@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,17 +17,15 @@ import pytest
 
 from stages import config
 from tests.api.conftest import GOOD, HEADER
+from tests.conftest import free_port, gunicorn_command
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[int]:
     """gunicorn serving ``api:create_app()`` on a free loopback port; yields the port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "api:create_app()"]
+    port = free_port()
     env = {**os.environ, "WORKERS": "1"}  # the settings of `make serve`, with one worker
-    with subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as server:
+    with subprocess.Popen(gunicorn_command(port), cwd=config.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as server:
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -16,9 +16,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from stages import config
+from tests.conftest import free_port, gunicorn_command
 
 from .conftest import Watch, watched_page
 from .test_staff_page import FEATURES, fill_customer
@@ -71,12 +70,6 @@ def test_the_readme_has_the_three_set_ups_each_saying_how_to_start_the_app() -> 
         assert "client_max_body_size 64m;" in setups[letter]  # the app's own limit (MAX_CONTENT_LENGTH)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for(url_host: str, port: int, path: str, process: subprocess.Popen[bytes], what: str) -> None:
     """Until ``path`` answers 200 on ``port``; fails with the process's output if it exits or 60 s pass."""
     deadline = time.monotonic() + 60
@@ -100,9 +93,7 @@ def behind_nginx(block: str, env: dict[str, str]) -> Iterator[str]:
     app_port, proxy_port = free_port(), free_port()
     folder = Path(tempfile.mkdtemp(prefix="nginx-"))
     folder.chmod(0o755)  # nginx's workers run as another user when the test runs as root; they keep request bodies here
-    gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{app_port}", "api:create_app()"],
-        cwd=config.ROOT, env={**os.environ, "WORKERS": "1", **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    gunicorn = subprocess.Popen(gunicorn_command(app_port), cwd=config.ROOT, env={**os.environ, "WORKERS": "1", **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     nginx = None
     try:
         wait_for("127.0.0.1", app_port, f"{env.get('SCRIPT_NAME', '')}/api/health", gunicorn, "gunicorn")
