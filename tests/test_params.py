@@ -94,6 +94,7 @@ def test_the_stage_runner_checks_params_before_it_runs_anything(monkeypatch: pyt
 @pytest.mark.parametrize(("override", "expected"), [
     ("cluster.k=4", ["-  k: 3", "+  k: 4"]),
     ("select_k.algorithms=[kmeans]", ["-  - agglomerative", "-  - gmm"]),
+    ("data.labels=[Region]", ["-  - Channel"]),
 ])
 def test_an_experiment_override_changes_only_its_own_lines_of_params_yaml(tmp_path: Path, override: str, expected: list[str]) -> None:
     """`dvc exp run -S` rewrites params.yaml through DVC's YAML writer, which turns flow lists ([a, b]) into block
@@ -107,6 +108,36 @@ def test_an_experiment_override_changes_only_its_own_lines_of_params_yaml(tmp_pa
     changed = [line.split("#")[0].rstrip() for line in difflib.unified_diff(before, after, lineterm="", n=0)
                if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed == expected
+
+
+def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(node, dict):
+        return [leaf for key, value in node.items() for leaf in _leaves(value, f"{prefix}{key}.")]
+    return [(prefix[:-1], node)]
+
+
+_LEAVES = _leaves(config.load_params())
+
+
+@pytest.mark.parametrize(("path", "value"), [(path, value) for path, current in _LEAVES
+                                             for value in (([], ["x"]) if isinstance(current, list) else ("x", 7))],
+                         ids=lambda v: repr(v) if not isinstance(v, str) else v)
+def test_an_experiment_can_set_any_key_to_any_value_and_params_yaml_stays_readable(tmp_path: Path, path: str, value: Any) -> None:
+    """Whatever `dvc exp run -S` sets a key to (even a value params.py refuses), params.yaml stays YAML whose only
+    change is that key (its comments kept), so the stage runner, not a YAML parser, names what is wrong. DVC's YAML writer once turned
+    `-S data.labels=[]` into `features: transform: log` (a comment beside a block list's key), a broken file, and
+    drops a comment line that follows a block list."""
+    import yaml
+    from dvc.utils.hydra import apply_overrides
+
+    target = tmp_path / "params.yaml"
+    shutil.copy(config.ROOT / "params.yaml", target)
+    override = f"{path}=[{','.join(value)}]" if isinstance(value, list) else f"{path}={value}"
+    apply_overrides(str(target), [override])
+    after = target.read_text(encoding="utf-8")
+    assert yaml.safe_load(after) == _with(path, value)
+    comments = lambda text: [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]  # noqa: E731
+    assert comments(after) == comments((config.ROOT / "params.yaml").read_text(encoding="utf-8"))  # none lost
 
 
 def test_one_section_is_checked_as_in_the_whole_file() -> None:
