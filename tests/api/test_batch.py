@@ -80,10 +80,10 @@ def unknown_field_records() -> list[dict[str, Any]]:
     others, with good and bad values, no spending, both names of Delicassen, or nothing else."""
     rows = []
     for unknown in ({"id": 7}, {"Fresh ": 1, "region": "x"}, {"7": None}):
-        for given in ({}, GOOD, {"Milk": -1, "Channel": 9}, {"Region": "Lisbon"}, {**GOOD, "Delicatessen": "x"},
+        for known in ({}, GOOD, {"Milk": -1, "Channel": 9}, {"Region": "Lisbon"}, {**GOOD, "Delicatessen": "x"},
                       {"Fresh": "12", "Delicatessen": 1}, {f: True for f in FEATURES}):
-            rows += [{**unknown, **given}, {**given, **unknown}]
-            items = list(given.items())
+            rows += [{**unknown, **known}, {**known, **unknown}]
+            items = list(known.items())
             rows.append(dict(items[:1] + list(unknown.items()) + items[1:]))
     return rows
 
@@ -278,7 +278,7 @@ def test_batch_limit_is_configurable(app: Flask, n: int) -> None:
 
 def test_a_single_customer_gets_the_verdict_of_a_batch_row() -> None:
     """/api/segment parses and validates JSON text in one step; a batch row is validated from parsed JSON."""
-    for i, r in enumerate(random_records(3000, seed=4)):
+    for r in random_records(3000, seed=4):
         reference = check_one(r, None)
         try:
             single: CustomerIn | list[Any] = routes._customer(json.dumps(r).encode())
