@@ -69,7 +69,8 @@ run: pipeline web serve  ## set up, reproduce, build the page and serve it on ht
 serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 	gunicorn -c python:api.gunicorn_conf --bind $(HOST):$(PORT) 'api:create_app()'
 
-test: pipeline web browser  ## set up, reproduce, and run every test (unit, API, nbval, browser, the page's own)
+test: pipeline web browser  ## set up, reproduce, lint, and run every test (unit, API, nbval, browser, the page's own)
+	ruff check --quiet .
 	npm test --prefix api/web --silent
 	pytest tests
 	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs;
