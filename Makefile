@@ -71,6 +71,7 @@ serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 
 test: pipeline web browser  ## set up, reproduce, lint, and run every test (unit, API, nbval, browser, the page's own)
 	ruff check --quiet .
+	mypy
 	npm test --prefix api/web --silent
 	pytest tests
 	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs;

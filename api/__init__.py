@@ -96,7 +96,7 @@ def _json_provider() -> type:
 
         def response(self, *args: Any, **kwargs: Any) -> Response:
             obj = self._prepare_response_obj(args, kwargs)
-            return self._app.response_class(orjson.dumps(obj), mimetype="application/json")
+            return self._app.response_class(orjson.dumps(obj), mimetype="application/json")  # type: ignore[return-value, arg-type]
 
     return OrjsonProvider
 
@@ -126,5 +126,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(routes.bp, url_prefix="/api")
     app.register_blueprint(pages.bp)
-    app.wsgi_app = proxy.behind_proxies(SecurityHeaders(app.wsgi_app), proxies)  # type: ignore[method-assign]
+    app.wsgi_app = proxy.behind_proxies(SecurityHeaders(app.wsgi_app), proxies)
     return app

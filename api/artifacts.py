@@ -200,8 +200,9 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
         sweep = pd.read_csv(paths["k_sweep"])
         centres = map_centres(pca_map)
         algorithms = swept_algorithms(sweep)
-        clusters = ClustersOut(model_version=art.model_version, k=art.segmenter.k, algorithm=art.segmenter.algorithm, personas=art.personas)
-        pca = PcaOut(
+        # model_validate: the plain data read from the files, checked against the response models
+        clusters = ClustersOut.model_validate(dict(model_version=art.model_version, k=art.segmenter.k, algorithm=art.segmenter.algorithm, personas=art.personas))
+        pca = PcaOut.model_validate(dict(
             model_version=art.model_version,
             explained_variance=metrics["pca_explained_variance"],
             axes={"x": "PC1", "y": "PC2"},
@@ -212,14 +213,14 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
                 for x, y, s, c in pca_map[["PC1", "PC2", "segment", "clustered"]].itertuples(index=False)
             ],
             centres=[{"segment": i, "x": float(x), "y": float(y)} for i, (x, y) in enumerate(centres)],
-        )
-        elbow = ElbowOut(
+        ))
+        elbow = ElbowOut.model_validate(dict(
             algorithm=chosen["algorithm"],
             criterion=chosen["criterion"],
             chosen_k=chosen["chosen_k"],
             k_used=art.segmenter.k,
             rows=_nan_to_none(sweep_long(sweep, algorithms)),
-        )
+        ))
         features = feature_info(pca_map)
         impute = impute_info(read_json(paths["data_report"]), art.segmenter)
     except (OSError, ValueError, KeyError, TypeError) as exc:

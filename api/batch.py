@@ -167,7 +167,7 @@ def _settle(checked: Checked, suspect: NDArray[np.bool_], payload_of: Any, worde
         result = check_one(payload_of(int(i)), int(checked.rows[i]))
         if not isinstance(result, list):
             checked.X[i] = result.spending()
-            checked.channel[i], checked.region[i] = result.Channel, result.Region
+            checked.channel[i], checked.region[i] = result.Channel, result.Region  # type: ignore[index]  # lists, made above
         else:
             checked.errors[int(i)] = result
     if worded and checked.errors:
@@ -441,7 +441,8 @@ def assign(segmenter: Segmenter, X: NDArray[np.float64]) -> Assignment:
         return segmenter.assign(X)
     parts = [segmenter.assign(X[i : i + SCORE_CHUNK]) for i in range(0, len(X), SCORE_CHUNK)]
     joined = {f.name: [getattr(p, f.name) for p in parts] for f in fields(Assignment)}
-    return Assignment(**{name: None if arrays[0] is None else np.concatenate(arrays) for name, arrays in joined.items()})
+    merged: dict[str, Any] = {name: None if arrays[0] is None else np.concatenate(arrays) for name, arrays in joined.items()}
+    return Assignment(**merged)
 
 
 @dataclass
@@ -667,7 +668,7 @@ def echo_columns(checked: Checked, records: Sequence[Any]) -> dict[str, pa.Array
     if not checked.errors:
         return cols
     bad = np.flatnonzero(~ok)
-    sent = [r if type(r) is dict else {} for r in (records[i] for i in bad)]
+    sent = [r if type(r) is dict else {} for r in (records[int(i)] for i in bad)]
     for name in cols:
         alias = ALIAS_OF.get(name)
         texts = [_as_sent(r.get(name, r.get(alias)) if alias else r.get(name)) for r in sent]

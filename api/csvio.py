@@ -464,7 +464,7 @@ class Transcoded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes | bytearray:
         """Up to ``size`` bytes (at least one unless at the end), as a :class:`_Block` whose release is counted;
         all that is left when ``size`` is negative or None."""
         if size is None or size < 0:
@@ -475,7 +475,7 @@ class Transcoded(io.RawIOBase):
             if self._stopped:
                 return b""
             self._reading += 1
-        block: bytes = b""
+        block: bytes | _Block = b""
         try:
             block = self._next(size)
         finally:
@@ -492,7 +492,7 @@ class Transcoded(io.RawIOBase):
             self._held -= 1
             self._state.notify_all()
 
-    def _next(self, size: int) -> bytes:
+    def _next(self, size: int) -> bytes | _Block:
         """The next ``size`` bytes of text, fewer only at the end of the file. A block is never cut short: decoding
         changes lengths (a character held back for the next read, Windows-1252's accents twice as long in UTF-8), and
         pyarrow takes a short block for one that ends inside a row ("straddles two block boundaries": a block of one

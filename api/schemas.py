@@ -81,7 +81,7 @@ class CustomerIn(BaseModel):
             # a union of nameless schemas, and typed a customer, and a batch, as Any.
             "allOf": [
                 {"anyOf": [{"required": [name]} for name in (*FEATURES, *ALIASES)]},
-                *({"not": {"required": [alias, canonical]}} for alias, canonical in ALIASES.items()),
+                *[{"not": {"required": [alias, canonical]}} for alias, canonical in ALIASES.items()],  # type: ignore[list-item]
             ],
         },
     )
@@ -93,8 +93,8 @@ class CustomerIn(BaseModel):
     Detergents_Paper: Spend = None  # type: ignore[assignment]
     Delicassen: Spend = None  # type: ignore[assignment]
     Delicatessen: Spend = Field(None, description="Accepted for Delicassen (the data set's spelling); give one of the two.", json_schema_extra=_no_default)  # type: ignore[assignment]
-    Channel: ChannelField = None
-    Region: RegionField = None
+    Channel: ChannelField = None  # type: ignore[valid-type]  # an Annotated type built by _label_validator
+    Region: RegionField = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_category_at_least(self) -> CustomerIn:

@@ -155,7 +155,7 @@ def counted(n: int, one: str, many: str) -> str:
     return f"no {many}" if n == 0 else f"1 {one}" if n == 1 else f"{n:,} {many}"
 
 
-def words_list(items: list[str]) -> str:
+def words_list(items: Sequence[str]) -> str:
     """Items as a list in words: 'a', 'a and b', 'a, b and c'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 

@@ -190,7 +190,7 @@ def kernel_manager(sockets: Path, stderr: IO[bytes]) -> Any:
     from jupyter_client.manager import AsyncKernelManager
 
     class LoggedKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw: Any) -> None:
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]  # declared sync, run as a coroutine
             await super().start_kernel(stderr=stderr, **kw)
 
         def client(self, **kw: Any) -> Any:
@@ -417,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:  # before any work: a bad value stops the first stage that runs, naming its key
         check_params(config.load_params())
-    except ParamsError as exc:
-        print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
+    except ParamsError as problem:
+        print(f"error: {args.notebook.name}: {problem}", file=sys.stderr)
         print("nothing was changed: the stage's previous outputs are in place", file=sys.stderr)
         return 1
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}

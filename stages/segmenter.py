@@ -114,10 +114,12 @@ class Segmenter:
         """Check that the arrays fit together and are finite: a hand-edited or truncated model fails here, naming the field."""
         n = len(self.features)
         space = self.n_components or n
+        if self.pca_components.ndim != 2:
+            raise ValueError(f"segmenter pca.components: shape {self.pca_components.shape} is not a table of components (one row each)")
         if not 0 <= self.n_components <= n or self.pca_components.shape[0] < max(2, self.n_components):
             raise ValueError(f"segmenter n_components {self.n_components}: pca.components has {self.pca_components.shape[0]} rows for {n} features")
         # each named array, the part of its shape that must fit, and that part's expected value
-        arrays = {
+        arrays: dict[str, tuple[Any, tuple[int, ...], tuple[int, ...]]] = {
             "scaler.center": (self.scaler_center, self.scaler_center.shape, (n,)),
             "scaler.scale": (self.scaler_scale, self.scaler_scale.shape, (n,)),
             "pca.mean": (self.pca_mean, self.pca_mean.shape, (n,)),
@@ -128,17 +130,20 @@ class Segmenter:
             arrays["impute"] = (self.impute, (len(self.impute),), (n,))
         if self.kind == "gaussian_mixture":
             k = self.centroids.shape[0]
-            for name, values, expected in (("weights", self.weights, (k,)), ("precisions_cholesky", self.precisions_cholesky, (k, space, space))):
+            needed: tuple[tuple[str, NDArray[np.float64] | None, tuple[int, ...]], ...] = (
+                ("weights", self.weights, (k,)), ("precisions_cholesky", self.precisions_cholesky, (k, space, space)))
+            for name, values, shape_needed in needed:
                 if values is None:
                     raise ValueError(f"segmenter {name}: a gaussian_mixture model needs it")
-                arrays[name] = (values, values.shape, expected)
+                arrays[name] = (values, values.shape, shape_needed)
         for name, (_, shape, expected) in arrays.items():
             if tuple(shape) != expected:
                 raise ValueError(f"segmenter {name}: shape {tuple(shape)} does not fit {n} features and a clustering space of {space}")
         for name, (values, _, _) in arrays.items():
             if not np.isfinite(values).all():
                 raise ValueError(f"segmenter {name}: holds a number that is not finite (NaN or infinity)")
-        if self.kind == "gaussian_mixture" and not ((self.weights > 0).all() and (np.diagonal(self.precisions_cholesky, axis1=1, axis2=2) > 0).all()):
+        if (self.weights is not None and self.precisions_cholesky is not None and self.kind == "gaussian_mixture"
+                and not (np.all(self.weights > 0) and np.all(np.diagonal(self.precisions_cholesky, axis1=1, axis2=2) > 0))):
             raise ValueError("segmenter weights and precisions_cholesky: a mixture weight or a diagonal entry of a Cholesky factor is not positive")
         if self.distance_limit is not None and not (math.isfinite(self.distance_limit) and self.distance_limit >= 0):
             raise ValueError(f"segmenter distance_limit: {self.distance_limit!r} is not a finite distance of 0 or more")
@@ -243,7 +248,7 @@ class Segmenter:
             raise ValueError("a spending is missing (NaN) and this model has no imputation values (params data.impute: error)")
         if self.kind != "centroid" or missing:
             X = np.array([x], dtype=np.float64)
-            if missing:
+            if missing and self.impute is not None:  # not None: checked above
                 X = fill_missing(X, self.impute)
             spending = X[0].tolist()
             if self.kind != "centroid":
@@ -289,7 +294,8 @@ class Segmenter:
         """Rebuild from the plain-data form; rejects unknown schema versions."""
         if d.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"segmenter schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}")
-        arr = lambda v: None if v is None else np.asarray(v, dtype=np.float64)  # noqa: E731
+        arr = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731  (null: NaN of shape (), refused by its shape)
+        optional = lambda v: None if v is None else arr(v)  # noqa: E731
         return cls(
             features=list(d["features"]),
             impute=d["impute"],
@@ -301,8 +307,8 @@ class Segmenter:
             n_components=int(d["n_components"]),
             kind=d["kind"],
             centroids=arr(d["centroids"]),
-            weights=arr(d["weights"]),
-            precisions_cholesky=arr(d["precisions_cholesky"]),
+            weights=optional(d["weights"]),
+            precisions_cholesky=optional(d["precisions_cholesky"]),
             algorithm=d["algorithm"],
             distance_limit=None if d.get("distance_limit") is None else float(d["distance_limit"]),
         )

@@ -139,10 +139,23 @@ def test_map_position_matches_the_published_map(served: Segmenter) -> None:
     ({"impute": [1.0, 1.0, 1.0, math.nan, 1.0, 1.0]}, "impute"),
     ({"distance_limit": math.nan}, "distance_limit"),
     ({"distance_limit": -1.0}, "distance_limit"),
+    ({"pca_components": np.zeros(6)}, "pca.components"),
+    ({"centroids": np.zeros(6)}, "centroids"),
 ])
 def test_a_model_whose_arrays_do_not_fit_or_are_not_finite_is_refused_naming_the_field(served: Segmenter, change: dict, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         dataclasses.replace(served, **change)
+
+
+@pytest.mark.parametrize(("section", "key", "named"), [("scaler", "center", "scaler.center"), ("pca", "components", "pca.components"),
+                                                       (None, "centroids", "centroids"), ("pca", "mean", "pca.mean")])
+def test_a_model_file_with_null_for_an_array_is_refused_naming_the_field(served: Segmenter, section: str | None, key: str, named: str) -> None:
+    """A hand-edited ml/segmenter.json with null where an array belongs: a ValueError that names it, never an
+    AttributeError or IndexError from deep inside."""
+    data = served.to_dict()
+    (data if section is None else data[section])[key] = None
+    with pytest.raises(ValueError, match=named):
+        Segmenter.from_dict(data)
 
 
 def mixture(served: Segmenter, **change: object) -> Segmenter:
