@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup pipeline site web browser run serve test bench notebooks lab clean
+.PHONY: help setup pipeline site web browser run serve lint test bench notebooks lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,9 +69,11 @@ run: pipeline web serve  ## set up, reproduce, build the page and serve it on ht
 serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 	gunicorn -c python:api.gunicorn_conf --bind $(HOST):$(PORT) 'api:create_app()'
 
-test: pipeline web browser  ## set up, reproduce, lint, and run every test (unit, API, nbval, browser, the page's own)
+lint: setup  ## ruff over the code, tests and notebooks, then mypy over stages/ and api/ (make test runs it first)
 	ruff check --quiet .
 	mypy
+
+test: lint pipeline web browser  ## set up, lint, reproduce, and run every test (unit, API, nbval, browser, the page's own)
 	npm test --prefix api/web --silent
 	pytest tests
 	@# nbval runs the source notebooks, which write outputs: into a temporary root, never over the DVC outputs;
