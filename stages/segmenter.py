@@ -129,7 +129,7 @@ class Segmenter:
         if self.impute is not None:
             arrays["impute"] = (self.impute, (len(self.impute),), (n,))
         if self.kind == "gaussian_mixture":
-            k = self.centroids.shape[0]
+            k = self.centroids.shape[0] if self.centroids.ndim else 0  # 0-d centroids: refused below, by name
             needed: tuple[tuple[str, NDArray[np.float64] | None, tuple[int, ...]], ...] = (
                 ("weights", self.weights, (k,)), ("precisions_cholesky", self.precisions_cholesky, (k, space, space)))
             for name, values, shape_needed in needed:

@@ -124,9 +124,9 @@ _LEAVES = _leaves(config.load_params())
                          ids=lambda v: repr(v) if not isinstance(v, str) else v)
 def test_an_experiment_can_set_any_key_to_any_value_and_params_yaml_stays_readable(tmp_path: Path, path: str, value: Any) -> None:
     """Whatever `dvc exp run -S` sets a key to (even a value params.py refuses), params.yaml stays YAML whose only
-    change is that key (its comments kept), so the stage runner, not a YAML parser, names what is wrong. DVC's YAML writer once turned
-    `-S data.labels=[]` into `features: transform: log` (a comment beside a block list's key), a broken file, and
-    drops a comment line that follows a block list."""
+    change is that key, its comments kept, so the stage runner, not a YAML parser, names what is wrong. DVC's YAML
+    writer turned `-S data.labels=[]` into `features: transform: log` (a comment beside a block list's key), a broken
+    file, and drops a comment line that follows a block list: params.yaml has neither."""
     import yaml
     from dvc.utils.hydra import apply_overrides
 

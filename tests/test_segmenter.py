@@ -147,22 +147,23 @@ def test_a_model_whose_arrays_do_not_fit_or_are_not_finite_is_refused_naming_the
         dataclasses.replace(served, **change)
 
 
-@pytest.mark.parametrize(("section", "key", "named"), [("scaler", "center", "scaler.center"), ("pca", "components", "pca.components"),
-                                                       (None, "centroids", "centroids"), ("pca", "mean", "pca.mean")])
-def test_a_model_file_with_null_for_an_array_is_refused_naming_the_field(served: Segmenter, section: str | None, key: str, named: str) -> None:
-    """A hand-edited ml/segmenter.json with null where an array belongs: a ValueError that names it, never an
-    AttributeError or IndexError from deep inside."""
-    data = served.to_dict()
-    (data if section is None else data[section])[key] = None
-    with pytest.raises(ValueError, match=named):
-        Segmenter.from_dict(data)
-
-
 def mixture(served: Segmenter, **change: object) -> Segmenter:
     """The served centres as a valid Gaussian mixture (equal weights, unit covariances), with ``change`` applied."""
     k, d = served.centroids.shape
     fields = {"kind": "gaussian_mixture", "weights": np.full(k, 1 / k), "precisions_cholesky": np.stack([np.eye(d)] * k), **change}
     return dataclasses.replace(served, **fields)
+
+
+@pytest.mark.parametrize("kind", ["centroid", "gaussian_mixture"])
+@pytest.mark.parametrize(("section", "key", "named"), [("scaler", "center", "scaler.center"), ("pca", "components", "pca.components"),
+                                                       (None, "centroids", "centroids"), ("pca", "mean", "pca.mean")])
+def test_a_model_file_with_null_for_an_array_is_refused_naming_the_field(served: Segmenter, kind: str, section: str | None, key: str, named: str) -> None:
+    """A hand-edited ml/segmenter.json with null where an array belongs: a ValueError that names it, never an
+    AttributeError or IndexError from deep inside."""
+    data = (served if kind == "centroid" else mixture(served)).to_dict()
+    (data if section is None else data[section])[key] = None
+    with pytest.raises(ValueError, match=named):
+        Segmenter.from_dict(data)
 
 
 def test_a_valid_mixture_is_accepted_and_segments(served: Segmenter) -> None:
