@@ -339,8 +339,10 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     apart = large_standouts(profile, highs, others or [], high, none)
     if apart:  # what the name's "standing out in" is measured against: not the typical customer, the other segments
         lead = contrast(profile, others or [])
-        parts.append("They stand out in " + words_list([f"{CATEGORY_NAMES[c]} ({times(lead[c])}{' the next highest segment' if i == 0 else ''})"
-                                                     for i, c in enumerate(apart)]) + f": they buy more of {pronoun(apart)} than any other segment.")
+        # two segments in all: "the next highest" and "any other" of one other segment read oddly (k = 2, agglomerative)
+        against, than = ("the other segment", "the other segment") if len(others or []) == 1 else ("the next highest segment", "any other segment")
+        parts.append("They stand out in " + words_list([f"{CATEGORY_NAMES[c]} ({times(lead[c])}{' ' + against if i == 0 else ''})"
+                                                     for i, c in enumerate(apart)]) + f": they buy more of {pronoun(apart)} than {than}.")
     leans = named_leans(profile, high, none)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)

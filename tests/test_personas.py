@@ -76,10 +76,13 @@ def test_a_description_says_what_standing_out_is_measured_against() -> None:
     text = describe(40, "9%", large, FLAT, retail, 1.5, 0.67, others=others)
     assert ("They stand out in milk products (1.25× the next highest segment) and groceries (1.23×): they buy more of them "
             "than any other segment.") in text
-    one = describe(40, "9%", large, FLAT, retail, 1.5, 0.67, others=[{**others[0], "Milk": 2.6}])  # outbought in milk
+    one = describe(40, "9%", large, FLAT, retail, 1.5, 0.67, others=[{**others[0], "Milk": 2.6}, FLAT])  # outbought in milk
     assert "They stand out in groceries (1.23× the next highest segment): they buy more of them than any other segment." in one
     single = {**large, "Grocery": 2.9, "Delicassen": 2.1}
     assert "They stand out in delicatessen (1.24× the next highest segment): they buy more of it than any other segment." in describe(
+        40, "9%", single, FLAT, retail, 1.5, 0.67, others=[{**others[0], "Milk": 2.6}, FLAT])
+    # two segments in all (`-S cluster.algorithm=agglomerative -S cluster.k=2`): the other one, not "the next highest"
+    assert "They stand out in delicatessen (1.24× the other segment): they buy more of it than the other segment." in describe(
         40, "9%", single, FLAT, retail, 1.5, 0.67, others=[{**others[0], "Milk": 2.6}])
     # a lead of a few percent is no standing out, in the name or the description
     slight = {**large, "Grocery": 3.09}  # 1.03× the next highest segment
