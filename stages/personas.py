@@ -282,9 +282,12 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     """Two or three concrete next steps for sales staff, from the segment's highs and lows, worded for ``channel``
     when one dominates the segment (:func:`dominant_channel`, :func:`high_action`), for both channels when ``None``.
 
-    The high categories are taken in the order of what sets the segment apart from the ``others`` (their profiles),
-    so two segments that both buy a lot of groceries, say, are not given the same first steps when one of them also
-    stands out elsewhere. With fewer than two, the category it leans to most is protected only when it spends more
+    The high categories are taken in the order the name takes them (:func:`persona_name`): for a segment high in four
+    or more, what sets it apart from the ``others`` (their profiles), so two segments that both buy a lot of groceries,
+    say, are not given the same first steps when one of them also stands out elsewhere; for one high in one to three,
+    its highest ratios, the "… buyers" of its name (under `-S personas.high=2.5 -S cluster.k=6`, "Detergent, paper &
+    grocery buyers", the segment that bought the most detergents and paper of all, were offered a dairy contract and
+    grocery discounts, since another segment bought nearly as much detergents and paper). With fewer than two, the category it leans to most is protected only when it spends more
     there than the typical customer (:func:`leaning`, above 1.00×: the action claims only that it is where they spend
     most against the typical customer, true at any lead, not a "focus", so not :func:`lean_bar`), and only when no
     action above is already about it (a segment high in groceries alone was offered volume discounts on groceries,
@@ -298,8 +301,8 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
     none = none or {}
     levels = levels_of(profile, high, low, none)
     ranked = by_ratio(profile, profile, profile, none)
-    apart = contrast(profile, others or [])
-    highs = by_ratio((c for c in profile if levels[c] == "high"), apart, profile, none)
+    high_ones = [c for c in profile if levels[c] == "high"]
+    highs = by_ratio(high_ones, contrast(profile, others or []) if len(high_ones) >= LARGE else profile, profile, none)
     actions = [high_action(c, channel) for c in highs[:2]]
     lows = lowest(profile, levels, none)
     if lows:
