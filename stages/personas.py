@@ -284,19 +284,19 @@ def persona_actions(profile: dict[str, float], high: float, low: float, others: 
 
     The high categories are taken in the order the name takes them (:func:`persona_name`): for a segment high in four
     or more, what sets it apart from the ``others`` (their profiles), so two segments that both buy a lot of groceries,
-    say, are not given the same first steps when one of them also stands out elsewhere; for one high in one to three,
-    its highest ratios, the "… buyers" of its name (under `-S personas.high=2.5 -S cluster.k=6`, "Detergent, paper &
-    grocery buyers", the segment that bought the most detergents and paper of all, were offered a dairy contract and
-    grocery discounts, since another segment bought nearly as much detergents and paper). With fewer than two, the category it leans to most is protected only when it spends more
-    there than the typical customer (:func:`leaning`, above 1.00×: the action claims only that it is where they spend
-    most against the typical customer, true at any lead, not a "focus", so not :func:`lean_bar`), and only when no
-    action above is already about it (a segment high in groceries alone was offered volume discounts on groceries,
-    then a loyalty price to protect its grocery spend); then come a review
-    of its order history and, for a segment below or at the typical customer everywhere, growing the category where
-    it comes closest to the typical customer. A category most
-    customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) is ranked by amount after
-    the others (:func:`by_ratio`), and is never the one protected or grown "against the typical customer", who buys
-    none of it.
+    say, are not given the same first steps when one of them also stands out elsewhere; for a segment high in one to
+    three, its highest ratios, the "… buyers" of its name (under `-S personas.high=2.5 -S cluster.k=6`, "Detergent,
+    paper & grocery buyers", the segment that bought the most detergents and paper of all, were offered a dairy
+    contract and grocery discounts, since another segment bought nearly as much detergents and paper).
+    With fewer than two, the category it leans to most is protected only when it spends more there than the typical
+    customer (:func:`leaning`, above 1.00×: the action claims only that it is where they spend most against the
+    typical customer, true at any lead, not a "focus", so not :func:`lean_bar`), and only when no action above is
+    already about it (a segment high in groceries alone was offered volume discounts on groceries, then a loyalty
+    price to protect its grocery spend); then come a review of its order history and, for a segment below or at the
+    typical customer everywhere, growing the category where it comes closest to the typical customer. A category
+    most customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) is ranked by amount
+    after the others (:func:`by_ratio`), and is never the one protected or grown "against the typical customer", who
+    buys none of it.
     """
     none = none or {}
     levels = levels_of(profile, high, low, none)
@@ -343,9 +343,9 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     if apart:  # what the name's "standing out in" is measured against: not the typical customer, the other segments
         lead = contrast(profile, others or [])
         # two segments in all: "the next highest" and "any other" of one other segment read oddly (k = 2, agglomerative)
-        against, than = ("the other segment", "the other segment") if len(others or []) == 1 else ("the next highest segment", "any other segment")
-        parts.append("They stand out in " + words_list([f"{CATEGORY_NAMES[c]} ({times(lead[c])}{' ' + against if i == 0 else ''})"
-                                                     for i, c in enumerate(apart)]) + f": they buy more of {pronoun(apart)} than {than}.")
+        other = "the other segment" if len(others or []) == 1 else None
+        parts.append("They stand out in " + words_list([f"{CATEGORY_NAMES[c]} ({times(lead[c])}{' ' + (other or 'the next highest segment') if i == 0 else ''})"
+                                                     for i, c in enumerate(apart)]) + f": they buy more of {pronoun(apart)} than {other or 'any other segment'}.")
     leans = named_leans(profile, high, none)
     if not highs and leans:
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)
