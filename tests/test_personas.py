@@ -8,10 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stages import config
 from stages.names import percents, times
-from stages.personas import HIGH_ACTIONS, build_personas, high_action, describe, leaning, level_of, medoid_index, persona_actions, persona_name, personas_markdown
+from stages.personas import (
+    HIGH_ACTIONS, build_personas, describe, high_action, leaning, level_of, levels_of, medoid_index, persona_actions, persona_name,
+    personas_markdown,
+)
 from stages.dataset import CATEGORY_NAMES
 from tests.conftest import FEATURES
 
@@ -260,6 +265,25 @@ def test_actions_put_first_what_sets_a_segment_apart_from_the_others() -> None:
     assert first[:2] == [HIGH_ACTIONS["Delicassen"], HIGH_ACTIONS["Milk"]]
     assert second[:2] == [HIGH_ACTIONS["Detergents_Paper"], HIGH_ACTIONS["Grocery"]]
     assert persona_actions(all_round, 1.5, 0.67)[:2] == [HIGH_ACTIONS["Detergents_Paper"], HIGH_ACTIONS["Grocery"]]  # alone: by ratio
+
+
+_RATIO = st.integers(5, 900).map(lambda n: n / 100)  # 0.05× to 9.00×, as printed
+_PROFILE = st.lists(_RATIO, min_size=len(FEATURES), max_size=len(FEATURES), unique=True).map(lambda r: dict(zip(FEATURES, r)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(profile=_PROFILE, others=st.lists(_PROFILE, min_size=1, max_size=6), high=st.sampled_from([1.5, 2.0, 2.5]),
+       channel=st.sampled_from([None, "Horeca", "Retail"]))
+def test_a_segment_named_for_one_to_three_categories_is_first_offered_its_top_two(profile: dict[str, float], others: list[dict[str, float]],
+                                                                                   high: float, channel: str | None) -> None:
+    """Whatever the other segments buy: a segment high in one to three categories, whose name says "… buyers" of its
+    (at most two) highest, gets the actions for those two first, highest first (the test above, for any profiles)."""
+    highs = [c for c, level in levels_of(profile, high, 0.67).items() if level == "high"]
+    if not 1 <= len(highs) <= 3:
+        return
+    top = sorted(highs, key=lambda c: -profile[c])[:2]
+    assert persona_name(profile, {}, high, 0.67, 0.7, others).endswith(" buyers")
+    assert persona_actions(profile, high, 0.67, others, channel=channel)[:len(top)] == [high_action(c, channel) for c in top]
 
 
 def test_actions_of_a_segment_named_for_what_it_buys_start_with_the_categories_of_its_name() -> None:
