@@ -286,6 +286,20 @@ def test_a_segment_named_for_one_to_three_categories_is_first_offered_its_top_tw
     assert persona_actions(profile, high, 0.67, others, channel=channel)[:len(top)] == [high_action(c, channel) for c in top]
 
 
+@settings(max_examples=300, deadline=None)
+@given(profile=_PROFILE, others=st.lists(_PROFILE, min_size=1, max_size=6), channel=st.sampled_from([None, "Horeca", "Retail"]))
+def test_a_large_buyer_standing_out_in_a_category_is_first_offered_that_category(profile: dict[str, float], others: list[dict[str, float]],
+                                                                                 channel: str | None) -> None:
+    """"Large buyers, standing out in X …": the first action is X's, the high category it leads the other segments in
+    by the most (its ratio over the highest of theirs)."""
+    name = persona_name(profile, {}, 1.5, 0.67, 0.7, others)
+    if not name.startswith("Large buyers, standing out in "):
+        return
+    highs = [c for c, level in levels_of(profile, 1.5, 0.67).items() if level == "high"]
+    first = max(highs, key=lambda c: profile[c] / max(o[c] for o in others))
+    assert persona_actions(profile, 1.5, 0.67, others, channel=channel)[0] == high_action(first, channel)
+
+
 def test_actions_of_a_segment_named_for_what_it_buys_start_with_the_categories_of_its_name() -> None:
     """`-S personas.high=2.5 -S cluster.k=6`: "Detergent, paper & grocery buyers (Retail)", the segment that bought the
     most detergents and paper of all (7.32×), was offered a dairy contract and grocery discounts and nothing about
