@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import { ApiError, getJson, postFile, statusMessage } from "../src/api.js";
-import { fileSize } from "../src/format.js";
 
 const realFetch = globalThis.fetch;
 afterEach(() => {
@@ -21,15 +20,6 @@ function proxyAnswers(status, statusText) {
       headers: { "Content-Type": "text/html" },
     });
 }
-
-test("fileSize reads as file managers show sizes", () => {
-  assert.equal(fileSize(512), "512 bytes");
-  assert.equal(fileSize(870729), "871 KB");
-  assert.equal(fileSize(999499), "999 KB");
-  assert.equal(fileSize(999500), "1.0 MB");
-  assert.equal(fileSize(2902269), "2.9 MB");
-  assert.equal(fileSize(64 * 1024 * 1024), "67 MB");
-});
 
 test("a file a proxy refuses as too large is said to be too large, with its size and what to do", async () => {
   proxyAnswers(413, "Request Entity Too Large");

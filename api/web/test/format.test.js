@@ -2,10 +2,19 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { MOST_BUY_NONE, NO_IMPUTE, SPREADSHEET_BOM, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, encodingNote, filledInFigure, segmentKind, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
+import { MOST_BUY_NONE, NO_IMPUTE, SPREADSHEET_BOM, amountProblem, asApi, blankHint, blankRule, confidenceLevel, confidenceWords, encodingNote, fileSize, filledInFigure, segmentKind, filledInMark, filledInNote, fillsBlanks, isMapData, money, mostBuyNone, numberAdvice, parseAmount, percent, percents, segmentAgainstBase, sharedLabels, standouts, times, unsendableAmounts } from "../src/format.js";
 
 /** The points a text stands for: "<1%" is a share rounded to 0 points, ">99%" one rounded to 100. */
 const points = (texts) => texts.map((t) => ({ "<1%": 0, ">99%": 100 })[t] ?? Number(t.replace("%", "")));
+
+test("fileSize reads as file managers show sizes", () => {
+  assert.equal(fileSize(512), "512 bytes");
+  assert.equal(fileSize(870729), "871 KB");
+  assert.equal(fileSize(999499), "999 KB");
+  assert.equal(fileSize(999500), "1.0 MB");
+  assert.equal(fileSize(2902269), "2.9 MB");
+  assert.equal(fileSize(64 * 1024 * 1024), "67 MB");
+});
 
 test("percent rounds a share to whole points", () => {
   assert.equal(percent(0.4213), "42%");
