@@ -12,16 +12,10 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 
-# Defined in stages.names (light, for the API); the notebooks import them from here too.
-from stages.names import ALGORITHM_NAMES, ALGORITHMS  # noqa: F401
-
-
-def check_served(algorithm: str, swept: list[str]) -> None:
-    """Reject a served algorithm (``cluster.algorithm``) that does not exist or that the sweep leaves out."""
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"cluster.algorithm: {algorithm!r} is not one of {ALGORITHMS}")
-    if algorithm not in swept:
-        raise ValueError(f"cluster.algorithm: {algorithm!r} must also be listed in select_k.algorithms (now {list(swept)})")
+# Defined in stages.choices and stages.names (light, for params.yaml's check and the API); the notebooks import them
+# from here too.
+from stages.choices import ALGORITHMS, check_served, one_of  # noqa: F401
+from stages.names import ALGORITHM_NAMES  # noqa: F401
 
 
 def make_model(algorithm: str, k: int, seed: int, n_init: int) -> BaseEstimator:
@@ -32,7 +26,7 @@ def make_model(algorithm: str, k: int, seed: int, n_init: int) -> BaseEstimator:
         return AgglomerativeClustering(n_clusters=k, linkage="ward")
     if algorithm == "gmm":
         return GaussianMixture(n_components=k, covariance_type="full", n_init=n_init, random_state=seed, reg_covar=1e-6)
-    raise ValueError(f"unknown algorithm {algorithm!r}; use one of {ALGORITHMS}")
+    raise ValueError(f"cluster.algorithm: {one_of(ALGORITHMS)} (got {algorithm!r})")
 
 
 def fit_predictor(algorithm: str, k: int, S: NDArray[np.float64], seed: int, n_init: int) -> tuple[BaseEstimator, NDArray[np.int64]]:

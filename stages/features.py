@@ -12,40 +12,17 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
 
+from stages.choices import check_feature_counts
 from stages.names import words_list
-from stages.segmenter import TRANSFORMS, fill_missing, first_components, spend_transform
-
-SCALERS = ("none", "standard", "robust")
-OUTLIER_METHODS = ("none", "tukey")
-OUTLIER_ACTIONS = ("drop", "keep")
-
-
-#: The smallest ``features.outliers.iqr_factor`` accepted: at 0.5, half the spread of the middle half beyond its
-#: quartiles, a normal sample already has about 18% of its values outside the fences (0.7% at 1.5).
-MIN_IQR_FACTOR = 0.5
+from stages.params import check_section
+from stages.segmenter import fill_missing, first_components, spend_transform
 
 
 def check_params(params: dict[str, Any], n_features: int) -> None:
-    """Reject unknown options in the ``features`` section with the key named."""
-    if params["transform"] not in TRANSFORMS:
-        raise ValueError(f"features.transform: {params['transform']!r} is not one of {TRANSFORMS}")
-    if params["scaler"] not in SCALERS:
-        raise ValueError(f"features.scaler: {params['scaler']!r} is not one of {SCALERS}")
-    out = params["outliers"]
-    if out["method"] not in OUTLIER_METHODS:
-        raise ValueError(f"features.outliers.method: {out['method']!r} is not one of {OUTLIER_METHODS}")
-    if out["action"] not in OUTLIER_ACTIONS:
-        raise ValueError(f"features.outliers.action: {out['action']!r} is not one of {OUTLIER_ACTIONS}")
-    factor = out["iqr_factor"]
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not MIN_IQR_FACTOR <= factor < float("inf"):
-        raise ValueError(f"features.outliers.iqr_factor: {factor!r} must be a number of at least {MIN_IQR_FACTOR} (Tukey's "
-                         "rule uses 1.5, and 3 for far-out values; below 0.5 most customers would count as outliers)")
-    if not 1 <= int(out["min_features"]) <= n_features:
-        raise ValueError(f"features.outliers.min_features: {out['min_features']} must be between 1 and {n_features}, the number "
-                         f"of categories in data.features (a customer is an outlier when at least this many are)")
-    n = int(params["pca"]["n_components"])
-    if not 0 <= n <= n_features:
-        raise ValueError(f"features.pca.n_components: {n} must be between 0 and {n_features}")
+    """Reject a ``features`` section that ``params.yaml``'s check would (a notebook run by hand has not had it), or
+    whose counts exceed the ``n_features`` categories of ``data.features``, naming the key."""
+    check_section("features", params)
+    check_feature_counts(params, n_features)
 
 
 def distinct_customers(S: np.ndarray) -> int:

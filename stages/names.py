@@ -10,9 +10,9 @@ import math
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from stages.choices import ALGORITHMS  # noqa: F401  (defined there; the reports import it from here too)
 from stages.dataset import CATEGORY_NAMES
 
-ALGORITHMS = ("kmeans", "agglomerative", "gmm")
 #: How the reports and the staff page name each algorithm in prose.
 ALGORITHM_NAMES = {"kmeans": "k-Means", "agglomerative": "agglomerative (Ward)", "gmm": "Gaussian mixture"}
 

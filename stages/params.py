@@ -3,20 +3,43 @@
 ``python -m stages.run_notebook`` checks the whole file before it runs a notebook, so a value such as
 ``-S select_k.bootstrap=abc``, ``-S features.pca.n_components=1.5`` or ``-S data.labels=[Region]`` stops the first
 stage that runs, at once, naming the key, instead of an ``int()`` or sklearn message minutes later (or a silent
-``int(1.5) == 1``). Allowed values of the named choices (transform, scaler, criterion, …) and the checks that need
-the data or another section (``k_min <= k_max``, ``cluster.k`` against the number of customers) stay with the code
-that uses them (``stages.features``, ``stages.select_k``, …), so each has one definition.
+``int(1.5) == 1``). The named choices (transform, scaler, criterion, …) and the rules between keys that need no data
+(``k_min <= k_max``, ``cluster.algorithm`` among ``select_k.algorithms``, …) are checked here too, with their one
+definition in :mod:`stages.choices`; only the checks that need the data (``cluster.k`` against the number of
+customers, say) wait for the stage that has it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator,
+)
 
+from stages import choices
 from stages.dataset import CATEGORY_NAMES, LABEL_CODES
 
 Number = StrictFloat  # a YAML number (an integer too); never a string or a boolean
+
+
+def _among(allowed: Sequence[str]) -> AfterValidator:
+    """Text that must be one of ``allowed`` (a tuple of :mod:`stages.choices`), its message listing them."""
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(choices.one_of(allowed))
+        return value
+    return AfterValidator(check)
+
+
+Impute = Annotated[StrictStr, _among(choices.IMPUTE_STRATEGIES)]
+Transform = Annotated[StrictStr, _among(choices.TRANSFORMS)]
+Scaler = Annotated[StrictStr, _among(choices.SCALERS)]
+OutlierMethod = Annotated[StrictStr, _among(choices.OUTLIER_METHODS)]
+OutlierAction = Annotated[StrictStr, _among(choices.OUTLIER_ACTIONS)]
+Algorithm = Annotated[StrictStr, _among(choices.ALGORITHMS)]
+Criterion = Annotated[StrictStr, _among(tuple(choices.CRITERIA))]
 
 
 class Section(BaseModel):
@@ -31,7 +54,7 @@ class Data(Section):
     raw: StrictStr = Field(min_length=1)
     features: list[StrictStr] = Field(min_length=1)
     labels: list[StrictStr]
-    impute: StrictStr
+    impute: Impute
 
     @field_validator("features")
     @classmethod
@@ -54,10 +77,17 @@ class Data(Section):
 
 
 class Outliers(Section):
-    method: StrictStr
+    method: OutlierMethod
     iqr_factor: Number
     min_features: StrictInt = Field(ge=1)
-    action: StrictStr
+    action: OutlierAction
+
+    @field_validator("iqr_factor")
+    @classmethod
+    def useful_fences(cls, value: float) -> float:
+        if not choices.valid_iqr_factor(value):
+            raise ValueError(choices.IQR_FACTOR_RULE)
+        return value
 
 
 class Pca(Section):
@@ -65,8 +95,8 @@ class Pca(Section):
 
 
 class Features(Section):
-    transform: StrictStr
-    scaler: StrictStr
+    transform: Transform
+    scaler: Scaler
     outliers: Outliers
     pca: Pca
 
@@ -74,8 +104,8 @@ class Features(Section):
 class SelectK(Section):
     k_min: StrictInt = Field(ge=2)
     k_max: StrictInt = Field(ge=2)
-    algorithms: list[StrictStr] = Field(min_length=1)
-    criterion: StrictStr
+    algorithms: list[Algorithm] = Field(min_length=1)
+    criterion: Criterion
     bootstrap: StrictInt = Field(ge=1)
 
     @field_validator("algorithms")
@@ -98,7 +128,7 @@ def valid_k(k: Any) -> bool:
 
 class Cluster(Section):
     k: Any
-    algorithm: StrictStr
+    algorithm: Algorithm
     n_init: StrictInt = Field(ge=1)
 
     @field_validator("k")
@@ -156,11 +186,34 @@ class ParamsError(ValueError):
 
 def check(params: dict[str, Any]) -> None:
     """Raise :class:`ParamsError` naming each key of ``params`` (params.yaml as loaded) that is missing, unknown, of
-    the wrong type or out of its basic range."""
+    the wrong type, out of its basic range or not one of its choices; once every key is right on its own, each rule
+    between keys that the stages would break (:func:`between_keys`)."""
     try:
         Params.model_validate(params)
     except ValidationError as exc:
         raise ParamsError("params.yaml: " + "; ".join(_problem(e) for e in exc.errors(include_url=False))) from None
+    problems = between_keys(params)
+    if problems:
+        raise ParamsError("params.yaml: " + "; ".join(problems))
+
+
+def between_keys(params: dict[str, Any]) -> list[str]:
+    """The rules of :mod:`stages.choices` between keys of a valid ``params.yaml`` that it breaks, each as its message."""
+    n_features = len(params["data"]["features"])
+    select_k, served = params["select_k"], params["cluster"]["algorithm"]
+    rules: list[Callable[[], None]] = [
+        lambda: choices.check_feature_counts(params["features"], n_features),
+        lambda: choices.check_k_range(select_k["k_min"], select_k["k_max"]),
+        lambda: choices.check_served(served, select_k["algorithms"]),
+        lambda: choices.check_criterion(select_k["criterion"], served),
+    ]
+    problems = []
+    for rule in rules:
+        try:
+            rule()
+        except ValueError as problem:
+            problems.append(str(problem))
+    return problems
 
 
 def check_section(name: str, values: dict[str, Any]) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.choices import IMPUTE_STRATEGIES, one_of
 from stages.dataset import DOT_GROUPED, LABEL_CODES, NUMBER_RULE, dot_grouped_message, header_delimiter, is_missing, number_advice, parse_number, unknown_advice
 from stages.names import percent, ratio_shown, times
 
-IMPUTE_STRATEGIES = ("median", "mean", "error")
 MAX_LISTED = 10
 
 
@@ -154,7 +154,7 @@ def validate_raw(raw: pd.DataFrame, features: list[str], labels: list[str], sour
 def impute_values(frame: pd.DataFrame, features: list[str], strategy: str) -> dict[str, float]:
     """The value used for a missing cell of each feature (median or mean of the observed values)."""
     if strategy not in IMPUTE_STRATEGIES:
-        raise ValueError(f"data.impute: unknown strategy {strategy!r}; use one of {IMPUTE_STRATEGIES}")
+        raise ValueError(f"data.impute: {one_of(IMPUTE_STRATEGIES)} (got {strategy!r})")
     if strategy == "error":
         return {}
     agg = frame[features].median() if strategy == "median" else frame[features].mean()

@@ -19,8 +19,9 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from stages.choices import TRANSFORMS, one_of
+
 SCHEMA_VERSION = 1
-TRANSFORMS = ("none", "log", "log1p")
 #: Spending below one money unit is treated as one before a log, so zero spend is defined.
 LOG_FLOOR = 1.0
 #: A customer is *atypical* when its nearest segment centre is farther away than it is for this share of the
@@ -51,7 +52,7 @@ def spend_transform(X: NDArray[np.float64], method: str) -> NDArray[np.float64]:
         return np.log(out, out=out)
     if method == "log1p":
         return np.log1p(X)
-    raise ValueError(f"features.transform: unknown transform {method!r}; use one of {TRANSFORMS}")
+    raise ValueError(f"features.transform: {one_of(TRANSFORMS)} (got {method!r})")
 
 
 def first_components(X: NDArray[np.float64], n: int) -> NDArray[np.float64]:

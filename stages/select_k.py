@@ -11,18 +11,10 @@ from joblib import Parallel, delayed
 from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from stages.algorithms import ALGORITHMS, bootstrap_stability, check_served, fit_predictor
+from stages.algorithms import bootstrap_stability, fit_predictor
+from stages.choices import ALGORITHMS, CRITERIA, FEWEST_SEGMENTS, check_criterion, check_k_range, check_served
 from stages.names import criteria_phrase, pca_use, percent, sentence_start, words_list
-
-#: criterion → (column of the sweep, whether larger is better)
-CRITERIA: dict[str, tuple[str, bool]] = {
-    "elbow": ("inertia", False),
-    "silhouette": ("silhouette", True),
-    "calinski_harabasz": ("calinski_harabasz", True),
-    "davies_bouldin": ("davies_bouldin", False),
-    "bic": ("bic", False),
-    "stability": ("stability", True),
-}
+from stages.params import check_section
 
 #: Smallest difference in adjusted Rand index with Channel that :func:`channel_note` reads as a difference: a
 #: smaller one (0.46 against 0.45, say) is too small to argue for either k. A convention of this project, not a test.
@@ -199,11 +191,6 @@ def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = 
     return words
 
 
-#: The fewest segments a partition can have and be scored: one segment is no segmentation (the silhouette,
-#: Calinski–Harabasz and Davies–Bouldin are not defined for it), so ``select_k.k_min`` starts here at the lowest.
-FEWEST_SEGMENTS = 2
-
-
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:
     """The most segments ``n_rows`` customers (``n_distinct`` of them different) can be split into and scored: one
     fewer than the rows (the silhouette needs a segment with two members), and no more than the different customers."""
@@ -218,20 +205,11 @@ def customers_text(n_rows: int, n_distinct: int | None = None) -> str:
 def check_params(params: dict[str, Any], n_rows: int, served_algorithm: str | None = None, n_distinct: int | None = None) -> None:
     """Reject an impossible ``select_k`` section (and a served algorithm it does not sweep, or a criterion that
     algorithm lacks), naming the key; ``n_distinct`` is how many of the ``n_rows`` customers differ."""
-    k_min, k_max = int(params["k_min"]), int(params["k_max"])
-    limit = max_segments(n_rows, n_distinct)
-    if not FEWEST_SEGMENTS <= k_min <= k_max <= limit:
-        raise ValueError(f"select_k.k_min/k_max: need {FEWEST_SEGMENTS} <= k_min <= k_max <= {limit} for {customers_text(n_rows, n_distinct)}, "
-                         f"got {k_min}..{k_max}")
-    bad = [a for a in params["algorithms"] if a not in ALGORITHMS]
-    if bad or not params["algorithms"]:
-        raise ValueError(f"select_k.algorithms: {bad or 'empty'}; use some of {ALGORITHMS}")
+    check_section("select_k", params)
+    check_k_range(params["k_min"], params["k_max"], max_segments(n_rows, n_distinct), customers_text(n_rows, n_distinct))
     if served_algorithm is not None:  # before the sweep, not after it: the cluster stage serves this one
         check_served(served_algorithm, params["algorithms"])
-    if params["criterion"] not in CRITERIA:
-        raise ValueError(f"select_k.criterion: {params['criterion']!r} is not one of {tuple(CRITERIA)}")
-    if params["criterion"] == "bic" and served_algorithm not in (None, "gmm"):
-        raise ValueError(f"select_k.criterion: 'bic' exists only for the Gaussian mixture, not for cluster.algorithm {served_algorithm!r}")
+    check_criterion(params["criterion"], served_algorithm)
 
 
 def within_ss(S: NDArray[np.float64], labels: NDArray[np.int64]) -> float:

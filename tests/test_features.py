@@ -124,17 +124,18 @@ def test_preprocess_fills_missing_spend_with_the_given_values() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("scaler", "minmax", "features.scaler"),
-        ("transform", "sqrt", "features.transform"),
-        ("outliers.method", "zscore", "features.outliers.method"),
-        ("outliers.action", "clip", "features.outliers.action"),
+        ("scaler", "minmax", r"features.scaler: must be one of none, standard, robust \(got 'minmax'\)"),
+        ("transform", "sqrt", r"features.transform: must be one of none, log, log1p \(got 'sqrt'\)"),
+        ("outliers.method", "zscore", r"features.outliers.method: must be one of none, tukey \(got 'zscore'\)"),
+        ("outliers.action", "clip", r"features.outliers.action: must be one of drop, keep \(got 'clip'\)"),
         ("outliers.min_features", 9, "features.outliers.min_features: 9 must be between 1 and 6, the number of categories in data.features"),
-        ("outliers.iqr_factor", -3, "features.outliers.iqr_factor: -3 must be a number of at least 0.5"),
-        ("outliers.iqr_factor", 0, "features.outliers.iqr_factor"),
-        ("outliers.iqr_factor", "abc", "features.outliers.iqr_factor: 'abc'"),
-        ("outliers.iqr_factor", float("nan"), "features.outliers.iqr_factor"),
-        ("outliers.iqr_factor", True, "features.outliers.iqr_factor"),
-        ("pca.n_components", 7, "features.pca.n_components"),
+        ("outliers.iqr_factor", -3, r"features.outliers.iqr_factor: must be a number of at least 0.5 .* \(got -3\)"),
+        ("outliers.iqr_factor", 0, r"features.outliers.iqr_factor: must be a number of at least 0.5 .* \(got 0\)"),
+        ("outliers.iqr_factor", "abc", r"features.outliers.iqr_factor: must be a number \(got 'abc'\)"),
+        ("outliers.iqr_factor", float("nan"), r"features.outliers.iqr_factor: must be a number of at least 0.5 .* \(got nan\)"),
+        ("outliers.iqr_factor", float("inf"), r"features.outliers.iqr_factor: must be a number of at least 0.5 .* \(got inf\)"),
+        ("outliers.iqr_factor", True, r"features.outliers.iqr_factor: must be a number \(got True\)"),
+        ("pca.n_components", 7, "features.pca.n_components: 7 must be between 0 and 6, the number of categories in data.features"),
     ],
 )
 def test_bad_feature_params_name_the_key(customers: pd.DataFrame, key: str, value: object, message: str) -> None:

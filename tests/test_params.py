@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stages import config
+from stages import choices, config
 from stages.params import ParamsError, check, check_section
 
 
@@ -58,6 +59,24 @@ def test_the_shipped_params_pass() -> None:
     ("select_k.algorithms", ["kmeans", "gmm", "kmeans"], "select_k.algorithms: kmeans named twice: name each algorithm once"),
     ("features.pca", 3, "features.pca: must be a section of keys (got 3)"),
     ("cluster.n_inits", 3, "cluster.n_inits: unknown key"),
+    # the named choices: each had waited for its stage, after the stages before it had run on the change
+    ("data.impute", "medain", "data.impute: must be one of median, mean, error (got 'medain')"),
+    ("features.transform", "sqrt", "features.transform: must be one of none, log, log1p (got 'sqrt')"),
+    ("features.scaler", "minmax", "features.scaler: must be one of none, standard, robust (got 'minmax')"),
+    ("features.outliers.method", "zscore", "features.outliers.method: must be one of none, tukey (got 'zscore')"),
+    ("features.outliers.action", "clip", "features.outliers.action: must be one of drop, keep (got 'clip')"),
+    ("features.outliers.iqr_factor", 0.2, "features.outliers.iqr_factor: must be a number of at least 0.5 (Tukey's rule "
+                                          "uses 1.5, and 3 for far-out values; below 0.5 most customers would count as outliers) (got 0.2)"),
+    ("features.outliers.iqr_factor", float("nan"), "features.outliers.iqr_factor: must be a number of at least 0.5"),
+    ("select_k.algorithms", ["kmeans", "kmean"], "select_k.algorithms, item 2: must be one of kmeans, agglomerative, gmm (got 'kmean')"),
+    ("select_k.criterion", "silhuette", "select_k.criterion: must be one of elbow, silhouette, calinski_harabasz, davies_bouldin, bic, stability (got 'silhuette')"),
+    ("cluster.algorithm", "dbscan", "cluster.algorithm: must be one of kmeans, agglomerative, gmm (got 'dbscan')"),
+    # rules between keys, each key right on its own
+    ("features.outliers.min_features", 7, "features.outliers.min_features: 7 must be between 1 and 6, the number of categories in data.features"),
+    ("features.pca.n_components", 7, "features.pca.n_components: 7 must be between 0 and 6, the number of categories in data.features"),
+    ("select_k.k_min", 9, "select_k.k_min/k_max: need 2 <= k_min <= k_max, got 9..8"),
+    ("select_k.algorithms", ["gmm"], "cluster.algorithm: 'kmeans' must also be listed in select_k.algorithms (now ['gmm'])"),
+    ("select_k.criterion", "bic", "select_k.criterion: 'bic' exists only for the Gaussian mixture (gmm), not for cluster.algorithm 'kmeans'"),
 ])
 def test_a_bad_value_is_named_by_its_key(path: str, value: Any, message: str) -> None:
     with pytest.raises(ParamsError) as raised:
@@ -66,9 +85,35 @@ def test_a_bad_value_is_named_by_its_key(path: str, value: Any, message: str) ->
 
 
 @pytest.mark.parametrize(("path", "value"), [("cluster.k", "auto"), ("cluster.k", 9), ("personas.high", 2),
-                                             ("data.labels", ["Region", "Channel"]), ("data.features", ["Milk", "Fresh"])])
+                                             ("data.labels", ["Region", "Channel"]), ("data.features", ["Milk", "Fresh"]),
+                                             ("features.outliers.iqr_factor", 0.5), ("features.outliers.iqr_factor", 3),
+                                             ("features.pca.n_components", 6), ("select_k.k_min", 8), ("cluster.algorithm", "gmm")])
 def test_good_values_pass(path: str, value: Any) -> None:
     check(_with(path, value))
+
+
+def test_every_rule_broken_is_named_at_once() -> None:
+    """Two rules between keys broken together: both are named, so one fix does not reveal the next."""
+    params = _with("select_k.criterion", "bic")
+    params["features"]["pca"]["n_components"] = 9
+    with pytest.raises(ParamsError) as raised:
+        check(params)
+    assert str(raised.value).count(";") == 1 and "features.pca.n_components: 9" in str(raised.value) and "'bic'" in str(raised.value)
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("data.impute", choices.IMPUTE_STRATEGIES), ("features.transform", choices.TRANSFORMS), ("features.scaler", choices.SCALERS),
+    ("features.outliers.method", choices.OUTLIER_METHODS), ("features.outliers.action", choices.OUTLIER_ACTIONS),
+    ("select_k.criterion", tuple(choices.CRITERIA)), ("cluster.algorithm", choices.ALGORITHMS),
+])
+def test_the_comment_of_a_choice_in_params_yaml_lists_exactly_its_choices(path: str, allowed: tuple[str, ...]) -> None:
+    """A researcher reads the choices beside the key: the list there is the one the check uses, in its order."""
+    key = path.split(".")[-1]
+    lines = [line for line in (config.ROOT / "params.yaml").read_text(encoding="utf-8").splitlines() if line.strip().startswith(f"{key}:")]
+    assert len(lines) == 1, f"{key} is on {len(lines)} lines of params.yaml"
+    listed = re.search(r"#[^|]*?([\w]+(?: \| [\w]+)+)", lines[0])
+    assert listed is not None, f"no 'a | b' list in the comment of {path}"
+    assert tuple(listed.group(1).split(" | ")) == allowed
 
 
 def test_a_missing_section_is_named() -> None:

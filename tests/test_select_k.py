@@ -88,7 +88,14 @@ def test_pick_k_for_larger_and_smaller_is_better() -> None:
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"k_min": 1}, "select_k.k_min"), ({"k_max": 500}, "select_k.k_min/k_max"), ({"algorithms": ["dbscan"]}, "select_k.algorithms"), ({"criterion": "gap"}, "select_k.criterion")],
+    [
+        ({"k_min": 1}, r"select_k.k_min: must be at least 2 \(got 1\)"),
+        ({"k_min": 4, "k_max": 3}, r"select_k.k_min/k_max: need 2 <= k_min <= k_max <= 99 for 100 customers, got 4..3"),
+        ({"k_max": 500}, "select_k.k_min/k_max"),
+        ({"algorithms": ["kmeans", "dbscan"]}, r"select_k.algorithms, item 2: must be one of kmeans, agglomerative, gmm \(got 'dbscan'\)"),
+        ({"algorithms": []}, r"select_k.algorithms: must not be empty"),
+        ({"criterion": "gap"}, r"select_k.criterion: must be one of elbow, silhouette, calinski_harabasz, davies_bouldin, bic, stability \(got 'gap'\)"),
+    ],
 )
 def test_bad_select_k_params_name_the_key(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -112,7 +119,7 @@ def test_bic_needs_the_mixture_as_served_algorithm() -> None:
 
 
 @pytest.mark.parametrize(("served", "swept", "message"), [
-    ("kmeasn", ["kmeans", "gmm"], "cluster.algorithm: 'kmeasn' is not one of"),
+    ("kmeasn", ["kmeans", "gmm"], r"cluster.algorithm: must be one of kmeans, agglomerative, gmm \(got 'kmeasn'\)"),
     ("kmeans", ["gmm"], r"cluster.algorithm: 'kmeans' must also be listed in select_k.algorithms \(now \['gmm'\]\)"),
 ])
 def test_a_served_algorithm_the_sweep_cannot_report_is_refused_before_the_sweep(served: str, swept: list[str], message: str) -> None:
