@@ -30,7 +30,7 @@ from stages.dataset import CATEGORY_NAMES
 from stages.features import outlier_rule_text
 from stages.segmenter import ATYPICAL_QUANTILE
 from stages.select_k import (
-    agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, channel_reading, fitted_space, measured_elsewhere, prepared_otherwise,
+    agreement_reading, agreement_text, channel_ari_by_k, channel_ari_text, metrics_channel_reading, fitted_space, measured_elsewhere, prepared_otherwise,
     k_note, silhouette_band, silhouette_strength, silhouette_texts, stability_reading, stability_text,
 )
 
@@ -152,7 +152,7 @@ def site_variables(metrics: dict[str, Any], personas: list[dict[str, Any]], data
             "agreement_ari": agreement_text(metrics["agreement_ari"]),
             "agreement_reading": agreement_reading(metrics["agreement_ari"]),
             "stability_reading": stability_reading(metrics["stability_ari"]),
-            "channel_reading": channel_reading(metrics["channel_ari"], metrics["channel_baseline"], metrics["channel_accuracy"], metrics["channel_within"], metrics["segment_sizes"]),
+            "channel_reading": metrics_channel_reading(metrics),
             "channel_accuracy": percent(metrics["channel_accuracy"]),
             "channel_baseline": percent(metrics["channel_baseline"]),
             "channel_ari": channel_ari_text(metrics["channel_ari"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -159,7 +159,8 @@ WITHIN_CHANNELS_GAIN = 0.5
 
 
 def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = None,
-                    within: Sequence[dict[str, Any]] = (), sizes: Sequence[int] | None = None) -> str:
+                    within: Sequence[dict[str, Any]] = (), sizes: Sequence[int] | None = None,
+                    leaning: Sequence[dict[str, Any]] = ()) -> str:
     """The words for the ARI between the segments and the Channel label; ``baseline`` is the share of the commoner
     channel among the customers fitted (``channel_baseline``), 1 when they all have one channel, and ``accuracy`` the
     share the segments' majority channel recovers (``channel_accuracy``): with many segments the ARI is low even when
@@ -170,25 +171,44 @@ def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = 
     more, but not every segment, read as following the split in part, naming which segments do and which do not
     (under ``data.features=[Milk,Grocery,Detergents_Paper]`` with three agglomerative segments, two within one
     channel, 54% of the customers, had read "largely cut across …, apart from segments 1 (99% Horeca) and 2 (98%
-    Retail)"); every segment, as :data:`SPLIT_WITHIN_CHANNELS`."""
+    Retail)"); every segment, as :data:`SPLIT_WITHIN_CHANNELS`. ``leaning`` lists the segments that lean to one
+    channel without sitting within it (``channel_leaning``, :func:`stages.cluster.channels_leaning`): they count with
+    ``within`` towards that half and are named apart ("…, segments 2 (85% Horeca) and 3 (82% Retail) each leaning to
+    one, and segments 1 and 4 not")."""
     if baseline >= 1.0:
         return ONE_CHANNEL
     words = reading(CHANNEL_READINGS, ari)
     lowest = words == CHANNEL_READINGS[-1][1]
     if lowest and accuracy is not None and accuracy - baseline >= WITHIN_CHANNELS_GAIN * (1 - baseline):
         return SPLIT_WITHIN_CHANNELS
-    if lowest and within and sizes is not None:
+    if lowest and (within or leaning) and sizes is not None:
         if len(within) >= len(sizes):
             return SPLIT_WITHIN_CHANNELS
-        segments = [f"{w['segment']} ({percent(w['share'])} {w['channel']})" for w in within]
-        if 2 * sum(sizes[w["segment"]] for w in within) < sum(sizes):
-            return f"{words}, apart from segment{'s' if len(segments) > 1 else ''} {words_list(segments)}"
-        # half of the customers or more in segments each within one channel: they do not "largely cut across" it
-        inside = {w["segment"] for w in within}
+        held = sum(sizes[w["segment"]] for w in [*within, *leaning])
+        if 2 * held < sum(sizes):
+            return f"{words}, apart from {_segments_text(within)}" if within else words
+        # half of the customers or more in segments each within or leaning to one channel: they do not "largely cut
+        # across" it
+        inside = {w["segment"] for w in [*within, *leaning]}
         others = [str(s) for s in range(len(sizes)) if s not in inside]
-        return (f"{CHANNEL_READINGS[-2][1]}, with segment{'s' if len(segments) > 1 else ''} {words_list(segments)} "
-                f"{'each ' if len(segments) > 1 else ''}within one channel and segment{'s' if len(others) > 1 else ''} {words_list(others)} not")
+        parts = [f"{_segments_text(group)} {'each ' if len(group) > 1 else ''}{how}"
+                 for group, how in ((within, "within one channel"), (leaning, "leaning to one")) if group]
+        if others:
+            parts.append(f"segment{'s' if len(others) > 1 else ''} {words_list(others)} not")
+        return f"{CHANNEL_READINGS[-2][1]}, with " + (" and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]}, and {parts[2]}")
     return words
+
+
+def metrics_channel_reading(metrics: Mapping[str, Any]) -> str:
+    """:func:`channel_reading` of the served segments, from ``ml/metrics.json`` as loaded (the report and notebook 4)."""
+    return channel_reading(metrics["channel_ari"], metrics["channel_baseline"], metrics["channel_accuracy"],
+                           metrics["channel_within"], metrics["segment_sizes"], metrics["channel_leaning"])
+
+
+def _segments_text(group: Sequence[dict[str, Any]]) -> str:
+    """Segments of ``channel_within`` or ``channel_leaning`` with their commonest channel: 'segments 1 (99% Horeca)
+    and 2 (98% Retail)'."""
+    return f"segment{'s' if len(group) > 1 else ''} " + words_list([f"{w['segment']} ({percent(w['share'])} {w['channel']})" for w in group])
 
 
 def max_segments(n_rows: int, n_distinct: int | None = None) -> int:

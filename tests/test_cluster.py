@@ -75,6 +75,29 @@ def test_a_segment_sits_within_one_channel_only_well_above_that_channels_share_o
     assert channels_within(base, np.r_[[1] * 100, [1] * 90, [2] * 10]) == [{"segment": 0, "channel": "Horeca", "share": 1.0}]
 
 
+def test_a_segment_leans_to_one_channel_short_of_sitting_within_it() -> None:
+    """Robust scaling, log1p, five agglomerative segments: segments 85% Horeca and 82% Retail beside one 99% Horeca
+    had left the reading at "largely cut across". channels_leaning names them, and only them: not a segment within one
+    channel, not a mixed one, not one that only mirrors the base."""
+    from stages.cluster import LEANS_TO_ONE_CHANNEL, WITHIN_ONE_CHANNEL, channels_leaning, channels_within
+
+    # 100 Horeca (1) and 60 Retail (2) in four segments of 40: 99%-ish Horeca, 85% Horeca, 80% Retail, 50/50
+    labels = np.repeat([0, 1, 2, 3], 40)
+    channel = np.r_[[1] * 40, [1] * 34, [2] * 6, [2] * 32, [1] * 8, [1] * 18, [2] * 22]
+    assert channels_within(labels, channel) == [{"segment": 0, "channel": "Horeca", "share": 1.0}]
+    assert channels_leaning(labels, channel) == [{"segment": 1, "channel": "Horeca", "share": 0.85},
+                                                 {"segment": 2, "channel": "Retail", "share": 0.8}]
+    # the bars: at 75% of one channel a segment leans, at 74% not; at 90% it sits within, so it no longer leans
+    two = np.repeat([0, 1], [100, 100])
+    assert channels_leaning(two, np.r_[[2] * 75, [1] * 25, [1] * 100]) == [{"segment": 0, "channel": "Retail", "share": 0.75}]
+    assert channels_leaning(two, np.r_[[2] * 74, [1] * 26, [1] * 100]) == []
+    assert channels_leaning(two, np.r_[[2] * 90, [1] * 10, [1] * 100]) == [] and (LEANS_TO_ONE_CHANNEL, WITHIN_ONE_CHANNEL) == (0.75, 0.9)
+    # a base of 85% Horeca: a segment at 88% only mirrors it (well above is 92.5%), and one at 92% too
+    base = np.repeat([0, 1], [100, 100])
+    assert channels_leaning(base, np.r_[[1] * 88, [2] * 12, [1] * 82, [2] * 18]) == []
+    assert channels_leaning(base, np.r_[[1] * 92, [2] * 8, [1] * 78, [2] * 22]) == []
+
+
 def test_pairwise_ari_is_one_for_identical_partitions() -> None:
     a = np.array([0, 0, 1, 1])
     assert mean_pairwise_ari({"x": a, "y": a.copy()}) == 1.0
@@ -129,6 +152,7 @@ def test_metrics_have_every_contract_key(customers: pd.DataFrame) -> None:
     contract = {"n_customers", "n_outliers", "k", "algorithm", "silhouette", "calinski_harabasz", "davies_bouldin", "pca_explained_variance", "channel_accuracy", "channel_ari", "stability_ari", "agreement_ari"}
     assert contract <= set(metrics)
     assert metrics["k"] == 3 and metrics["n_customers"] == len(S)
+    assert isinstance(metrics["channel_within"], list) and isinstance(metrics["channel_leaning"], list)
 
 
 def test_channel_baseline_is_that_of_the_clustered_customers(customers: pd.DataFrame) -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from stages import config, report
-from stages.select_k import ONE_CHANNEL, silhouette_bands_text
+from stages.select_k import ONE_CHANNEL, channel_reading, silhouette_bands_text
 
 FEATURES = ["Fresh", "Milk"]
 
@@ -47,7 +47,7 @@ def lock() -> dict[str, Any]:
 def inputs(personas: list[dict[str, Any]], lock: dict[str, Any]) -> dict[str, Any]:
     metrics = {"n_customers": 48, "n_outliers": 2, "k": 2, "algorithm": "kmeans", "silhouette": 0.55,
                "calinski_harabasz": 120.4, "davies_bouldin": 0.91, "pca_explained_variance": [0.5, 0.3, 0.2],
-               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "channel_within": [], "stability_ari": 0.8, "agreement_ari": 0.6,
+               "channel_accuracy": 0.875, "channel_baseline": 0.72, "channel_ari": 0.41, "channel_within": [], "channel_leaning": [], "stability_ari": 0.8, "agreement_ari": 0.6,
                "silhouette_reference": 0.5, "segment_sizes": [30, 18]}
     data_report = {"n_rows": 50, "md5": "feedface", "missing": {"Fresh": 1, "Milk": 0},
                    "duplicates": {"n_groups": 0}, "labels": {"Channel": {"Horeca": 35, "Retail": 15},
@@ -429,7 +429,7 @@ def test_readings_follow_a_so_without_a_second_one() -> None:
 @pytest.mark.parametrize(("ari", "words"), [(0.8, "follow the Horeca/Retail split closely"), (0.37, "in part"), (0.15, "largely cut across")])
 def test_channel_reading_follows_the_ari(ari: float, words: str) -> None:
     """Notebook 4 said the segments "follow the Horeca/Retail split … and add detail inside it" at an ARI of 0.15 too."""
-    assert words in report.channel_reading(ari)
+    assert words in channel_reading(ari)
 
 
 def test_segments_within_one_channel_each_are_not_read_as_cutting_across_the_split() -> None:
@@ -437,9 +437,9 @@ def test_segments_within_one_channel_each_are_not_read_as_cutting_across_the_spl
     0.20 read "the segments largely cut across the Horeca/Retail split". Segments that mirror the channel mix still do."""
     from stages.select_k import SPLIT_WITHIN_CHANNELS
 
-    assert report.channel_reading(0.20, 0.68, 0.91) == SPLIT_WITHIN_CHANNELS
-    assert "largely cut across" in report.channel_reading(0.05, 0.68, 0.70)
-    assert report.channel_reading(0.37, 0.68, 0.80) == report.channel_reading(0.37)  # the bands above are the ARI's
+    assert channel_reading(0.20, 0.68, 0.91) == SPLIT_WITHIN_CHANNELS
+    assert "largely cut across" in channel_reading(0.05, 0.68, 0.70)
+    assert channel_reading(0.37, 0.68, 0.80) == channel_reading(0.37)  # the bands above are the ARI's
 
 
 def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_split(inputs: dict[str, Any]) -> None:
@@ -450,26 +450,26 @@ def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_s
 
     one = [{"segment": 0, "channel": "Horeca", "share": 0.9815}]
     two = one + [{"segment": 2, "channel": "Retail", "share": 0.93}]
-    assert report.channel_reading(0.299, 0.68, 0.75, one, [200, 150, 85]) == "the segments largely cut across the Horeca/Retail split, apart from segment 0 (98% Horeca)"
+    assert channel_reading(0.299, 0.68, 0.75, one, [200, 150, 85]) == "the segments largely cut across the Horeca/Retail split, apart from segment 0 (98% Horeca)"
     three = two + [{"segment": 3, "channel": "Retail", "share": 0.95}]
-    assert report.channel_reading(0.2, 0.68, 0.75, two, [100] * 5).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
+    assert channel_reading(0.2, 0.68, 0.75, two, [100] * 5).endswith("apart from segments 0 (98% Horeca) and 2 (93% Retail)")
     # half of the customers or more in segments within one channel: not "largely cut across" (data.features=[Milk,
     # Grocery,Detergents_Paper], three agglomerative segments: ARI 0.29, segments 1 and 2 at 99% Horeca and 98%
     # Retail, 54% of the customers)
-    assert report.channel_reading(0.29, 0.68, 0.76, [{"segment": 1, "channel": "Horeca", "share": 0.99}, {"segment": 2, "channel": "Retail", "share": 0.98}],
+    assert channel_reading(0.29, 0.68, 0.76, [{"segment": 1, "channel": "Horeca", "share": 0.99}, {"segment": 2, "channel": "Retail", "share": 0.98}],
                                   [202, 198, 40]) == ("the segments follow the Horeca/Retail split in part, with segments 1 (99% Horeca) and "
                                                       "2 (98% Retail) each within one channel and segment 0 not")
-    assert report.channel_reading(0.2, 0.68, 0.75, two, [100] * 4) == ("the segments follow the Horeca/Retail split in part, with segments "
+    assert channel_reading(0.2, 0.68, 0.75, two, [100] * 4) == ("the segments follow the Horeca/Retail split in part, with segments "
                                                                      "0 (98% Horeca) and 2 (93% Retail) each within one channel and segments 1 and 3 not")
-    assert report.channel_reading(0.2, 0.68, 0.75, three, [100] * 5).endswith("with segments 0 (98% Horeca), 2 (93% Retail) and 3 (95% Retail) each within one channel and segments 1 and 4 not")
+    assert channel_reading(0.2, 0.68, 0.75, three, [100] * 5).endswith("with segments 0 (98% Horeca), 2 (93% Retail) and 3 (95% Retail) each within one channel and segments 1 and 4 not")
     # by customers, not by segments: one of two segments, 37% of the customers (four components, agglomerative k=2)
-    assert report.channel_reading(0.13, 0.68, 0.69, [{"segment": 1, "channel": "Horeca", "share": 0.99}], [276, 164]) == (
+    assert channel_reading(0.13, 0.68, 0.69, [{"segment": 1, "channel": "Horeca", "share": 0.99}], [276, 164]) == (
         "the segments largely cut across the Horeca/Retail split, apart from segment 1 (99% Horeca)")
-    assert report.channel_reading(0.13, 0.68, 0.69, [{"segment": 1, "channel": "Horeca", "share": 0.99}], [164, 276]).startswith(
+    assert channel_reading(0.13, 0.68, 0.69, [{"segment": 1, "channel": "Horeca", "share": 0.99}], [164, 276]).startswith(
         "the segments follow the Horeca/Retail split in part, with segment 1 (99% Horeca) within one channel and segment 0 not")
-    assert report.channel_reading(0.2, 0.68, 0.75, one + [{"segment": 1, "channel": "Retail", "share": 0.93}], [100, 100]) == SPLIT_WITHIN_CHANNELS
-    assert report.channel_reading(0.05, 0.68, 0.70, [], [100] * 3) == report.channel_reading(0.05) and "apart" not in report.channel_reading(0.05)
-    assert report.channel_reading(0.37, 0.68, 0.80, one, [100] * 3) == report.channel_reading(0.37)
+    assert channel_reading(0.2, 0.68, 0.75, one + [{"segment": 1, "channel": "Retail", "share": 0.93}], [100, 100]) == SPLIT_WITHIN_CHANNELS
+    assert channel_reading(0.05, 0.68, 0.70, [], [100] * 3) == channel_reading(0.05) and "apart" not in channel_reading(0.05)
+    assert channel_reading(0.37, 0.68, 0.80, one, [100] * 3) == channel_reading(0.37)
     outputs = report.lock_outputs(inputs.pop("lock"))
     inputs.pop("features_report")
     inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.299, "channel_accuracy": 0.75, "channel_within": one, "k": 3,
@@ -478,11 +478,44 @@ def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_s
     assert v["model"]["channel_reading"].endswith(", apart from segment 0 (98% Horeca)")
 
 
+def test_segments_leaning_to_one_channel_count_against_cutting_across_the_split(inputs: dict[str, Any]) -> None:
+    """`-S features.scaler=robust -S features.transform=log1p -S cluster.algorithm=agglomerative -S cluster.k=5` (a
+    `dvc exp run --temp`): ARI 0.182, segment 0 99% Horeca, segments 2 and 3 85% Horeca and 82% Retail, 64% of the
+    customers in the three, read "the segments largely cut across the Horeca/Retail split, apart from segment 0"."""
+    within = [{"segment": 0, "channel": "Horeca", "share": 0.993}]
+    leaning = [{"segment": 2, "channel": "Horeca", "share": 0.85}, {"segment": 3, "channel": "Retail", "share": 0.8214}]
+    sizes = [143, 129, 80, 56, 27]
+    assert channel_reading(0.182, 0.676, 0.779, within, sizes, leaning) == (
+        "the segments follow the Horeca/Retail split in part, with segment 0 (99% Horeca) within one channel, segments "
+        "2 (85% Horeca) and 3 (82% Retail) each leaning to one, and segments 1 and 4 not")
+    # leaning segments alone, half of the customers or more
+    assert channel_reading(0.182, 0.676, 0.779, [], sizes, [{"segment": 0, "channel": "Retail", "share": 0.8}, *leaning[:1]]) == (
+        "the segments follow the Horeca/Retail split in part, with segments 0 (80% Retail) and 2 (85% Horeca) each "
+        "leaning to one and segments 1, 3 and 4 not")
+    assert channel_reading(0.182, 0.676, 0.779, [], sizes, [{"segment": 1, "channel": "Retail", "share": 0.8}, *leaning[:1]]) == (
+        channel_reading(0.182))  # 209 of 435 customers: under half
+    # under half of the customers with them: still cutting across, the segment within one channel the exception
+    assert channel_reading(0.182, 0.676, 0.779, within, sizes, leaning[1:]) == (
+        "the segments largely cut across the Horeca/Retail split, apart from segment 0 (99% Horeca)")
+    assert channel_reading(0.182, 0.676, 0.779, [], sizes, leaning[1:]) == channel_reading(0.182)
+    # every segment within or leaning, none mixed; and above the lowest band, the ARI's own reading
+    assert channel_reading(0.182, 0.676, 0.779, within, [100, 100], [{"segment": 1, "channel": "Retail", "share": 0.8}]) == (
+        "the segments follow the Horeca/Retail split in part, with segment 0 (99% Horeca) within one channel and segment "
+        "1 (80% Retail) leaning to one")
+    assert channel_reading(0.37, 0.676, 0.80, within, sizes, leaning) == channel_reading(0.37)
+    outputs = report.lock_outputs(inputs.pop("lock"))
+    inputs.pop("features_report")
+    inputs["metrics"] = {**inputs["metrics"], "channel_ari": 0.182, "channel_accuracy": 0.779, "channel_baseline": 0.676,
+                         "channel_within": within, "channel_leaning": leaning, "k": 5, "segment_sizes": sizes}
+    v = report.site_variables(outputs=outputs, **inputs)
+    assert v["model"]["channel_reading"].endswith("each leaning to one, and segments 1 and 4 not")
+
+
 def test_one_channel_is_not_read_as_segments_cutting_across_the_split(inputs: dict[str, Any]) -> None:
     """New data from Horeca customers alone read '100% against 100% (ARI 0.00): the segments largely cut across the
     Horeca/Retail split', a split that data does not have."""
-    assert report.channel_reading(0.0, 1.0) == report.channel_reading(0.9, 1.0) == ONE_CHANNEL
-    assert report.channel_reading(0.37, 0.68) == report.channel_reading(0.37)
+    assert channel_reading(0.0, 1.0) == channel_reading(0.9, 1.0) == ONE_CHANNEL
+    assert channel_reading(0.37, 0.68) == channel_reading(0.37)
     outputs = report.lock_outputs(inputs.pop("lock"))
     inputs.pop("features_report")
     inputs["metrics"] = {**inputs["metrics"], "channel_accuracy": 1.0, "channel_baseline": 1.0, "channel_ari": 0.0}
