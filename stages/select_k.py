@@ -174,13 +174,27 @@ def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = 
     Retail)"); every segment, as :data:`SPLIT_WITHIN_CHANNELS`. ``leaning`` lists the segments that lean to one
     channel without sitting within it (``channel_leaning``, :func:`stages.cluster.channels_leaning`): they count with
     ``within`` towards that half and are named apart ("…, segments 2 (85% Horeca) and 3 (82% Retail) each leaning to
-    one, and segments 1 and 4 not")."""
+    one, and segments 1 and 4 not"). When the accuracy reads as :data:`SPLIT_WITHIN_CHANNELS` and the lists are
+    given, the segments in neither list are named there while they hold under half of the customers ("… each
+    (segment 1 mixes the two) but …"); half or more, the lists' reading above is given instead."""
     if baseline >= 1.0:
         return ONE_CHANNEL
     words = reading(CHANNEL_READINGS, ari)
     lowest = words == CHANNEL_READINGS[-1][1]
     if lowest and accuracy is not None and accuracy - baseline >= WITHIN_CHANNELS_GAIN * (1 - baseline):
-        return SPLIT_WITHIN_CHANNELS
+        if sizes is None:
+            return SPLIT_WITHIN_CHANNELS
+        # the segments neither within one channel nor leaning to one, when they hold under half of the customers,
+        # are named: the channels mix in them ([Milk,Grocery,Detergents_Paper], k=4: one segment of four, 67%
+        # Horeca against 68% of all, had been read as sitting within one channel with the others)
+        inside = {w["segment"] for w in [*within, *leaning]}
+        mixed = [s for s in range(len(sizes)) if s not in inside]
+        if not mixed:
+            return SPLIT_WITHIN_CHANNELS
+        if 2 * sum(sizes[s] for s in mixed) < sum(sizes):
+            many = len(mixed) > 1
+            return SPLIT_WITHIN_CHANNELS.replace(
+                " each but ", f" each (segment{'s' if many else ''} {words_list([str(s) for s in mixed])} mix{'' if many else 'es'} the two) but ")
     if lowest and (within or leaning) and sizes is not None:
         if len(within) >= len(sizes):
             return SPLIT_WITHIN_CHANNELS

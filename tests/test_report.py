@@ -478,6 +478,32 @@ def test_a_segment_within_one_channel_is_named_where_the_others_cut_across_the_s
     assert v["model"]["channel_reading"].endswith(", apart from segment 0 (98% Horeca)")
 
 
+def test_segments_that_mix_the_channels_are_named_where_the_others_sit_within_one() -> None:
+    """Two `dvc exp run --temp` of 2026-11-28 read "the segments mostly sit within one channel each but split the
+    channels further" (accuracy well above the baseline) while one or two segments held both channels about as all
+    the customers do: `-S data.features=[Milk,Grocery,Detergents_Paper] -S cluster.k=4` (segment 1, 132 customers at
+    67% Horeca) and `-S cluster.k=8` (segments 2 and 7). Such segments are named; when they hold half of the customers
+    or more, "mostly … each" would be wrong, and the lists' own reading is given."""
+    from stages.select_k import SPLIT_WITHIN_CHANNELS
+
+    within = [{"segment": 0, "channel": "Horeca", "share": 0.9873}, {"segment": 3, "channel": "Horeca", "share": 1.0}]
+    leaning = [{"segment": 2, "channel": "Retail", "share": 0.8972}]
+    assert channel_reading(0.272, 0.676, 0.870, within, [158, 132, 107, 41], leaning) == (
+        "the segments mostly sit within one channel each (segment 1 mixes the two) but split the channels further, "
+        "which keeps the adjusted Rand index low")
+    k8_within = [{"segment": s, "channel": "Horeca", "share": 0.95} for s in (0, 1, 3, 4, 6)]
+    assert channel_reading(0.174, 0.676, 0.903, k8_within, [105, 84, 62, 51, 43, 41, 31, 18], [{"segment": 5, "channel": "Retail", "share": 0.8293}]) == (
+        "the segments mostly sit within one channel each (segments 2 and 7 mix the two) but split the channels further, "
+        "which keeps the adjusted Rand index low")
+    # every segment within or leaning; no sizes (the lists unknown): the reading as it was
+    assert channel_reading(0.272, 0.676, 0.870, within, [158, 132, 107, 41], [*leaning, {"segment": 1, "channel": "Horeca", "share": 0.8}]) == SPLIT_WITHIN_CHANNELS
+    assert channel_reading(0.272, 0.676, 0.870) == SPLIT_WITHIN_CHANNELS
+    # the mixed segments hold half of the customers or more: not "mostly … each"
+    sizes = [158, 232, 107, 41]
+    assert channel_reading(0.272, 0.676, 0.870, within[:1], sizes, leaning) == channel_reading(0.272, 0.676, None, within[:1], sizes, leaning) == (
+        "the segments largely cut across the Horeca/Retail split, apart from segment 0 (99% Horeca)")
+
+
 def test_segments_leaning_to_one_channel_count_against_cutting_across_the_split(inputs: dict[str, Any]) -> None:
     """`-S features.scaler=robust -S features.transform=log1p -S cluster.algorithm=agglomerative -S cluster.k=5` (a
     `dvc exp run --temp`): ARI 0.182, segment 0 99% Horeca, segments 2 and 3 85% Horeca and 82% Retail, 64% of the
