@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
 
 from stages.choices import check_feature_counts
-from stages.names import words_list
+from stages.names import percent, words_list
 from stages.params import check_section
 from stages.segmenter import fill_missing, first_components, spend_transform
 
@@ -23,6 +23,27 @@ def check_params(params: dict[str, Any], n_features: int) -> None:
     whose counts exceed the ``n_features`` categories of ``data.features``, naming the key."""
     check_section("features", params)
     check_feature_counts(params, n_features)
+
+
+def check_outliers_few(n_flagged: int, n_rows: int, outliers: dict[str, Any], zero_iqr_columns: Sequence[str] = ()) -> None:
+    """Refuse to drop half of the customers or more as outliers: the segments would be fitted to the others, a
+    minority, and describe the base through it (`-S features.outliers.min_features=1 -S
+    features.outliers.iqr_factor=0.5` set 229 of the 440 UCI customers aside, and fitted on 211). Outliers are the few
+    that stand apart; a rule that flags most customers is not finding them. ``zero_iqr_columns``: the categories whose
+    middle half has one value (:func:`zero_iqr`), the usual cause, named in the message."""
+    if 2 * n_flagged < n_rows:
+        return
+    cause = ""
+    if zero_iqr_columns:
+        one = len(zero_iqr_columns) == 1
+        cause = (f" (in {words_list(list(zero_iqr_columns))} the middle half of the customers {'has' if one else 'have'} one value, so "
+                 f"the rule flags every other value there: `data.features` without {'it' if one else 'them'} avoids that)")
+    raise ValueError(
+        f"features.outliers: the rule flags {n_flagged:,} of the {n_rows:,} customers ({percent(n_flagged / n_rows)}) as outliers "
+        f"(iqr_factor {outliers['iqr_factor']}, min_features {outliers['min_features']}){cause}; dropping them would fit the "
+        f"segments to the other {n_rows - n_flagged:,}. Outliers are the few that stand apart: raise "
+        "features.outliers.iqr_factor or features.outliers.min_features, or keep them (features.outliers.action: keep) "
+        "or apply no rule (features.outliers.method: none)")
 
 
 def distinct_customers(S: np.ndarray) -> int:
@@ -110,6 +131,9 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
     else:
         none = np.zeros(len(X), dtype=int)
         flags = pd.DataFrame({"n_flags": none, "n_low": none, "n_high": none, "outlier": none.astype(bool)})
+    one_value = zero_iqr(transformed) if out_p["method"] == "tukey" else []
+    if out_p["action"] == "drop":
+        check_outliers_few(int(flags["outlier"].sum()), len(X), out_p, one_value)
     kept = ~flags["outlier"].to_numpy() if out_p["action"] == "drop" else np.ones(len(X), dtype=bool)
     if distinct_customers(transformed.to_numpy()[kept]) < 2:
         raise ValueError(
@@ -145,7 +169,7 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
         "pca_explained_variance": [float(v) for v in pca.explained_variance_ratio_],
         "pca_loadings": {f"PC{i + 1}": dict(zip(features, map(float, comp))) for i, comp in enumerate(pca.components_)},
         "space": features if n_comp == 0 else [f"PC{i + 1}" for i in range(n_comp)],
-        "zero_iqr": zero_iqr(transformed) if out_p["method"] == "tukey" else [],
+        "zero_iqr": one_value,
     }
     return Features(table, preprocess, report)
 

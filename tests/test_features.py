@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.features import build_preprocess, distinct_customers, engineer, space_columns, space_pipeline, tukey_outliers, zero_iqr
+from stages.features import build_preprocess, check_outliers_few, distinct_customers, engineer, space_columns, space_pipeline, tukey_outliers, zero_iqr
 from stages.segmenter import spend_transform
 from tests.conftest import FEATURES
 
@@ -147,6 +147,46 @@ def test_bad_feature_params_name_the_key(customers: pd.DataFrame, key: str, valu
     target[last] = value
     with pytest.raises(ValueError, match=message):
         engineer(customers, FEATURES, {}, params)
+
+
+def _one_pattern(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """``n`` customers with independent log-normal spending, one buying pattern: Tukey's rule at 0.5 flags about 18%
+    of each category, so about 70% of the customers in at least one of six."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(np.exp(rng.normal(8, 1, size=(n, 6))).round(), columns=FEATURES)
+    frame.insert(0, "Region", 3)
+    frame.insert(0, "Channel", rng.integers(1, 3, size=n))
+    frame.insert(0, "row", np.arange(1, n + 1))
+    return frame
+
+
+def test_an_outlier_rule_that_would_drop_half_of_the_customers_or_more_is_refused() -> None:
+    """`-S features.outliers.min_features=1 -S features.outliers.iqr_factor=0.5` set 229 of the 440 UCI customers
+    aside as outliers and fitted the segments on the other 211, without a word. Refused, naming the keys and the way
+    out; kept (action keep) or under half, the rule runs."""
+    customers = _one_pattern()
+    params = copy.deepcopy(PARAMS)
+    params["outliers"].update(iqr_factor=0.5, min_features=1)
+    with pytest.raises(ValueError, match=r"^features.outliers: the rule flags 1\d\d of the 200 customers \(\d\d%\) as outliers \(iqr_factor 0.5, "
+                                         r"min_features 1\); dropping them would fit the segments to the other \d\d\. .*features.outliers.action: keep"):
+        engineer(customers, FEATURES, {}, params)
+    params["outliers"]["action"] = "keep"
+    assert 100 <= engineer(customers, FEATURES, {}, params).report["n_flagged"] < 200
+    params["outliers"].update(action="drop", min_features=2)
+    assert 0 < engineer(customers, FEATURES, {}, params).report["n_flagged"] < 100
+
+
+@pytest.mark.parametrize(("n_flagged", "refused"), [(99, False), (100, True), (0, False), (200, True)])
+def test_half_of_the_customers_is_where_outliers_stop_being_the_few(n_flagged: int, refused: bool) -> None:
+    rule = {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}
+    if refused:
+        with pytest.raises(ValueError, match=f"flags {n_flagged} of the 200 customers"):
+            check_outliers_few(n_flagged, 200, rule)
+    else:
+        check_outliers_few(n_flagged, 200, rule)
+    with pytest.raises(ValueError, match=r"\(in Frozen the middle half of the customers has one value, so the rule flags every other value "
+                                         r"there: `data.features` without it avoids that\)"):
+        check_outliers_few(150, 200, rule, ["Frozen"])
 
 
 def test_distinct_customers_counts_identical_rows_once() -> None:
