@@ -143,7 +143,7 @@ def impute_info(report: dict[str, Any], segmenter: Segmenter) -> dict[str, Any] 
     from api.schemas import ImputeInfo
 
     method = report["impute"]["strategy"]
-    values = None if segmenter.impute is None else dict(zip(segmenter.features, segmenter.impute))
+    values = None if segmenter.impute is None else dict(zip(segmenter.features, segmenter.impute, strict=True))
     if (method == "error") != (values is None) or (values is not None and values != report["impute"]["values"]):
         raise ValueError(f"{FILES['data_report']} records data.impute {method!r} with values {report['impute']['values']}, "
                          f"but {FILES['segmenter']} fills in {values}")
@@ -206,7 +206,7 @@ def _with_pages(art: Artifacts, paths: dict[str, Path]) -> Artifacts:
             model_version=art.model_version,
             explained_variance=metrics["pca_explained_variance"],
             axes={"x": "PC1", "y": "PC2"},
-            axis_meaning={axis: axis_meaning(dict(zip(FEATURES, art.segmenter.pca_components[i].tolist())))
+            axis_meaning={axis: axis_meaning(dict(zip(FEATURES, art.segmenter.pca_components[i].tolist(), strict=True)))
                           for i, axis in enumerate(("x", "y"))},
             points=[
                 {"x": x, "y": y, "segment": s, "clustered": bool(c)}

@@ -203,9 +203,9 @@ def _spending(dicts: Sequence[Mapping[str, Any]], suspect: NDArray[np.bool_]) ->
         numeric = np.fromiter((type(v) in _NUMBER_TYPES for v in vals), dtype=bool, count=n)
         suspect |= present & ~numeric
         try:
-            col = np.array([v if ok else math.nan for v, ok in zip(vals, numeric)], dtype=np.float64)
+            col = np.array([v if ok else math.nan for v, ok in zip(vals, numeric, strict=True)], dtype=np.float64)
         except OverflowError:  # an integer beyond float range: only the model can word that row's error
-            col = np.array([v if ok and abs(v) < 1e308 else math.nan for v, ok in zip(vals, numeric)], dtype=np.float64)
+            col = np.array([v if ok and abs(v) < 1e308 else math.nan for v, ok in zip(vals, numeric, strict=True)], dtype=np.float64)
         suspect |= present & numeric & ~_in_range(col)
         X[:, j] = col
     return X
@@ -282,15 +282,15 @@ def _record_errors(
     errors: dict[int, list[FieldError]] = {i: [] for i in where.tolist()}
     for f in FEATURES:
         for name in (f, ALIAS_OF[f]) if f in ALIAS_OF else (f,):  # a usual row gives one of them, in the model's place
-            for i, row in zip(where.tolist(), rows[where].tolist()):
+            for i, row in zip(where.tolist(), rows[where].tolist(), strict=True):
                 if (value := dicts[i].get(name, _ABSENT)) is not _ABSENT and (message := word(value)) is not None:
                     errors[i].append(FieldError(field=name, row=row, message=message))
     for label in LABELS:
         message = label_message(label)
-        for i, row in zip(where.tolist(), rows[where].tolist()):
+        for i, row in zip(where.tolist(), rows[where].tolist(), strict=True):
             if labels[label][i] is _BAD:
                 errors[i].append(FieldError(field=label, row=row, message=message))
-    for i, row in zip(np.flatnonzero(unknown).tolist(), rows[unknown].tolist()):
+    for i, row in zip(np.flatnonzero(unknown).tolist(), rows[unknown].tolist(), strict=True):
         errors[i] += [FieldError(field=str(name), row=row, message=unknown_name(str(name))) for name in dicts[i] if name not in _ALLOWED]
     worded = {i: e for i, e in errors.items() if e}
     suspect[list(worded)] = False
@@ -430,7 +430,7 @@ def _cell_errors(cells: Mapping[str, pa.Array], rows: NDArray[np.int64], suspect
     errors: dict[int, list[FieldError]] = {i: [] for i in where[wrong].tolist()}
     for name, bad, codes, words in columns:
         at = np.flatnonzero(bad)
-        for i, row, code in zip(where[at].tolist(), rows[where[at]].tolist(), codes[at].tolist()):
+        for i, row, code in zip(where[at].tolist(), rows[where[at]].tolist(), codes[at].tolist(), strict=True):
             errors[i].append(FieldError(field=name, row=row, message=words[code]))
     return errors
 
@@ -464,7 +464,7 @@ def score(segmenter: Segmenter, checked: Checked) -> Scored:
     """Segment the good rows of a checked batch."""
     if segmenter.impute is None:
         for i in np.flatnonzero(checked.ok & np.isnan(checked.X).any(axis=1)):
-            missing = [f for f, v in zip(FEATURES, checked.X[i]) if np.isnan(v)]
+            missing = [f for f, v in zip(FEATURES, checked.X[i], strict=True) if np.isnan(v)]
             checked.errors[int(i)] = [FieldError(field=checked.written.get(f, f), row=int(checked.rows[i]), message=NO_IMPUTE) for f in missing]
     ok = checked.ok
     X = checked.X[ok]
@@ -674,7 +674,7 @@ def echo_columns(checked: Checked, records: Sequence[Any]) -> dict[str, pa.Array
         texts = [_as_sent(r.get(name, r.get(alias)) if alias else r.get(name)) for r in sent]
         column = cols[name] if pa.types.is_string(cols[name].type) else pc.cast(cols[name], pa.string())  # as the CSV writer writes it
         values = column.to_pylist()
-        for i, text in zip(bad, texts):
+        for i, text in zip(bad, texts, strict=True):
             values[i] = text
         cols[name] = pa.array(values, type=pa.string())
     return cols

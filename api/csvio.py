@@ -84,7 +84,7 @@ class Header:
     def written(self) -> dict[str, str]:
         """Column names as the header writes them, by field, where they differ (``Delicassen`` → ``Delicatessen``).
         Worked out once: every error of a file's rows is renamed through it."""
-        return {f: n for n, f in zip(self.names, self.fields) if n != f}
+        return {f: n for n, f in zip(self.names, self.fields, strict=True) if n != f}
 
     def rename(self, error: FieldError) -> FieldError:
         """``error`` naming its column as the header writes it."""
@@ -112,7 +112,7 @@ class Chunk:
     def cells(self, header: Header) -> dict[str, pa.Array]:
         """Text cells by field name (null = a value not known: an empty cell or ``NA``, :data:`~stages.dataset.MISSING_CELLS`)."""
         columns = self.table.columns
-        return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns)
+        return {f: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for f, c in zip(header.fields, columns, strict=True)
                 if f in READ}
 
 
@@ -159,7 +159,7 @@ def parse_header(line: bytes) -> Header:
     except csv.Error as exc:
         raise _header_error(f"The CSV header cannot be read ({exc}).", [FieldError(field="body", message="unreadable header")]) from None
     fields = [ALIASES.get(n, n) for n in names]
-    unknown = [(i, n) for i, (n, f) in enumerate(zip(names, fields), start=1) if f not in READ]
+    unknown = [(i, n) for i, (n, f) in enumerate(zip(names, fields, strict=True), start=1) if f not in READ]
     twice = sorted({f for f in fields if f in READ and fields.count(f) > 1})
     alias_too = {f for f in twice if {f, ALIAS_OF.get(f)} <= set(names)}
     missing = [f for f in FEATURES if f not in fields]
@@ -548,7 +548,7 @@ def _stop_open_sources() -> None:
 def _not_text(table: pa.Table, names: list[str]) -> dict[int, list[str]]:
     """Positions of the rows with a cell that was no text (U+FFFD after repair), and those cells' columns as written."""
     bad: dict[int, list[str]] = {}
-    for name, column in zip(names, table.columns):
+    for name, column in zip(names, table.columns, strict=True):
         hits = pc.match_substring(column, "\ufffd")
         if pc.any(hits).as_py():
             for i in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
@@ -576,7 +576,7 @@ def _line_breaks(table: pa.Table, names: list[str]) -> dict[int, dict[str, str]]
     """Cells holding a line break (only a quote left open puts one in a cell), by row index and column as written:
     the :func:`joined_lines` note for each."""
     found: dict[int, dict[str, str]] = {}
-    for name, column in zip(names, table.columns):
+    for name, column in zip(names, table.columns, strict=True):
         hit = pc.fill_null(pc.match_substring_regex(column, "[\r\n]"), False)
         for i in np.flatnonzero(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)):
             found.setdefault(int(i), {})[name] = joined_lines(column[int(i)].as_py())
@@ -589,7 +589,7 @@ REPEATED_HEADER = "repeats the header line, so it is not a customer (were files 
 def _repeated_headers(table: pa.Table, names: list[str]) -> NDArray[np.int64]:
     """Indexes of the rows whose cells are the header's column names again (white space around them aside)."""
     same = pa.scalar(True)
-    for name, column in zip(names, table.columns):
+    for name, column in zip(names, table.columns, strict=True):
         if not name.strip():  # an unnamed column's cell reads as null, not as its empty name
             continue
         same = pc.and_(same, pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), name.strip()), False))

@@ -162,7 +162,7 @@ def segment() -> Response:
     customer = _customer(_body())
     art = artifacts()
     spending = customer.spending()
-    missing = [f for f, v in zip(FEATURES, spending) if math.isnan(v)]
+    missing = [f for f, v in zip(FEATURES, spending, strict=True) if math.isnan(v)]
     if missing and art.segmenter.impute is None:
         raise _invalid([FieldError(field=f, message=NO_IMPUTE) for f in missing])
     a = art.segmenter.assign_one(spending)
@@ -178,7 +178,7 @@ def segment() -> Response:
             "probabilities": a.probabilities,
             "position": {"x": x, "y": y},
             "imputed": missing,
-            "input": {**dict(zip(FEATURES, a.spending)), "Channel": customer.Channel, "Region": customer.Region},
+            "input": {**dict(zip(FEATURES, a.spending, strict=True)), "Channel": customer.Channel, "Region": customer.Region},
             "model_version": art.model_version,
         }
     ), mimetype="application/json")

@@ -118,7 +118,7 @@ def _commonest_channels(labels: NDArray[np.int64], channel: NDArray[np.int64]) -
     share ``base`` plus :data:`~stages.select_k.WITHIN_CHANNELS_GAIN` of the way to 1)."""
     names = LABEL_CODES["Channel"]
     codes, counts = np.unique(channel, return_counts=True)
-    base = dict(zip(codes.tolist(), (counts / len(channel)).tolist()))
+    base = dict(zip(codes.tolist(), (counts / len(channel)).tolist(), strict=True))
     out = []
     for j in range(int(labels.max()) + 1):
         mine, n = np.unique(channel[labels == j], return_counts=True)

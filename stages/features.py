@@ -167,7 +167,7 @@ def engineer(customers: pd.DataFrame, features: list[str], impute: dict[str, flo
         # which side of the fences the outliers' flags are on: "extreme" says nothing of big or small spenders
         "outlier_flags": {side: int(flags.loc[flags["outlier"], f"n_{side}"].sum()) for side in ("low", "high")},
         "pca_explained_variance": [float(v) for v in pca.explained_variance_ratio_],
-        "pca_loadings": {f"PC{i + 1}": dict(zip(features, map(float, comp))) for i, comp in enumerate(pca.components_)},
+        "pca_loadings": {f"PC{i + 1}": dict(zip(features, map(float, comp), strict=True)) for i, comp in enumerate(pca.components_)},
         "space": features if n_comp == 0 else [f"PC{i + 1}" for i in range(n_comp)],
         "zero_iqr": one_value,
     }

@@ -216,7 +216,7 @@ class Segmenter:
         assert self.weights is not None and self.precisions_cholesky is not None
         n_features = S.shape[1]
         out = np.empty((S.shape[0], self.k))
-        for j, (mu, pc) in enumerate(zip(self.centroids, self.precisions_cholesky)):
+        for j, (mu, pc) in enumerate(zip(self.centroids, self.precisions_cholesky, strict=True)):
             y = S @ pc - mu @ pc
             log_det = np.sum(np.log(np.diag(pc)))
             out[:, j] = -0.5 * (n_features * np.log(2 * np.pi) + np.sum(y * y, axis=1)) + log_det
@@ -374,7 +374,7 @@ def squared_distance(coords: Sequence[Any], centre: Sequence[Any]) -> Any:
     broadcasting) or on plain floats (one customer, one centre). Both do the same IEEE operations in the same
     order, so they give the same bits; a library reduction (``einsum``, ``sum``) may add in another order."""
     total: Any = 0.0
-    for x, c in zip(coords, centre):  # same length: Segmenter checks its centres against its space when it is made
+    for x, c in zip(coords, centre, strict=True):  # same length: Segmenter checks its centres against its space when it is made
         diff = x - c
         total = total + diff * diff
     return total

@@ -131,11 +131,11 @@ def bench_throughput() -> None:
         for i in range(ROUNDS_THROUGHPUT):
             for name in list(apps) if i % 2 == 0 else list(apps)[::-1]:
                 rps[name].append(requests_per_second(ports[name]))
-    ratios = [o / r for o, r in zip(rps["api"], rps["trivial"])]
+    ratios = [o / r for o, r in zip(rps["api"], rps["trivial"], strict=True)]
     ratio = statistics.median(ratios)
     print(f"1. POST /api/segment under gunicorn ({WORKERS} workers): median {statistics.median(rps['api']):,.0f} req/s; trivial Flask JSON "
           f"endpoint {statistics.median(rps['trivial']):,.0f} req/s; median paired ratio {ratio:.3f} (target >= 0.85) {'OK' if ratio >= 0.85 else 'MISSED'}")
-    print(f"   rounds (api/trivial): {', '.join(f'{o:,.0f}/{r:,.0f}' for o, r in zip(rps['api'], rps['trivial']))}")
+    print(f"   rounds (api/trivial): {', '.join(f'{o:,.0f}/{r:,.0f}' for o, r in zip(rps['api'], rps['trivial'], strict=True))}")
     q1, _, q3 = statistics.quantiles(ratios, n=4)
     print(f"   paired ratios from {min(ratios):.2f} to {max(ratios):.2f}, middle half {q1:.2f}–{q3:.2f} (same code each round: the spread is the machine's)")
 
@@ -191,7 +191,7 @@ def bench_score(n: int = 1_000_000) -> None:
     ratio = ours / reference
     print(f"3. python -m api.score on {n:,} rows: {ours:.2f} s (wrote {rows:,} rows); `python -c pandas.read_csv` of the same file "
           f"{reference:.2f} s; ratio {ratio:.2f} (target <= 2) {'OK' if ratio <= 2 else 'MISSED'}")
-    print(f"   rounds (ours/reference, run alternately): {', '.join(f'{o:.2f}/{r:.2f}' for o, r in zip(times['ours'], times['reference']))}")
+    print(f"   rounds (ours/reference, run alternately): {', '.join(f'{o:.2f}/{r:.2f}' for o, r in zip(times['ours'], times['reference'], strict=True))}")
 
 
 def main() -> None:

@@ -268,7 +268,7 @@ def test_actions_put_first_what_sets_a_segment_apart_from_the_others() -> None:
 
 
 _RATIO = st.integers(5, 900).map(lambda n: n / 100)  # 0.05× to 9.00×, as printed
-_PROFILE = st.lists(_RATIO, min_size=len(FEATURES), max_size=len(FEATURES), unique=True).map(lambda r: dict(zip(FEATURES, r)))
+_PROFILE = st.lists(_RATIO, min_size=len(FEATURES), max_size=len(FEATURES), unique=True).map(lambda r: dict(zip(FEATURES, r, strict=True)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -587,7 +587,7 @@ def test_twin_names_fall_back_to_size_then_to_the_segment_number_and_are_always_
     assert [p["name"] for p in distinct_names(close, 1.5)] == ["Typical accounts – segment 0", "Typical accounts – segment 1"]
     rng = np.random.default_rng(0)
     for _ in range(300):  # random twins: whatever their profiles and sizes, the names differ
-        group = [_persona(j, "Small accounts", dict(zip(FEATURES, rng.choice([0.2, 0.5, 1.0, 2.0], 6))), float(rng.choice([1, 2])))
+        group = [_persona(j, "Small accounts", dict(zip(FEATURES, rng.choice([0.2, 0.5, 1.0, 2.0], 6), strict=True)), float(rng.choice([1, 2])))
                  for j in range(int(rng.integers(2, 6)))]
         names = [p["name"] for p in distinct_names(group, 1.5)]
         assert len(set(names)) == len(names)
@@ -776,7 +776,7 @@ def test_twins_are_not_told_apart_by_a_trickle_of_a_category_most_customers_buy_
     def twins(frozen_level: str) -> list[dict[str, Any]]:
         small = {c: 0.5 for c in FEATURES}
         pair = [_persona(0, "Small accounts", {**small, "Frozen": 2.0}, 3000), _persona(1, "Small accounts", {**small, "Frozen": 1.0}, 2000)]
-        for p, level in zip(pair, (frozen_level, "typical")):
+        for p, level in zip(pair, (frozen_level, "typical"), strict=True):
             p.update(most_buy_none=["Frozen"], levels={**{c: "low" for c in FEATURES}, "Frozen": level})
         return pair
 

@@ -304,7 +304,7 @@ def reference_results(scored: Scored, names: list[str], distance_limit: float) -
             "row": int(scored.checked.rows[p]), "ok": True, "segment": s, "persona_name": names[s],
             "confidence": float(a.confidence[n]), "atypical": bool(a.distances[n].min() > distance_limit), "position": {"x": float(a.map_xy[n, 0]), "y": float(a.map_xy[n, 1])},
             "distances": [{"segment": j, "name": names[j], "distance": float(a.distances[n, j])} for j in range(len(names))],
-            "imputed": [scored.checked.written.get(f, f) for f, m in zip(FEATURES, scored.imputed[n]) if m],
+            "imputed": [scored.checked.written.get(f, f) for f, m in zip(FEATURES, scored.imputed[n], strict=True) if m],
         }
     for i, errs in scored.checked.errors.items():
         results[i] = {"row": int(scored.checked.rows[i]), "ok": False, "errors": [e.as_dict() for e in errs]}

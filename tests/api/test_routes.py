@@ -49,7 +49,7 @@ def test_a_mixture_model_answers_with_the_probability_of_each_segment(gmm_app: F
     farther = int(np.flatnonzero(expected.segment != expected.distances.argmin(axis=1))[0])
     spec = client.get("/api/openapi.json").get_json()
     for i in (0, farther):
-        r = client.post("/api/segment", json=dict(zip(FEATURES, X[i].tolist())))
+        r = client.post("/api/segment", json=dict(zip(FEATURES, X[i].tolist(), strict=True)))
         body = r.get_json()
         conform(spec, "/api/segment", "post", r.status_code, body)
         p = body["probabilities"]
@@ -66,7 +66,7 @@ def test_a_mixture_models_batch_gives_each_rows_probabilities_as_one_customer_ge
     mixture = gmm_app.test_client()
     spec = mixture.get("/api/openapi.json").get_json()
     X = np.exp(np.random.default_rng(7).uniform(0, np.log(200_000), size=(5, len(FEATURES)))).round()
-    rows = [dict(zip(FEATURES, x.tolist())) for x in X] + [{"Milk": -1}]
+    rows = [dict(zip(FEATURES, x.tolist(), strict=True)) for x in X] + [{"Milk": -1}]
     r = mixture.post("/api/segment/batch", json=rows)
     body = r.get_json()
     conform(spec, "/api/segment/batch", "post", r.status_code, body)

@@ -593,7 +593,7 @@ def test_an_excel_csv_from_windows_is_read_and_its_names_keep_their_accents(page
     and the download (UTF-8, with the mark Excel needs) carries them."""
     good = customers.head(2)
     names = ["João Lda", "Café Príncipe"]
-    lines = [";".join(["Cliente", *FEATURES])] + [";".join([n, *(str(int(r[c])) for c in FEATURES)]) for n, (_, r) in zip(names, good.iterrows())]
+    lines = [";".join(["Cliente", *FEATURES])] + [";".join([n, *(str(int(r[c])) for c in FEATURES)]) for n, (_, r) in zip(names, good.iterrows(), strict=True)]
     upload = tmp_path / "clientes.csv"
     upload.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     page.get_by_label("CSV file").set_input_files(upload)
@@ -603,7 +603,7 @@ def test_an_excel_csv_from_windows_is_read_and_its_names_keep_their_accents(page
     expect(page.locator("table.rows tbody tr td:nth-of-type(1)")).to_have_text(names)
     assert accessibility_problems(page) == []
     out = downloaded_rows(page, tmp_path)
-    assert [(r["Cliente"], r["segment"]) for r in out] == [(n, str(int(s))) for n, s in zip(names, good["segment"])]
+    assert [(r["Cliente"], r["segment"]) for r in out] == [(n, str(int(s))) for n, s in zip(names, good["segment"], strict=True)]
 
 
 def test_a_file_with_a_customer_number_is_scored_and_the_download_carries_it(page: Page, tmp_path: Path, customers: pd.DataFrame) -> None:
