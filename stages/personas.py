@@ -200,12 +200,16 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     spending, was "Small accounts", beside a smaller segment named for what it buys.)
     Categories most customers buy none of (``none``, each with its :func:`buyers_median`: :func:`levels_of`) are
     ranked after the others, by amount (:func:`by_ratio`).
+    The two names about the whole account, "Large all-round buyers" and "Small accounts", need a profile of every
+    category (:func:`whole_account`): under ``data.features=[Fresh,Frozen,Delicassen]`` a segment high in the three
+    was "Large all-round buyers" and one low in two "Small accounts", of spending the segments were not measured on.
     """
     none = none or {}
     levels = levels_of(profile, high, low, none)
     highs = by_ratio((c for c in profile if levels[c] == "high"), profile, profile, none)
     above = named_leans(profile, high, none)
-    if len(highs) == len(profile):
+    whole = whole_account(profile)
+    if len(highs) == len(profile) and whole:
         core = "Large all-round buyers"
     elif len(highs) >= LARGE:
         apart = large_standouts(profile, highs, others or [], high, none)
@@ -215,12 +219,18 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     elif above:
         core = (name_list([NAME_WORDS[c] for c in above]) + " focus").capitalize()
     elif "low" in levels.values():
-        small = size is None or ratio_shown(size) <= low
+        small = whole and (size is None or ratio_shown(size) <= low)
         core = "Small accounts" if small else "Accounts light on " + name_list([CATEGORY_NAMES[c] for c in lowest(profile, levels, none)])
     else:
         core = "Typical accounts"
     channel = dominant_channel(channel_mix, dominant)
     return f"{core} ({channel})" if channel else core
+
+
+def whole_account(profile: Mapping[str, float]) -> bool:
+    """Whether ``profile`` covers every spending category, so that a name or a sum can speak of the whole account
+    (``data.features`` may name fewer)."""
+    return set(CATEGORY_NAMES) <= set(profile)
 
 
 def lowest(profile: dict[str, float], levels: Mapping[str, str], none: Collection[str] = ()) -> list[str]:
@@ -352,8 +362,10 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
                      + ", without being high in any category.")
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
-    # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it
-    parts.append(f"Their median spends add up to about {whole(median_total(centre))} a year.")
+    # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it;
+    # of the categories measured when data.features names fewer than all (not the whole account, then)
+    measured = "" if whole_account(profile) else " on " + words_list([CATEGORY_NAMES[c] for c in profile])
+    parts.append(f"Their median spends{measured} add up to about {whole(median_total(centre))} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)
 

@@ -15,7 +15,7 @@ from stages import config
 from stages.names import percents, times
 from stages.personas import (
     HIGH_ACTIONS, build_personas, describe, high_action, leaning, level_of, levels_of, medoid_index, persona_actions, persona_name,
-    personas_markdown,
+    personas_markdown, whole_account,
 )
 from stages.dataset import CATEGORY_NAMES
 from tests.conftest import FEATURES
@@ -48,6 +48,27 @@ def test_name_for_small_and_all_round_buyers() -> None:
     other = {**big, "Detergents_Paper": 5.1, "Delicassen": 0.5, "Milk": 1.6}
     assert persona_name(four, mixed, 1.5, 0.67, 0.7, [other]) == "Large buyers, standing out in delicatessen & milk products"
     assert persona_name(four, mixed, 1.5, 0.67, 0.7) == "Large buyers, standing out in detergents, paper & delicatessen"
+
+
+def test_names_and_sums_about_the_whole_account_need_every_category() -> None:
+    """`-S data.features=[Fresh,Frozen,Delicassen]` (a `dvc exp run --temp` of 2026-11-28): a segment high in the
+    three was "Large all-round buyers" and one low in two, spending 2,571 a year on them, "Small accounts", while
+    their milk, grocery and detergent spending was never looked at; "Their median spends add up to" read as the
+    whole account."""
+    three = ["Fresh", "Frozen", "Delicassen"]
+    mixed = {"Horeca": 0.52, "Retail": 0.48}
+    big = {"Fresh": 1.70, "Frozen": 1.90, "Delicassen": 1.60}
+    small = {"Fresh": 0.15, "Frozen": 0.27, "Delicassen": 0.85}
+    assert persona_name(big, mixed, 1.5, 0.67, 0.7) == "Frozen food & fresh food buyers"
+    assert persona_name(small, mixed, 1.5, 0.67, 0.7, size=0.13) == "Accounts light on fresh food & frozen food"
+    assert persona_name(small, mixed, 1.5, 0.67, 0.7) == "Accounts light on fresh food & frozen food"  # size unknown
+    text = describe(100, "23%", small, {"Fresh": 1288.0, "Frozen": 412.0, "Delicassen": 871.0}, mixed, 1.5, 0.67)
+    assert "Their median spends on fresh food, frozen food and delicatessen add up to about 2,571 a year." in text
+    assert not whole_account(small) and sorted(three) == sorted(small)
+    # every category: the names and the sum about the whole account, as before
+    assert persona_name({c: 2.0 for c in FEATURES}, mixed, 1.5, 0.67, 0.7) == "Large all-round buyers"
+    assert persona_name({c: 0.4 for c in FEATURES}, mixed, 1.5, 0.67, 0.7, size=0.4) == "Small accounts"
+    assert "Their median spends add up to about 6,000 a year." in describe(100, "23%", FLAT, {c: 1000.0 for c in FEATURES}, mixed, 1.5, 0.67)
 
 
 def test_large_buyers_stand_out_only_in_categories_no_other_segment_buys_more_of() -> None:
