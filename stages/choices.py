@@ -64,7 +64,8 @@ def check_served(algorithm: str, swept: Sequence[str]) -> None:
 
 
 def check_criterion(criterion: str, served: str | None) -> None:
-    """Reject a criterion (``select_k.criterion``) that the served algorithm lacks: its pick would be ``auto``'s k."""
+    """Reject a criterion (``select_k.criterion``) that the served algorithm (``cluster.algorithm``; None: not known)
+    has no score for: the sweep would have nothing to pick the served model's k from, which ``cluster.k: auto`` takes."""
     only, name = CRITERION_ONLY_FOR.get(criterion, (None, ""))
     if only is not None and served not in (None, only):
         raise ValueError(f"select_k.criterion: {criterion!r} exists only for {name} ({only}), not for cluster.algorithm {served!r}")

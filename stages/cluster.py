@@ -226,8 +226,8 @@ def cluster_metrics(
     silhouette_reference: float,
 ) -> dict[str, Any]:
     """``ml/metrics.json``: every key of the contract in DESIGN.md, plus segment sizes, the channel baseline, the
-    segments that sit within one channel (:func:`channels_within`) or lean to one (:func:`channels_leaning`) and the silhouette in the reference space
-    (:func:`reference_silhouette`)."""
+    segments that sit within one channel (:func:`channels_within`) or lean to one (:func:`channels_leaning`) and the
+    silhouette in the reference space (:func:`reference_silhouette`)."""
     acc, ari = channel_agreement(served.labels, channel)
     return {
         "n_customers": int(len(S)),

@@ -208,8 +208,8 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     levels = levels_of(profile, high, low, none)
     highs = by_ratio((c for c in profile if levels[c] == "high"), profile, profile, none)
     above = named_leans(profile, high, none)
-    whole = whole_account(profile)
-    if len(highs) == len(profile) and whole:
+    every_category = whole_account(profile)
+    if len(highs) == len(profile) and every_category:
         core = "Large all-round buyers"
     elif len(highs) >= LARGE:
         apart = large_standouts(profile, highs, others or [], high, none)
@@ -219,7 +219,7 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     elif above:
         core = (name_list([NAME_WORDS[c] for c in above]) + " focus").capitalize()
     elif "low" in levels.values():
-        small = whole and (size is None or ratio_shown(size) <= low)
+        small = every_category and (size is None or ratio_shown(size) <= low)
         core = "Small accounts" if small else "Accounts light on " + name_list([CATEGORY_NAMES[c] for c in lowest(profile, levels, none)])
     else:
         core = "Typical accounts"
@@ -363,8 +363,11 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
     # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it;
-    # of the categories measured when data.features names fewer than all (not the whole account, then)
-    measured = "" if whole_account(profile) else " on " + words_list([CATEGORY_NAMES[c] for c in profile])
+    # of the categories measured when data.features names fewer than all (not the whole account, then), by the
+    # shorter list: "on fresh food, frozen food and delicatessen", "on every category but frozen food"
+    left_out = [c for c in CATEGORY_NAMES if c not in profile]
+    measured = ("" if not left_out else " on every category but " + words_list([CATEGORY_NAMES[c] for c in left_out])
+                if len(left_out) < len(profile) else " on " + words_list([CATEGORY_NAMES[c] for c in profile]))
     parts.append(f"Their median spends{measured} add up to about {whole(median_total(centre))} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)

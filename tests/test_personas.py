@@ -65,6 +65,11 @@ def test_names_and_sums_about_the_whole_account_need_every_category() -> None:
     text = describe(100, "23%", small, {"Fresh": 1288.0, "Frozen": 412.0, "Delicassen": 871.0}, mixed, 1.5, 0.67)
     assert "Their median spends on fresh food, frozen food and delicatessen add up to about 2,571 a year." in text
     assert not whole_account(small) and sorted(three) == sorted(small)
+    # five of six: the one left out is named, not the five ("on fresh food, milk products, groceries, detergents and
+    # paper and delicatessen")
+    five = {c: 1.0 for c in FEATURES if c != "Frozen"}
+    assert "Their median spends on every category but frozen food add up to about 5,000 a year." in describe(
+        100, "23%", five, {c: 1000.0 for c in five}, mixed, 1.5, 0.67)
     # every category: the names and the sum about the whole account, as before
     assert persona_name({c: 2.0 for c in FEATURES}, mixed, 1.5, 0.67, 0.7) == "Large all-round buyers"
     assert persona_name({c: 0.4 for c in FEATURES}, mixed, 1.5, 0.67, 0.7, size=0.4) == "Small accounts"
