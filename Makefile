@@ -69,7 +69,7 @@ run: pipeline web serve  ## set up, reproduce, build the page and serve it on ht
 serve: setup  ## serve the API and page with gunicorn (no setup, no pipeline)
 	gunicorn -c python:api.gunicorn_conf --bind $(HOST):$(PORT) 'api:create_app()'
 
-lint: setup  ## ruff over the code, tests and notebooks, then mypy over stages/ and api/ (make test runs it first)
+lint: setup  ## ruff over the code, tests and notebooks, then mypy over stages/, api/ and tests/ (make test runs it first)
 	ruff check --quiet .
 	mypy
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 
 from api.gunicorn_conf import workers as WORKERS
 from api.schemas import FEATURES
@@ -44,7 +44,7 @@ def trivial_app() -> Flask:
     app = Flask(__name__)
 
     @app.post("/api/segment")
-    def constant() -> object:
+    def constant() -> Response:
         """Answer without looking at the request."""
         return jsonify({"status": "ok"})
 
@@ -81,7 +81,7 @@ def gunicorn(app_spec: str) -> Iterator[int]:
         proc.wait(timeout=30)
 
 
-def _client(port: int, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _client(port: int, seconds: float, out: mp.Queue[int]) -> None:
     counts = [0] * CLIENT_THREADS
     stop = time.monotonic() + seconds
 
@@ -105,7 +105,7 @@ def _client(port: int, seconds: float, out: mp.Queue) -> None:  # type: ignore[t
 
 def requests_per_second(port: int, seconds: float = SECONDS) -> float:
     """Requests per second from several client processes (threads with http.client) over ``seconds``."""
-    queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    queue: mp.Queue[int] = mp.Queue()
     procs = [mp.Process(target=_client, args=(port, seconds, queue)) for _ in range(CLIENT_PROCESSES)]
     start = time.monotonic()
     for p in procs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,12 +19,12 @@ from tests.test_features import PARAMS
 
 
 @pytest.mark.parametrize(("k", "expected"), [("auto", 4), (3, 3)])
-def test_resolve_k(k: object, expected: int) -> None:
+def test_resolve_k(k: int | str, expected: int) -> None:
     assert resolve_k(k, 4) == expected
 
 
 @pytest.mark.parametrize("k", [1, "three", True, 2.5])
-def test_bad_k_names_the_key(k: object) -> None:
+def test_bad_k_names_the_key(k: Any) -> None:  # a value as params.yaml may hold it: Any, wrong types included
     with pytest.raises(ValueError, match="cluster.k"):
         resolve_k(k, 3)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from stages.features import build_preprocess, check_outliers_few, distinct_custo
 from stages.segmenter import spend_transform
 from tests.conftest import FEATURES
 
-PARAMS = {
+PARAMS: dict[str, Any] = {
     "transform": "log",
     "scaler": "standard",
     "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"},
@@ -289,8 +290,8 @@ def test_the_features_notebook_and_the_methods_page_word_the_outlier_rule_once()
     from stages import report
     from stages.features import outlier_rule_text
 
-    params = {"features": {"transform": "log", "scaler": "standard",
-                           "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}}
+    params: dict[str, Any] = {"features": {"transform": "log", "scaler": "standard",
+                                           "outliers": {"method": "tukey", "iqr_factor": 1.5, "min_features": 2, "action": "drop"}}}
     text = report.method_choices_markdown(params, {"n_flagged": 5, "zero_iqr": ["Frozen"]})
     assert text.endswith("\n\n**Outliers.** " + outlier_rule_text(params["features"]["outliers"], 5, "log", ["Frozen"]) + "\n")
     assert "**In Frozen the middle half" in text

@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -27,7 +28,7 @@ def test_there_are_five_numbered_notebooks() -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_cell_mirrors_params_yaml(path, params) -> None:
     nb = nbformat.read(path, as_version=4)
-    values = {}
+    values: dict[str, Any] = {}
     exec(compile(parameters_cell(nb).source, str(path), "exec"), {}, values)  # noqa: S102 - our own literal cell
     expected = parameters_for(parameter_sections(nb), params, tracked_params(path))
     for section, value in values.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
+from typing import Any, cast
 
 import joblib
 import numpy as np
@@ -71,6 +73,7 @@ def test_one_customer_gets_exactly_the_numbers_of_a_one_row_batch(served: Segmen
             precisions_cholesky=np.stack([np.eye(served.centroids.shape[1])] * served.k),
         ),
     }[variant]
+    assert seg.impute is not None  # the rows below have missing spend, which assign_one fills with these values
     training = pd.read_csv(config.CUSTOMERS)[served.features].to_numpy(dtype=float)
     X = _one_rows(np.vstack([training, random_customers(N_RANDOM, seed=11)]))
     whole = seg.assign(X)
@@ -110,6 +113,7 @@ def test_the_served_model_calls_one_percent_of_the_fitted_customers_atypical(ser
     assert served.atypical(nearest).sum() == math.ceil(0.01 * (len(X) - 1))  # strictly above the 99th percentile
     assert not dataclasses.replace(served, distance_limit=None).atypical(nearest).any()
     one = served.assign_one(X[0].tolist())
+    assert served.distance_limit is not None  # the count above is 0 without a limit
     assert served.atypical(min(one.distances)) is (min(one.distances) > served.distance_limit)
 
 
@@ -147,10 +151,10 @@ def test_a_model_whose_arrays_do_not_fit_or_are_not_finite_is_refused_naming_the
         dataclasses.replace(served, **change)
 
 
-def mixture(served: Segmenter, **change: object) -> Segmenter:
+def mixture(served: Segmenter, **change: Any) -> Segmenter:
     """The served centres as a valid Gaussian mixture (equal weights, unit covariances), with ``change`` applied."""
     k, d = served.centroids.shape
-    fields = {"kind": "gaussian_mixture", "weights": np.full(k, 1 / k), "precisions_cholesky": np.stack([np.eye(d)] * k), **change}
+    fields: dict[str, Any] = {"kind": "gaussian_mixture", "weights": np.full(k, 1 / k), "precisions_cholesky": np.stack([np.eye(d)] * k), **change}
     return dataclasses.replace(served, **fields)
 
 
@@ -179,7 +183,7 @@ def _bad_diagonal(k: int, d: int, value: float) -> np.ndarray:
 
 
 #: Faulty mixture fields for a model of k segments in d dimensions, and the field the error must name.
-BAD_MIXTURES = {
+BAD_MIXTURES: dict[str, tuple[Callable[[int, int], dict[str, Any]], str]] = {
     "no weights": (lambda k, d: {"weights": None}, "weights"),
     "no covariances": (lambda k, d: {"precisions_cholesky": None}, "precisions_cholesky"),
     "one weight short": (lambda k, d: {"weights": np.full(k - 1, 1 / (k - 1))}, "weights"),
@@ -243,7 +247,8 @@ def test_the_folded_projection_equals_scaling_then_pca(served: Segmenter, n_comp
     seg = dataclasses.replace(served, n_components=n_components, centroids=np.zeros((3, n_components or len(served.features))))
     X = random_customers(2000)
     S, map_xy = seg.project(X)
-    scaled = (spend_transform(fill_missing(X, seg.impute), seg.transform) - seg.scaler_center) / seg.scaler_scale
+    impute = cast("list[float]", seg.impute)  # random_customers has no NaN, so fill_missing never reads these values
+    scaled = (spend_transform(fill_missing(X, impute), seg.transform) - seg.scaler_center) / seg.scaler_scale
     space = scaled if n_components == 0 else (scaled - seg.pca_mean) @ seg.pca_components[:n_components].T
     assert S.shape == (2000, n_components or len(seg.features))
     assert np.allclose(S, space, rtol=0, atol=1e-12)

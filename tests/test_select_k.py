@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +16,7 @@ from stages.select_k import (
     wide, widen_command,
 )
 
-PARAMS = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
+PARAMS: dict[str, Any] = {"k_min": 2, "k_max": 5, "algorithms": ["kmeans", "agglomerative", "gmm"], "criterion": "silhouette", "bootstrap": 3}
 
 
 def blobs(k: int = 3, n: int = 30, seed: int = 0) -> np.ndarray:
@@ -202,7 +204,7 @@ def test_channel_note_only_states_the_figures_when_they_make_no_case(k: int, cho
 def test_picks_text_states_the_bic_pick_where_the_algorithm_has_one() -> None:
     """`dvc exp run -S cluster.k=auto -S select_k.criterion=bic -S cluster.algorithm=gmm` printed "bic picks k = 3 for
     gmm", then "What the statistics prefer" listed every criterion's pick but the BIC's."""
-    gmm = {"elbow": 6, "silhouette": 2, "calinski_harabasz": 2, "davies_bouldin": 2, "bic": 3, "stability": 2}
+    gmm: dict[str, int | None] = {"elbow": 6, "silhouette": 2, "calinski_harabasz": 2, "davies_bouldin": 2, "bic": 3, "stability": 2}
     assert picks_text(gmm) == ("the silhouette picks k = 2, Calinski–Harabasz k = 2, Davies–Bouldin k = 2, the BIC k = 3, "
                                "the elbow sits at k = 6 and bootstrap stability is highest at k = 2")
     assert "BIC" not in picks_text({**gmm, "bic": None})

@@ -124,6 +124,7 @@ def test_a_data_report_that_disagrees_with_the_model_on_imputing_stops_start_up(
     report["impute"]["strategy"] = recorded
     write_json(report_path, report)
     served = Segmenter.load(model_path)
+    assert served.impute is not None  # the real model has imputation values, which "other" changes
     impute = {"same": served.impute, None: None, "other": [v + 1 for v in served.impute]}[values]
     write_json(model_path, dataclasses.replace(served, impute=impute).to_dict())
     for rel in (FILES["data_report"], FILES["segmenter"]):

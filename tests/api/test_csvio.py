@@ -8,7 +8,7 @@ import io
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pytest
@@ -95,6 +95,7 @@ def test_bytes_not_utf8_fail_only_their_row_across_chunks() -> None:
     data = b"\n".join(lines) + b"\n"
     source = io.BytesIO(data)
     header = read_header(source)
+    errors: dict[int, list[tuple[str, int | None, str]]]
     rows, errors = [], {}
     for chunk in iter_chunks(source, header, block_size=4096):
         checked, echo = check_chunk(chunk, header)
@@ -128,6 +129,7 @@ def chunk_errors(data: bytes, block_size: int = 4096) -> tuple[list[int], dict[i
     """Row numbers and each bad row's (field, message) pairs, read as the API reads an upload."""
     source = io.BytesIO(data)
     header = read_header(source)
+    errors: dict[int, list[tuple[str, str]]]
     rows, errors = [], {}
     for chunk in iter_chunks(source, header, block_size=block_size):
         checked, _ = check_chunk(chunk, header)
@@ -203,7 +205,7 @@ class OneByteAtATime(io.RawIOBase):
 
 def test_repair_keeps_characters_split_across_reads_and_marks_bad_bytes() -> None:
     text = "caf\u00e9 \u20ac\U0001f600"
-    assert Transcoded(OneByteAtATime(text.encode() + b"\xe9x\xf0\x9f")).read() == (text + "\ufffdx\ufffd").encode()
+    assert Transcoded(cast("IO[bytes]", OneByteAtATime(text.encode() + b"\xe9x\xf0\x9f"))).read() == (text + "\ufffdx\ufffd").encode()
 
 
 def test_stop_waits_for_every_block_even_after_a_read_past_the_stop() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import get_args
+from typing import IO, cast, get_args
 
 import pytest
 from flask.testing import FlaskClient
@@ -154,7 +154,7 @@ class Pieces(io.RawIOBase):
 ])
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 1 << 16])
 def test_the_decoder_reads_the_same_text_however_the_file_is_cut(data: bytes, text: str, encoding: str, size: int) -> None:
-    decoded = Transcoded(Pieces(data, size)).read()
+    decoded = Transcoded(cast("IO[bytes]", Pieces(data, size))).read()  # a raw stream: Transcoded only calls read()
     assert decoded == text.encode("utf-8")
     decoder = Decoder()
     assert b"".join([*(decoder.decode(data[i : i + size]) for i in range(0, len(data), size)), decoder.decode(b"", final=True)]) == decoded

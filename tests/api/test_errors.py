@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
 from flask import Flask
 
@@ -13,7 +15,7 @@ def failing_app() -> Flask:
     app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
 
     @app.get("/boom")
-    def boom() -> None:
+    def boom() -> NoReturn:
         raise RuntimeError("secret detail")
 
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 import jsonschema
@@ -42,7 +42,7 @@ def server_url(document_url: str, spec: dict[str, Any]) -> str:
 def test_a_client_resolving_servers_from_the_documents_url_reaches_every_operation(app: Flask, set_up: str) -> None:
     # without servers, the default "/" is the host's root: under a prefix, outside the app
     document_url, r = served(app, set_up, "GET", "/api/openapi.json")
-    spec = r.json
+    spec = cast("dict[str, Any]", r.json)  # the document is JSON
     base = server_url(document_url, spec)
     bodies = {"/api/segment": GOOD, "/api/segment/batch": [GOOD]}
     for path, operations in spec["paths"].items():
@@ -147,7 +147,7 @@ def test_every_route_of_the_api_is_one_operation_named_by_its_view(app: Flask, s
     """Client generators name a function by its operationId: the document had none, so they made names of the method
     and path (post_api_segment_batch, get_api_openapi_json), which change when a path does."""
     served = {(rule.rule, method.lower()): rule.endpoint.removeprefix("api.") for rule in app.url_map.iter_rules()
-              if rule.endpoint.startswith("api.") for method in rule.methods - {"HEAD", "OPTIONS"}}
+              if rule.endpoint.startswith("api.") for method in cast("set[str]", rule.methods) - {"HEAD", "OPTIONS"}}
     described = {(path, method): operation.get("operationId") for path, operations in spec["paths"].items()
                  for method, operation in operations.items()}
     assert described == served
@@ -271,6 +271,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(app: Flask) 
     import schemathesis
     from hypothesis import HealthCheck, settings
     from schemathesis.checks import not_a_server_error
+    from schemathesis.core.result import Ok
     from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
@@ -280,6 +281,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(app: Flask) 
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     failures: list[str] = []
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok)  # an Err has no ok(): every operation of the spec must load
         operation = result.ok()
 
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)

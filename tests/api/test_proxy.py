@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 import pytest
@@ -63,7 +63,7 @@ def test_every_redirect_of_the_app_is_relative(client) -> None:
 def test_under_a_script_name_the_page_its_files_and_redirects_keep_the_prefix(mounted: Client) -> None:
     with mounted.get("/segmentation/") as page:
         assert page.status_code == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
-    assert mounted.get("/segmentation/api/health").json["status"] == "ok"
+    assert cast("dict[str, Any]", mounted.get("/segmentation/api/health").json)["status"] == "ok"
     r = mounted.get("/segmentation/report")
     assert r.status_code == 308 and urljoin("http://h/segmentation/report", r.headers["Location"]) == "http://h/segmentation/report/"
 
@@ -93,7 +93,7 @@ def test_a_proxy_that_keeps_the_prefix_and_names_it_is_served_when_trusted(how: 
     monkeypatch.setenv(TRUSTED_PROXIES_ENV, "1" if how == "environment" else "0")
     client = create_app({"TRUSTED_PROXIES": 1} if how == "config" else None).test_client()
     prefix = {"X-Forwarded-Prefix": "/segmentation", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "intranet.example"}
-    assert client.get("/segmentation/api/health", headers=prefix).json["status"] == "ok"
+    assert cast("dict[str, Any]", client.get("/segmentation/api/health", headers=prefix).json)["status"] == "ok"
     with client.get("/segmentation/", headers=prefix) as page:
         assert page.status_code == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
     r = client.get("/segmentation/api/segment/batch", headers=prefix)  # a GET: still the customer-data headers
@@ -101,7 +101,7 @@ def test_a_proxy_that_keeps_the_prefix_and_names_it_is_served_when_trusted(how: 
     r = client.get("/segmentation", headers=prefix)
     assert r.status_code == 308 and r.headers["Location"] == "./segmentation/"
     # a proxy that strips the prefix and names it: the paths are the root ones
-    assert client.get("/api/health", headers=prefix).json["status"] == "ok"
+    assert cast("dict[str, Any]", client.get("/api/health", headers=prefix).json)["status"] == "ok"
 
 
 @pytest.mark.parametrize("value", ["yes", "-1", "1.5", "2x", True])
@@ -177,14 +177,14 @@ def test_an_error_names_the_api_description_where_the_browser_finds_it(app: Flas
     # the texts said /api/openapi.json: under a prefix, the host's root, outside the app
     url, r = served(unbuilt if status == 503 else app, set_up, method, path)
     assert r.status_code == status
-    named = re.search(r"described at (\S+openapi\.json)", r.json["error"]["message"])
-    assert named, r.json["error"]["message"]
+    named = re.search(r"described at (\S+openapi\.json)", cast("dict[str, Any]", r.json)["error"]["message"])
+    assert named, cast("dict[str, Any]", r.json)["error"]["message"]
     here = HOST if set_up == "at the root" else HOST + PREFIX
     assert urljoin(url, named[1]) == here + "/api/openapi.json"
     if set_up in ("SCRIPT_NAME", "a trusted proxy keeps the prefix and names it"):  # the app knows its prefix: the path from the host's root
         assert named[1] == PREFIX + "/api/openapi.json"
     else:  # it may be behind a proxy that strips one: relative to the URL asked for, and said to be
-        assert r.json["error"]["message"].endswith(f"{named[1]}, relative to this address.")
+        assert cast("dict[str, Any]", r.json)["error"]["message"].endswith(f"{named[1]}, relative to this address.")
 
 
 @pytest.mark.parametrize("set_up", SET_UPS)
@@ -219,12 +219,12 @@ def test_other_methods_and_ordinary_paths_are_served_as_before(app: Flask, set_u
     customer = {"Fresh": 1, "Milk": 1, "Grocery": 1, "Frozen": 1, "Detergents_Paper": 1, "Delicassen": 1}
     # a POST is answered where it was sent: not every client sends a body again after a redirect
     _, r = served(app, set_up, "POST", "/api%2Fsegment", json=customer)
-    assert r.status_code == 200 and r.json["segment"] in range(10)
+    assert r.status_code == 200 and cast("dict[str, Any]", r.json)["segment"] in range(10)
     _, r = served(app, set_up, "POST", "/report%2F")
     assert r.status_code == 405
     for path in ("/api/health", "/api/health?next=%2Freport%2F"):  # an encoded slash in the query only
         _, r = served(app, set_up, "GET", path)
-        assert r.status_code == 200 and r.json["status"] == "ok"
+        assert r.status_code == 200 and cast("dict[str, Any]", r.json)["status"] == "ok"
     _, r = served(app, set_up, "POST", "/api/segment?x=%2F", json=customer)
     assert r.status_code == 200
 

@@ -524,7 +524,7 @@ def test_a_field_given_twice_is_refused_not_read_as_its_last_value(client: Flask
 
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_batch_with_some_bad_rows_never_fails_whole(client: FlaskClient, sep: str) -> None:
-    rows = [GOOD_ROW, [-1, 1, 1, 1, 1, 1, 1, 1], ["nan", "inf", 1, 1, 1, 1, 1, 1], ["", "", "", "", "", "", 1, ""],
+    rows: list[list[Any]] = [GOOD_ROW, [-1, 1, 1, 1, 1, 1, 1, 1], ["nan", "inf", 1, 1, 1, 1, 1, 1], ["", "", "", "", "", "", 1, ""],
             ["", "", "", "", "", "", "", ""], GOOD_ROW]
     body = client.post("/api/segment/batch", data=batch_csv(rows, sep=sep), content_type="text/csv").get_json()
     fields = [[e["field"] for e in r.get("errors", [])] for r in body["results"]]

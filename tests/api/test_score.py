@@ -308,7 +308,7 @@ def test_two_runs_writing_the_same_file_each_write_a_whole_answer(tmp_path: Path
     barrier = threading.Barrier(2, timeout=20)
     write = score_module._score_into
 
-    def held(*args: Any) -> tuple[int, int]:
+    def held(*args: Any) -> score_module.Outcome:
         counts = write(*args)
         barrier.wait()  # both temporary files written, neither yet in place
         return counts

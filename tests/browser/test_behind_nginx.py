@@ -112,6 +112,7 @@ http {{
     }}
 }}
 """)
+        assert NGINX is not None  # the module is skipped without nginx
         nginx = subprocess.Popen([NGINX, "-e", "stderr", "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for("127.0.0.1", proxy_port, f"{PREFIX}/api/health", nginx, "nginx")

@@ -13,12 +13,12 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, FloatRect, Locator, Page, Route, ViewportSize, expect
 
 from stages import config
 from stages.dataset import LABEL_CODES
@@ -131,11 +131,13 @@ def test_segment_a_customer_and_see_the_persona(page: Page, customers: pd.DataFr
     expect(footer.get_by_role("link", name="Read the full report")).to_have_count(1 if fields["report_available"] else 0)
     assert accessibility_problems(page) == []
     screenshots(page, "segment-one-customer")
-    for size in ({"width": 1280, "height": 900}, {"width": 360, "height": 800}):
+    sizes: tuple[ViewportSize, ...] = ({"width": 1280, "height": 900}, {"width": 360, "height": 800})
+    for size in sizes:
         page.set_viewport_size(size)
         svg = answer.locator(".map-svg").bounding_box()
         for i in range(2):
             box = answer.locator(".map-svg .axis-label").nth(i).bounding_box()
+            assert svg is not None and box is not None  # both on screen
             inside = svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 0.5 and svg["y"] <= box["y"] and box["y"] + box["height"] <= svg["y"] + svg["height"] + 0.5
             assert inside, f"axis label {i} leaves the map at {size['width']} px: {box} vs {svg}"
 
@@ -193,6 +195,7 @@ def test_a_mixture_model_shows_each_segments_probability_and_which_centre_is_nea
     model = uneven_mixture(Segmenter.load(config.SEGMENTER))
     X = np.exp(np.random.default_rng(5).uniform(0, np.log(200_000), size=(2_000, len(FEATURES)))).round()
     expected = model.assign(X)
+    assert expected.probabilities is not None  # a mixture's answer has them
     by_distance = np.argsort(expected.distances, axis=1, kind="stable")
     nearest = by_distance[:, 0]
     nearest_other = np.where(nearest == expected.segment, by_distance[:, 1], nearest)
@@ -464,7 +467,7 @@ def test_open_a_persona_card(page: Page, personas: list[dict[str, Any]]) -> None
     for text, p in zip(texts, personas, strict=True):
         assert text.count(f"{p['size']:,} customers") == 1 and text.count("of the base") == 1, text
         assert p["description"].startswith(f"{p['size']:,} customers (") and p["description"] in text
-    shares = [re.search(r"\((\S+) of the base\)", t).group(1) for t in texts]
+    shares = [cast("re.Match[str]", re.search(r"\((\S+) of the base\)", t)).group(1) for t in texts]  # each card says its share
     assert_parts_of_a_whole(shares, [p["share"] for p in personas])
     persona = personas[-1]
     card = cards.filter(has_text=persona["name"])
@@ -547,7 +550,7 @@ def downloaded_rows(page: Page, tmp_path: Path) -> list[dict[str, str]]:
 def test_batch_csv_with_one_bad_row(page: Page, tmp_path: Path, customers: pd.DataFrame, personas: list[dict[str, Any]]) -> None:
     """A CSV with one bad row: the good rows are segmented, the bad one named, counts shown, results downloadable."""
     good = customers.groupby("segment").head(1).sort_values("segment")
-    rows = [{c: int(r[c]) for c in ["Channel", "Region", *FEATURES]} for _, r in good.iterrows()]
+    rows: list[dict[str, Any]] = [{c: int(r[c]) for c in ["Channel", "Region", *FEATURES]} for _, r in good.iterrows()]
     bad_row = {**rows[0], "Milk": "lots"}
     rows.insert(1, bad_row)
     expected = [int(s) for s in good["segment"]]
@@ -676,7 +679,7 @@ def test_batch_answer_for_a_file_no_longer_chosen_is_dropped(page: Page, tmp_pat
         path = tmp_path / name
         path.write_text(",".join(FEATURES) + "\n" + "".join(f"{100 * n + i},1,1,1,1,{i}\n" for i in range(n)))
         files[name] = path
-    held = []
+    held: list[Route] = []
 
     def hold_first(route: Any) -> None:
         if held:
@@ -1135,7 +1138,8 @@ def test_a_customer_unlike_any_segment_is_told_so_not_called_a_border_case(page:
     expect(rows.nth(0).locator("td.num")).to_have_text(re.compile(r"^\d+% \((high|medium|low)\)$"))
 
 
-def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+def boxes_overlap(a: FloatRect, b: FloatRect | None) -> bool:
+    assert b is not None  # an element on screen
     return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
 
 
@@ -1168,9 +1172,11 @@ def test_the_answer_tells_the_segments_figure_from_the_customers_and_the_map_lab
         label = page.locator(".customer-label").bounding_box()
         centres = page.locator(".map-svg .centre circle")
         expect(centres).to_have_count(len(personas))
+        assert label is not None  # on screen
         hidden = [i for i in range(len(personas)) if boxes_overlap(label, centres.nth(i).bounding_box())]
         assert hidden == [], f"row {row + 1}: the label covers centre {hidden}"
         frame = page.locator(".map-svg > rect").bounding_box()
+        assert frame is not None  # on screen
         assert frame["x"] <= label["x"] and label["x"] + label["width"] <= frame["x"] + frame["width"], f"row {row + 1}: the label runs out of the map"
     assert checked, "no customer whose segment stands out in a category"
     assert accessibility_problems(page) == []

@@ -93,7 +93,7 @@ def served(request: pytest.FixtureRequest, report_dir: Path) -> Iterator[tuple[s
     from api import create_app
 
     seen: list[str] = []
-    with serving(request.param(create_app({"REPORT_DIR": report_dir}), seen)) as origin:  # type: ignore[arg-type]
+    with serving(request.param(create_app({"REPORT_DIR": report_dir}), seen)) as origin:
         yield origin, seen
 
 
