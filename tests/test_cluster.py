@@ -89,11 +89,15 @@ def test_a_segment_leans_to_one_channel_short_of_sitting_within_it() -> None:
     assert channels_within(labels, channel) == [{"segment": 0, "channel": "Horeca", "share": 1.0}]
     assert channels_leaning(labels, channel) == [{"segment": 1, "channel": "Horeca", "share": 0.85},
                                                  {"segment": 2, "channel": "Retail", "share": 0.8}]
-    # the bars: at 75% of one channel a segment leans, at 74% not; at 90% it sits within, so it no longer leans
-    two = np.repeat([0, 1], [100, 100])
-    assert channels_leaning(two, np.r_[[2] * 75, [1] * 25, [1] * 100]) == [{"segment": 0, "channel": "Retail", "share": 0.75}]
-    assert channels_leaning(two, np.r_[[2] * 74, [1] * 26, [1] * 100]) == []
-    assert channels_leaning(two, np.r_[[2] * 90, [1] * 10, [1] * 100]) == [] and (LEANS_TO_ONE_CHANNEL, WITHIN_ONE_CHANNEL) == (0.75, 0.9)
+    # the bars (a Retail base of 17% or less, well under them): at 67% of one channel a segment leans, at 66% not; at
+    # 90% it sits within, so it no longer leans
+    three = np.repeat([0, 1, 2], [100, 100, 200])
+    assert channels_leaning(three, np.r_[[2] * 67, [1] * 33, [1] * 300]) == [{"segment": 0, "channel": "Retail", "share": 0.67}]
+    assert channels_leaning(three, np.r_[[2] * 66, [1] * 34, [1] * 300]) == []
+    assert channels_leaning(three, np.r_[[2] * 90, [1] * 10, [1] * 300]) == [] and (LEANS_TO_ONE_CHANNEL, WITHIN_ONE_CHANNEL) == (2 / 3, 0.9)
+    # a segment 72% Retail against 32% of all (personas.high=3.0, k=5) leans: at three in four it had "mixed the two"
+    assert channels_leaning(np.repeat([0, 1, 2], [100, 100, 100]), np.r_[[2] * 72, [1] * 28, [2] * 24, [1] * 76, [1] * 100]) == [
+        {"segment": 0, "channel": "Retail", "share": 0.72}]
     # a base of 85% Horeca: a segment at 88% only mirrors it (well above is 92.5%), and one at 92% too
     base = np.repeat([0, 1], [100, 100])
     assert channels_leaning(base, np.r_[[1] * 88, [2] * 12, [1] * 82, [2] * 18]) == []
