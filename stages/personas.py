@@ -227,6 +227,14 @@ def persona_name(profile: dict[str, float], channel_mix: dict[str, float], high:
     return f"{core} ({channel})" if channel else core
 
 
+def categories_text(categories: list[str]) -> str:
+    """Categories as a sentence lists them, one whose name holds "and" last, after "as well as" ("groceries as well as
+    detergents and paper", not "groceries and detergents and paper")."""
+    plain = [CATEGORY_NAMES[c] for c in categories if " and " not in CATEGORY_NAMES[c]]
+    joined = [CATEGORY_NAMES[c] for c in categories if " and " in CATEGORY_NAMES[c]]
+    return " as well as ".join(text for text in (words_list(plain) if plain else "", *joined) if text)
+
+
 def whole_account(profile: Mapping[str, float]) -> bool:
     """Whether ``profile`` covers every spending category, so that a name or a sum can speak of the whole account
     (``data.features`` may name fewer)."""
@@ -363,11 +371,11 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
     elif not highs and not lows:
         parts.append("Their spending is close to the typical customer in every category.")
     # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it;
-    # of the categories measured when data.features names fewer than all (not the whole account, then), by the
-    # shorter list: "on fresh food, frozen food and delicatessen", "on every category but frozen food"
+    # of the categories measured when data.features names fewer than all (not the whole account, then): "on every
+    # category but frozen food", "on fresh food, frozen food and delicatessen"
     left_out = [c for c in CATEGORY_NAMES if c not in profile]
-    measured = ("" if not left_out else " on every category but " + words_list([CATEGORY_NAMES[c] for c in left_out])
-                if len(left_out) < len(profile) else " on " + words_list([CATEGORY_NAMES[c] for c in profile]))
+    measured = ("" if not left_out else f" on every category but {CATEGORY_NAMES[left_out[0]]}" if len(left_out) == 1
+                else " on " + categories_text(list(profile)))
     parts.append(f"Their median spends{measured} add up to about {whole(median_total(centre))} a year.")
     parts.append("Channel: " + ", ".join(f"{name} {text}" for name, text in zip(channel_mix, percents(list(channel_mix.values())), strict=True)) + ".")
     return " ".join(parts)

@@ -413,9 +413,9 @@ def outlier_summary(method: str, min_features: int, action: str, n_flagged: int,
 def map_summary(transform: str, scaler: str, n_clustered: int, n_left_out: int, pc12: float) -> str:
     """Home page: who the PCA map shows (the customers the segments were fitted on) and on what scale."""
     spending = "(transformed) spending" if transform != "none" else "(scaled) spending" if scaler != "none" else "spending"
-    who = "every customer" if n_left_out == 0 else (
-        f"the {whole(n_clustered)} customers the segments were fitted on (the {whole(n_left_out)} set aside as "
-        "outliers are not shown)")
+    left_out = ("the one set aside as an outlier is" if n_left_out == 1 else   # `data.features=[Grocery,Detergents_Paper]`
+                f"the {whole(n_left_out)} set aside as outliers are")        # had read "the 1 set aside as outliers are"
+    who = "every customer" if n_left_out == 0 else f"the {whole(n_clustered)} customers the segments were fitted on ({left_out} not shown)"
     return (f"The map below places {who} by the first two principal components of their {spending}, which together "
             f"carry {percent(pc12)} of its variation. Hover over a point to see that customer's yearly spending.")
 

@@ -70,6 +70,14 @@ def test_names_and_sums_about_the_whole_account_need_every_category() -> None:
     five = {c: 1.0 for c in FEATURES if c != "Frozen"}
     assert "Their median spends on every category but frozen food add up to about 5,000 a year." in describe(
         100, "23%", five, {c: 1000.0 for c in five}, mixed, 1.5, 0.67)
+    # a name with "and" in it goes last, after "as well as" (`-S data.features=[Grocery,Detergents_Paper]` read "on
+    # groceries and detergents and paper")
+    two = {"Grocery": 1.0, "Detergents_Paper": 1.0}
+    assert "Their median spends on groceries as well as detergents and paper add up to about 2,000 a year." in describe(
+        100, "23%", two, {c: 1000.0 for c in two}, mixed, 1.5, 0.67)
+    four = {c: 1.0 for c in ("Detergents_Paper", "Fresh", "Milk", "Grocery")}
+    assert "on fresh food, milk products and groceries as well as detergents and paper add up" in describe(
+        100, "23%", four, {c: 1000.0 for c in four}, mixed, 1.5, 0.67)
     # every category: the names and the sum about the whole account, as before
     assert persona_name({c: 2.0 for c in FEATURES}, mixed, 1.5, 0.67, 0.7) == "Large all-round buyers"
     assert persona_name({c: 0.4 for c in FEATURES}, mixed, 1.5, 0.67, 0.7, size=0.4) == "Small accounts"

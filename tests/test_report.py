@@ -279,6 +279,9 @@ def test_outlier_summary_says_on_which_side_the_outliers_are(low: int, high: int
     ("log", "standard", 435, 5, "The map below places the 435 customers the segments were fitted on (the 5 set aside as "
                                 "outliers are not shown) by the first two principal components of their (transformed) "
                                 "spending, which together carry 70% of its variation."),
+    # one left out (`-S data.features=[Grocery,Detergents_Paper]`) had read "the 1 set aside as outliers are not shown"
+    ("log", "standard", 439, 1, "The map below places the 439 customers the segments were fitted on (the one set aside as "
+                                "an outlier is not shown) by"),
     ("log", "standard", 440, 0, "The map below places every customer by the first two principal components of their "
                                 "(transformed) spending"),
     ("none", "standard", 440, 0, "of their (scaled) spending"),
