@@ -369,7 +369,8 @@ def describe(size: int, share: str, profile: dict[str, float], centre: dict[str,
         parts.append("Their spending leans to " + " and ".join(f"{CATEGORY_NAMES[c]} ({against_base(c, profile[c], centre[c], none)})" for c in leans)
                      + ", without being high in any category.")
     elif not highs and not lows:
-        parts.append("Their spending is close to the typical customer in every category.")
+        # "measured" when data.features names fewer than all (`[Grocery,Detergents_Paper]` said "in every category")
+        parts.append(f"Their spending is close to the typical customer in every category{'' if whole_account(profile) else ' measured'}.")
     # the sum of the medians as the table and the page's card print them, so that a reader adding them up gets it;
     # of the categories measured when data.features names fewer than all (not the whole account, then): "on every
     # category but frozen food", "on fresh food, frozen food and delicatessen"

@@ -399,15 +399,17 @@ def outlier_summary(method: str, min_features: int, action: str, n_flagged: int,
     extreme = "in at least one category" if min_features == 1 else "in several categories at once"
     if n_flagged == 0:
         return f"No customer was extreme {extreme}, so every customer was fitted."
+    one = n_flagged == 1  # "set that customer aside … so it could not pull …" (they, themselves: several)
+    they, their, themselves, were, receive = ("it", "its", "itself", "was", "receives") if one else ("they", "their", "themselves", "were", "receive")
     side = ("spending far below the typical customer's there" if not high else
             "spending far above the typical customer's there" if not low else
-            f"{low} of their flags for spending far below the typical customer's, {high} far above")
-    who, them = (f"{whole(n_flagged)} customer", "that customer") if n_flagged == 1 else (f"{whole(n_flagged)} customers", "them")
+            f"{low} of {their} flags for spending far below the typical customer's, {high} far above")
+    who, them = (f"{whole(n_flagged)} customer", "that customer") if one else (f"{whole(n_flagged)} customers", "them")
     found = f"Tukey's rule found {who} extreme {extreme} ({side})"
     if action == "keep":
-        return f"{found}; they were flagged but fitted like everyone else (`features.outliers.action: keep`)."
-    return (f"{found} and set {them} aside while fitting so they could not pull the segments towards themselves; "
-            "they still receive a segment.")
+        return f"{found}; {they} {were} flagged but fitted like everyone else (`features.outliers.action: keep`)."
+    return (f"{found} and set {them} aside while fitting so {they} could not pull the segments towards {themselves}; "
+            f"{they} still {receive} a segment.")
 
 
 def map_summary(transform: str, scaler: str, n_clustered: int, n_left_out: int, pc12: float) -> str:

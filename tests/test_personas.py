@@ -75,6 +75,9 @@ def test_names_and_sums_about_the_whole_account_need_every_category() -> None:
     two = {"Grocery": 1.0, "Detergents_Paper": 1.0}
     assert "Their median spends on groceries as well as detergents and paper add up to about 2,000 a year." in describe(
         100, "23%", two, {c: 1000.0 for c in two}, mixed, 1.5, 0.67)
+    assert "Their spending is close to the typical customer in every category measured." in describe(
+        100, "23%", two, {c: 1000.0 for c in two}, mixed, 1.5, 0.67)
+    assert "Their spending is close to the typical customer in every category." in describe(100, "23%", FLAT, {c: 1000.0 for c in FEATURES}, mixed, 1.5, 0.67)
     four = {c: 1.0 for c in ("Detergents_Paper", "Fresh", "Milk", "Grocery")}
     assert "on fresh food, milk products and groceries as well as detergents and paper add up" in describe(
         100, "23%", four, {c: 1000.0 for c in four}, mixed, 1.5, 0.67)

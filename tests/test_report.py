@@ -252,8 +252,12 @@ def test_transform_scale_summary_follows_the_params(transform: str, scaler: str,
     ("tukey", 2, "drop", 5, "Tukey's rule found 5 customers extreme in several categories at once (spending far below the "
                             "typical customer's there) and set them aside while fitting so they could not pull the "
                             "segments towards themselves; they still receive a segment."),
+    # one: "it", as the Methods page says (`-S features.outliers.min_features=3` read "so they could not pull the
+    # segments towards themselves; they still receive a segment")
     ("tukey", 2, "drop", 1, "Tukey's rule found 1 customer extreme in several categories at once (spending far below the "
-                            "typical customer's there) and set that customer aside"),
+                            "typical customer's there) and set that customer aside while fitting so it could not pull the "
+                            "segments towards itself; it still receives a segment."),
+    ("tukey", 2, "keep", 1, "(spending far below the typical customer's there); it was flagged but fitted like everyone else"),
     ("tukey", 1, "drop", 3, "Tukey's rule found 3 customers extreme in at least one category (spending far below"),
     ("tukey", 2, "drop", 0, "No customer was extreme in several categories at once, so every customer was fitted."),
     ("tukey", 2, "keep", 5, "extreme in several categories at once (spending far below the typical customer's there); they "
