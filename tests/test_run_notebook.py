@@ -249,8 +249,13 @@ def test_a_stopped_stage_stops_at_once_changes_nothing_and_leaves_no_staging_fol
     STAGING.mkdir(parents=True, exist_ok=True)
     leftover = STAGING / "99_sleep-leftover"
     leftover.mkdir(exist_ok=True)
+    # Ctrl-C reaches a stage started from a terminal, where SIGINT is not ignored. A shell's background job without job
+    # control (`bash .ci/run &` in a script) inherits SIGINT ignored, and Python then ignores it too, as it should: the
+    # stage is started here as from a terminal, or this test hung for its 120 s when CI was launched that way.
+    as_from_a_terminal = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                          "sys.argv = ['run_notebook', *sys.argv[1:]]; runpy.run_module('stages.run_notebook', run_name='__main__')")
     try:
-        with subprocess.Popen([sys.executable, "-m", "stages.run_notebook", str(path), "base"], cwd=config.ROOT,
+        with subprocess.Popen([sys.executable, "-c", as_from_a_terminal, str(path), "base"], cwd=config.ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as stage:
             deadline = time.monotonic() + 60
             while not any(p.name != "99_sleep-leftover" for p in STAGING.glob("99_sleep-*")) and time.monotonic() < deadline:
