@@ -181,34 +181,31 @@ def channel_reading(ari: float, baseline: float = 0.0, accuracy: float | None = 
         return ONE_CHANNEL
     words = reading(CHANNEL_READINGS, ari)
     lowest = words == CHANNEL_READINGS[-1][1]
+    # the segments neither within one channel nor leaning to one: the channels mix in them
+    inside = {w["segment"] for w in [*within, *leaning]}
+    mixed = [] if sizes is None else [s for s in range(len(sizes)) if s not in inside]
+    # twice the customers in them, against all the customers fitted: under, at or over half
+    twice_mixed, total = (0, 0) if sizes is None else (2 * sum(sizes[s] for s in mixed), sum(sizes))
     if lowest and accuracy is not None and accuracy - baseline >= WITHIN_CHANNELS_GAIN * (1 - baseline):
-        if sizes is None:
-            return SPLIT_WITHIN_CHANNELS
-        # the segments neither within one channel nor leaning to one, when they hold under half of the customers,
-        # are named: the channels mix in them ([Milk,Grocery,Detergents_Paper], k=4: one segment of four, 67%
-        # Horeca against 68% of all, had been read as sitting within one channel with the others)
-        inside = {w["segment"] for w in [*within, *leaning]}
-        mixed = [s for s in range(len(sizes)) if s not in inside]
         if not mixed:
             return SPLIT_WITHIN_CHANNELS
-        if 2 * sum(sizes[s] for s in mixed) < sum(sizes):
+        # named while they hold under half of the customers ([Milk,Grocery,Detergents_Paper], k=4: one segment of
+        # four, 67% Horeca against 68% of all, had been read as sitting within one channel with the others)
+        if twice_mixed < total:
             many = len(mixed) > 1
             return SPLIT_WITHIN_CHANNELS.replace(
                 " each but ", f" each (segment{'s' if many else ''} {words_list([str(s) for s in mixed])} mix{'' if many else 'es'} the two) but ")
     if lowest and (within or leaning) and sizes is not None:
         if len(within) >= len(sizes):
             return SPLIT_WITHIN_CHANNELS
-        held = sum(sizes[w["segment"]] for w in [*within, *leaning])
-        if 2 * held < sum(sizes):
+        if twice_mixed > total:
             return f"{words}, apart from {_segments_text(within)}" if within else words
         # half of the customers or more in segments each within or leaning to one channel: they do not "largely cut
         # across" it
-        inside = {w["segment"] for w in [*within, *leaning]}
-        others = [str(s) for s in range(len(sizes)) if s not in inside]
         parts = [f"{_segments_text(group)} {'each ' if len(group) > 1 else ''}{how}"
                  for group, how in ((within, "within one channel"), (leaning, "leaning to one")) if group]
-        if others:
-            parts.append(f"segment{'s' if len(others) > 1 else ''} {words_list(others)} not")
+        if mixed:
+            parts.append(f"segment{'s' if len(mixed) > 1 else ''} {words_list([str(s) for s in mixed])} not")
         return f"{CHANNEL_READINGS[-2][1]}, with " + (" and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]}, and {parts[2]}")
     return words
 
